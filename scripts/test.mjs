@@ -1,0 +1,25 @@
+// `npm test`: builds (CLI tests spawn the built binary), then runs every test file with Node's
+// own test runner, TypeScript loaded through tsx. Extra arguments narrow the files run.
+import { execFileSync, spawnSync } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+
+function findTests(dir) {
+  const out = [];
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out.push(...findTests(path));
+    else if (name.endsWith(".test.ts")) out.push(path);
+  }
+  return out;
+}
+
+const filters = process.argv.slice(2);
+const files = findTests("test").filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
+if (!process.env.SPOOL_SKIP_BUILD) execFileSync("npm", ["run", "build", "--silent"], { stdio: "inherit" });
+const result = spawnSync(
+  process.execPath,
+  ["--import", "tsx", "--test", "--test-reporter=spec", "--test-concurrency=2", ...files],
+  { stdio: "inherit" },
+);
+process.exit(result.status ?? 1);

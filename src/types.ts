@@ -1,0 +1,143 @@
+/*
+ * Glossary
+ * - job: one unit of work stored in a queue: a payload plus its bookkeeping (state, attempts…).
+ * - queue: a named list of jobs inside one database; names are values, never SQL.
+ * - reserve / claim: atomically taking the next ready job so no one else can take it.
+ * - lease: how long a reservation lasts; a holder that neither completes nor extends it in time
+ *   loses the job, which becomes ready again for someone else.
+ * - attempt: one reservation of a job; `attempts` counts them, starting at 1 on the first.
+ * - dead: the state of a job that failed `maxAttempts` times, expired, or could not be decoded;
+ *   it stays until retried or purged (the dead-letter place).
+ * - worker: a loop that reserves jobs and runs a handler on them, keeping their leases alive.
+ * - channel: a sender and a receiver over a queue, for at-most-once message passing.
+ */
+
+/** Where a job stands. `delayed` is a pending job whose `runAt` is still ahead. */
+export type JobState = "pending" | "delayed" | "reserved" | "completed" | "dead";
+
+/** The states a caller may list. */
+export const JOB_STATES: readonly JobState[] = ["pending", "delayed", "reserved", "completed", "dead"];
+
+/** How long to wait before retrying a failed job. */
+export type Backoff =
+  | {
+      type: "exponential";
+      /** First retry after this many ms; doubled each attempt. @default 1000 */
+      delay?: number;
+      /** Never wait longer than this. @default 3_600_000 */
+      max?: number;
+    }
+  | { type: "fixed"; /** Wait this many ms before every retry. */ delay: number }
+  /** Computed per failure; applies where the queue object holding it fails the job. */
+  | ((attempt: number, error: unknown) => number);
+
+/** Options of `add` and `addBatch`; also accepted as queue defaults. */
+export interface AddOptions {
+  /** Higher runs first. A safe integer. @default 0 */
+  priority?: number;
+  /** Run no sooner than this many ms from now. Not together with `runAt`. @default 0 */
+  delay?: number;
+  /** Run no sooner than this time (a Date or ms since the epoch). Not together with `delay`. */
+  runAt?: Date | number;
+  /** Attempts before the job is dead. An integer ≥ 1. @default 3 */
+  maxAttempts?: number;
+  /** Wait between attempts. @default { type: "exponential", delay: 1000, max: 3_600_000 } */
+  backoff?: Backoff;
+  /**
+   * Dedupe key: while a job with the same key is pending or reserved in this queue, `add`
+   * returns that job's id and adds nothing.
+   * @example queue.add(order, { key: `order-${order.id}` })
+   */
+  key?: string;
+  /** A job not started within this many ms of its `runAt` becomes dead with `"expired"`. */
+  ttl?: number;
+}
+
+/** Turns payloads into bytes and back. */
+export interface Codec<T> {
+  encode(value: T): Uint8Array;
+  decode(bytes: Uint8Array): T;
+}
+
+/**
+ * `"json"`: any JSON value. `"binary"`: Buffer/Uint8Array only, returned as Buffer. A custom
+ * object: your own bytes. Default: JSON values, with Buffer/Uint8Array stored as raw bytes.
+ */
+export type CodecOption<T> = "json" | "binary" | Codec<T>;
+
+/** How long finished jobs are kept before they are removed automatically. */
+export interface Retention {
+  /** ms to keep completed jobs; 0 deletes them on completion. @default 3_600_000 */
+  completed?: number;
+  /** ms to keep dead jobs. @default 1_209_600_000 (14 days) */
+  dead?: number;
+}
+
+/** `spool.queue(name, defaults)`: defaults for every job added through this queue object. */
+export interface QueueOptions<T = unknown> extends AddOptions {
+  /** Reservation length in ms. @default 30_000 */
+  lease?: number;
+  /** Payload codec. @default JSON values and raw bytes */
+  codec?: CodecOption<T>;
+  /** Automatic clean-up of finished jobs. */
+  retention?: Retention;
+}
+
+/** A reserved job, as its holder sees it. */
+export interface Job<T> {
+  id: number;
+  queue: string;
+  payload: T;
+  /** The current attempt: 1 on the first reservation. */
+  attempts: number;
+  maxAttempts: number;
+  priority: number;
+  key?: string;
+  createdAt: Date;
+  runAt: Date;
+  /** When this reservation runs out unless extended. */
+  leaseUntil: Date;
+}
+
+/** Any job in any state, as `get` and `list` return it. */
+export interface JobInfo<T> extends Omit<Job<T>, "leaseUntil"> {
+  state: JobState;
+  leaseUntil?: Date;
+  lastError?: string;
+  finishedAt?: Date;
+  result?: unknown;
+}
+
+/** Counts by state; `total` is their sum. */
+export interface QueueSize {
+  pending: number;
+  delayed: number;
+  reserved: number;
+  completed: number;
+  dead: number;
+  total: number;
+}
+
+/** Durability of a commit: SQLite's `synchronous`. */
+export type Durability = "off" | "normal" | "full" | "extra";
+
+/** Options of `Spool.open`. */
+export interface SpoolOptions {
+  /**
+   * What a resolved promise survives. `off`: a process crash may lose the last commits only if
+   * the OS crashes too; `normal`: survives process crashes, power loss may undo the last
+   * commits; `full`: survives power loss; `extra`: `full` plus the directory sync.
+   * @default "full"
+   */
+  durability?: Durability;
+  /** ms to keep retrying while another process holds the write lock, then `BUSY`. @default 5000 */
+  busyTimeout?: number;
+  /** Largest encoded payload accepted. @default 67_108_864 (64 MiB) */
+  maxPayloadBytes?: number;
+  /** Permission bits of a database file Spool creates. @default 0o600 */
+  fileMode?: number;
+  /** PostgreSQL schema holding Spool's tables. @default "spool" */
+  schema?: string;
+  /** Watch for jobs added by other processes (file watch or LISTEN/NOTIFY). @default true */
+  crossProcessWakeups?: boolean;
+}
