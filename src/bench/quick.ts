@@ -1,0 +1,313 @@
+/*
+ * `npm run bench` and `spool bench`: Spool side by side with raw better-sqlite3 doing the same
+ * SQL work at the same durability, at `normal` and `full`, each ratio checked against its
+ * target. Runs in one process on temp databases, under a minute; the peer comparison lives in
+ * bench/ at the repository root.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { ChannelWorkload } from "./channel.js";
+import { rawChannel, spoolChannel } from "./channel.js";
+import type { MachineInfo } from "./machine.js";
+import { describeMachine, machineInfo } from "./machine.js";
+import { formatNumber, median } from "./stats.js";
+import type { BenchDurability, Subject, SubjectOptions } from "./subject.js";
+import { openSubject } from "./subjects.js";
+import { renderTable } from "./table.js";
+import type { Figure, Outcome } from "./workloads.js";
+import { addBatches, addSingle, drain, idleLatency, takeFromDepth } from "./workloads.js";
+
+export interface QuickOptions {
+  /** Print one JSON document instead of the table. */
+  json?: boolean;
+  /** Where lines go. @default console.log */
+  out?: (line: string) => void;
+}
+
+export type Side = Figure | { na: string } | { error: string };
+
+export interface QuickRow {
+  durability: BenchDurability;
+  workload: string;
+  spool: Side;
+  raw: Side;
+  /** Spool's rate over raw's (throughput rows), or null. */
+  ratio: number | null;
+  target: string;
+  /** null when the row has no target or a side failed to measure. */
+  pass: boolean | null;
+}
+
+export interface Result {
+  machine: MachineInfo;
+  /** How the quick run was shortened, in words. */
+  note: string;
+  rows: QuickRow[];
+  passed: number;
+  missed: number;
+}
+
+const BUDGET_MS = 8_000;
+const RUNS = 3;
+
+/** Counts per durability: `full` pays an fsync per commit, so its per-commit workloads are smaller. */
+function counts(d: BenchDurability) {
+  const full = d === "full";
+  return {
+    single: full ? 2_000 : 10_000,
+    batchTotal: 100_000,
+    take: full ? 300 : 1_000,
+    drain: full ? 4_000 : 20_000,
+    latency: full ? 100 : 200,
+    recv: full ? 2_000 : 10_000,
+  };
+}
+
+type Measure = (subject: Subject, options: SubjectOptions) => Promise<Outcome>;
+
+const producerScript = fileURLToPath(new URL("./producer.js", import.meta.url));
+const subjectsModule = fileURLToPath(new URL("./subjects.js", import.meta.url));
+
+function isFigure(side: Side): side is Figure {
+  return "value" in side;
+}
+
+/** A measurement on a subject opened on `path`, closed after. */
+function onSubject(
+  name: string,
+  durability: BenchDurability,
+  measure: Measure,
+): (path: string) => Promise<Outcome> {
+  return async (path) => {
+    const options: SubjectOptions = { durability, path, name: "bench" };
+    const subject = await openSubject(name, options);
+    try {
+      return await measure(subject, options);
+    } finally {
+      await subject.close();
+    }
+  };
+}
+
+/** Runs `measure` on a fresh temp database `runs` times and keeps the median. */
+async function measureSide(
+  dir: string,
+  label: string,
+  runs: number,
+  measure: (path: string) => Promise<Outcome>,
+): Promise<Side> {
+  const figures: Figure[] = [];
+  for (let r = 0; r < runs; r++) {
+    const path = join(dir, `${label}-${Math.random().toString(36).slice(2)}.db`);
+    try {
+      const outcome = await measure(path);
+      if ("na" in outcome) return outcome;
+      figures.push(outcome);
+    } catch (error) {
+      return { error: error instanceof Error ? error.message : String(error) };
+    } finally {
+      for (const suffix of ["", "-wal", "-shm"]) rmSync(path + suffix, { force: true });
+    }
+  }
+  const mid: Figure = { ...figures[0]!, value: median(figures.map((f) => f.value)) };
+  const p99s = figures.map((f) => f.p99).filter((v): v is number => v !== undefined);
+  if (p99s.length > 0) mid.p99 = median(p99s);
+  return mid;
+}
+
+function spawnProducer(options: SubjectOptions, subject: string) {
+  return (n: number, gapMs: number) =>
+    spawn(
+      process.execPath,
+      [producerScript, JSON.stringify({ module: subjectsModule, subject, options, n, gapMs })],
+      { stdio: ["ignore", "ignore", "inherit"] },
+    );
+}
+
+function show(side: Side): string {
+  if ("na" in side) return "n/a";
+  if ("error" in side) return "error";
+  const partial = side.note ? "*" : "";
+  if (side.unit === "ms")
+    return `${formatNumber(side.value)} / ${formatNumber(side.p99 ?? Number.NaN)} ms${partial}`;
+  return `${formatNumber(side.value)}/s${partial}`;
+}
+
+export async function runQuickBench(options: QuickOptions = {}): Promise<Result> {
+  const out = options.out ?? ((line: string) => console.log(line));
+  const dir = mkdtempSync(join(tmpdir(), "spool-bench-"));
+  const machine = machineInfo();
+  const rows: QuickRow[] = [];
+  const progress = (text: string): void => {
+    if (!options.json) process.stderr.write(`\r\x1b[K${text}`);
+  };
+  try {
+    for (const durability of ["normal", "full"] as const) {
+      const c = counts(durability);
+      const pair = async (
+        workload: string,
+        runs: number,
+        spoolMeasure: Measure,
+        rawMeasure: Measure = spoolMeasure,
+      ): Promise<[Side, Side]> => {
+        progress(`${durability}: ${workload}`);
+        const spool = await measureSide(dir, "spool", runs, onSubject("spool", durability, spoolMeasure));
+        const raw = await measureSide(dir, "raw", runs, onSubject("raw", durability, rawMeasure));
+        return [spool, raw];
+      };
+      const row = (workload: string, spool: Side, raw: Side, target = "≥ 0.7× raw", minRatio = 0.7): void => {
+        const ratio = isFigure(spool) && isFigure(raw) ? spool.value / raw.value : null;
+        const pass = ratio === null ? null : ratio >= minRatio;
+        rows.push({ durability, workload, spool, raw, ratio, target, pass });
+      };
+
+      const [addS, addR] = await pair(`add, one per call (${c.single.toLocaleString("en-US")})`, RUNS, (s) =>
+        addSingle(s, c.single, BUDGET_MS),
+      );
+      row(`add, one per call (${c.single.toLocaleString("en-US")})`, addS, addR);
+      const [batchS, batchR] = await pair("addBatch of 1,000 (100k)", RUNS, (s) =>
+        addBatches(s, c.batchTotal, 1000, BUDGET_MS),
+      );
+      row("addBatch of 1,000 (100k)", batchS, batchR);
+
+      const depths: Array<[number, Side, Side]> = [];
+      for (const depth of [1_000, 10_000, 100_000]) {
+        const label = `reserve+complete ${c.take} at ${depth / 1000}k pending`;
+        const [s, r] = await pair(label, RUNS, (subject) => takeFromDepth(subject, depth, c.take, BUDGET_MS));
+        row(label, s, r);
+        depths.push([depth, s, r]);
+      }
+      const shallow = depths[0]?.[1];
+      const deep = depths[2]?.[1];
+      if (shallow && deep && isFigure(shallow) && isFigure(deep)) {
+        // Cost per reserve is 1/rate, so the cost ratio deep/shallow is shallow rate / deep rate.
+        const growth = shallow.value / deep.value;
+        rows.push({
+          durability,
+          workload: "reserve cost at 100k vs 1k pending",
+          spool: { value: growth, unit: "jobs/s", done: 1, of: 1 },
+          raw: { na: "" },
+          ratio: growth,
+          target: "≤ 1.3×",
+          pass: growth <= 1.3,
+        });
+      }
+
+      const [rawLoop] = await pair(`drain ${c.drain / 1000}k: raw per-job loop`, 1, (s) =>
+        drain(s, c.drain, 1, BUDGET_MS),
+      ).then(([, r]) => [r]);
+      for (const concurrency of [1, 16]) {
+        const label = `drain ${c.drain / 1000}k, worker concurrency ${concurrency}`;
+        progress(`${durability}: ${label}`);
+        const s = await measureSide(
+          dir,
+          "spool",
+          1,
+          onSubject("spool", durability, (subject) => drain(subject, c.drain, concurrency, BUDGET_MS)),
+        );
+        if (concurrency === 16) {
+          const min = durability === "full" ? 5 : 2;
+          row(label, s, rawLoop ?? { error: "not run" }, `≥ ${min}× raw loop`, min);
+        } else {
+          row(label, s, rawLoop ?? { error: "not run" });
+        }
+      }
+
+      for (const cross of [false, true]) {
+        const label = `idle worker add→start p50/p99${cross ? ", other process" : ""}`;
+        const limit = cross ? 10 : 1;
+        const measure =
+          (name: string): Measure =>
+          (subject, opts) =>
+            idleLatency(subject, c.latency, 5, BUDGET_MS, cross ? spawnProducer(opts, name) : undefined);
+        const [s, r] = await pair(label, 1, measure("spool"), measure("raw"));
+        const pass = isFigure(s) ? s.value <= limit : null;
+        rows.push({
+          durability,
+          workload: label,
+          spool: s,
+          raw: r,
+          ratio: null,
+          target: `p50 ≤ ${limit} ms`,
+          pass,
+        });
+      }
+
+      const channelRows: Array<[string, ChannelWorkload]> = [
+        [`channel send, one per call (${c.single.toLocaleString("en-US")})`, { kind: "send", n: c.single }],
+        ["channel sendBatch of 1,000 (100k)", { kind: "sendBatch", total: c.batchTotal, size: 1000 }],
+        [`channel recv, one per call (${c.recv.toLocaleString("en-US")})`, { kind: "recv", n: c.recv }],
+        [
+          `channel recvBatch(100) (${c.recv.toLocaleString("en-US")})`,
+          { kind: "recvBatch", n: c.recv, size: 100 },
+        ],
+      ];
+      if (durability === "full") {
+        channelRows.push(["50 concurrent senders (2,000 sends)", { kind: "senders", senders: 50, each: 40 }]);
+      }
+      for (const [label, w] of channelRows) {
+        progress(`${durability}: ${label}`);
+        const s = await measureSide(dir, "spool", RUNS, (path) => spoolChannel(path, durability, w));
+        const r = await measureSide(dir, "raw", RUNS, (path) => rawChannel(path, durability, w));
+        row(label, s, r);
+      }
+    }
+  } finally {
+    progress("");
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const passed = rows.filter((r) => r.pass === true).length;
+  const missed = rows.filter((r) => r.pass === false).length;
+  const note =
+    `medians of ${RUNS} runs for adds, reserves and channels, 1 run for drains and latency; ` +
+    "at `full` the per-commit workloads use smaller counts (shown in each row); each workload stops after " +
+    `${BUDGET_MS / 1000} s (* marks a partial figure)`;
+  const result: Result = { machine, note, rows, passed, missed };
+  if (options.json) {
+    out(JSON.stringify(result, null, 2));
+    return result;
+  }
+  out(`Spool vs raw better-sqlite3, same SQL work, same durability — ${describeMachine(machine)}`);
+  out(`(${note})`);
+  out("");
+  out(
+    renderTable(
+      ["durability", "workload", "Spool", "raw", "Spool/raw", "target", ""],
+      rows.map((r) => [
+        r.durability,
+        r.workload,
+        r.workload.startsWith("reserve cost") ? `${formatNumber(r.ratio ?? Number.NaN)}×` : show(r.spool),
+        r.workload.startsWith("reserve cost") ? "" : show(r.raw),
+        r.ratio === null || r.workload.startsWith("reserve cost") ? "" : `${r.ratio.toFixed(2)}×`,
+        r.target,
+        r.pass === null ? "" : r.pass ? "pass" : "MISS",
+      ]),
+    ),
+  );
+  const errors = rows.flatMap((r) =>
+    (["spool", "raw"] as const).flatMap((k) => {
+      const side = r[k];
+      return "error" in side ? [`${r.durability} ${r.workload} (${k}): ${side.error}`] : [];
+    }),
+  );
+  if (errors.length > 0) out(`\nerrors:\n  ${errors.join("\n  ")}`);
+  out(`\n${passed} targets met, ${missed} missed.`);
+  return result;
+}
+
+const invokedDirectly =
+  process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (invokedDirectly) {
+  const json = process.argv.includes("--json");
+  runQuickBench({ json }).then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}
