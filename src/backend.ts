@@ -7,7 +7,23 @@
  * Every method may reject with a SpoolError: BUSY when the store stayed locked past the busy
  * timeout, STORAGE for I/O, full disk, corruption or a lost connection, CLOSED after close().
  */
-import type { JobState, QueueSize } from "./types.js";
+import type { Clock } from "./clock.js";
+import type { Durability, JobState, QueueSize } from "./types.js";
+
+/** What `Spool.open` hands a backend factory, defaults already applied. */
+export interface BackendOptions {
+  durability: Durability;
+  busyTimeout: number;
+  fileMode: number;
+  /** PostgreSQL only: the schema holding Spool's tables. */
+  schema: string;
+  crossProcessWakeups: boolean;
+  /** SQLite only (one machine): the clock leases and run times are measured on. */
+  clock: Clock;
+}
+
+/** Each backend module exports one: `openSqliteBackend`, `openPostgresBackend`. */
+export type BackendFactory = (target: string, options: BackendOptions) => Promise<Backend>;
 
 /** How a payload's bytes were produced, so the default codec can return Buffers as Buffers. */
 export const PayloadFormat = { Json: 0, Bytes: 1, Custom: 2 } as const;
@@ -74,6 +90,12 @@ export interface Backend {
   enqueue(queue: string, jobs: NewJob[], maxSize?: number): Promise<number[] | null>;
 
   /**
+   * SQLite only (optional): `enqueue` committed before it returns, for code that cannot await.
+   * Blocks the thread while another process holds the write lock, up to the busy timeout.
+   */
+  enqueueSync?(queue: string, jobs: NewJob[], maxSize?: number): number[] | null;
+
+  /**
    * Atomically reserves up to `limit` ready jobs, in order (priority desc, run time, id): each
    * becomes reserved with its attempts incremented and its lease `leaseMs` from now. Before
    * that, in the same transaction, it returns jobs with lapsed leases to pending (or dead with
@@ -92,23 +114,45 @@ export interface Backend {
   bury(job: StoredJob, error: string): Promise<void>;
 
   /**
+   * Puts taken jobs back as pending with their ids, so they keep their place (a receive that
+   * had to be refused after the take, e.g. another item of the batch could not be decoded).
+   */
+  restore(jobs: StoredJob[]): Promise<void>;
+
+  /**
    * Completes a reserved job held at `attempt` (any attempt when null) whose lease has not run
    * out. `keep: false` deletes it instead of keeping it as completed. `lease_lost` when it is
    * not reserved, held at another attempt or its lease ran out; `not_found` when no such job.
    */
-  complete(queue: string, id: number, attempt: number | null, result: StoredResult | null, keep: boolean): Promise<HeldOutcome>;
+  complete(
+    queue: string,
+    id: number,
+    attempt: number | null,
+    result: StoredResult | null,
+    keep: boolean,
+  ): Promise<HeldOutcome>;
 
   /**
    * Fails a reserved job held at `attempt` (any attempt when null): pending again after
    * `retryInMs`, or dead when `retryInMs` is null, with `error` kept. Same outcomes as complete.
    */
-  fail(queue: string, id: number, attempt: number | null, error: string, retryInMs: number | null): Promise<HeldOutcome>;
+  fail(
+    queue: string,
+    id: number,
+    attempt: number | null,
+    error: string,
+    retryInMs: number | null,
+  ): Promise<HeldOutcome>;
 
   /** Moves the lease of a held job to now + `leaseMs`. Same outcomes as complete. */
   extend(queue: string, id: number, attempt: number | null, leaseMs: number): Promise<HeldOutcome>;
 
   /** Extends several held jobs at once (a worker's heartbeat); returns the ids that were lost. */
-  extendMany(queue: string, held: ReadonlyArray<{ id: number; attempt: number }>, leaseMs: number): Promise<number[]>;
+  extendMany(
+    queue: string,
+    held: ReadonlyArray<{ id: number; attempt: number }>,
+    leaseMs: number,
+  ): Promise<number[]>;
 
   /**
    * Returns held jobs to pending at once without counting the interrupted attempt (a stopping

@@ -34,7 +34,8 @@ export function show(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
   if (typeof value === "bigint") return `${value}n`;
   if (typeof value === "function") return "a function";
-  if (value instanceof Date) return `Date(${Number.isNaN(value.getTime()) ? "invalid" : value.toISOString()})`;
+  if (value instanceof Date)
+    return `Date(${Number.isNaN(value.getTime()) ? "invalid" : value.toISOString()})`;
   if (value === null || typeof value !== "object") return String(value);
   if (Array.isArray(value)) return `an array of ${value.length}`;
   return "an object";

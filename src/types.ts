@@ -27,7 +27,7 @@ export type Backoff =
       /** Never wait longer than this. @default 3_600_000 */
       max?: number;
     }
-  | { type: "fixed"; /** Wait this many ms before every retry. */ delay: number }
+  | { type: "fixed" /** Wait this many ms before every retry. */; delay: number }
   /** Computed per failure; applies where the queue object holding it fails the job. */
   | ((attempt: number, error: unknown) => number);
 

@@ -1,0 +1,364 @@
+// The SQLite backend: each Backend transition as one statement or a few, inside the writer's
+// shared IMMEDIATE transaction. Reads run directly (WAL readers never wait for the writer).
+import type Database from "better-sqlite3";
+import type {
+  Backend,
+  BackendOptions,
+  HeldOutcome,
+  NewJob,
+  PayloadFormat,
+  StoredJob,
+  StoredResult,
+} from "../../backend.js";
+import type { Clock } from "../../clock.js";
+import { SpoolError } from "../../errors.js";
+import type { JobState, QueueSize } from "../../types.js";
+import { isBusy, openDatabase, translate } from "./connection.js";
+import { WalNotifier } from "./notifier.js";
+import * as Q from "./queries.js";
+import { Writer } from "./writer.js";
+
+interface Row {
+  id: number;
+  queue: string;
+  state: "pending" | "reserved" | "completed" | "dead";
+  priority: number;
+  run_at: number;
+  payload: Buffer;
+  format: number;
+  attempts: number;
+  max_attempts: number;
+  key: string | null;
+  backoff: string | null;
+  created_at: number;
+  lease_until: number | null;
+  finished_at: number | null;
+  last_error: string | null;
+  result: Buffer | null;
+  result_format: number | null;
+}
+
+type Held = ReadonlyArray<{ id: number; attempt: number }>;
+
+export class SqliteBackend implements Backend {
+  readonly kind = "sqlite";
+  readonly notifier: WalNotifier;
+  private readonly db: Database.Database;
+  private readonly writer: Writer;
+  private readonly clock: Clock;
+  private readonly path: string;
+  private readonly statements = new Map<string, Database.Statement>();
+  private closed = false;
+
+  constructor(path: string, options: BackendOptions) {
+    this.path = path;
+    this.db = openDatabase(path, options);
+    this.clock = options.clock;
+    this.writer = new Writer(this.db, path, options.busyTimeout);
+    this.notifier = new WalNotifier(this.db, path, options.crossProcessWakeups);
+  }
+
+  /** Prepared once per statement text. */
+  private sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (statement === undefined) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  private toStored(row: Row, now: number): StoredJob {
+    return {
+      id: row.id,
+      queue: row.queue,
+      state: row.state === "pending" && row.run_at > now ? "delayed" : row.state,
+      payload: row.payload,
+      format: row.format as PayloadFormat,
+      priority: row.priority,
+      attempts: row.attempts,
+      maxAttempts: row.max_attempts,
+      key: row.key,
+      backoff: row.backoff,
+      createdAt: row.created_at,
+      runAt: row.run_at,
+      leaseUntil: row.lease_until,
+      finishedAt: row.finished_at,
+      lastError: row.last_error,
+      result: row.result,
+      resultFormat: row.result_format as PayloadFormat | null,
+    };
+  }
+
+  /** A read, retried on the rare busy answer (WAL recovery) without blocking the loop. */
+  private async read<T>(run: () => T): Promise<T> {
+    this.assertOpen();
+    const started = Date.now();
+    for (;;) {
+      try {
+        return run();
+      } catch (error) {
+        if (!isBusy(error) || Date.now() - started > 5000) throw translate(error, this.path);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    }
+  }
+
+  private write<T>(run: () => T): Promise<T> {
+    this.assertOpen();
+    return this.writer.write(run);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new SpoolError("CLOSED", "this Spool is closed: open it again to use it");
+  }
+
+  enqueue(queue: string, jobs: NewJob[], maxSize?: number): Promise<number[] | null> {
+    return this.write(() => this.insertJobs(queue, jobs, maxSize));
+  }
+
+  enqueueSync(queue: string, jobs: NewJob[], maxSize?: number): number[] | null {
+    this.assertOpen();
+    return this.writer.writeSync(() => this.insertJobs(queue, jobs, maxSize));
+  }
+
+  private insertJobs(queue: string, jobs: NewJob[], maxSize?: number): number[] | null {
+    {
+      if (maxSize !== undefined) {
+        const { n } = this.sql(Q.BACKLOG).get({ queue }) as { n: number };
+        if (n + jobs.length > maxSize) return null;
+      }
+      const now = this.clock();
+      const insert = this.sql(Q.INSERT_JOB);
+      return jobs.map((job) => {
+        const runAt = job.runAt ?? now + job.delayMs;
+        const row = insert.get({
+          queue,
+          priority: job.priority,
+          run_at: runAt,
+          payload: job.payload,
+          format: job.format,
+          max_attempts: job.maxAttempts,
+          key: job.key,
+          backoff: job.backoff,
+          now,
+          expires_at: job.ttlMs === null ? null : runAt + job.ttlMs,
+        }) as { id: number } | undefined;
+        if (row !== undefined) return row.id;
+        // The insert met a live job with the same key: that job stands for this one.
+        return (this.sql(Q.FIND_KEYED).get({ queue, key: job.key }) as { id: number }).id;
+      });
+    }
+  }
+
+  private maintain(now: number): void {
+    this.sql(Q.RESCUE_LEASES).run({ now });
+    this.sql(Q.EXPIRE_TTL).run({ now });
+  }
+
+  claim(queue: string, limit: number, leaseMs: number): Promise<StoredJob[]> {
+    return this.write(() => {
+      const now = this.clock();
+      this.maintain(now);
+      const rows = this.sql(Q.CLAIM).all({ queue, now, limit, lease_until: now + leaseMs }) as Row[];
+      return this.ordered(rows, now);
+    });
+  }
+
+  take(queue: string, limit: number): Promise<StoredJob[]> {
+    return this.write(() => {
+      const now = this.clock();
+      this.maintain(now);
+      return this.ordered(this.sql(Q.TAKE).all({ queue, now, limit }) as Row[], now);
+    });
+  }
+
+  /** RETURNING gives no order guarantee; the claim's order is restored here. */
+  private ordered(rows: Row[], now: number): StoredJob[] {
+    if (rows.length > 1) {
+      rows.sort((a, b) => b.priority - a.priority || a.run_at - b.run_at || a.id - b.id);
+    }
+    return rows.map((row) => this.toStored(row, now));
+  }
+
+  bury(job: StoredJob, error: string): Promise<void> {
+    return this.write(() => {
+      this.sql(Q.BURY).run({
+        id: job.id,
+        queue: job.queue,
+        priority: job.priority,
+        run_at: job.runAt,
+        payload: job.payload,
+        format: job.format,
+        attempts: job.attempts,
+        max_attempts: job.maxAttempts,
+        backoff: job.backoff,
+        created_at: job.createdAt,
+        now: this.clock(),
+        error,
+      });
+    });
+  }
+
+  restore(jobs: StoredJob[]): Promise<void> {
+    return this.write(() => {
+      const statement = this.sql(Q.RESTORE);
+      for (const job of jobs) {
+        statement.run({
+          id: job.id,
+          queue: job.queue,
+          priority: job.priority,
+          run_at: job.runAt,
+          payload: job.payload,
+          format: job.format,
+          attempts: job.attempts,
+          max_attempts: job.maxAttempts,
+          key: job.key,
+          backoff: job.backoff,
+          created_at: job.createdAt,
+        });
+      }
+    });
+  }
+
+  /** Runs a held-job transition; on no change, tells a lost lease from a missing job. */
+  private held(
+    queue: string,
+    id: number,
+    statement: string,
+    params: Record<string, unknown>,
+  ): Promise<HeldOutcome> {
+    return this.write(() => {
+      const { changes } = this.sql(statement).run({ queue, id, now: this.clock(), ...params });
+      if (changes > 0) return "ok";
+      return this.sql(Q.EXISTS).get({ queue, id }) === undefined ? "not_found" : "lease_lost";
+    });
+  }
+
+  complete(queue: string, id: number, attempt: number | null, result: StoredResult | null, keep: boolean) {
+    if (!keep) return this.held(queue, id, Q.COMPLETE_DELETE, { attempt });
+    return this.held(queue, id, Q.COMPLETE_KEEP, {
+      attempt,
+      result: result?.bytes ?? null,
+      result_format: result?.format ?? null,
+    });
+  }
+
+  fail(queue: string, id: number, attempt: number | null, error: string, retryInMs: number | null) {
+    if (retryInMs === null) return this.held(queue, id, Q.FAIL_DEAD, { attempt, error });
+    return this.held(queue, id, Q.FAIL_RETRY, { attempt, error, retry_in: Math.round(retryInMs) });
+  }
+
+  extend(queue: string, id: number, attempt: number | null, leaseMs: number) {
+    return this.held(queue, id, Q.EXTEND, { attempt, lease_until: this.clock() + leaseMs });
+  }
+
+  extendMany(queue: string, held: Held, leaseMs: number): Promise<number[]> {
+    return this.write(() => {
+      const now = this.clock();
+      const statement = this.sql(Q.EXTEND);
+      return held
+        .filter(
+          ({ id, attempt }) =>
+            statement.run({ queue, id, attempt, now, lease_until: now + leaseMs }).changes === 0,
+        )
+        .map(({ id }) => id);
+    });
+  }
+
+  release(queue: string, held: Held): Promise<void> {
+    return this.write(() => {
+      const statement = this.sql(Q.RELEASE);
+      for (const { id, attempt } of held) statement.run({ queue, id, attempt });
+    });
+  }
+
+  get(queue: string, id: number): Promise<StoredJob | null> {
+    return this.read(() => {
+      const row = this.sql(Q.GET).get({ queue, id }) as Row | undefined;
+      return row === undefined ? null : this.toStored(row, this.clock());
+    });
+  }
+
+  list(queue: string, state: JobState, limit: number, afterId: number): Promise<StoredJob[]> {
+    return this.read(() => {
+      const now = this.clock();
+      const params = { queue, limit, after: afterId, now };
+      let rows: Row[];
+      if (state === "pending") rows = this.sql(Q.LIST_READY).all(params) as Row[];
+      else if (state === "delayed") rows = this.sql(Q.LIST_DELAYED).all(params) as Row[];
+      else rows = this.sql(Q.LIST_STATE).all({ queue, limit, after: afterId, state }) as Row[];
+      return rows.map((row) => this.toStored(row, now));
+    });
+  }
+
+  counts(queue: string): Promise<QueueSize> {
+    return this.read(() => {
+      const size: QueueSize = { pending: 0, delayed: 0, reserved: 0, completed: 0, dead: 0, total: 0 };
+      for (const { state, n } of this.sql(Q.COUNTS).all({ queue }) as { state: Row["state"]; n: number }[]) {
+        size[state] = n;
+        size.total += n;
+      }
+      if (size.pending > 0) {
+        size.delayed = (this.sql(Q.COUNT_DELAYED).get({ queue, now: this.clock() }) as { n: number }).n;
+        size.pending -= size.delayed;
+      }
+      return size;
+    });
+  }
+
+  queues(): Promise<string[]> {
+    return this.read(() => (this.sql(Q.QUEUES).all() as { queue: string }[]).map((r) => r.queue));
+  }
+
+  nextDueIn(queue: string): Promise<number | null> {
+    return this.read(() => {
+      const { at } = this.sql(Q.NEXT_RUN_AT).get({ queue }) as { at: number | null };
+      return at === null ? null : Math.max(0, at - this.clock());
+    });
+  }
+
+  oldestPendingAge(queue: string): Promise<number | null> {
+    return this.read(() => {
+      const now = this.clock();
+      const { at } = this.sql(Q.OLDEST_READY).get({ queue, now }) as { at: number | null };
+      return at === null ? null : now - at;
+    });
+  }
+
+  backlog(queue: string): Promise<number> {
+    return this.read(() => (this.sql(Q.BACKLOG).get({ queue }) as { n: number }).n);
+  }
+
+  retry(queue: string, ids: number[] | null): Promise<number> {
+    return this.write(() => {
+      const now = this.clock();
+      if (ids === null) return this.sql(Q.RETRY_ALL).run({ queue, now }).changes;
+      const statement = this.sql(Q.RETRY_ONE);
+      return ids.reduce((moved, id) => moved + statement.run({ queue, id, now }).changes, 0);
+    });
+  }
+
+  remove(queue: string, id: number): Promise<boolean> {
+    return this.write(() => this.sql(Q.REMOVE).run({ queue, id }).changes > 0);
+  }
+
+  purge(queue: string, state: "completed" | "dead", olderThanMs: number | null): Promise<number> {
+    return this.write(() => {
+      const before = this.clock() - (olderThanMs ?? 0);
+      return this.sql(Q.PURGE).run({ queue, state, before }).changes;
+    });
+  }
+
+  clear(queue: string, keepDead: boolean): Promise<number> {
+    return this.write(() => this.sql(keepDead ? Q.CLEAR_LIVE : Q.CLEAR_ALL).run({ queue }).changes);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.writer.close();
+    this.closed = true;
+    this.notifier.close();
+    this.db.close();
+  }
+}

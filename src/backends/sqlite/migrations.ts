@@ -1,0 +1,37 @@
+// The SQLite schema as numbered migrations, applied in order on open and tracked with
+// PRAGMA user_version. Kept as code so nothing reads files at run time.
+
+/** Tables Spool owns: a database that has one of these without being Spool's is refused. */
+export const SPOOL_TABLES = ["spool_jobs"] as const;
+
+export const MIGRATIONS: readonly string[] = [
+  // 0001_init
+  `CREATE TABLE spool_jobs (
+     id           INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: a stale holder can't hit a new job
+     queue        TEXT    NOT NULL,
+     state        TEXT    NOT NULL CHECK (state IN ('pending', 'reserved', 'completed', 'dead')),
+     priority     INTEGER NOT NULL DEFAULT 0,
+     run_at       INTEGER NOT NULL,               -- ms since the epoch
+     payload      BLOB    NOT NULL,
+     format       INTEGER NOT NULL,               -- 0 JSON, 1 raw bytes, 2 custom codec
+     attempts     INTEGER NOT NULL DEFAULT 0,
+     max_attempts INTEGER NOT NULL,
+     key          TEXT,
+     backoff      TEXT,
+     created_at   INTEGER NOT NULL,
+     lease_until  INTEGER,
+     expires_at   INTEGER,                        -- ttl deadline of a never-started job
+     finished_at  INTEGER,
+     last_error   TEXT,
+     result       BLOB,
+     result_format INTEGER
+   ) STRICT;
+   -- Matches the claim's ORDER BY exactly, so taking the next job costs the same at any depth.
+   CREATE INDEX spool_jobs_ready ON spool_jobs (queue, priority DESC, run_at, id) WHERE state = 'pending';
+   CREATE INDEX spool_jobs_state ON spool_jobs (queue, state, id);
+   CREATE INDEX spool_jobs_leases ON spool_jobs (lease_until) WHERE state = 'reserved';
+   CREATE INDEX spool_jobs_expiry ON spool_jobs (expires_at) WHERE state = 'pending' AND expires_at IS NOT NULL;
+   CREATE INDEX spool_jobs_finished ON spool_jobs (queue, state, finished_at) WHERE finished_at IS NOT NULL;
+   CREATE UNIQUE INDEX spool_jobs_key ON spool_jobs (queue, key)
+     WHERE key IS NOT NULL AND state IN ('pending', 'reserved');`,
+];

@@ -1,0 +1,128 @@
+// Every runtime statement of the SQLite backend, by name. Parameters are bound, never spliced:
+// queue names and payloads never reach SQL as text. `:now` is the backend clock in ms.
+
+const COLUMNS = `id, queue, state, priority, run_at, payload, format, attempts, max_attempts, key, backoff,
+  created_at, lease_until, finished_at, last_error, result, result_format`;
+
+export const INSERT_JOB = `
+  INSERT INTO spool_jobs (queue, state, priority, run_at, payload, format, max_attempts, key, backoff, created_at, expires_at)
+  VALUES (:queue, 'pending', :priority, :run_at, :payload, :format, :max_attempts, :key, :backoff, :now, :expires_at)
+  ON CONFLICT DO NOTHING
+  RETURNING id`;
+
+export const FIND_KEYED = `
+  SELECT id FROM spool_jobs WHERE queue = :queue AND key = :key AND state IN ('pending', 'reserved')`;
+
+export const BACKLOG = `
+  SELECT count(*) AS n FROM spool_jobs WHERE queue = :queue AND state IN ('pending', 'reserved')`;
+
+/** Lapsed leases: back to pending while attempts remain, dead otherwise. */
+export const RESCUE_LEASES = `
+  UPDATE spool_jobs
+     SET state = CASE WHEN attempts < max_attempts THEN 'pending' ELSE 'dead' END,
+         last_error = 'lease expired',
+         finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE :now END,
+         lease_until = NULL
+   WHERE state = 'reserved' AND lease_until < :now`;
+
+export const EXPIRE_TTL = `
+  UPDATE spool_jobs SET state = 'dead', last_error = 'expired', finished_at = :now, expires_at = NULL
+   WHERE state = 'pending' AND expires_at IS NOT NULL AND expires_at <= :now`;
+
+/** The claim: one statement, driven by spool_jobs_ready in its own order. */
+export const CLAIM = `
+  UPDATE spool_jobs
+     SET state = 'reserved', attempts = attempts + 1, lease_until = :lease_until, expires_at = NULL
+   WHERE id IN (SELECT id FROM spool_jobs
+                 WHERE queue = :queue AND state = 'pending' AND run_at <= :now
+                 ORDER BY priority DESC, run_at, id LIMIT :limit)
+  RETURNING ${COLUMNS}`;
+
+export const TAKE = `
+  DELETE FROM spool_jobs
+   WHERE id IN (SELECT id FROM spool_jobs
+                 WHERE queue = :queue AND state = 'pending' AND run_at <= :now
+                 ORDER BY priority DESC, run_at, id LIMIT :limit)
+  RETURNING ${COLUMNS}`;
+
+export const BURY = `
+  INSERT INTO spool_jobs (id, queue, state, priority, run_at, payload, format, attempts, max_attempts, key, backoff,
+                          created_at, finished_at, last_error)
+  VALUES (:id, :queue, 'dead', :priority, :run_at, :payload, :format, :attempts, :max_attempts, NULL, :backoff,
+          :created_at, :now, :error)`;
+
+export const RESTORE = `
+  INSERT INTO spool_jobs (id, queue, state, priority, run_at, payload, format, attempts, max_attempts, key, backoff,
+                          created_at)
+  VALUES (:id, :queue, 'pending', :priority, :run_at, :payload, :format, :attempts, :max_attempts, :key, :backoff,
+          :created_at)`;
+
+const HELD = `queue = :queue AND id = :id AND state = 'reserved' AND (:attempt IS NULL OR attempts = :attempt)
+              AND lease_until >= :now`;
+
+export const COMPLETE_KEEP = `
+  UPDATE spool_jobs SET state = 'completed', finished_at = :now, lease_until = NULL, result = :result,
+                        result_format = :result_format
+   WHERE ${HELD}`;
+
+export const COMPLETE_DELETE = `DELETE FROM spool_jobs WHERE ${HELD}`;
+
+export const FAIL_RETRY = `
+  UPDATE spool_jobs SET state = 'pending', run_at = :now + :retry_in, lease_until = NULL, last_error = :error
+   WHERE ${HELD}`;
+
+export const FAIL_DEAD = `
+  UPDATE spool_jobs SET state = 'dead', finished_at = :now, lease_until = NULL, last_error = :error
+   WHERE ${HELD}`;
+
+export const EXTEND = `UPDATE spool_jobs SET lease_until = :lease_until WHERE ${HELD}`;
+
+/** Hands a job back without counting the interrupted attempt. */
+export const RELEASE = `
+  UPDATE spool_jobs SET state = 'pending', attempts = attempts - 1, lease_until = NULL
+   WHERE queue = :queue AND id = :id AND state = 'reserved' AND attempts = :attempt`;
+
+export const EXISTS = `SELECT 1 AS found FROM spool_jobs WHERE queue = :queue AND id = :id`;
+
+export const GET = `SELECT ${COLUMNS} FROM spool_jobs WHERE queue = :queue AND id = :id`;
+
+export const LIST_STATE = `
+  SELECT ${COLUMNS} FROM spool_jobs WHERE queue = :queue AND state = :state AND id > :after ORDER BY id LIMIT :limit`;
+
+export const LIST_READY = `
+  SELECT ${COLUMNS} FROM spool_jobs
+   WHERE queue = :queue AND state = 'pending' AND run_at <= :now AND id > :after ORDER BY id LIMIT :limit`;
+
+export const LIST_DELAYED = `
+  SELECT ${COLUMNS} FROM spool_jobs
+   WHERE queue = :queue AND state = 'pending' AND run_at > :now AND id > :after ORDER BY id LIMIT :limit`;
+
+export const COUNTS = `SELECT state, count(*) AS n FROM spool_jobs WHERE queue = :queue GROUP BY state`;
+
+export const COUNT_DELAYED = `
+  SELECT count(*) AS n FROM spool_jobs WHERE queue = :queue AND state = 'pending' AND run_at > :now`;
+
+export const QUEUES = `SELECT DISTINCT queue FROM spool_jobs ORDER BY queue`;
+
+export const NEXT_RUN_AT = `
+  SELECT min(run_at) AS at FROM spool_jobs WHERE queue = :queue AND state = 'pending'`;
+
+export const OLDEST_READY = `
+  SELECT min(run_at) AS at FROM spool_jobs WHERE queue = :queue AND state = 'pending' AND run_at <= :now`;
+
+export const RETRY_ALL = `
+  UPDATE OR IGNORE spool_jobs SET state = 'pending', attempts = 0, run_at = :now, finished_at = NULL, expires_at = NULL
+   WHERE queue = :queue AND state = 'dead'`;
+
+export const RETRY_ONE = `
+  UPDATE OR IGNORE spool_jobs SET state = 'pending', attempts = 0, run_at = :now, finished_at = NULL, expires_at = NULL
+   WHERE queue = :queue AND id = :id AND state = 'dead'`;
+
+export const REMOVE = `DELETE FROM spool_jobs WHERE queue = :queue AND id = :id`;
+
+export const PURGE = `
+  DELETE FROM spool_jobs WHERE queue = :queue AND state = :state AND finished_at <= :before`;
+
+export const CLEAR_ALL = `DELETE FROM spool_jobs WHERE queue = :queue`;
+
+export const CLEAR_LIVE = `DELETE FROM spool_jobs WHERE queue = :queue AND state <> 'dead'`;

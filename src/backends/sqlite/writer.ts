@@ -1,0 +1,159 @@
+// Group commit. Every write of one process issued in the same turn of the event loop runs in one
+// IMMEDIATE transaction, so N concurrent completions or sends cost one commit (one fsync at
+// `full`) instead of N. A caller's promise resolves only after the commit that holds its change.
+//
+// The write lock is taken without the driver's busy wait (which would freeze the event loop):
+// when another process holds it, the batch is retried on a timer until `busyTimeout`, so timers
+// and heartbeats keep running and no process can lock the others out for long.
+import type Database from "better-sqlite3";
+import { SpoolError } from "../../errors.js";
+import { isBusy, translate } from "./connection.js";
+
+interface Pending<T> {
+  run: () => T;
+  resolve: (value: T) => void;
+  reject: (error: unknown) => void;
+  /** Set after its batch failed: it then commits in a transaction of its own. */
+  alone?: boolean;
+}
+
+export class Writer {
+  private queue: Pending<unknown>[] = [];
+  private scheduled = false;
+  private busySince = 0;
+  private readonly begin: Database.Statement;
+  private readonly commit: Database.Statement;
+  private readonly rollback: Database.Statement;
+  private closed = false;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly path: string,
+    private readonly busyTimeout: number,
+  ) {
+    this.begin = db.prepare("BEGIN IMMEDIATE");
+    this.commit = db.prepare("COMMIT");
+    this.rollback = db.prepare("ROLLBACK");
+  }
+
+  /** Runs `run` inside a write transaction shared with the other writes of this tick. */
+  write<T>(run: () => T): Promise<T> {
+    if (this.closed)
+      return Promise.reject(new SpoolError("CLOSED", "this Spool is closed: open it again to use it"));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ run, resolve, reject } as Pending<unknown>);
+      this.schedule(0);
+    });
+  }
+
+  /**
+   * Runs `run` in a transaction of its own before returning, waiting for the lock by blocking
+   * the thread (up to busyTimeout): only for callers that cannot await, such as exit handlers.
+   */
+  writeSync<T>(run: () => T): T {
+    if (this.closed) throw new SpoolError("CLOSED", "this Spool is closed: open it again to use it");
+    const started = Date.now();
+    for (;;) {
+      try {
+        this.begin.run();
+        break;
+      } catch (error) {
+        if (!isBusy(error) || Date.now() - started >= this.busyTimeout) throw translate(error, this.path);
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+      }
+    }
+    try {
+      const result = run();
+      this.commit.run();
+      return result;
+    } catch (error) {
+      this.safeRollback();
+      throw translate(error, this.path);
+    }
+  }
+
+  private schedule(delay: number): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    if (delay === 0) setImmediate(() => this.flush());
+    else setTimeout(() => this.flush(), delay);
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    if (this.queue.length === 0) return;
+    if (this.closed) {
+      this.failAll(
+        this.queue.splice(0),
+        new SpoolError("CLOSED", "this Spool is closed: open it again to use it"),
+      );
+      return;
+    }
+    try {
+      this.begin.run();
+    } catch (error) {
+      if (isBusy(error)) this.waitForLock(error);
+      else this.failAll(this.queue.splice(0), translate(error, this.path));
+      return;
+    }
+    this.busySince = 0;
+    const batch = this.nextBatch();
+    const results: unknown[] = [];
+    try {
+      for (const op of batch) results.push(op.run());
+      this.commit.run();
+    } catch (error) {
+      this.safeRollback();
+      if (batch.length === 1) {
+        (batch[0] as Pending<unknown>).reject(translate(error, this.path));
+      } else {
+        // One bad write must not sink its neighbours: run each alone so only the culprit fails.
+        for (const op of batch) op.alone = true;
+        this.queue.unshift(...batch);
+      }
+      this.schedule(0);
+      return;
+    }
+    for (const [i, op] of batch.entries()) op.resolve(results[i]);
+    if (this.queue.length > 0) this.schedule(0);
+  }
+
+  /** Everything queued, or a lone write from a batch that failed. */
+  private nextBatch(): Pending<unknown>[] {
+    if (this.queue[0]?.alone) return this.queue.splice(0, 1);
+    const lone = this.queue.findIndex((op) => op.alone);
+    return this.queue.splice(0, lone === -1 ? this.queue.length : lone);
+  }
+
+  private waitForLock(error: unknown): void {
+    const now = Date.now();
+    if (this.busySince === 0) this.busySince = now;
+    if (now - this.busySince >= this.busyTimeout) {
+      this.busySince = 0;
+      this.failAll(this.queue.splice(0), translate(error, this.path));
+      return;
+    }
+    // A little jitter keeps two waiting processes from retrying in lockstep.
+    this.schedule(1 + Math.random() * 2);
+  }
+
+  private safeRollback(): void {
+    try {
+      if (this.db.inTransaction) this.rollback.run();
+    } catch {
+      // The transaction is already gone (SQLite rolls back by itself on some errors).
+    }
+  }
+
+  private failAll(ops: Pending<unknown>[], error: unknown): void {
+    for (const op of ops) op.reject(error);
+  }
+
+  /** Lets queued writes finish, then refuses new ones. */
+  async close(): Promise<void> {
+    while (this.queue.length > 0 || this.scheduled) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    this.closed = true;
+  }
+}

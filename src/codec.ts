@@ -1,0 +1,143 @@
+// Payload codecs: turn user values into bytes plus a format tag, and back. The tag lets the
+// default codec return a Buffer for bytes and a JSON value for everything else.
+import { PayloadFormat, type StoredResult } from "./backend.js";
+import { SpoolError, show } from "./errors.js";
+import type { Codec, CodecOption } from "./types.js";
+
+export interface Encoded {
+  bytes: Uint8Array;
+  format: PayloadFormat;
+}
+
+/** The core's view of a codec: encode tags its bytes; decode knows every tag. */
+export interface PayloadCodec<T> {
+  encode(value: T): Encoded;
+  decode(bytes: Uint8Array, format: PayloadFormat): T;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** JSON.stringify that refuses what JSON cannot hold instead of silently dropping it. */
+export function encodeJson(value: unknown): Uint8Array {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value, (_key, v: unknown) => {
+      if (typeof v === "bigint") throw new TypeError("a BigInt cannot be stored as JSON");
+      if (typeof v === "function" || typeof v === "symbol") {
+        throw new TypeError(`a ${typeof v} cannot be stored as JSON`);
+      }
+      return v;
+    });
+  } catch (cause) {
+    throw new SpoolError("ENCODE", `payload cannot be encoded as JSON: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+  if (text === undefined) {
+    throw new SpoolError("ENCODE", `payload ${show(value)} cannot be encoded as JSON: use null or a value`);
+  }
+  return Buffer.from(text, "utf8");
+}
+
+export function decodeJson(bytes: Uint8Array): unknown {
+  return JSON.parse(utf8.decode(bytes));
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+const defaultCodec: PayloadCodec<unknown> = {
+  encode(value) {
+    if (value instanceof Uint8Array) return { bytes: value, format: PayloadFormat.Bytes };
+    return { bytes: encodeJson(value), format: PayloadFormat.Json };
+  },
+  decode(bytes, format) {
+    return format === PayloadFormat.Bytes ? asBuffer(bytes) : decodeJson(bytes);
+  },
+};
+
+const jsonCodec: PayloadCodec<unknown> = {
+  encode: (value) => ({ bytes: encodeJson(value), format: PayloadFormat.Json }),
+  decode: (bytes) => decodeJson(bytes),
+};
+
+const binaryCodec: PayloadCodec<unknown> = {
+  encode(value) {
+    if (!(value instanceof Uint8Array)) {
+      throw new SpoolError("ENCODE", `the "binary" codec takes a Buffer or Uint8Array, got ${show(value)}`);
+    }
+    return { bytes: value, format: PayloadFormat.Bytes };
+  },
+  decode: (bytes) => asBuffer(bytes),
+};
+
+function customCodec<T>(codec: Codec<T>): PayloadCodec<T> {
+  return {
+    encode(value) {
+      let bytes: unknown;
+      try {
+        bytes = codec.encode(value);
+      } catch (cause) {
+        throw new SpoolError(
+          "ENCODE",
+          `the codec could not encode the payload: ${(cause as Error)?.message}`,
+          {
+            cause,
+          },
+        );
+      }
+      if (!(bytes instanceof Uint8Array)) {
+        throw new SpoolError("ENCODE", `codec.encode must return a Uint8Array, got ${show(bytes)}`);
+      }
+      return { bytes, format: PayloadFormat.Custom };
+    },
+    decode: (bytes) => codec.decode(bytes),
+  };
+}
+
+export function resolveCodec<T>(option: CodecOption<T> | undefined): PayloadCodec<T> {
+  if (option === undefined) return defaultCodec as PayloadCodec<T>;
+  if (option === "json") return jsonCodec as PayloadCodec<T>;
+  if (option === "binary") return binaryCodec as PayloadCodec<T>;
+  if (
+    typeof option === "object" &&
+    option !== null &&
+    typeof option.encode === "function" &&
+    typeof option.decode === "function"
+  ) {
+    return customCodec(option);
+  }
+  throw new SpoolError(
+    "INVALID_ARGUMENT",
+    `codec must be "json", "binary" or { encode, decode }, got ${show(option)}`,
+  );
+}
+
+/** Results are stored with the default codec whatever the payload codec is. */
+export function encodeResult(value: unknown): StoredResult | null {
+  if (value === undefined) return null;
+  return defaultCodec.encode(value);
+}
+
+export function decodeResult(result: StoredResult | null): unknown {
+  if (result === null) return undefined;
+  try {
+    return defaultCodec.decode(result.bytes, result.format);
+  } catch {
+    return asBuffer(result.bytes);
+  }
+}
+
+/** The payload for get/list: decoded when possible, raw bytes otherwise (never throws). */
+export function decodeLenient<T>(
+  codec: PayloadCodec<T>,
+  bytes: Uint8Array,
+  format: PayloadFormat,
+): T | Buffer {
+  try {
+    return codec.decode(bytes, format);
+  } catch {
+    return asBuffer(bytes);
+  }
+}

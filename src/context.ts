@@ -1,0 +1,62 @@
+// What every Queue, Worker and Channel of one Spool shares: the backend, the in-process wake-up
+// emitter, the open/closed state and the registry of running workers.
+import { EventEmitter } from "node:events";
+import type { Backend } from "./backend.js";
+import { SpoolError } from "./errors.js";
+
+/** Something close() must stop first (workers, waiting senders). */
+export interface Stoppable {
+  stop(options?: { timeout?: number }): Promise<void>;
+}
+
+export class SpoolContext {
+  readonly backend: Backend;
+  readonly maxPayloadBytes: number;
+  readonly stoppables = new Set<Stoppable>();
+  private readonly wakeups = new EventEmitter();
+  private readonly unsubscribe: () => void;
+  private closed = false;
+
+  constructor(backend: Backend, maxPayloadBytes: number) {
+    this.backend = backend;
+    this.maxPayloadBytes = maxPayloadBytes;
+    // Every worker and waiting sender of a busy process listens here.
+    this.wakeups.setMaxListeners(0);
+    this.unsubscribe = backend.notifier.subscribe((queue) => {
+      if (queue === null) this.wakeups.emit("*");
+      else this.wakeups.emit(queue);
+    });
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Throws CLOSED once the Spool is closed: every public call starts here. */
+  assertOpen(): void {
+    if (this.closed) throw new SpoolError("CLOSED", "this Spool is closed: open it again to use it");
+  }
+
+  /** Tells this process's waiters, and other processes where needed, that `queue` changed. */
+  signal(queue: string): void {
+    this.wakeups.emit(queue);
+    this.backend.notifier.announce(queue);
+  }
+
+  /** Calls `listener` whenever `queue` (or any queue, from another process) may have changed. */
+  onChange(queue: string, listener: () => void): () => void {
+    this.wakeups.on(queue, listener);
+    this.wakeups.on("*", listener);
+    return () => {
+      this.wakeups.off(queue, listener);
+      this.wakeups.off("*", listener);
+    };
+  }
+
+  markClosed(): boolean {
+    if (this.closed) return false;
+    this.closed = true;
+    this.unsubscribe();
+    return true;
+  }
+}

@@ -1,0 +1,432 @@
+// Queue<T>: the contract's job operations. Validation, defaults, codecs and the retry policy live
+// here; each storage change is one backend transition.
+import type { HeldOutcome, NewJob, StoredJob } from "./backend.js";
+import { checkBackoff, retryDelay } from "./backoff.js";
+import { decodeLenient, decodeResult, encodeResult, type PayloadCodec, resolveCodec } from "./codec.js";
+import type { SpoolContext } from "./context.js";
+import { SpoolError, show } from "./errors.js";
+import type {
+  AddOptions,
+  Backoff,
+  Job,
+  JobInfo,
+  JobState,
+  QueueOptions,
+  QueueSize,
+  Retention,
+} from "./types.js";
+import {
+  checkDuration,
+  checkId,
+  checkInteger,
+  checkKnownKeys,
+  checkObject,
+  checkPositiveDuration,
+  checkSafeInteger,
+  checkState,
+} from "./validate.js";
+import { Worker, type WorkerHandler, type WorkerOptions } from "./worker.js";
+
+export const DEFAULT_LEASE = 30_000;
+export const DEFAULT_RETENTION = { completed: 3_600_000, dead: 14 * 24 * 3_600_000 } as const;
+const ADD_KEYS = ["priority", "delay", "runAt", "maxAttempts", "backoff", "key", "ttl"] as const;
+const QUEUE_KEYS = [...ADD_KEYS, "lease", "codec", "retention"] as const;
+
+/** AddOptions after validation, with the function backoff kept aside (it cannot be stored). */
+interface ResolvedAdd {
+  priority: number;
+  delayMs: number;
+  runAt: number | null;
+  maxAttempts: number;
+  backoff: string | null;
+  key: string | null;
+  ttlMs: number | null;
+}
+
+function checkAddOptions(raw: unknown, what: string, allowed: readonly string[]): Partial<ResolvedAdd> {
+  const o = checkObject(raw, what);
+  checkKnownKeys(o, allowed, what);
+  const out: Partial<ResolvedAdd> = {};
+  if (o.priority !== undefined) out.priority = checkSafeInteger(o.priority, "priority");
+  if (o.delay !== undefined && o.runAt !== undefined) {
+    throw new SpoolError("INVALID_ARGUMENT", "give either delay or runAt, not both");
+  }
+  if (o.delay !== undefined) {
+    out.delayMs = checkDuration(o.delay, "delay");
+    out.runAt = null;
+  }
+  if (o.runAt !== undefined) {
+    const at = o.runAt instanceof Date ? o.runAt.getTime() : o.runAt;
+    if (typeof at !== "number" || !Number.isFinite(at)) {
+      throw new SpoolError(
+        "INVALID_ARGUMENT",
+        `runAt must be a Date or ms since the epoch, got ${show(o.runAt)}`,
+      );
+    }
+    out.runAt = at;
+    out.delayMs = 0;
+  }
+  if (o.maxAttempts !== undefined) out.maxAttempts = checkInteger(o.maxAttempts, "maxAttempts", 1);
+  if (o.backoff !== undefined) out.backoff = checkBackoff(o.backoff);
+  if (o.key !== undefined) {
+    if (typeof o.key !== "string" || o.key.length === 0 || o.key.length > 1024) {
+      throw new SpoolError(
+        "INVALID_ARGUMENT",
+        `key must be a string of 1–1024 characters, got ${show(o.key)}`,
+      );
+    }
+    out.key = o.key;
+  }
+  if (o.ttl !== undefined) out.ttlMs = checkPositiveDuration(o.ttl, "ttl");
+  return out;
+}
+
+function checkRetention(raw: unknown): Required<Retention> {
+  const o = checkObject(raw, "retention");
+  checkKnownKeys(o, ["completed", "dead"], "retention");
+  return {
+    completed:
+      o.completed === undefined
+        ? DEFAULT_RETENTION.completed
+        : checkDuration(o.completed, "retention.completed"),
+    dead: o.dead === undefined ? DEFAULT_RETENTION.dead : checkDuration(o.dead, "retention.dead"),
+  };
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  if (error === undefined) return "failed";
+  return typeof error === "string" ? error : show(error);
+}
+
+export class Queue<T = unknown> {
+  readonly name: string;
+  /** Reservation length in ms used by reserve and process unless they say otherwise. */
+  readonly lease: number;
+  readonly retention: Readonly<Required<Retention>>;
+  /** @internal */
+  readonly ctx: SpoolContext;
+  /** @internal */
+  readonly codec: PayloadCodec<T>;
+  private readonly defaults: ResolvedAdd;
+  private readonly backoffFn: Extract<Backoff, (attempt: number, error: unknown) => number> | null;
+
+  /** @internal use `spool.queue(name, defaults)` */
+  constructor(ctx: SpoolContext, name: string, options: QueueOptions<T> | undefined) {
+    this.ctx = ctx;
+    this.name = name;
+    const o = checkObject(options, "queue options");
+    checkKnownKeys(o, QUEUE_KEYS, "queue");
+    const add = checkAddOptions(
+      Object.fromEntries(ADD_KEYS.filter((k) => o[k] !== undefined).map((k) => [k, o[k]])),
+      "queue defaults",
+      ADD_KEYS,
+    );
+    this.defaults = {
+      priority: add.priority ?? 0,
+      delayMs: add.delayMs ?? 0,
+      runAt: add.runAt ?? null,
+      maxAttempts: add.maxAttempts ?? 3,
+      backoff: add.backoff ?? null,
+      key: add.key ?? null,
+      ttlMs: add.ttlMs ?? null,
+    };
+    this.backoffFn = typeof o.backoff === "function" ? (o.backoff as typeof this.backoffFn) : null;
+    this.lease = o.lease === undefined ? DEFAULT_LEASE : checkPositiveDuration(o.lease, "lease");
+    this.codec = resolveCodec(o.codec as QueueOptions<T>["codec"]);
+    this.retention = checkRetention(o.retention);
+  }
+
+  /** Adds one job; resolves with its id once committed (or the id of a job with the same key). */
+  async add(payload: T, options?: AddOptions): Promise<number> {
+    const [id] = await this.insert([payload], options);
+    return id as number;
+  }
+
+  /** Adds every payload in one transaction: all are added or none. */
+  async addBatch(payloads: readonly T[], options?: AddOptions): Promise<number[]> {
+    if (!Array.isArray(payloads)) {
+      throw new SpoolError("INVALID_ARGUMENT", `addBatch takes an array of payloads, got ${show(payloads)}`);
+    }
+    if (payloads.length === 0) {
+      this.ctx.assertOpen();
+      return [];
+    }
+    return this.insert(payloads, options);
+  }
+
+  /** @internal shared by add, addBatch and the channel's sender. */
+  async insert(payloads: readonly T[], options: AddOptions | undefined, maxSize?: number): Promise<number[]> {
+    this.ctx.assertOpen();
+    const jobs = this.prepare(payloads, options);
+    const ids = await this.ctx.backend.enqueue(this.name, jobs, maxSize);
+    if (ids === null) return [];
+    this.ctx.signal(this.name);
+    return ids;
+  }
+
+  /** @internal validates and encodes before anything is written. */
+  prepare(payloads: readonly T[], options: AddOptions | undefined): NewJob[] {
+    const given = checkAddOptions(options, "add options", ADD_KEYS);
+    const o: ResolvedAdd = { ...this.defaults, ...given };
+    if (given.delayMs !== undefined || given.runAt !== undefined) {
+      o.delayMs = given.delayMs ?? 0;
+      o.runAt = given.runAt ?? null;
+    }
+    return payloads.map((payload, index) => {
+      const { bytes, format } = this.codec.encode(payload);
+      if (bytes.byteLength > this.ctx.maxPayloadBytes) {
+        throw new SpoolError(
+          "PAYLOAD_TOO_LARGE",
+          `payload${payloads.length > 1 ? ` #${index}` : ""} is ${bytes.byteLength} bytes; maxPayloadBytes allows ${this.ctx.maxPayloadBytes}`,
+        );
+      }
+      return { payload: bytes, format, ...o };
+    });
+  }
+
+  /** Atomically takes the next ready job, or null when none is ready. */
+  async reserve(options?: { lease?: number }): Promise<Job<T> | null> {
+    const [job] = await this.reserveBatch(1, options);
+    return job ?? null;
+  }
+
+  /** Takes up to `limit` ready jobs in order. */
+  async reserveBatch(limit: number, options?: { lease?: number }): Promise<Job<T>[]> {
+    checkInteger(limit, "limit", 1);
+    const o = checkObject(options, "reserve options");
+    checkKnownKeys(o, ["lease"], "reserve");
+    const lease = o.lease === undefined ? this.lease : checkPositiveDuration(o.lease, "lease");
+    this.ctx.assertOpen();
+    const rows = await this.ctx.backend.claim(this.name, limit, lease);
+    const jobs: Job<T>[] = [];
+    for (const [i, row] of rows.entries()) {
+      try {
+        jobs.push(this.toJob(row));
+      } catch (cause) {
+        // One bad payload never blocks the queue: it goes dead, the rest go back untouched.
+        await this.bury(row, cause);
+        const rest = rows.slice(i + 1).concat();
+        const held = [
+          ...jobs.map((j) => ({ id: j.id, attempt: j.attempts })),
+          ...rest.map((r) => ({ id: r.id, attempt: r.attempts })),
+        ];
+        if (held.length > 0) await this.ctx.backend.release(this.name, held);
+        throw this.decodeError(row, cause);
+      }
+    }
+    return jobs;
+  }
+
+  /** @internal decodes a claimed row; throws the codec's error. */
+  toJob(row: StoredJob): Job<T> {
+    const job: Job<T> = {
+      id: row.id,
+      queue: row.queue,
+      payload: this.codec.decode(row.payload, row.format),
+      attempts: row.attempts,
+      maxAttempts: row.maxAttempts,
+      priority: row.priority,
+      createdAt: new Date(row.createdAt),
+      runAt: new Date(row.runAt),
+      leaseUntil: new Date(row.leaseUntil ?? 0),
+    };
+    if (row.key !== null) job.key = row.key;
+    return job;
+  }
+
+  /** @internal a claimed job whose payload cannot be decoded becomes dead with the error. */
+  async bury(row: StoredJob, cause: unknown): Promise<void> {
+    await this.ctx.backend.fail(this.name, row.id, row.attempts, `decode failed: ${errorText(cause)}`, null);
+  }
+
+  /** @internal */
+  decodeError(row: StoredJob, cause: unknown): SpoolError {
+    return new SpoolError(
+      "DECODE",
+      `job ${row.id} of queue "${this.name}" could not be decoded: ${errorText(cause)}; it is now dead`,
+      {
+        cause,
+        jobId: row.id,
+      },
+    );
+  }
+
+  /** Marks a reserved job completed, keeping `result`. */
+  async complete(job: Job<T> | number, result?: unknown): Promise<void> {
+    const [id, attempt] = this.held(job);
+    const stored = encodeResult(result);
+    this.ctx.assertOpen();
+    const outcome = await this.ctx.backend.complete(
+      this.name,
+      id,
+      attempt,
+      stored,
+      this.retention.completed > 0,
+    );
+    this.check(outcome, id, "complete");
+  }
+
+  /** Fails a reserved job: pending again after its backoff, or dead once attempts are spent. */
+  async fail(
+    job: Job<T> | number,
+    error?: unknown,
+    options?: { retryIn?: number },
+  ): Promise<"pending" | "dead"> {
+    const [id, attempt] = this.held(job);
+    const o = checkObject(options, "fail options");
+    checkKnownKeys(o, ["retryIn"], "fail");
+    const retryIn = o.retryIn === undefined ? undefined : checkDuration(o.retryIn, "retryIn");
+    this.ctx.assertOpen();
+    const row = await this.ctx.backend.get(this.name, id);
+    if (row === null) throw this.lost("not_found", id, "fail");
+    if (row.state !== "reserved" || (attempt !== null && row.attempts !== attempt))
+      throw this.lost("lease_lost", id, "fail");
+    const dead = row.attempts >= row.maxAttempts;
+    const delay = dead ? null : (retryIn ?? retryDelay(this.backoffFn ?? row.backoff, row.attempts, error));
+    const outcome = await this.ctx.backend.fail(this.name, id, row.attempts, errorText(error), delay);
+    this.check(outcome, id, "fail");
+    if (!dead) this.ctx.signal(this.name);
+    return dead ? "dead" : "pending";
+  }
+
+  /** Pushes the lease of a reserved job out to now + `ms`. */
+  async extend(job: Job<T> | number, ms: number): Promise<void> {
+    const [id, attempt] = this.held(job);
+    checkPositiveDuration(ms, "extend ms");
+    this.ctx.assertOpen();
+    this.check(await this.ctx.backend.extend(this.name, id, attempt, ms), id, "extend");
+    if (typeof job === "object") job.leaseUntil = new Date(Date.now() + ms);
+  }
+
+  private held(job: Job<T> | number): [number, number | null] {
+    if (typeof job === "number") return [checkId(job), null];
+    if (job === null || typeof job !== "object") {
+      throw new SpoolError("INVALID_ARGUMENT", `expected a Job or a job id, got ${show(job)}`);
+    }
+    return [checkId(job.id), checkInteger(job.attempts, "job.attempts", 1)];
+  }
+
+  private check(outcome: HeldOutcome, id: number, what: string): void {
+    if (outcome !== "ok") throw this.lost(outcome, id, what);
+  }
+
+  private lost(outcome: "lease_lost" | "not_found", id: number, what: string): SpoolError {
+    if (outcome === "not_found") {
+      return new SpoolError("NOT_FOUND", `cannot ${what} job ${id}: queue "${this.name}" has no such job`, {
+        jobId: id,
+      });
+    }
+    return new SpoolError(
+      "LEASE_LOST",
+      `cannot ${what} job ${id}: it is not reserved by this holder any more (its lease ran out, it was reserved again, or it was never reserved)`,
+      { jobId: id },
+    );
+  }
+
+  /** Any job of this queue in any state, or null. */
+  async get(id: number): Promise<JobInfo<T> | null> {
+    checkId(id);
+    this.ctx.assertOpen();
+    const row = await this.ctx.backend.get(this.name, id);
+    return row === null ? null : this.toInfo(row);
+  }
+
+  /** @internal */
+  toInfo(row: StoredJob): JobInfo<T> {
+    const info: JobInfo<T> = {
+      id: row.id,
+      queue: row.queue,
+      state: row.state,
+      payload: decodeLenient(this.codec, row.payload, row.format) as T,
+      attempts: row.attempts,
+      maxAttempts: row.maxAttempts,
+      priority: row.priority,
+      createdAt: new Date(row.createdAt),
+      runAt: new Date(row.runAt),
+    };
+    if (row.key !== null) info.key = row.key;
+    if (row.leaseUntil !== null && row.state === "reserved") info.leaseUntil = new Date(row.leaseUntil);
+    if (row.lastError !== null) info.lastError = row.lastError;
+    if (row.finishedAt !== null) info.finishedAt = new Date(row.finishedAt);
+    if (row.result !== null) info.result = decodeResult({ bytes: row.result, format: row.resultFormat ?? 0 });
+    return info;
+  }
+
+  /** Counts by state. */
+  async size(): Promise<QueueSize> {
+    this.ctx.assertOpen();
+    return this.ctx.backend.counts(this.name);
+  }
+
+  /** Age in ms of the oldest job ready to run, or null when none is. */
+  async oldestPendingAge(): Promise<number | null> {
+    this.ctx.assertOpen();
+    return this.ctx.backend.oldestPendingAge(this.name);
+  }
+
+  /** Jobs of one state in id order, after id `after`. */
+  async list(options: { state: JobState; limit?: number; after?: number }): Promise<JobInfo<T>[]> {
+    const o = checkObject(options, "list options");
+    checkKnownKeys(o, ["state", "limit", "after"], "list");
+    const state = checkState(o.state);
+    const limit = o.limit === undefined ? 100 : checkInteger(o.limit, "limit", 1);
+    const after = o.after === undefined ? 0 : checkInteger(o.after, "after", 0);
+    this.ctx.assertOpen();
+    const rows = await this.ctx.backend.list(this.name, state, limit, after);
+    return rows.map((row) => this.toInfo(row));
+  }
+
+  /** Dead jobs back to pending with attempts restarted: all of them, or those of `ids`. */
+  async retry(ids?: readonly number[]): Promise<number> {
+    if (ids !== undefined && !Array.isArray(ids)) {
+      throw new SpoolError("INVALID_ARGUMENT", `retry takes an array of job ids, got ${show(ids)}`);
+    }
+    const list = ids === undefined ? null : ids.map((id) => checkId(id));
+    this.ctx.assertOpen();
+    if (list !== null && list.length === 0) return 0;
+    const moved = await this.ctx.backend.retry(this.name, list);
+    if (moved > 0) this.ctx.signal(this.name);
+    return moved;
+  }
+
+  /** Deletes one job whatever its state; false when there was none. */
+  async remove(id: number): Promise<boolean> {
+    checkId(id);
+    this.ctx.assertOpen();
+    return this.ctx.backend.remove(this.name, id);
+  }
+
+  /** Deletes completed or dead jobs, optionally only those finished more than `olderThan` ms ago. */
+  async purge(options: { state: "completed" | "dead"; olderThan?: number }): Promise<number> {
+    const o = checkObject(options, "purge options");
+    checkKnownKeys(o, ["state", "olderThan"], "purge");
+    if (o.state !== "completed" && o.state !== "dead") {
+      throw new SpoolError(
+        "INVALID_ARGUMENT",
+        `purge state must be "completed" or "dead", got ${show(o.state)}`,
+      );
+    }
+    const olderThan = o.olderThan === undefined ? null : checkDuration(o.olderThan, "olderThan");
+    this.ctx.assertOpen();
+    return this.ctx.backend.purge(this.name, o.state, olderThan);
+  }
+
+  /** Deletes every job of this queue. */
+  async clear(): Promise<void> {
+    this.ctx.assertOpen();
+    await this.ctx.backend.clear(this.name, false);
+    this.ctx.signal(this.name);
+  }
+
+  /** Starts a worker running `handler` on this queue's jobs. */
+  process(handler: WorkerHandler<T>, options?: WorkerOptions): Worker<T> {
+    this.ctx.assertOpen();
+    return new Worker(this, handler, options);
+  }
+
+  /** @internal the retry delay for a job the worker fails. */
+  retryDelayFor(row: { attempts: number; backoff: string | null }, error: unknown): number {
+    return retryDelay(this.backoffFn ?? row.backoff, row.attempts, error);
+  }
+}

@@ -1,0 +1,89 @@
+// Argument checks shared by every public entry point: each throws a SpoolError whose message
+// names the offending value and what is allowed, before anything reaches storage.
+import { SpoolError, show } from "./errors.js";
+import { JOB_STATES, type JobState } from "./types.js";
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+
+export function checkName(name: unknown, what = "queue name"): string {
+  if (typeof name !== "string" || !NAME.test(name)) {
+    throw new SpoolError(
+      "INVALID_NAME",
+      `invalid ${what} ${show(name)}: use 1–128 characters of A–Z a–z 0–9 _ . : -, starting with a letter or digit`,
+    );
+  }
+  return name;
+}
+
+function invalid(what: string, value: unknown, allowed: string): SpoolError {
+  return new SpoolError("INVALID_ARGUMENT", `${what} must be ${allowed}, got ${show(value)}`);
+}
+
+/** A finite number ≥ 0 (ms durations: delay, lease, timeout, ttl, retryIn, olderThan). */
+export function checkDuration(value: unknown, what: string): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    throw invalid(what, value, "a finite number of ms ≥ 0");
+  }
+  return value;
+}
+
+/** A duration that must leave room to act: a lease or timeout of 0 would expire at once. */
+export function checkPositiveDuration(value: unknown, what: string): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw invalid(what, value, "a finite number of ms > 0");
+  }
+  return value;
+}
+
+export function checkInteger(value: unknown, what: string, min: number): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min) {
+    throw invalid(what, value, `an integer ≥ ${min}`);
+  }
+  return value;
+}
+
+export function checkSafeInteger(value: unknown, what: string): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value)) throw invalid(what, value, "a safe integer");
+  return value;
+}
+
+export function checkId(value: unknown): number {
+  return checkInteger(value, "job id", 1);
+}
+
+export function checkState(value: unknown): JobState {
+  if (typeof value !== "string" || !JOB_STATES.includes(value as JobState)) {
+    throw invalid("state", value, JOB_STATES.map((s) => `"${s}"`).join(", "));
+  }
+  return value as JobState;
+}
+
+export function checkObject(value: unknown, what: string): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw invalid(what, value, "an object");
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Rejects option names that are not known: a typo must not silently change nothing. */
+export function checkKnownKeys(
+  options: Record<string, unknown>,
+  known: readonly string[],
+  what: string,
+): void {
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new SpoolError(
+        "INVALID_ARGUMENT",
+        `unknown ${what} option ${show(key)}; known options: ${known.join(", ")}`,
+      );
+    }
+  }
+}
+
+export function checkAbortSignal(value: unknown, what: string): AbortSignal | undefined {
+  if (value === undefined) return undefined;
+  if (!(value instanceof AbortSignal)) throw invalid(what, value, "an AbortSignal");
+  return value;
+}

@@ -1,0 +1,355 @@
+// The worker: claims jobs (several per transaction), runs up to `concurrency` handlers at once,
+// keeps their leases alive, completes or fails them, and sleeps until a wake-up, the next
+// delayed job, or the poll interval. Completions are not awaited before the next claim, so
+// with group commit a finished job's completion and the next claim share one transaction.
+//
+// A handler that blocks the event loop longer than its lease stops the heartbeat: the job may
+// be reserved again by another worker. The late run's outcome is then refused (LEASE_LOST,
+// checked against the attempt) and discarded, never applied to the new holder's attempt.
+import { EventEmitter } from "node:events";
+import type { StoredJob } from "./backend.js";
+import { encodeResult } from "./codec.js";
+import type { Stoppable } from "./context.js";
+import { SpoolError, show } from "./errors.js";
+import type { Queue } from "./queue.js";
+import type { Job } from "./types.js";
+import { checkInteger, checkKnownKeys, checkObject, checkPositiveDuration } from "./validate.js";
+
+/** What a handler gets besides its job. */
+export interface HandlerContext {
+  /** Aborted on timeout, lost lease or a forced stop: stop work and return. */
+  signal: AbortSignal;
+  /** Pushes the lease out to now + `ms` (default: the worker's lease). Done automatically too. */
+  extend(ms?: number): Promise<void>;
+}
+
+export type WorkerHandler<T> = (job: Job<T>, context: HandlerContext) => unknown;
+
+export interface WorkerOptions {
+  /** Handlers running at once. @default 1 */
+  concurrency?: number;
+  /** Reservation length in ms, renewed while the handler runs. @default the queue's lease (30 000) */
+  lease?: number;
+  /** ms a handler may run; past it `signal` aborts and the job fails with "timeout". */
+  timeout?: number;
+  /** ms between checks when no wake-up arrives (the fallback). @default 1000 */
+  pollInterval?: number;
+}
+
+export interface WorkerEvents<T> {
+  completed: [job: Job<T>, result: unknown];
+  failed: [job: Job<T>, error: unknown, state: "pending" | "dead"];
+  error: [error: unknown];
+  drained: [];
+}
+
+interface Running<T> {
+  job: Job<T>;
+  row: StoredJob;
+  controller: AbortController;
+  /** Set once the outcome must be discarded (timeout handled, lease lost, forced stop). */
+  settled: boolean;
+}
+
+const WORKER_KEYS = ["concurrency", "lease", "timeout", "pollInterval"] as const;
+
+export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implements Stoppable {
+  readonly concurrency: number;
+  private readonly lease: number;
+  private readonly timeout: number | undefined;
+  private readonly pollInterval: number;
+  private readonly buffer: StoredJob[] = [];
+  private readonly running = new Map<number, Running<T>>();
+  private readonly writes = new Set<Promise<unknown>>();
+  private stopping: Promise<void> | null = null;
+  private wakeRequested = false;
+  private wake: (() => void) | null = null;
+  private drained = false;
+  private readonly unsubscribe: () => void;
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly loop: Promise<void>;
+  private slotFreed: (() => void) | null = null;
+
+  /** @internal use `queue.process(handler, options)` */
+  constructor(
+    private readonly queue: Queue<T>,
+    private readonly handler: WorkerHandler<T>,
+    options: WorkerOptions | undefined,
+  ) {
+    super();
+    if (typeof handler !== "function") {
+      throw new SpoolError("INVALID_ARGUMENT", `process needs a handler function, got ${show(handler)}`);
+    }
+    const o = checkObject(options, "worker options");
+    checkKnownKeys(o, WORKER_KEYS, "worker");
+    this.concurrency = o.concurrency === undefined ? 1 : checkInteger(o.concurrency, "concurrency", 1);
+    this.lease = o.lease === undefined ? queue.lease : checkPositiveDuration(o.lease, "lease");
+    this.timeout = o.timeout === undefined ? undefined : checkPositiveDuration(o.timeout, "timeout");
+    this.pollInterval =
+      o.pollInterval === undefined ? 1000 : checkPositiveDuration(o.pollInterval, "pollInterval");
+    this.unsubscribe = queue.ctx.onChange(queue.name, () => this.poke());
+    this.heartbeat = setInterval(() => void this.renewLeases(), Math.max(50, this.lease / 3));
+    this.heartbeat.unref();
+    queue.ctx.stoppables.add(this);
+    this.loop = this.run();
+  }
+
+  /** True until stop() is called. */
+  get isRunning(): boolean {
+    return this.stopping === null;
+  }
+
+  private poke(): void {
+    this.wakeRequested = true;
+    this.wake?.();
+  }
+
+  private report(error: unknown): void {
+    if (this.listenerCount("error") > 0) this.emit("error", error);
+    else
+      process.emitWarning(
+        `spool worker on "${this.queue.name}": ${(error as Error)?.message ?? show(error)}`,
+      );
+  }
+
+  private async run(): Promise<void> {
+    const backend = this.queue.ctx.backend;
+    while (this.stopping === null) {
+      const free = this.concurrency - this.running.size;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => {
+          this.slotFreed = resolve;
+        });
+        continue;
+      }
+      this.wakeRequested = false;
+      let rows: StoredJob[];
+      try {
+        rows = await backend.claim(this.queue.name, free, this.lease);
+      } catch (error) {
+        if (this.queue.ctx.isClosed || (error as SpoolError).code === "CLOSED") return;
+        this.report(error);
+        await this.sleep(Math.min(this.pollInterval, 250));
+        continue;
+      }
+      if (this.stopping !== null) {
+        this.buffer.push(...rows);
+        break;
+      }
+      for (const row of rows) this.start(row);
+      if (rows.length > 0) {
+        this.drained = false;
+        continue;
+      }
+      if (this.running.size === 0 && !this.drained) {
+        this.drained = true;
+        this.emit("drained");
+      }
+      if (!this.wakeRequested) await this.sleep(await this.idleWait());
+    }
+  }
+
+  /** How long to sleep when nothing is ready: until the next delayed job, at most pollInterval. */
+  private async idleWait(): Promise<number> {
+    try {
+      const due = await this.queue.ctx.backend.nextDueIn(this.queue.name);
+      return due === null ? this.pollInterval : Math.min(this.pollInterval, Math.max(1, due));
+    } catch {
+      return this.pollInterval;
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = null;
+        done();
+      };
+    });
+  }
+
+  private start(row: StoredJob): void {
+    let job: Job<T>;
+    try {
+      job = this.queue.toJob(row);
+    } catch (cause) {
+      this.track(this.queue.bury(row, cause).catch((e: unknown) => this.report(e)));
+      this.report(this.queue.decodeError(row, cause));
+      return;
+    }
+    const entry: Running<T> = { job, row, controller: new AbortController(), settled: false };
+    this.running.set(row.id, entry);
+    const context: HandlerContext = {
+      signal: entry.controller.signal,
+      extend: (ms?: number) => this.queue.extend(job, ms ?? this.lease),
+    };
+    let timer: NodeJS.Timeout | undefined;
+    if (this.timeout !== undefined) {
+      timer = setTimeout(() => this.onTimeout(entry), this.timeout);
+    }
+    let outcome: Promise<unknown>;
+    try {
+      outcome = Promise.resolve(this.handler(job, context));
+    } catch (error) {
+      outcome = Promise.reject(error);
+    }
+    outcome.then(
+      (result) => {
+        clearTimeout(timer);
+        this.finish(entry, () => this.succeed(entry, result));
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        this.finish(entry, () => this.failJob(entry, error));
+      },
+    );
+  }
+
+  /** Frees the slot at once; the outcome's write goes on in the background, tracked for stop(). */
+  private finish(entry: Running<T>, write: () => Promise<void>): void {
+    if (this.running.get(entry.row.id) === entry) this.running.delete(entry.row.id);
+    if (!entry.settled) {
+      entry.settled = true;
+      this.track(write());
+    }
+    this.slotFreed?.();
+    this.slotFreed = null;
+  }
+
+  private onTimeout(entry: Running<T>): void {
+    if (entry.settled) return;
+    const error = new Error("timeout");
+    entry.controller.abort(error);
+    this.finish(entry, () => this.failJob(entry, error));
+  }
+
+  private track(write: Promise<unknown>): void {
+    this.writes.add(write);
+    void write.finally(() => this.writes.delete(write));
+  }
+
+  private async succeed(entry: Running<T>, result: unknown): Promise<void> {
+    const { job } = entry;
+    let stored: ReturnType<typeof encodeResult>;
+    try {
+      stored = encodeResult(result);
+    } catch (error) {
+      return this.failJob(entry, error);
+    }
+    try {
+      const q = this.queue;
+      const outcome = await q.ctx.backend.complete(
+        q.name,
+        job.id,
+        job.attempts,
+        stored,
+        q.retention.completed > 0,
+      );
+      if (outcome !== "ok") return this.report(this.lostError(job, "complete"));
+      this.emit("completed", job, result);
+    } catch (error) {
+      this.report(error);
+    }
+  }
+
+  private async failJob(entry: Running<T>, error: unknown): Promise<void> {
+    const { job, row } = entry;
+    const dead = job.attempts >= job.maxAttempts;
+    const delay = dead ? null : this.queue.retryDelayFor(row, error);
+    const text = error instanceof Error ? error.message || error.name : String(error);
+    try {
+      const q = this.queue;
+      const outcome = await q.ctx.backend.fail(q.name, job.id, job.attempts, text, delay);
+      if (outcome !== "ok") return this.report(this.lostError(job, "fail"));
+      if (!dead) q.ctx.signal(q.name);
+      this.emit("failed", job, error, dead ? "dead" : "pending");
+    } catch (storeError) {
+      this.report(storeError);
+    }
+  }
+
+  private lostError(job: Job<T>, what: string): SpoolError {
+    return new SpoolError(
+      "LEASE_LOST",
+      `job ${job.id} could not be ${what === "complete" ? "completed" : "failed"}: its lease was lost (attempt ${job.attempts}); the outcome was discarded`,
+      { jobId: job.id },
+    );
+  }
+
+  /** The heartbeat: extends every held lease; a lost one aborts its handler. */
+  private async renewLeases(): Promise<void> {
+    const live = [...this.running.values()].filter((e) => !e.settled);
+    if (live.length === 0 || this.queue.ctx.isClosed) return;
+    const held = live.map((e) => ({ id: e.job.id, attempt: e.job.attempts }));
+    try {
+      const lost = new Set(await this.queue.ctx.backend.extendMany(this.queue.name, held, this.lease));
+      for (const entry of live) {
+        if (!lost.has(entry.job.id)) {
+          entry.job.leaseUntil = new Date(Date.now() + this.lease);
+          continue;
+        }
+        if (entry.settled) continue;
+        entry.settled = true;
+        entry.controller.abort(this.lostError(entry.job, "complete"));
+        this.report(this.lostError(entry.job, "complete"));
+      }
+    } catch (error) {
+      if (!this.queue.ctx.isClosed) this.report(error);
+    }
+  }
+
+  /**
+   * Takes no new job and waits for running handlers. Past `timeout` ms their signal is aborted
+   * and their jobs go back to pending at once, the interrupted attempt not counted.
+   */
+  stop(options?: { timeout?: number }): Promise<void> {
+    const o = checkObject(options, "stop options");
+    checkKnownKeys(o, ["timeout"], "stop");
+    const timeout = o.timeout === undefined ? undefined : checkPositiveDuration(o.timeout, "timeout");
+    this.stopping ??= this.shutdown(timeout);
+    return this.stopping;
+  }
+
+  private async shutdown(timeout: number | undefined): Promise<void> {
+    this.wake?.();
+    this.slotFreed?.();
+    this.unsubscribe();
+    await this.loop;
+    const backend = this.queue.ctx.backend;
+    const unstarted = this.buffer.splice(0).map((row) => ({ id: row.id, attempt: row.attempts }));
+    if (unstarted.length > 0)
+      await backend.release(this.queue.name, unstarted).catch((e: unknown) => this.report(e));
+    await this.waitForHandlers(timeout);
+    const interrupted = [...this.running.values()].filter((e) => !e.settled);
+    for (const entry of interrupted) {
+      entry.settled = true;
+      entry.controller.abort(new SpoolError("CLOSED", "the worker was stopped before this job finished"));
+    }
+    if (interrupted.length > 0) {
+      const held = interrupted.map((e) => ({ id: e.job.id, attempt: e.job.attempts }));
+      await backend.release(this.queue.name, held).catch((e: unknown) => this.report(e));
+      this.queue.ctx.signal(this.queue.name);
+    }
+    clearInterval(this.heartbeat);
+    while (this.writes.size > 0) await Promise.allSettled([...this.writes]);
+    this.queue.ctx.stoppables.delete(this);
+  }
+
+  private async waitForHandlers(timeout: number | undefined): Promise<void> {
+    const deadline = timeout === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeout;
+    while ([...this.running.values()].some((e) => !e.settled) && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(50, Math.max(0, deadline - Date.now())));
+        this.slotFreed = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+}
