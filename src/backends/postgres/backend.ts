@@ -1,0 +1,331 @@
+/*
+ * The PostgreSQL backend: each seam method is one named statement (queries.ts) or one short
+ * transaction. All time is the database's (now()); options.clock is deliberately ignored, since
+ * several hosts with drifting clocks share one server.
+ */
+import type {
+  Backend,
+  BackendFactory,
+  BackendOptions,
+  HeldOutcome,
+  NewJob,
+  Notifier,
+  StoredJob,
+  StoredResult,
+} from "../../backend.js";
+import { SpoolError, show } from "../../errors.js";
+import type { JobState, QueueSize } from "../../types.js";
+import { PgListener } from "./listener.js";
+import { migrate } from "./migrations.js";
+import { Connections, type Row, type Values } from "./pool.js";
+import { bindQueries, type QueryName } from "./queries.js";
+import { asBuffer, toClaimOrder, toStoredJob } from "./rows.js";
+
+/** An unquoted-identifier shape, so the name can be quoted and interpolated safely. */
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/** Notifications carry no schema: the channel does. NOTIFY channels are at most 63 bytes. */
+const channelFor = (schema: string) => `${schema}:wake`.slice(0, 63);
+
+const silentNotifier: Notifier = { subscribe: () => () => {}, announce: () => {} };
+
+const num = (v: unknown) => Number(v);
+
+/** Thrown inside a transaction to have it run again (SQLSTATE serialization_failure). */
+class RunAgain extends Error {
+  readonly code = "40001";
+}
+
+export class PostgresBackend implements Backend {
+  readonly kind = "postgres";
+  readonly notifier: Notifier;
+
+  constructor(
+    private readonly db: Connections,
+    private readonly schema: string,
+    private readonly channel: string,
+    private readonly listener: PgListener | null,
+  ) {
+    this.notifier = listener ?? silentNotifier;
+  }
+
+  private run(name: QueryName, values: Values, doing: string): Promise<Row[]> {
+    return this.db.run(name, values, doing);
+  }
+
+  async enqueue(queue: string, jobs: NewJob[], maxSize?: number): Promise<number[] | null> {
+    if (jobs.length === 0) return [];
+    const values = [
+      queue,
+      this.channel,
+      jobs.map((j) => asBuffer(j.payload)),
+      jobs.map((j) => j.format),
+      jobs.map((j) => j.priority),
+      jobs.map((j) => j.maxAttempts),
+      jobs.map((j) => j.key),
+      jobs.map((j) => j.backoff),
+      jobs.map((j) => j.delayMs),
+      jobs.map((j) => j.runAt),
+      jobs.map((j) => j.ttlMs),
+    ];
+    const doing = `adding ${jobs.length} job(s) to ${show(queue)}`;
+    // The common case, no keys and no bound, is one autocommitted statement.
+    if (maxSize === undefined && jobs.every((j) => j.key === null)) {
+      return (await this.run("ENQUEUE", values, doing)).map((r) => num(r.id));
+    }
+    return this.db.transaction(doing, async (run) => {
+      if (maxSize !== undefined) {
+        await run("LOCK_QUEUE", [this.schema, queue]);
+        const held = num((await run("BACKLOG", [queue]))[0]?.n ?? 0);
+        if (held + jobs.length > maxSize) return null;
+      }
+      const rows = await run("ENQUEUE", values);
+      // Keys: the first inserted row of a key gives its id to later repeats in the batch; a key
+      // that was already live resolves to the job holding it.
+      const byKey = new Map<string, number>();
+      for (const r of rows)
+        if (r.inserted && r.key !== null && !byKey.has(String(r.key))) byKey.set(String(r.key), num(r.id));
+      const missing = [
+        ...new Set(rows.filter((r) => !r.inserted && !byKey.has(String(r.key))).map((r) => String(r.key))),
+      ];
+      if (missing.length > 0) {
+        for (const r of await run("FIND_KEYS", [queue, missing])) byKey.set(String(r.key), num(r.id));
+        // The live holder finished between our insert and the look-up: do it all again.
+        if (missing.some((k) => !byKey.has(k))) throw new RunAgain("a deduplicated job finished meanwhile");
+      }
+      return rows.map((r) => (r.inserted ? num(r.id) : (byKey.get(String(r.key)) as number)));
+    });
+  }
+
+  claim(queue: string, limit: number, leaseMs: number): Promise<StoredJob[]> {
+    return this.db.transaction(`reserving from ${show(queue)}`, async (run) => {
+      await run("MAINTAIN", [queue]);
+      return toClaimOrder(await run("CLAIM", [queue, limit, leaseMs]));
+    });
+  }
+
+  async take(queue: string, limit: number): Promise<StoredJob[]> {
+    return toClaimOrder(
+      await this.run("TAKE", [queue, limit, this.channel], `receiving from ${show(queue)}`),
+    );
+  }
+
+  async bury(job: StoredJob, error: string): Promise<void> {
+    await this.run(
+      "BURY",
+      [
+        job.id,
+        job.queue,
+        asBuffer(job.payload),
+        job.format,
+        job.priority,
+        job.attempts,
+        job.maxAttempts,
+        job.key,
+        job.backoff,
+        job.createdAt,
+        job.runAt,
+        error,
+      ],
+      `burying job ${job.id}`,
+    );
+  }
+
+  async restore(jobs: StoredJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    const col = <T>(f: (j: StoredJob) => T) => jobs.map(f);
+    await this.run(
+      "RESTORE",
+      [
+        this.channel,
+        col((j) => j.id),
+        col((j) => j.queue),
+        col((j) => asBuffer(j.payload)),
+        col((j) => j.format),
+        col((j) => j.priority),
+        col((j) => j.attempts),
+        col((j) => j.maxAttempts),
+        col((j) => j.key),
+        col((j) => j.backoff),
+        col((j) => j.createdAt),
+        col((j) => j.runAt),
+      ],
+      `putting back ${jobs.length} received job(s)`,
+    );
+  }
+
+  private outcome(rows: Row[]): HeldOutcome {
+    const row = rows[0];
+    if (row !== undefined && num(row.done) > 0) return "ok";
+    return row?.found ? "lease_lost" : "not_found";
+  }
+
+  async complete(
+    queue: string,
+    id: number,
+    attempt: number | null,
+    result: StoredResult | null,
+    keep: boolean,
+  ): Promise<HeldOutcome> {
+    const doing = `completing job ${id} of ${show(queue)}`;
+    if (!keep) return this.outcome(await this.run("COMPLETE_DELETE", [queue, id, attempt], doing));
+    const bytes = result === null ? null : asBuffer(result.bytes);
+    return this.outcome(
+      await this.run("COMPLETE", [queue, id, attempt, bytes, result?.format ?? null], doing),
+    );
+  }
+
+  async fail(
+    queue: string,
+    id: number,
+    attempt: number | null,
+    error: string,
+    retryInMs: number | null,
+  ): Promise<HeldOutcome> {
+    const rows = await this.run(
+      "FAIL",
+      [queue, id, attempt, error, retryInMs, this.channel],
+      `failing job ${id} of ${show(queue)}`,
+    );
+    return this.outcome(rows);
+  }
+
+  async extend(queue: string, id: number, attempt: number | null, leaseMs: number): Promise<HeldOutcome> {
+    const rows = await this.run(
+      "EXTEND",
+      [queue, id, attempt, leaseMs],
+      `extending job ${id} of ${show(queue)}`,
+    );
+    return this.outcome(rows);
+  }
+
+  async extendMany(
+    queue: string,
+    held: ReadonlyArray<{ id: number; attempt: number }>,
+    leaseMs: number,
+  ): Promise<number[]> {
+    if (held.length === 0) return [];
+    const rows = await this.run(
+      "EXTEND_MANY",
+      [queue, held.map((h) => h.id), held.map((h) => h.attempt), leaseMs],
+      `extending ${held.length} lease(s) of ${show(queue)}`,
+    );
+    const kept = new Set(rows.map((r) => num(r.id)));
+    return held.filter((h) => !kept.has(h.id)).map((h) => h.id);
+  }
+
+  async release(queue: string, held: ReadonlyArray<{ id: number; attempt: number }>): Promise<void> {
+    if (held.length === 0) return;
+    await this.run(
+      "RELEASE",
+      [queue, held.map((h) => h.id), held.map((h) => h.attempt), this.channel],
+      `releasing ${held.length} job(s) of ${show(queue)}`,
+    );
+  }
+
+  async get(queue: string, id: number): Promise<StoredJob | null> {
+    const row = (await this.run("GET", [queue, id], `reading job ${id} of ${show(queue)}`))[0];
+    return row === undefined ? null : toStoredJob(row);
+  }
+
+  async list(queue: string, state: JobState, limit: number, afterId: number): Promise<StoredJob[]> {
+    const doing = `listing ${state} jobs of ${show(queue)}`;
+    const rows =
+      state === "pending"
+        ? await this.run("LIST_PENDING", [queue, afterId, limit], doing)
+        : state === "delayed"
+          ? await this.run("LIST_DELAYED", [queue, afterId, limit], doing)
+          : await this.run("LIST_STATE", [queue, afterId, limit, state], doing);
+    return rows.map(toStoredJob);
+  }
+
+  async counts(queue: string): Promise<QueueSize> {
+    const row = (await this.run("COUNTS", [queue], `counting jobs of ${show(queue)}`))[0] ?? {};
+    const size = {
+      pending: num(row.pending ?? 0),
+      delayed: num(row.delayed ?? 0),
+      reserved: num(row.reserved ?? 0),
+      completed: num(row.completed ?? 0),
+      dead: num(row.dead ?? 0),
+    };
+    return { ...size, total: size.pending + size.delayed + size.reserved + size.completed + size.dead };
+  }
+
+  async queues(): Promise<string[]> {
+    return (await this.run("QUEUES", [], "listing queues")).map((r) => String(r.queue));
+  }
+
+  async nextDueIn(queue: string): Promise<number | null> {
+    const ms = (await this.run("NEXT_DUE_IN", [queue], `reading the schedule of ${show(queue)}`))[0]?.ms;
+    return ms === null || ms === undefined ? null : num(ms);
+  }
+
+  async oldestPendingAge(queue: string): Promise<number | null> {
+    const ms = (await this.run("OLDEST_PENDING_AGE", [queue], `reading the backlog of ${show(queue)}`))[0]
+      ?.ms;
+    return ms === null || ms === undefined ? null : num(ms);
+  }
+
+  async backlog(queue: string): Promise<number> {
+    return num((await this.run("BACKLOG", [queue], `counting items of ${show(queue)}`))[0]?.n ?? 0);
+  }
+
+  async retry(queue: string, ids: number[] | null): Promise<number> {
+    if (ids !== null && ids.length === 0) return 0;
+    const rows = await this.run("RETRY", [queue, ids, this.channel], `retrying dead jobs of ${show(queue)}`);
+    return num(rows[0]?.done ?? 0);
+  }
+
+  async remove(queue: string, id: number): Promise<boolean> {
+    const rows = await this.run("REMOVE", [queue, id, this.channel], `removing job ${id} of ${show(queue)}`);
+    return num(rows[0]?.done ?? 0) > 0;
+  }
+
+  async purge(queue: string, state: "completed" | "dead", olderThanMs: number | null): Promise<number> {
+    const rows = await this.run(
+      "PURGE",
+      [queue, state, olderThanMs],
+      `purging ${state} jobs of ${show(queue)}`,
+    );
+    return num(rows[0]?.done ?? 0);
+  }
+
+  async clear(queue: string, keepDead: boolean): Promise<number> {
+    const rows = await this.run("CLEAR", [queue, keepDead, this.channel], `clearing ${show(queue)}`);
+    return num(rows[0]?.done ?? 0);
+  }
+
+  async close(): Promise<void> {
+    await this.listener?.close();
+    await this.db.close();
+  }
+}
+
+/** Opens (creating or migrating its schema) a PostgreSQL store at a postgres:// URL. */
+export const openPostgresBackend: BackendFactory = async (target: string, options: BackendOptions) => {
+  const schema = options.schema;
+  if (typeof schema !== "string" || !SCHEMA_NAME.test(schema)) {
+    throw new SpoolError(
+      "INVALID_ARGUMENT",
+      `schema ${show(schema)} is not allowed: use 1–63 characters of A–Z a–z 0–9 _, not starting with a digit`,
+    );
+  }
+  const quoted = `"${schema}"`;
+  const db = new Connections(target, options, bindQueries(quoted));
+  const channel = channelFor(schema);
+  let listener: PgListener | null = null;
+  try {
+    await db.withClient(`opening schema ${show(schema)}`, (client) => migrate(client, schema, quoted));
+    if (options.crossProcessWakeups) {
+      listener = new PgListener(target, channel, db.pids);
+      await listener.start().catch((error: unknown) => {
+        throw db.translate(error, "starting the LISTEN connection");
+      });
+    }
+  } catch (error) {
+    await listener?.close();
+    await db.close();
+    throw error;
+  }
+  return new PostgresBackend(db, schema, channel, listener);
+};

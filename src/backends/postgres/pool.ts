@@ -1,0 +1,147 @@
+/*
+ * The connection pool and the two ways statements run on it: one statement on any free
+ * connection, or a transaction on one connection that is always ended (COMMIT or ROLLBACK) and
+ * released before the promise settles. No code path holds one connection while waiting for
+ * another, so a pool smaller than the worker concurrency only queues, never deadlocks.
+ */
+import pg from "pg";
+import type { BackendOptions } from "../../backend.js";
+import { SpoolError } from "../../errors.js";
+import { isRetryable, makeTranslator, type Translate } from "./errors.js";
+import type { QueryName } from "./queries.js";
+
+/** Connections per backend: enough for a busy worker pool, modest for the server. */
+const POOL_MAX = 10;
+/** How often a transaction that hit a deadlock or serialization failure is run again. */
+const RETRIES = 3;
+
+export type Row = Record<string, unknown>;
+export type Values = unknown[];
+
+export class Connections {
+  readonly pool: pg.Pool;
+  readonly translate: Translate;
+  /** Server process ids of this pool's connections: their notifications are our own. */
+  readonly pids = new Set<number>();
+  private closed = false;
+
+  constructor(
+    readonly target: string,
+    options: BackendOptions,
+    private readonly sql: Record<QueryName, string>,
+  ) {
+    this.translate = makeTranslator(target, () => this.closed);
+    // A lock wait past busyTimeout ends the statement (55P03 → BUSY); a transaction left idle
+    // by a hung process is ended by the server instead of holding its locks forever.
+    const timeouts = [
+      `-c lock_timeout=${Math.max(1, Math.round(options.busyTimeout))}`,
+      "-c idle_in_transaction_session_timeout=60000",
+      options.durability === "off" ? "-c synchronous_commit=off" : "",
+    ];
+    this.pool = new pg.Pool({
+      connectionString: target,
+      max: POOL_MAX,
+      application_name: "spool",
+      options: timeouts.filter(Boolean).join(" "),
+      // Waiting for a free connection counts as waiting for the store: bounded like a lock.
+      connectionTimeoutMillis: Math.max(1000, options.busyTimeout),
+      idleTimeoutMillis: 30_000,
+    });
+    // An idle connection dropped by a server restart emits 'error' on the pool; unhandled, it
+    // would crash the process. The pool already discards that client; the next query reconnects.
+    this.pool.on("error", () => {});
+    this.pool.on("connect", (client) => {
+      const pid = (client as unknown as { processID?: number }).processID;
+      if (typeof pid === "number") this.pids.add(pid);
+    });
+    this.pool.on("remove", (client) => {
+      const pid = (client as unknown as { processID?: number }).processID;
+      if (typeof pid === "number") this.pids.delete(pid);
+    });
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private check(): void {
+    if (this.closed) throw new SpoolError("CLOSED", "the PostgreSQL store is closed");
+  }
+
+  /** Runs one named statement on any free connection. */
+  async run(name: QueryName, values: Values, doing: string): Promise<Row[]> {
+    this.check();
+    try {
+      const result = await this.pool.query({ name: `spool_${name}`, text: this.sql[name], values });
+      return result.rows as Row[];
+    } catch (error) {
+      throw this.translate(error, doing);
+    }
+  }
+
+  /**
+   * Runs `body` in a transaction on one connection. `body` gets a runner bound to that
+   * connection. Deadlocks and serialization failures roll back and run the whole body again.
+   */
+  async transaction<T>(
+    doing: string,
+    body: (run: (name: QueryName, values: Values) => Promise<Row[]>) => Promise<T>,
+  ): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      this.check();
+      let client: pg.PoolClient;
+      try {
+        client = await this.pool.connect();
+      } catch (error) {
+        throw this.translate(error, doing);
+      }
+      let broken: Error | undefined;
+      try {
+        await client.query("BEGIN");
+        const result = await body(async (name, values) => {
+          const r = await client.query({ name: `spool_${name}`, text: this.sql[name], values });
+          return r.rows as Row[];
+        });
+        await client.query("COMMIT");
+        return result;
+      } catch (error) {
+        try {
+          await client.query("ROLLBACK");
+        } catch (rollbackError) {
+          // The connection is unusable (server gone): destroy it rather than pool it.
+          broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+        }
+        if (attempt < RETRIES && isRetryable(error)) continue;
+        throw this.translate(error, doing);
+      } finally {
+        client.release(broken);
+      }
+    }
+  }
+
+  /** Runs an unnamed one-off statement on a dedicated connection (migrations). */
+  async withClient<T>(doing: string, body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    this.check();
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw this.translate(error, doing);
+    }
+    let broken: Error | undefined;
+    try {
+      return await body(client);
+    } catch (error) {
+      if (!(error instanceof SpoolError)) broken = error instanceof Error ? error : new Error(String(error));
+      throw this.translate(error, doing);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end().catch(() => {});
+  }
+}

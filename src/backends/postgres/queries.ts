@@ -1,0 +1,307 @@
+/*
+ * Every runtime statement of the PostgreSQL backend, by name (the SQLite backend uses the same
+ * names). `{S}` is the quoted schema, substituted once on open by `bindQueries`. Queue names
+ * and all other values are bound parameters. Every time is taken from the database's clock
+ * (now(): the transaction's start), never the process's, so hosts with drifting clocks agree.
+ * Statements that make work available end with pg_notify in the same statement, so the signal
+ * goes out exactly when (and only if) the change commits.
+ */
+
+/** A timestamptz as whole ms since the epoch (exact: extract() is numeric). */
+const ms = (column: string) => `floor(extract(epoch from ${column}) * 1000)::float8`;
+/** A ms-since-epoch number as a timestamptz, exactly (no float seconds on the way). */
+const fromMs = (param: string) => `('epoch'::timestamptz + ${param} * interval '1 millisecond')`;
+const after = (param: string) => `(now() + ${param} * interval '1 millisecond')`;
+
+/** Columns of a StoredJob, in the shape `toStoredJob` reads. */
+const JOB = `id, queue,
+  CASE WHEN state = 'pending' AND run_at > now() THEN 'delayed' ELSE state END AS state,
+  payload, format, priority, attempts, max_attempts, key, backoff,
+  ${ms("created_at")} AS created_at, ${ms("run_at")} AS run_at, ${ms("lease_until")} AS lease_until,
+  ${ms("finished_at")} AS finished_at, last_error, result, result_format,
+  (extract(epoch from run_at) * 1000000)::float8 AS run_at_us`;
+
+/** The claim order, shared by claim and take so both serve jobs alike. */
+const READY = `SELECT id FROM {S}.jobs
+  WHERE queue = $1 AND state = 'pending' AND run_at <= now()
+  ORDER BY priority DESC, run_at, id`;
+
+/**
+ * Inserts a batch from parallel arrays. Ids are drawn first, in input order, so each input row
+ * knows its id whether or not it was inserted; a row whose key is live already conflicts and is
+ * skipped (so is a later row repeating a key of this batch). $1 queue, $2 channel.
+ */
+export const ENQUEUE = `
+WITH input AS MATERIALIZED (
+  SELECT nextval(pg_get_serial_sequence('{S}.jobs', 'id')) AS id, u.*
+  FROM unnest($3::bytea[], $4::smallint[], $5::bigint[], $6::integer[], $7::text[], $8::text[],
+              $9::float8[], $10::float8[], $11::float8[])
+       WITH ORDINALITY AS u(payload, format, priority, max_attempts, key, backoff, delay_ms, run_at_ms, ttl_ms, ord)
+),
+timed AS (
+  SELECT input.*, CASE WHEN run_at_ms IS NULL THEN ${after("delay_ms")} ELSE ${fromMs("run_at_ms")} END AS run_at
+  FROM input
+),
+ins AS (
+  INSERT INTO {S}.jobs (id, queue, state, payload, format, priority, max_attempts, key, backoff, run_at, expires_at)
+  SELECT id, $1, 'pending', payload, format, priority, max_attempts, key, backoff, run_at,
+         run_at + ttl_ms * interval '1 millisecond'
+  FROM timed ORDER BY ord
+  ON CONFLICT DO NOTHING
+  RETURNING id
+),
+woke AS (SELECT pg_notify($2, $1) FROM (SELECT 1 FROM ins LIMIT 1) AS any_row)
+SELECT input.id::float8 AS id, input.key, (ins.id IS NOT NULL) AS inserted
+FROM input LEFT JOIN ins ON ins.id = input.id, (SELECT count(*) FROM woke) AS sent
+ORDER BY input.ord`;
+
+/** The live job holding each key (for keys that conflicted on insert). */
+export const FIND_KEYS = `
+SELECT key, id::float8 AS id FROM {S}.jobs
+WHERE queue = $1 AND key = ANY($2::text[]) AND state IN ('pending', 'reserved')`;
+
+/** Serialises bounded enqueues of one queue (channel send), until the transaction ends. */
+export const LOCK_QUEUE = "SELECT pg_advisory_xact_lock(hashtext('spool.queue'), hashtext($1 || '/' || $2))";
+
+export const BACKLOG = `SELECT count(*)::float8 AS n FROM {S}.jobs WHERE queue = $1 AND state IN ('pending', 'reserved')`;
+
+/**
+ * Before a claim: lapsed leases go back to pending (dead with "lease expired" once attempts are
+ * spent), and never-started jobs past their ttl die with "expired". Rows another transaction
+ * has locked are skipped, never waited for: it is handling them.
+ */
+export const MAINTAIN = `
+WITH lapsed AS (
+  UPDATE {S}.jobs SET
+    state = CASE WHEN attempts < max_attempts THEN 'pending' ELSE 'dead' END,
+    last_error = CASE WHEN attempts < max_attempts THEN last_error ELSE 'lease expired' END,
+    finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE now() END,
+    lease_until = NULL
+  WHERE id IN (SELECT id FROM {S}.jobs WHERE queue = $1 AND state = 'reserved' AND lease_until < now()
+               FOR UPDATE SKIP LOCKED)
+  RETURNING 1
+),
+expired AS (
+  UPDATE {S}.jobs SET state = 'dead', last_error = 'expired', finished_at = now(), expires_at = NULL
+  WHERE id IN (SELECT id FROM {S}.jobs WHERE queue = $1 AND state = 'pending' AND expires_at <= now()
+               FOR UPDATE SKIP LOCKED)
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM lapsed)::int AS lapsed, (SELECT count(*) FROM expired)::int AS expired`;
+
+/** $1 queue, $2 limit, $3 lease ms. Rows come back unordered: the caller sorts them. */
+export const CLAIM = `
+UPDATE {S}.jobs SET state = 'reserved', attempts = attempts + 1, lease_until = ${after("$3::float8")},
+  expires_at = NULL
+WHERE id IN (${READY} LIMIT $2 FOR UPDATE SKIP LOCKED)
+RETURNING ${JOB}`;
+
+/** Channel receive: removes ready jobs (not expired ones); wakes senders waiting for room. */
+export const TAKE = `
+WITH taken AS (
+  DELETE FROM {S}.jobs
+  WHERE id IN (SELECT id FROM {S}.jobs
+               WHERE queue = $1 AND state = 'pending' AND run_at <= now()
+                 AND (expires_at IS NULL OR expires_at > now())
+               ORDER BY priority DESC, run_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
+  RETURNING *
+),
+woke AS (SELECT pg_notify($3, $1) FROM (SELECT 1 FROM taken LIMIT 1) AS any_row)
+SELECT ${JOB} FROM taken, (SELECT count(*) FROM woke) AS sent`;
+
+/** Re-inserts a taken job, same id, as dead. */
+export const BURY = `
+INSERT INTO {S}.jobs (id, queue, state, payload, format, priority, attempts, max_attempts, key, backoff,
+                      created_at, run_at, finished_at, last_error)
+VALUES ($1, $2, 'dead', $3, $4, $5, $6, $7, $8, $9, ${fromMs("$10::float8")}, ${fromMs("$11::float8")}, now(), $12)
+ON CONFLICT (id) DO UPDATE SET state = 'dead', finished_at = now(), last_error = EXCLUDED.last_error,
+  lease_until = NULL, expires_at = NULL`;
+
+/**
+ * Puts taken jobs back as pending under their ids (a refused receive). A key that became live
+ * again meanwhile is dropped from the restored job rather than lose the item. $1 channel.
+ */
+export const RESTORE = `
+WITH back AS (
+  INSERT INTO {S}.jobs (id, queue, state, payload, format, priority, attempts, max_attempts, key, backoff,
+                        created_at, run_at)
+  SELECT u.id, u.queue, 'pending', u.payload, u.format, u.priority, u.attempts, u.max_attempts,
+         CASE WHEN EXISTS (SELECT 1 FROM {S}.jobs AS l WHERE l.queue = u.queue AND l.key = u.key
+                           AND l.state IN ('pending', 'reserved')) THEN NULL ELSE u.key END,
+         u.backoff, ${fromMs("u.created_ms")}, ${fromMs("u.run_ms")}
+  FROM unnest($2::bigint[], $3::text[], $4::bytea[], $5::smallint[], $6::bigint[], $7::integer[], $8::integer[],
+              $9::text[], $10::text[], $11::float8[], $12::float8[])
+       AS u(id, queue, payload, format, priority, attempts, max_attempts, key, backoff, created_ms, run_ms)
+  ON CONFLICT (id) DO NOTHING
+  RETURNING queue
+),
+woke AS (SELECT DISTINCT pg_notify($1, queue) FROM back)
+SELECT (SELECT count(*) FROM back)::int AS done, (SELECT count(*) FROM woke) AS sent`;
+
+/** The condition of every transition on a held job: $1 queue, $2 id, $3 attempt or null. */
+const HELD = `queue = $1 AND id = $2 AND state = 'reserved' AND ($3::integer IS NULL OR attempts = $3)
+  AND lease_until >= now()`;
+/** Wraps a held transition: `done` says it happened, `found` tells lease_lost from not_found. */
+const outcome = (cte: string) => `
+WITH done AS (${cte} RETURNING id)
+SELECT (SELECT count(*) FROM done)::int AS done,
+       EXISTS (SELECT 1 FROM {S}.jobs WHERE queue = $1 AND id = $2) AS found`;
+
+/** $4 result bytes, $5 result format. */
+export const COMPLETE = outcome(`
+UPDATE {S}.jobs SET state = 'completed', finished_at = now(), lease_until = NULL, result = $4, result_format = $5
+WHERE ${HELD}`);
+
+export const COMPLETE_DELETE = outcome(`DELETE FROM {S}.jobs WHERE ${HELD}`);
+
+/** $4 error, $5 retry-in ms (null: dead), $6 channel. */
+export const FAIL = `
+WITH done AS (
+  UPDATE {S}.jobs SET
+    state = CASE WHEN $5::float8 IS NULL THEN 'dead' ELSE 'pending' END,
+    run_at = CASE WHEN $5::float8 IS NULL THEN run_at ELSE ${after("$5::float8")} END,
+    finished_at = CASE WHEN $5::float8 IS NULL THEN now() ELSE NULL END,
+    lease_until = NULL, last_error = $4
+  WHERE ${HELD}
+  RETURNING id
+),
+woke AS (SELECT pg_notify($6, $1) FROM done WHERE $5::float8 IS NOT NULL)
+SELECT (SELECT count(*) FROM done)::int AS done, (SELECT count(*) FROM woke) AS sent,
+       EXISTS (SELECT 1 FROM {S}.jobs WHERE queue = $1 AND id = $2) AS found`;
+
+/** $4 lease ms. */
+export const EXTEND = outcome(`UPDATE {S}.jobs SET lease_until = ${after("$4::float8")} WHERE ${HELD}`);
+
+/** $2 ids, $3 attempts, $4 lease ms: returns the ids still held (now extended). */
+export const EXTEND_MANY = `
+UPDATE {S}.jobs AS j SET lease_until = ${after("$4::float8")}
+FROM unnest($2::bigint[], $3::integer[]) AS h(id, attempt)
+WHERE j.queue = $1 AND j.id = h.id AND j.state = 'reserved' AND j.attempts = h.attempt AND j.lease_until >= now()
+RETURNING j.id::float8 AS id`;
+
+/** $2 ids, $3 attempts, $4 channel: back to pending without counting the attempt. */
+export const RELEASE = `
+WITH done AS (
+  UPDATE {S}.jobs AS j SET state = 'pending', attempts = j.attempts - 1, lease_until = NULL
+  FROM unnest($2::bigint[], $3::integer[]) AS h(id, attempt)
+  WHERE j.queue = $1 AND j.id = h.id AND j.state = 'reserved' AND j.attempts = h.attempt
+  RETURNING j.id
+),
+woke AS (SELECT pg_notify($4, $1) FROM (SELECT 1 FROM done LIMIT 1) AS any_row)
+SELECT (SELECT count(*) FROM done)::int AS done, (SELECT count(*) FROM woke) AS sent`;
+
+export const GET = `SELECT ${JOB} FROM {S}.jobs WHERE queue = $1 AND id = $2`;
+
+/** $2 after id, $3 limit; one statement per state so each uses its index. */
+export const LIST_PENDING = `SELECT ${JOB} FROM {S}.jobs
+WHERE queue = $1 AND state = 'pending' AND run_at <= now() AND id > $2 ORDER BY id LIMIT $3`;
+export const LIST_DELAYED = `SELECT ${JOB} FROM {S}.jobs
+WHERE queue = $1 AND state = 'pending' AND run_at > now() AND id > $2 ORDER BY id LIMIT $3`;
+/** $4 the stored state (reserved, completed, dead). */
+export const LIST_STATE = `SELECT ${JOB} FROM {S}.jobs
+WHERE queue = $1 AND state = $4 AND id > $2 ORDER BY id LIMIT $3`;
+
+export const COUNTS = `
+SELECT count(*) FILTER (WHERE state = 'pending' AND run_at <= now())::float8 AS pending,
+       count(*) FILTER (WHERE state = 'pending' AND run_at > now())::float8 AS delayed,
+       count(*) FILTER (WHERE state = 'reserved')::float8 AS reserved,
+       count(*) FILTER (WHERE state = 'completed')::float8 AS completed,
+       count(*) FILTER (WHERE state = 'dead')::float8 AS dead
+FROM {S}.jobs WHERE queue = $1`;
+
+/** Distinct queue names by skipping through the index, one probe per queue (not a full scan). */
+export const QUEUES = `
+WITH RECURSIVE q AS (
+  (SELECT queue FROM {S}.jobs ORDER BY queue LIMIT 1)
+  UNION ALL
+  SELECT (SELECT j.queue FROM {S}.jobs AS j WHERE j.queue > q.queue ORDER BY j.queue LIMIT 1)
+  FROM q WHERE q.queue IS NOT NULL
+)
+SELECT queue FROM q WHERE queue IS NOT NULL`;
+
+export const NEXT_DUE_IN = `
+SELECT greatest(0, ceil(extract(epoch from (min(run_at) - now())) * 1000))::float8 AS ms
+FROM {S}.jobs WHERE queue = $1 AND state = 'pending'`;
+
+export const OLDEST_PENDING_AGE = `
+SELECT floor(extract(epoch from (now() - min(run_at))) * 1000)::float8 AS ms
+FROM {S}.jobs WHERE queue = $1 AND state = 'pending' AND run_at <= now()`;
+
+/**
+ * Dead → pending with attempts reset ($2 ids, or null for all). A dead job whose key is live
+ * again (or repeated among those retried) is left dead rather than break the dedupe rule.
+ */
+export const RETRY = `
+WITH candidates AS (
+  SELECT DISTINCT ON (coalesce(key, id::text)) id FROM {S}.jobs AS d
+  WHERE d.queue = $1 AND d.state = 'dead' AND ($2::bigint[] IS NULL OR d.id = ANY($2::bigint[]))
+    AND (d.key IS NULL OR NOT EXISTS (SELECT 1 FROM {S}.jobs AS l
+         WHERE l.queue = d.queue AND l.key = d.key AND l.state IN ('pending', 'reserved')))
+  ORDER BY coalesce(key, id::text), id
+),
+done AS (
+  UPDATE {S}.jobs SET state = 'pending', attempts = 0, run_at = now(), finished_at = NULL,
+    lease_until = NULL, expires_at = NULL
+  WHERE id IN (SELECT id FROM candidates) AND state = 'dead'
+  RETURNING id
+),
+woke AS (SELECT pg_notify($3, $1) FROM (SELECT 1 FROM done LIMIT 1) AS any_row)
+SELECT (SELECT count(*) FROM done)::int AS done, (SELECT count(*) FROM woke) AS sent`;
+
+export const REMOVE = `
+WITH done AS (DELETE FROM {S}.jobs WHERE queue = $1 AND id = $2 RETURNING id),
+woke AS (SELECT pg_notify($3, $1) FROM done)
+SELECT (SELECT count(*) FROM done)::int AS done, (SELECT count(*) FROM woke) AS sent`;
+
+/** $2 completed|dead, $3 older-than ms or null. */
+export const PURGE = `
+WITH done AS (
+  DELETE FROM {S}.jobs WHERE queue = $1 AND state = $2
+    AND ($3::float8 IS NULL OR finished_at < now() - $3::float8 * interval '1 millisecond')
+  RETURNING 1
+)
+SELECT count(*)::int AS done FROM done`;
+
+/** $2 keep dead ones; wakes senders waiting for room. */
+export const CLEAR = `
+WITH done AS (DELETE FROM {S}.jobs WHERE queue = $1 AND (NOT $2::boolean OR state <> 'dead') RETURNING id),
+woke AS (SELECT pg_notify($3, $1) FROM (SELECT 1 FROM done LIMIT 1) AS any_row)
+SELECT (SELECT count(*) FROM done)::int AS done, (SELECT count(*) FROM woke) AS sent`;
+
+const ALL = {
+  ENQUEUE,
+  FIND_KEYS,
+  LOCK_QUEUE,
+  BACKLOG,
+  MAINTAIN,
+  CLAIM,
+  TAKE,
+  BURY,
+  RESTORE,
+  COMPLETE,
+  COMPLETE_DELETE,
+  FAIL,
+  EXTEND,
+  EXTEND_MANY,
+  RELEASE,
+  GET,
+  LIST_PENDING,
+  LIST_DELAYED,
+  LIST_STATE,
+  COUNTS,
+  QUEUES,
+  NEXT_DUE_IN,
+  OLDEST_PENDING_AGE,
+  RETRY,
+  REMOVE,
+  PURGE,
+  CLEAR,
+};
+export type QueryName = keyof typeof ALL;
+
+/** Every statement with the schema filled in, for one open backend. */
+export function bindQueries(quotedSchema: string): Record<QueryName, string> {
+  const out = {} as Record<QueryName, string>;
+  for (const name of Object.keys(ALL) as QueryName[]) out[name] = ALL[name].split("{S}").join(quotedSchema);
+  return out;
+}

@@ -1,0 +1,46 @@
+/*
+ * Rows as node-postgres returns them → the seam's StoredJob. int8 columns arrive as strings
+ * (JS numbers cannot hold every int8); ids and priorities are JS safe integers by contract, so
+ * Number() is exact. Times arrive as float8 ms already.
+ */
+import type { PayloadFormat, StoredJob } from "../../backend.js";
+import type { JobState } from "../../types.js";
+import type { Row } from "./pool.js";
+
+const num = (v: unknown): number => (typeof v === "number" ? v : Number(v));
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
+const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+export function toStoredJob(row: Row): StoredJob {
+  return {
+    id: num(row.id),
+    queue: String(row.queue),
+    state: row.state as JobState,
+    payload: row.payload as Buffer,
+    format: num(row.format) as PayloadFormat,
+    priority: num(row.priority),
+    attempts: num(row.attempts),
+    maxAttempts: num(row.max_attempts),
+    key: strOrNull(row.key),
+    backoff: strOrNull(row.backoff),
+    createdAt: num(row.created_at),
+    runAt: num(row.run_at),
+    leaseUntil: numOrNull(row.lease_until),
+    finishedAt: numOrNull(row.finished_at),
+    lastError: strOrNull(row.last_error),
+    result: (row.result as Buffer | null) ?? null,
+    resultFormat: numOrNull(row.result_format) as PayloadFormat | null,
+  };
+}
+
+/** Claim order (priority desc, run time, id), on the exact µs run time the row carries. */
+export function toClaimOrder(rows: Row[]): StoredJob[] {
+  const keyed = rows.map((row) => ({ job: toStoredJob(row), runAtUs: num(row.run_at_us) }));
+  keyed.sort((a, b) => b.job.priority - a.job.priority || a.runAtUs - b.runAtUs || a.job.id - b.job.id);
+  return keyed.map((k) => k.job);
+}
+
+/** Byte arrays as Buffers (node-postgres sends Buffers as bytea without copying twice). */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

@@ -1,0 +1,119 @@
+/*
+ * Shared by the PostgreSQL test files: a fresh random schema per test, dropped afterwards, and
+ * bounded waiting for a condition (never a guessed sleep standing in for one).
+ */
+import { randomBytes } from "node:crypto";
+import type { TestContext } from "node:test";
+import pg from "pg";
+import type { Backend, BackendOptions, NewJob } from "../../src/backend.js";
+import { PayloadFormat } from "../../src/backend.js";
+import { openPostgresBackend } from "../../src/backends/postgres/index.js";
+
+export const PG_URL = process.env.SPOOL_PG_URL;
+
+/** Prints the one skip notice of a file when no server is configured; true when tests run. */
+export function pgConfigured(file: string): boolean {
+  if (PG_URL === undefined || PG_URL === "") {
+    console.log(`# ${file}: skipped, SPOOL_PG_URL is not set`);
+    return false;
+  }
+  return true;
+}
+
+export function baseOptions(schema: string, more: Partial<BackendOptions> = {}): BackendOptions {
+  return {
+    durability: "full",
+    busyTimeout: 5000,
+    fileMode: 0o600,
+    schema,
+    crossProcessWakeups: true,
+    clock: () => Date.now(),
+    ...more,
+  };
+}
+
+/** Runs SQL on a connection of its own (outside any backend). */
+export async function sql<R extends pg.QueryResultRow = pg.QueryResultRow>(
+  text: string,
+  values: unknown[] = [],
+): Promise<R[]> {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    return (await client.query<R>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+export interface Fixture {
+  schema: string;
+  /** Opens a backend on this test's schema; closed when the test ends. */
+  open(more?: Partial<BackendOptions>): Promise<Backend>;
+}
+
+/** A fresh schema for one test; every backend opened on it is closed and the schema dropped. */
+export function fixture(t: TestContext): Fixture {
+  const schema = `spool_t_${randomBytes(6).toString("hex")}`;
+  const opened: Backend[] = [];
+  t.after(async () => {
+    for (const b of opened) await b.close().catch(() => {});
+    await sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  });
+  return {
+    schema,
+    async open(more = {}) {
+      const backend = await openPostgresBackend(PG_URL as string, baseOptions(schema, more));
+      opened.push(backend);
+      return backend;
+    },
+  };
+}
+
+export function job(payload: unknown, more: Partial<NewJob> = {}): NewJob {
+  return {
+    payload: Buffer.from(JSON.stringify(payload)),
+    format: PayloadFormat.Json,
+    priority: 0,
+    maxAttempts: 3,
+    key: null,
+    backoff: null,
+    delayMs: 0,
+    runAt: null,
+    ttlMs: null,
+    ...more,
+  };
+}
+
+export const text = (bytes: Uint8Array) => JSON.parse(Buffer.from(bytes).toString("utf8")) as unknown;
+
+/** Polls `check` until it returns a value other than undefined, or fails after `ms`. */
+export async function until<T>(what: string, check: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Resolves with the first value `subscribe`'s listener receives that satisfies `accept`. */
+export function nextSignal(
+  backend: Backend,
+  accept: (queue: string | null) => boolean,
+  ms = 10_000,
+): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`no notification within ${ms} ms`));
+    }, ms);
+    const off = backend.notifier.subscribe((queue) => {
+      if (!accept(queue)) return;
+      clearTimeout(timer);
+      off();
+      resolve(queue);
+    });
+  });
+}
