@@ -135,7 +135,7 @@ WITH back AS (
   ON CONFLICT (id) DO NOTHING
   RETURNING queue
 ),
-woke AS (SELECT DISTINCT pg_notify($1, queue) FROM back)
+woke AS (SELECT pg_notify($1, q) FROM (SELECT DISTINCT queue AS q FROM back) AS changed)
 SELECT (SELECT count(*) FROM back)::int AS done, (SELECT count(*) FROM woke) AS sent`;
 
 /** The condition of every transition on a held job: $1 queue, $2 id, $3 attempt or null. */
