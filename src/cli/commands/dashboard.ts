@@ -1,0 +1,68 @@
+/* `spool dashboard`: serves the web dashboard over one database until Ctrl-C. */
+import type { Command } from "commander";
+import type { Spool } from "../../index.js";
+import { UsageError } from "../errors.js";
+import { loadOptional } from "../optional.js";
+import { parsePort } from "../parse.js";
+import { showTarget, withSchemaOption, withSpool } from "../target.js";
+
+interface DashboardFlags {
+  port: number;
+  host: string;
+  token?: string;
+  schema?: string;
+}
+
+/** What src/dashboard/server.ts provides; the CLI owns (opens and closes) the Spool. */
+type StartDashboard = (
+  spool: Spool,
+  options: { port: number; host: string; token?: string },
+) => Promise<{ url?: string; close?: () => unknown; address?: () => unknown }>;
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+
+export function registerDashboard(program: Command): void {
+  const command = program
+    .command("dashboard")
+    .description("serve the web dashboard (counts, throughput, job browser, retry and purge)")
+    .argument("<db>", "SQLite file or postgres:// URL")
+    .option("-p, --port <port>", "port to listen on (0 picks a free one)", parsePort, 7070)
+    .option("--host <host>", "address to bind; anything but loopback needs --token", "127.0.0.1")
+    .option("--token <token>", "require this token (default: $SPOOL_DASHBOARD_TOKEN)");
+  withSchemaOption(command)
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ spool dashboard jobs.db                      then open http://127.0.0.1:7070
+  $ SPOOL_DASHBOARD_TOKEN=s3cret spool dashboard jobs.db --host 0.0.0.0`,
+    )
+    .action(async (db: string, flags: DashboardFlags) => {
+      const token = flags.token ?? (process.env.SPOOL_DASHBOARD_TOKEN || undefined);
+      if (!LOOPBACK.has(flags.host) && token === undefined) {
+        throw new UsageError(
+          `binding to ${flags.host} would expose the dashboard to the network; give --token T (or set SPOOL_DASHBOARD_TOKEN), or keep --host 127.0.0.1.`,
+        );
+      }
+      const startDashboard = await loadOptional<StartDashboard>(
+        "../dashboard/server.js",
+        "startDashboard",
+        "the dashboard",
+      );
+      await withSpool(db, { create: false, schema: flags.schema }, async (spool) => {
+        const options =
+          token === undefined
+            ? { port: flags.port, host: flags.host }
+            : { port: flags.port, host: flags.host, token };
+        const server = await startDashboard(spool, options);
+        const url =
+          server.url ?? `http://${flags.host.includes(":") ? `[${flags.host}]` : flags.host}:${flags.port}`;
+        process.stderr.write(`spool dashboard for ${showTarget(db)} at ${url} (Ctrl-C to stop)\n`);
+        await new Promise<void>((resolve) => {
+          process.once("SIGINT", () => resolve());
+          process.once("SIGTERM", () => resolve());
+        });
+        await server.close?.();
+      });
+    });
+}

@@ -1,0 +1,96 @@
+/* `spool list`: jobs of a queue, one line each, cut to the terminal's width. */
+import type { Command } from "commander";
+import type { Queue } from "../../index.js";
+import { JOB_STATES, type JobInfo, type JobState } from "../../types.js";
+import { formatWhen, jobToJson, previewPayload, renderTable, truncate } from "../format.js";
+import { parseCount, parsePositiveInt, parseState } from "../parse.js";
+import { withSchemaOption, withSpool } from "../target.js";
+
+interface ListFlags {
+  state?: JobState;
+  limit: number;
+  after: number;
+  json?: boolean;
+  schema?: string;
+}
+
+/** Jobs of one state, or of every state merged in id order when none is given. */
+async function fetchJobs(queue: Queue<unknown>, flags: ListFlags): Promise<JobInfo<unknown>[]> {
+  const states = flags.state ? [flags.state] : JOB_STATES;
+  const jobs: JobInfo<unknown>[] = [];
+  for (const state of states)
+    jobs.push(...(await queue.list({ state, limit: flags.limit, after: flags.after })));
+  return jobs.sort((a, b) => a.id - b.id).slice(0, flags.limit);
+}
+
+function terminalWidth(): number {
+  return process.stdout.columns || Number(process.env.COLUMNS) || 120;
+}
+
+function table(jobs: readonly JobInfo<unknown>[]): string {
+  const now = Date.now();
+  const withErrors = jobs.some((j) => j.lastError !== undefined);
+  const rows = jobs.map((j) => [
+    String(j.id),
+    j.state,
+    `${j.attempts}/${j.maxAttempts}`,
+    String(j.priority),
+    formatWhen(j.runAt, now),
+    ...(withErrors ? [truncate((j.lastError ?? "").replace(/\s+/g, " "), 40)] : []),
+  ]);
+  const columns = [
+    { header: "ID", align: "right" as const },
+    { header: "STATE" },
+    { header: "ATTEMPTS", align: "right" as const },
+    { header: "PRIO", align: "right" as const },
+    { header: "RUN AT" },
+    ...(withErrors ? [{ header: "LAST ERROR" }] : []),
+  ];
+  // The payload takes whatever width the other columns leave, and at least a little.
+  const used = columns.reduce(
+    (sum, c, i) => sum + Math.max(c.header.length, ...rows.map((r) => (r[i] ?? "").length)) + 2,
+    0,
+  );
+  const room = Math.max(16, terminalWidth() - used);
+  for (const [i, j] of jobs.entries()) rows[i]?.push(previewPayload(j.payload, room));
+  return renderTable([...columns, { header: "PAYLOAD" }], rows);
+}
+
+export function registerList(program: Command): void {
+  const command = program
+    .command("list")
+    .description("jobs of a queue (of one state with --state), in id order")
+    .argument("<db>", "SQLite file or postgres:// URL")
+    .argument("<queue>", "queue name")
+    .option("--state <state>", `only this state: ${JOB_STATES.join(", ")}`, parseState)
+    .option("--limit <n>", "show at most n jobs", parsePositiveInt, 50)
+    .option("--after <id>", "only jobs with a greater id (paging)", parseCount, 0)
+    .option("--json", "print a JSON array of jobs (binary payloads base64, with encoding: base64)");
+  withSchemaOption(command)
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ spool list jobs.db emails
+  $ spool list jobs.db emails --state dead --limit 20
+  $ spool list jobs.db emails --after 120 --json`,
+    )
+    .action(async (db: string, queueName: string, flags: ListFlags) => {
+      const jobs = await withSpool(db, { create: false, schema: flags.schema }, (spool) =>
+        fetchJobs(spool.queue(queueName), flags),
+      );
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(jobs.map(jobToJson), null, 2)}\n`);
+        return;
+      }
+      if (jobs.length === 0) {
+        process.stdout.write(`no ${flags.state ?? ""}${flags.state ? " " : ""}jobs in queue ${queueName}\n`);
+        return;
+      }
+      process.stdout.write(`${table(jobs)}\n`);
+      const last = jobs[jobs.length - 1];
+      if (jobs.length === flags.limit && last) {
+        process.stderr.write(`(showing ${jobs.length}; more may follow: --after ${last.id})\n`);
+      }
+    });
+}

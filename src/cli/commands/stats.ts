@@ -1,0 +1,126 @@
+/* `spool stats`: queues × states, plus how long the oldest ready job has waited. */
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Command } from "commander";
+import type { Spool } from "../../index.js";
+import type { QueueSize } from "../../types.js";
+import { UsageError } from "../errors.js";
+import { formatDuration, printJson, renderTable } from "../format.js";
+import { parseDuration } from "../parse.js";
+import { showTarget, withSchemaOption, withSpool } from "../target.js";
+
+interface StatsFlags {
+  json?: boolean;
+  watch?: boolean;
+  interval: number;
+  schema?: string;
+}
+
+export interface QueueStats extends QueueSize {
+  queue: string;
+  /** ms the oldest ready job has waited; null when none is ready. */
+  oldestPendingMs: number | null;
+}
+
+const STATES = ["pending", "delayed", "reserved", "completed", "dead", "total"] as const;
+
+/** Counts of every queue holding jobs, in name order. */
+export async function collectStats(spool: Spool): Promise<QueueStats[]> {
+  const names = [...(await spool.queues())].sort();
+  const rows: QueueStats[] = [];
+  for (const name of names) {
+    const queue = spool.queue(name);
+    // oldestPendingAge is an extension beyond the contract's table; tolerate a core without it.
+    const oldest = (queue as { oldestPendingAge?: () => Promise<number | null> }).oldestPendingAge;
+    const size = await queue.size();
+    rows.push({ queue: name, ...size, oldestPendingMs: oldest ? await oldest.call(queue) : null });
+  }
+  return rows;
+}
+
+/** The human table; a total row is added when there is more than one queue. */
+export function statsTable(rows: readonly QueueStats[]): string {
+  if (rows.length === 0) return "no jobs yet (no queue holds any job)";
+  const cells = rows.map((r) => [
+    r.queue,
+    ...STATES.map((s) => String(r[s])),
+    r.oldestPendingMs === null ? "-" : formatDuration(r.oldestPendingMs),
+  ]);
+  if (rows.length > 1) {
+    const oldest = Math.max(...rows.map((r) => r.oldestPendingMs ?? -1));
+    cells.push([
+      "(all)",
+      ...STATES.map((s) => String(rows.reduce((sum, r) => sum + r[s], 0))),
+      oldest < 0 ? "-" : formatDuration(oldest),
+    ]);
+  }
+  const columns = [
+    { header: "QUEUE" },
+    ...STATES.map((s) => ({ header: s.toUpperCase(), align: "right" as const })),
+    { header: "OLDEST PENDING", align: "right" as const },
+  ];
+  return renderTable(columns, cells);
+}
+
+/** The --json document: queues keyed by name, so `jq .queues.emails.dead` reads naturally. */
+export function statsJson(rows: readonly QueueStats[]): {
+  queues: Record<string, Omit<QueueStats, "queue">>;
+} {
+  const queues: Record<string, Omit<QueueStats, "queue">> = {};
+  for (const { queue, ...rest } of rows) queues[queue] = rest;
+  return { queues };
+}
+
+async function watch(spool: Spool, db: string, flags: StatsFlags): Promise<void> {
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  const tty = process.stdout.isTTY && !flags.json;
+  try {
+    while (!stop.signal.aborted) {
+      const rows = await collectStats(spool);
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), ...statsJson(rows) })}\n`);
+      } else {
+        const title = `spool stats ${showTarget(db)}  ${new Date().toLocaleTimeString()}  (every ${formatDuration(flags.interval)}, Ctrl-C to quit)`;
+        // Home + clear-to-end redraws in place without the flicker of clearing the screen first.
+        process.stdout.write(
+          tty ? `\x1b[H${title}\n\n${statsTable(rows)}\n\x1b[J` : `${title}\n${statsTable(rows)}\n\n`,
+        );
+      }
+      await sleep(flags.interval, undefined, { signal: stop.signal }).catch(() => {});
+    }
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+export function registerStats(program: Command): void {
+  const command = program
+    .command("stats")
+    .description("a table of queues × states, with the age of the oldest pending job")
+    .argument("<db>", "SQLite file or postgres:// URL")
+    .option("--json", "print JSON: {queues: {<name>: {pending, delayed, …, total, oldestPendingMs}}}")
+    .option("-w, --watch", "refresh in place until Ctrl-C")
+    .option("--interval <duration>", "refresh period with --watch", parseDuration, 1000);
+  withSchemaOption(command)
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ spool stats jobs.db
+  $ spool stats jobs.db --watch --interval 2s
+  $ spool stats jobs.db --json | jq '.queues.emails.dead'`,
+    )
+    .action(async (db: string, flags: StatsFlags) => {
+      if (flags.interval < 100)
+        throw new UsageError("--interval must be at least 100ms, e.g. --interval 2s.");
+      await withSpool(db, { create: false, schema: flags.schema }, async (spool) => {
+        if (flags.watch) return watch(spool, db, flags);
+        const rows = await collectStats(spool);
+        if (flags.json) printJson(statsJson(rows));
+        else process.stdout.write(`${statsTable(rows)}\n`);
+      });
+    });
+}

@@ -1,0 +1,122 @@
+/*
+ * Opening the `<db>` argument: a SQLite file path or a postgres URL. Commands that only read or
+ * repair a database must never create one, and no command may touch a file that is not Spool's,
+ * so file targets are checked here before Spool.open sees them (Spool.open also refuses foreign
+ * databases, with STORAGE; this check keeps plain-text files from ever reaching SQLite).
+ */
+import { closeSync, openSync, readSync, statSync } from "node:fs";
+import type { Command } from "commander";
+import { Spool } from "../index.js";
+import type { Durability } from "../types.js";
+import { CliError, describeError, scrub, UsageError } from "./errors.js";
+
+export interface OpenOptions {
+  /** Whether a missing SQLite file may be created (commands that add jobs). */
+  create: boolean;
+  /** PostgreSQL schema; overrides a `?schema=` in the URL. */
+  schema?: string | undefined;
+  durability?: Durability;
+}
+
+const SQLITE_HEADER = "SQLite format 3\u0000";
+
+export function isPostgresTarget(target: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(target);
+}
+
+/** The target as it may be shown to the user: a URL's password replaced by ***. */
+export function showTarget(target: string): string {
+  return scrub(target);
+}
+
+/** Adds the option every database command shares. */
+export function withSchemaOption(command: Command): Command {
+  return command.option(
+    "--schema <name>",
+    "PostgreSQL schema holding Spool's tables (or ?schema= in the URL)",
+  );
+}
+
+/** Splits `?schema=name` off a postgres URL, since the driver would not understand it. */
+function postgresTarget(target: string, schema: string | undefined): { url: string; schema?: string } {
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    throw new UsageError(
+      `${showTarget(target)} is not a valid postgres URL; use postgres://user:password@host:5432/dbname`,
+    );
+  }
+  const fromUrl = url.searchParams.get("schema");
+  url.searchParams.delete("schema");
+  const chosen = schema ?? fromUrl ?? undefined;
+  return chosen === undefined ? { url: url.toString() } : { url: url.toString(), schema: chosen };
+}
+
+/** Refuses a missing file (unless creating), a directory, and any file that is not SQLite. */
+function checkFile(path: string, create: boolean): void {
+  let size: number;
+  try {
+    const stat = statSync(path);
+    if (stat.isDirectory()) throw new CliError(`${path} is a directory, not a Spool database file.`);
+    size = stat.size;
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT")
+      throw new CliError(`cannot read ${path}: ${describeError(error)}`);
+    if (create) return;
+    throw new CliError(
+      `no database at ${path}: the file does not exist. Check the path (a postgres URL starts with postgres://); ` +
+        "`spool add` or `spool import` create a new database.",
+    );
+  }
+  if (size === 0) {
+    if (create) return;
+    throw new CliError(`${path} is an empty file, not a Spool database; it was left untouched.`);
+  }
+  const header = Buffer.alloc(16);
+  const fd = openSync(path, "r");
+  try {
+    readSync(fd, header, 0, 16, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (header.toString("latin1") !== SQLITE_HEADER) {
+    throw new CliError(`${path} is not a Spool database (it is not an SQLite file); it was left untouched.`);
+  }
+}
+
+export async function openTarget(target: string, options: OpenOptions): Promise<Spool> {
+  let where = target;
+  const spoolOptions: { durability?: Durability; schema?: string } = {};
+  if (options.durability !== undefined) spoolOptions.durability = options.durability;
+  if (isPostgresTarget(target)) {
+    const pg = postgresTarget(target, options.schema);
+    where = pg.url;
+    if (pg.schema !== undefined) spoolOptions.schema = pg.schema;
+  } else {
+    if (options.schema !== undefined) throw new UsageError("--schema applies to postgres:// targets only.");
+    if (target === "")
+      throw new UsageError("the database argument is empty; give a file path or a postgres URL.");
+    if (target !== ":memory:") checkFile(target, options.create);
+  }
+  try {
+    return await Spool.open(where, spoolOptions);
+  } catch (error) {
+    throw new CliError(`cannot open ${showTarget(target)}: ${describeError(error)}`);
+  }
+}
+
+/** Opens the target, runs `fn`, and closes it whatever happens. */
+export async function withSpool<R>(
+  target: string,
+  options: OpenOptions,
+  fn: (spool: Spool) => Promise<R>,
+): Promise<R> {
+  const spool = await openTarget(target, options);
+  try {
+    return await fn(spool);
+  } finally {
+    await spool.close();
+  }
+}
