@@ -151,15 +151,15 @@ export class SqliteBackend implements Backend {
     }
   }
 
-  private maintain(now: number): void {
-    this.sql(Q.RESCUE_LEASES).run({ now });
-    this.sql(Q.EXPIRE_TTL).run({ now });
+  private maintain(queue: string, now: number): void {
+    this.sql(Q.RESCUE_LEASES).run({ queue, now });
+    this.sql(Q.EXPIRE_TTL).run({ queue, now });
   }
 
   claim(queue: string, limit: number, leaseMs: number): Promise<StoredJob[]> {
     return this.write(() => {
       const now = this.clock();
-      this.maintain(now);
+      this.maintain(queue, now);
       const rows = this.sql(Q.CLAIM).all({ queue, now, limit, lease_until: now + leaseMs }) as Row[];
       return this.ordered(rows, now);
     });
@@ -168,7 +168,7 @@ export class SqliteBackend implements Backend {
   take(queue: string, limit: number): Promise<StoredJob[]> {
     return this.write(() => {
       const now = this.clock();
-      this.maintain(now);
+      this.maintain(queue, now);
       return this.ordered(this.sql(Q.TAKE).all({ queue, now, limit }) as Row[], now);
     });
   }
@@ -299,10 +299,13 @@ export class SqliteBackend implements Backend {
         size[state] = n;
         size.total += n;
       }
-      if (size.pending > 0) {
-        size.delayed = (this.sql(Q.COUNT_DELAYED).get({ queue, now: this.clock() }) as { n: number }).n;
-        size.pending -= size.delayed;
-      }
+      const pending = this.sql(Q.COUNT_PENDING).get({ queue, now: this.clock() }) as {
+        n: number;
+        delayed: number;
+      };
+      size.delayed = pending.delayed;
+      size.pending = pending.n - pending.delayed;
+      size.total += pending.n;
       return size;
     });
   }

@@ -13,8 +13,10 @@ export const INSERT_JOB = `
 export const FIND_KEYED = `
   SELECT id FROM spool_jobs WHERE queue = :queue AND key = :key AND state IN ('pending', 'reserved')`;
 
+/** Two counts, so each uses its own index (ready rows; the rest). */
 export const BACKLOG = `
-  SELECT count(*) AS n FROM spool_jobs WHERE queue = :queue AND state IN ('pending', 'reserved')`;
+  SELECT (SELECT count(*) FROM spool_jobs WHERE queue = :queue AND state = 'pending')
+       + (SELECT count(*) FROM spool_jobs WHERE queue = :queue AND state <> 'pending' AND state = 'reserved') AS n`;
 
 /** Lapsed leases: back to pending while attempts remain, dead otherwise. */
 export const RESCUE_LEASES = `
@@ -23,11 +25,11 @@ export const RESCUE_LEASES = `
          last_error = 'lease expired',
          finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE :now END,
          lease_until = NULL
-   WHERE state = 'reserved' AND lease_until < :now`;
+   WHERE queue = :queue AND state <> 'pending' AND state = 'reserved' AND lease_until < :now`;
 
 export const EXPIRE_TTL = `
   UPDATE spool_jobs SET state = 'dead', last_error = 'expired', finished_at = :now, expires_at = NULL
-   WHERE state = 'pending' AND expires_at IS NOT NULL AND expires_at <= :now`;
+   WHERE queue = :queue AND state = 'pending' AND expires_at IS NOT NULL AND expires_at <= :now`;
 
 /** The claim: one statement, driven by spool_jobs_ready in its own order. */
 export const CLAIM = `
@@ -87,7 +89,8 @@ export const EXISTS = `SELECT 1 AS found FROM spool_jobs WHERE queue = :queue AN
 export const GET = `SELECT ${COLUMNS} FROM spool_jobs WHERE queue = :queue AND id = :id`;
 
 export const LIST_STATE = `
-  SELECT ${COLUMNS} FROM spool_jobs WHERE queue = :queue AND state = :state AND id > :after ORDER BY id LIMIT :limit`;
+  SELECT ${COLUMNS} FROM spool_jobs WHERE queue = :queue AND state <> 'pending' AND state = :state AND id > :after
+   ORDER BY id LIMIT :limit`;
 
 export const LIST_READY = `
   SELECT ${COLUMNS} FROM spool_jobs
@@ -97,10 +100,12 @@ export const LIST_DELAYED = `
   SELECT ${COLUMNS} FROM spool_jobs
    WHERE queue = :queue AND state = 'pending' AND run_at > :now AND id > :after ORDER BY id LIMIT :limit`;
 
-export const COUNTS = `SELECT state, count(*) AS n FROM spool_jobs WHERE queue = :queue GROUP BY state`;
+export const COUNTS = `
+  SELECT state, count(*) AS n FROM spool_jobs WHERE queue = :queue AND state <> 'pending' GROUP BY state`;
 
-export const COUNT_DELAYED = `
-  SELECT count(*) AS n FROM spool_jobs WHERE queue = :queue AND state = 'pending' AND run_at > :now`;
+export const COUNT_PENDING = `
+  SELECT count(*) AS n, coalesce(sum(run_at > :now), 0) AS delayed FROM spool_jobs
+   WHERE queue = :queue AND state = 'pending'`;
 
 export const QUEUES = `SELECT DISTINCT queue FROM spool_jobs ORDER BY queue`;
 
@@ -112,7 +117,7 @@ export const OLDEST_READY = `
 
 export const RETRY_ALL = `
   UPDATE OR IGNORE spool_jobs SET state = 'pending', attempts = 0, run_at = :now, finished_at = NULL, expires_at = NULL
-   WHERE queue = :queue AND state = 'dead'`;
+   WHERE queue = :queue AND state <> 'pending' AND state = 'dead'`;
 
 export const RETRY_ONE = `
   UPDATE OR IGNORE spool_jobs SET state = 'pending', attempts = 0, run_at = :now, finished_at = NULL, expires_at = NULL
