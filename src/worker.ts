@@ -143,6 +143,8 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
       }
       if (this.running.size === 0 && !this.drained) {
         this.drained = true;
+        // "drained" means done: the last completions are committed before it is told.
+        while (this.writes.size > 0) await Promise.allSettled([...this.writes]);
         this.emit("drained");
       }
       if (!this.wakeRequested) await this.sleep(await this.idleWait());
