@@ -317,7 +317,7 @@ export const openPostgresBackend: BackendFactory = async (target: string, option
   try {
     await db.withClient(`opening schema ${show(schema)}`, (client) => migrate(client, schema, quoted));
     if (options.crossProcessWakeups) {
-      listener = new PgListener(target, channel, db.pids);
+      listener = new PgListener(target, channel, `spool-listener ${schema}`.slice(0, 63), db.pids);
       await listener.start().catch((error: unknown) => {
         throw db.translate(error, "starting the LISTEN connection");
       });

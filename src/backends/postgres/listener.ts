@@ -23,6 +23,7 @@ export class PgListener implements Notifier {
   constructor(
     private readonly target: string,
     readonly channel: string,
+    private readonly applicationName: string,
     /** Our own pool's server pids: their notifications were already delivered in-process. */
     private readonly ownPids: ReadonlySet<number>,
   ) {}
@@ -58,7 +59,7 @@ export class PgListener implements Notifier {
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.target, application_name: "spool-listener" });
+    const client = new pg.Client({ connectionString: this.target, application_name: this.applicationName });
     // Without an 'error' handler a dropped connection would crash the process.
     client.on("error", () => this.lost(client));
     client.on("end", () => this.lost(client));

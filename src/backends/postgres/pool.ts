@@ -41,7 +41,8 @@ export class Connections {
     this.pool = new pg.Pool({
       connectionString: target,
       max: POOL_MAX,
-      application_name: "spool",
+      // Names the schema, so an operator (or a test) can tell whose connection it is.
+      application_name: `spool ${options.schema}`.slice(0, 63),
       options: timeouts.filter(Boolean).join(" "),
       // Waiting for a free connection counts as waiting for the store: bounded like a lock.
       connectionTimeoutMillis: Math.max(1000, options.busyTimeout),
