@@ -38,7 +38,7 @@ function buildProgram(): Command {
     .version(version(), "-V, --version")
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(scrub(text)) })
-    .showHelpAfterError("(add --help for usage and examples)")
+    .showHelpAfterError("(see --help for usage and examples)")
     .helpCommand(true)
     .addHelpText(
       "after",
@@ -80,7 +80,7 @@ function report(error: unknown): number {
       (code === "INVALID_NAME" || code === "INVALID_ARGUMENT"));
   if (usage) {
     process.stderr.write(
-      scrub(`spool: error: ${describeError(error)}\n(add --help for usage and examples)\n`),
+      scrub(`spool: error: ${describeError(error)}\n(see --help for usage and examples)\n`),
     );
     return EXIT_USAGE;
   }

@@ -5,6 +5,7 @@
  * databases, with STORAGE; this check keeps plain-text files from ever reaching SQLite).
  */
 import { closeSync, openSync, readSync, statSync } from "node:fs";
+import Database from "better-sqlite3";
 import type { Command } from "commander";
 import { Spool } from "../index.js";
 import type { Durability } from "../types.js";
@@ -83,6 +84,29 @@ function checkFile(path: string, create: boolean): void {
   }
   if (header.toString("latin1") !== SQLITE_HEADER) {
     throw new CliError(`${path} is not a Spool database (it is not an SQLite file); it was left untouched.`);
+  }
+  if (!create && !hasSpoolSchema(path)) {
+    throw new CliError(
+      `${path} is an SQLite database but not a Spool one (Spool never set it up); it was left untouched.`,
+    );
+  }
+}
+
+/**
+ * Spool.open would install its tables into another application's SQLite file (a library may
+ * share a database with its app); a command that only reads must not. A read-only connection
+ * asks whether a schema version was ever set, and writes nothing.
+ */
+function hasSpoolSchema(path: string): boolean {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+    return (db.pragma("user_version", { simple: true }) as number) > 0;
+  } catch {
+    // Let Spool.open meet whatever is wrong and explain it (corrupt, locked, unreadable).
+    return true;
+  } finally {
+    db?.close();
   }
 }
 

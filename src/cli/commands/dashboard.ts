@@ -1,7 +1,7 @@
 /* `spool dashboard`: serves the web dashboard over one database until Ctrl-C. */
 import type { Command } from "commander";
 import type { Spool } from "../../index.js";
-import { UsageError } from "../errors.js";
+import { CliError, UsageError } from "../errors.js";
 import { loadOptional } from "../optional.js";
 import { parsePort } from "../parse.js";
 import { showTarget, withSchemaOption, withSpool } from "../target.js";
@@ -10,13 +10,14 @@ interface DashboardFlags {
   port: number;
   host: string;
   token?: string;
+  allowedHost?: string[];
   schema?: string;
 }
 
 /** What src/dashboard/server.ts provides; the CLI owns (opens and closes) the Spool. */
 type StartDashboard = (
   spool: Spool,
-  options: { port: number; host: string; token?: string },
+  options: { port: number; host: string; token?: string; allowedHosts?: string[] },
 ) => Promise<{ url?: string; close?: () => unknown; address?: () => unknown }>;
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
@@ -28,7 +29,8 @@ export function registerDashboard(program: Command): void {
     .argument("<db>", "SQLite file or postgres:// URL")
     .option("-p, --port <port>", "port to listen on (0 picks a free one)", parsePort, 7070)
     .option("--host <host>", "address to bind; anything but loopback needs --token", "127.0.0.1")
-    .option("--token <token>", "require this token (default: $SPOOL_DASHBOARD_TOKEN)");
+    .option("--token <token>", "require this token (default: $SPOOL_DASHBOARD_TOKEN)")
+    .option("--allowed-host <name...>", "extra Host header values to accept (this machine's DNS name)");
   withSchemaOption(command)
     .addHelpText(
       "after",
@@ -44,17 +46,29 @@ Examples:
           `binding to ${flags.host} would expose the dashboard to the network; give --token T (or set SPOOL_DASHBOARD_TOKEN), or keep --host 127.0.0.1.`,
         );
       }
-      const startDashboard = await loadOptional<StartDashboard>(
-        "../dashboard/server.js",
-        "startDashboard",
-        "the dashboard",
-      );
       await withSpool(db, { create: false, schema: flags.schema }, async (spool) => {
+        // Checked after the database, so a wrong path is reported first whatever this build holds.
+        const startDashboard = await loadOptional<StartDashboard>(
+          "../dashboard/server.js",
+          "startDashboard",
+          "the dashboard",
+        );
         const options =
           token === undefined
             ? { port: flags.port, host: flags.host }
             : { port: flags.port, host: flags.host, token };
-        const server = await startDashboard(spool, options);
+        if (flags.allowedHost) Object.assign(options, { allowedHosts: flags.allowedHost });
+        let server: Awaited<ReturnType<StartDashboard>>;
+        try {
+          server = await startDashboard(spool, options);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
+            throw new CliError(
+              `port ${flags.port} on ${flags.host} is already in use; pick another with --port.`,
+            );
+          }
+          throw error;
+        }
         const url =
           server.url ?? `http://${flags.host.includes(":") ? `[${flags.host}]` : flags.host}:${flags.port}`;
         process.stderr.write(`spool dashboard for ${showTarget(db)} at ${url} (Ctrl-C to stop)\n`);

@@ -3,6 +3,7 @@ import { once } from "node:events";
 import type { Command } from "commander";
 import { JOB_STATES, type JobState } from "../../types.js";
 import { jobToJson } from "../format.js";
+import { pageJobs } from "../jobs.js";
 import { parseState } from "../parse.js";
 import { startProgress } from "../progress.js";
 import { withSchemaOption, withSpool } from "../target.js";
@@ -50,19 +51,18 @@ Examples:
         });
         let done = 0;
         try {
-          for (const state of states) {
-            let after = 0;
-            for (;;) {
-              const page = await queue.list({ state, limit: PAGE, after });
-              if (page.length === 0) break;
-              await write(page.map((job) => `${JSON.stringify(jobToJson(job))}\n`).join(""));
-              done += page.length;
-              // Jobs may be added while exporting: let the bar's total follow.
-              if (done > total) progress.setTotal(done);
-              progress.update(done);
-              after = page[page.length - 1]?.id ?? after;
-              if (page.length < PAGE) break;
-            }
+          // Id order across states, so an import keeps the jobs' original order.
+          let after = 0;
+          for (;;) {
+            const page = await pageJobs(queue, states, after, PAGE);
+            if (page.length === 0) break;
+            await write(page.map((job) => `${JSON.stringify(jobToJson(job))}\n`).join(""));
+            done += page.length;
+            // Jobs may be added while exporting: let the bar's total follow.
+            if (done > total) progress.setTotal(done);
+            progress.update(done);
+            after = page[page.length - 1]?.id ?? after;
+            if (page.length < PAGE) break;
           }
         } finally {
           progress.stop();

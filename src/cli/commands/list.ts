@@ -1,8 +1,8 @@
 /* `spool list`: jobs of a queue, one line each, cut to the terminal's width. */
 import type { Command } from "commander";
-import type { Queue } from "../../index.js";
 import { JOB_STATES, type JobInfo, type JobState } from "../../types.js";
 import { formatWhen, jobToJson, previewPayload, renderTable, truncate } from "../format.js";
+import { pageJobs } from "../jobs.js";
 import { parseCount, parsePositiveInt, parseState } from "../parse.js";
 import { withSchemaOption, withSpool } from "../target.js";
 
@@ -12,15 +12,6 @@ interface ListFlags {
   after: number;
   json?: boolean;
   schema?: string;
-}
-
-/** Jobs of one state, or of every state merged in id order when none is given. */
-async function fetchJobs(queue: Queue<unknown>, flags: ListFlags): Promise<JobInfo<unknown>[]> {
-  const states = flags.state ? [flags.state] : JOB_STATES;
-  const jobs: JobInfo<unknown>[] = [];
-  for (const state of states)
-    jobs.push(...(await queue.list({ state, limit: flags.limit, after: flags.after })));
-  return jobs.sort((a, b) => a.id - b.id).slice(0, flags.limit);
 }
 
 function terminalWidth(): number {
@@ -76,8 +67,10 @@ Examples:
   $ spool list jobs.db emails --after 120 --json`,
     )
     .action(async (db: string, queueName: string, flags: ListFlags) => {
+      // No --state: every state, merged in id order.
+      const states = flags.state ? [flags.state] : JOB_STATES;
       const jobs = await withSpool(db, { create: false, schema: flags.schema }, (spool) =>
-        fetchJobs(spool.queue(queueName), flags),
+        pageJobs(spool.queue(queueName), states, flags.after, flags.limit),
       );
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(jobs.map(jobToJson), null, 2)}\n`);
