@@ -108,6 +108,9 @@ Examples:
         log(
           `working on queue ${queueName} of ${showTarget(db)} (concurrency ${flags.concurrency}); Ctrl-C stops gracefully`,
         );
+        // The worker's own timers do not hold the process open (a library must not), and a
+        // handler awaiting something outside Node (or nothing) would let it exit mid-job.
+        const keepAlive = setInterval(() => {}, 1 << 30);
         await new Promise<void>((done, fail) => {
           let signals = 0;
           const onSignal = (signal: NodeJS.Signals) => {
@@ -129,6 +132,7 @@ Examples:
           process.on("SIGINT", onSignal);
           process.on("SIGTERM", onSignal);
         });
+        clearInterval(keepAlive);
         log(`stopped: ${completed} completed, ${failed} failed`);
       });
     });
