@@ -16,8 +16,17 @@ export type ChannelWorkload =
   | { kind: "recvBatch"; n: number; size: number }
   | { kind: "senders"; senders: number; each: number };
 
-function figure(done: number, ms: number): Figure {
-  return { value: (done * 1000) / Math.max(ms, 0.001), unit: "jobs/s", done, of: done };
+function asked(w: ChannelWorkload): number {
+  if (w.kind === "sendBatch") return w.total;
+  if (w.kind === "senders") return w.senders * w.each;
+  return w.n;
+}
+
+function figure(w: ChannelWorkload, done: number, ms: number): Figure {
+  const of = asked(w);
+  const result: Figure = { value: (done * 1000) / Math.max(ms, 0.001), unit: "jobs/s", done, of };
+  if (done < of) result.note = `partial: ${done} of ${of} in the time budget`;
+  return result;
 }
 
 function batchesOf(total: number, size: number): BenchPayload[][] {
@@ -32,6 +41,7 @@ export async function spoolChannel(
   path: string,
   durability: BenchDurability,
   w: ChannelWorkload,
+  budgetMs: number,
 ): Promise<Figure> {
   const spool = await Spool.open(path, { durability });
   try {
@@ -40,22 +50,24 @@ export async function spoolChannel(
       for (const batch of batchesOf(w.n, 1000)) await tx.sendBatch(batch);
     }
     const start = performance.now();
+    const inTime = (): boolean => performance.now() - start < budgetMs;
     let done = 0;
     switch (w.kind) {
       case "send":
-        for (; done < w.n; done++) await tx.send(smallPayload(done));
+        for (; done < w.n && inTime(); done++) await tx.send(smallPayload(done));
         break;
       case "sendBatch":
         for (const batch of batchesOf(w.total, w.size)) {
+          if (!inTime()) break;
           await tx.sendBatch(batch);
           done += batch.length;
         }
         break;
       case "recv":
-        while (done < w.n && (await rx.recv()) !== undefined) done++;
+        while (done < w.n && inTime() && (await rx.recv()) !== undefined) done++;
         break;
       case "recvBatch":
-        for (;;) {
+        while (inTime()) {
           const got = await rx.recvBatch(w.size);
           if (got.length === 0) break;
           done += got.length;
@@ -64,13 +76,15 @@ export async function spoolChannel(
       case "senders":
         await Promise.all(
           Array.from({ length: w.senders }, async (_, s) => {
-            for (let k = 0; k < w.each; k++) await tx.send(smallPayload(s * w.each + k));
+            for (let k = 0; k < w.each && inTime(); k++) {
+              await tx.send(smallPayload(s * w.each + k));
+              done++;
+            }
           }),
         );
-        done = w.senders * w.each;
         break;
     }
-    return figure(done, performance.now() - start);
+    return figure(w, done, performance.now() - start);
   } finally {
     await spool.close();
   }
@@ -81,27 +95,30 @@ export async function rawChannel(
   path: string,
   durability: BenchDurability,
   w: ChannelWorkload,
+  budgetMs: number,
 ): Promise<Figure> {
   const raw = new RawStore({ path, durability, name: "bench-channel" });
   try {
     if (w.kind === "recv" || w.kind === "recvBatch") await raw.prefill(w.n, (i) => smallPayload(i));
     const start = performance.now();
+    const inTime = (): boolean => performance.now() - start < budgetMs;
     let done = 0;
     switch (w.kind) {
       case "send":
-        for (; done < w.n; done++) await raw.addOne(smallPayload(done));
+        for (; done < w.n && inTime(); done++) await raw.addOne(smallPayload(done));
         break;
       case "sendBatch":
         for (const batch of batchesOf(w.total, w.size)) {
+          if (!inTime()) break;
           await raw.addBatch(batch);
           done += batch.length;
         }
         break;
       case "recv":
-        while (done < w.n && raw.take(1).length > 0) done++;
+        while (done < w.n && inTime() && raw.take(1).length > 0) done++;
         break;
       case "recvBatch":
-        for (;;) {
+        while (inTime()) {
           const got = raw.take(w.size);
           if (got.length === 0) break;
           done += got.length;
@@ -109,10 +126,10 @@ export async function rawChannel(
         break;
       case "senders":
         // One connection commits one INSERT at a time: the raw limit for single commits.
-        for (; done < w.senders * w.each; done++) await raw.addOne(smallPayload(done));
+        for (; done < w.senders * w.each && inTime(); done++) await raw.addOne(smallPayload(done));
         break;
     }
-    return figure(done, performance.now() - start);
+    return figure(w, done, performance.now() - start);
   } finally {
     await raw.close();
   }
