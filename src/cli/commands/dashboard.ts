@@ -71,7 +71,7 @@ Examples:
         }
         const url =
           server.url ?? `http://${flags.host.includes(":") ? `[${flags.host}]` : flags.host}:${flags.port}`;
-        process.stderr.write(`spool dashboard for ${showTarget(db)} at ${url} (Ctrl-C to stop)\n`);
+        process.stdout.write(`spool dashboard for ${showTarget(db)} at ${url} (Ctrl-C to stop)\n`);
         await new Promise<void>((resolve) => {
           process.once("SIGINT", () => resolve());
           process.once("SIGTERM", () => resolve());

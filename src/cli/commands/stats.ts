@@ -76,6 +76,7 @@ async function watch(spool: Spool, db: string, flags: StatsFlags): Promise<void>
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   const tty = process.stdout.isTTY && !flags.json;
+  let first = true;
   try {
     while (!stop.signal.aborted) {
       const rows = await collectStats(spool);
@@ -83,10 +84,15 @@ async function watch(spool: Spool, db: string, flags: StatsFlags): Promise<void>
         process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), ...statsJson(rows) })}\n`);
       } else {
         const title = `spool stats ${showTarget(db)}  ${new Date().toLocaleTimeString()}  (every ${formatDuration(flags.interval)}, Ctrl-C to quit)`;
-        // Home + clear-to-end redraws in place without the flicker of clearing the screen first.
-        process.stdout.write(
-          tty ? `\x1b[H${title}\n\n${statsTable(rows)}\n\x1b[J` : `${title}\n${statsTable(rows)}\n\n`,
-        );
+        // Redraw in place: home, each line cleared to its end, then the rest of the screen, so a
+        // shorter frame leaves nothing behind and nothing flickers. The first frame clears all.
+        const frame = `${title}\n\n${statsTable(rows)}`;
+        if (!tty) process.stdout.write(`${frame}\n\n`);
+        else {
+          const lines = frame.split("\n").map((line) => `${line}\x1b[K`);
+          process.stdout.write(`${first ? "\x1b[2J" : ""}\x1b[H${lines.join("\n")}\n\x1b[J`);
+        }
+        first = false;
       }
       await sleep(flags.interval, undefined, { signal: stop.signal }).catch(() => {});
     }
