@@ -114,14 +114,17 @@ export class Sender<T> {
         );
       }
       await new Promise<void>((resolve, reject) => {
-        const done = () => {
+        const cleanUp = () => {
           clearTimeout(timer);
           stop();
           signal?.removeEventListener("abort", aborted);
+        };
+        const done = () => {
+          cleanUp();
           resolve();
         };
         const aborted = () => {
-          done();
+          cleanUp();
           reject(signal?.reason);
         };
         const timer = setTimeout(done, Math.min(left, ROOM_POLL_MS));
