@@ -34,7 +34,10 @@ function buildProgram(): Command {
   const program = new Command("spool");
   // Settings made before .command() are inherited by every subcommand.
   program
-    .description("Spool: a durable job queue. <db> is a SQLite file path or a postgres:// URL.")
+    .description(
+      "Spool: a durable job queue. <db> is a SQLite file path or a postgres:// URL\n" +
+        "(add ?schema=name to the URL, or --schema name, for a schema other than spool).",
+    )
     .version(version(), "-V, --version")
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(scrub(text)) })

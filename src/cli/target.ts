@@ -45,7 +45,7 @@ function postgresTarget(target: string, schema: string | undefined): { url: stri
     url = new URL(target);
   } catch {
     throw new UsageError(
-      `${showTarget(target)} is not a valid postgres URL; use postgres://user:password@host:5432/dbname`,
+      `${showTarget(target)} is not a valid postgres URL; use postgres://user@host:5432/dbname (the password in the URL, or in PGPASSWORD)`,
     );
   }
   const fromUrl = url.searchParams.get("schema");

@@ -85,6 +85,16 @@ describe("spool --help and usage errors", () => {
     ],
     ["a bad port", ["dashboard", "DB", "--port", "99999"], /is not a port/],
     ["an invalid queue name", ["list", "DB", "bad name!"], /INVALID_NAME/],
+    [
+      "--schema on a SQLite file",
+      ["stats", "DB", "--schema", "app"],
+      /--schema applies to postgres:\/\/ targets only/,
+    ],
+    [
+      "a malformed postgres URL",
+      ["stats", "postgres://:x:y@[bad"],
+      /is not a valid postgres URL; use postgres:\/\/user@host:5432\/dbname/,
+    ],
     ["an exposed dashboard without a token", ["dashboard", "DB", "--host", "0.0.0.0"], /give --token/],
   ];
   for (const [what, args, message] of cases) {
