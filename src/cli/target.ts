@@ -85,17 +85,22 @@ function checkFile(path: string, create: boolean): void {
   if (header.toString("latin1") !== SQLITE_HEADER) {
     throw new CliError(`${path} is not a Spool database (it is not an SQLite file); it was left untouched.`);
   }
-  if (!create && !hasSpoolSchema(path)) {
+  // Even commands that add jobs only create new files: installing Spool's tables into an
+  // application's database is a choice to make in code (Spool.open), not by a mistyped path.
+  if (!hasSpoolSchema(path)) {
     throw new CliError(
-      `${path} is an SQLite database but not a Spool one (Spool never set it up); it was left untouched.`,
+      `${path} is an SQLite database but not a Spool one (Spool never set it up); it was left untouched.` +
+        (create
+          ? " To keep Spool's tables inside an existing database, open it with Spool.open from code."
+          : ""),
     );
   }
 }
 
 /**
  * Spool.open would install its tables into another application's SQLite file (a library may
- * share a database with its app); a command that only reads must not. A read-only connection
- * asks whether a schema version was ever set, and writes nothing.
+ * share a database with its app); the CLI must not. A read-only connection asks whether a
+ * schema version was ever set, and writes nothing.
  */
 function hasSpoolSchema(path: string): boolean {
   let db: Database.Database | undefined;

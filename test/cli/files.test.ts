@@ -93,6 +93,20 @@ describe("missing and foreign database files", () => {
     });
   }
 
+  test("add and import refuse another application's SQLite database, leaving it unchanged", async () => {
+    const path = foreignSqlite("app2.db", "CREATE TABLE orders (id INTEGER); INSERT INTO orders VALUES (7);");
+    const bytes = readFileSync(path);
+    for (const [args, input] of [
+      [["add", path, "q", "1"], undefined],
+      [["import", path, "q"], '{"payload":1}\n'],
+    ] as const) {
+      const r = await spool(args, input === undefined ? {} : { input });
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /an SQLite database but not a Spool one.*open it with Spool\.open from code/);
+      assert.deepEqual(readFileSync(path), bytes);
+    }
+  });
+
   test("add refuses a text file too, leaving it unchanged", async () => {
     const path = join(dir, "readme.txt");
     writeFileSync(path, "hello\n");
