@@ -1,0 +1,80 @@
+// Every subject of the peer comparison by name, with what the report says beside its numbers.
+import { openRaw } from "../../dist/bench/raw.js";
+import { openBullmq, openGraphile, openPgBoss } from "./server-peers.mjs";
+import { openLiteque, openPlainjob } from "./sqlite-peers.mjs";
+
+/**
+ * @typedef {object} Peer
+ * @property {string} label
+ * @property {"sqlite" | "redis" | "postgres"} store
+ * @property {string} version
+ * @property {(options: import("../../dist/bench/subject.js").SubjectOptions) => Promise<import("../../dist/bench/subject.js").Subject>} open
+ * @property {string} [note]
+ */
+
+/** @type {Record<string, Peer>} */
+export const PEERS = {
+  raw: {
+    label: "raw better-sqlite3",
+    store: "sqlite",
+    version: "12.x",
+    open: openRaw,
+    note: "the same SQL, no library: the limit",
+  },
+  // Loaded on use, so the peers still run (and Spool's cells say why) if the core fails to load.
+  spool: {
+    label: "Spool",
+    store: "sqlite",
+    version: "0.1.0",
+    open: async (o) => (await import("../../dist/bench/spool-subject.js")).openSpool(o),
+  },
+  plainjob: {
+    label: "plainjob",
+    store: "sqlite",
+    version: "0.0.14",
+    open: openPlainjob,
+    note: "polls every 1 s when idle; N worker loops for concurrency N",
+  },
+  liteque: {
+    label: "liteque",
+    store: "sqlite",
+    version: "0.8.0",
+    open: openLiteque,
+    note: "on better-sqlite3 11.9; polls every 1 s when idle",
+  },
+  bullmq: {
+    label: "BullMQ",
+    store: "redis",
+    version: "6.7.0",
+    open: openBullmq,
+    note: "Redis, event-driven",
+  },
+  pgboss: {
+    label: "pg-boss",
+    store: "postgres",
+    version: "10.4.2",
+    open: openPgBoss,
+    note: "polls every 2 s; sleeps the interval after each fetch",
+  },
+  graphile: {
+    label: "graphile-worker",
+    store: "postgres",
+    version: "0.17.3",
+    open: (o) => openGraphile(o, false),
+    note: "LISTEN/NOTIFY",
+  },
+  "graphile-fast": {
+    label: "graphile-worker (fast)",
+    store: "postgres",
+    version: "0.17.3",
+    open: (o) => openGraphile(o, true),
+    note: "localQueue 500, completeJobBatchDelay 0, failJobBatchDelay 0",
+  },
+};
+
+/** The producer child process opens subjects through this. */
+export function openSubject(name, options) {
+  const peer = PEERS[name];
+  if (!peer) return Promise.reject(new Error(`unknown peer "${name}"`));
+  return peer.open(options);
+}

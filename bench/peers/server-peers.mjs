@@ -1,0 +1,152 @@
+// BullMQ on Redis, pg-boss and graphile-worker on PostgreSQL, behind the Subject interface.
+import { Queue, Worker } from "bullmq";
+import { Logger, makeWorkerUtils, run } from "graphile-worker";
+import PgBoss from "pg-boss";
+
+/** @typedef {import("../../dist/bench/subject.js").Subject} Subject */
+/** @typedef {import("../../dist/bench/subject.js").SubjectOptions} SubjectOptions */
+
+export const REDIS = { host: "127.0.0.1", port: 6379 };
+export const PG_URL = process.env.SPOOL_BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/bench";
+
+/** Fills in batches of 1,000 through the subject's own batch call. */
+async function prefillWith(addBatch, count, make) {
+  for (let start = 0; start < count; start += 1000) {
+    const batch = [];
+    for (let i = start; i < Math.min(count, start + 1000); i++) batch.push(make(i));
+    await addBatch(batch);
+  }
+}
+
+/**
+ * BullMQ 6.7.0 at its defaults (completed jobs kept, event-driven workers). Each run has its
+ * own queue name and obliterates it when done.
+ * @param {SubjectOptions} options
+ * @returns {Promise<Subject>}
+ */
+export async function openBullmq(options) {
+  const connection = { ...REDIS, maxRetriesPerRequest: null };
+  const queue = new Queue(options.name, { connection });
+  /** @type {Worker | null} */
+  let manual = null;
+  const addBatch = async (payloads) => {
+    await queue.addBulk(payloads.map((data) => ({ name: "job", data })));
+  };
+  return {
+    addOne: async (payload) => {
+      await queue.add("job", payload);
+    },
+    addBatch,
+    prefill: (count, make) => prefillWith(addBatch, count, make),
+    // Its documented manual processing: a worker without a processor, getNextJob, moveToCompleted.
+    takeOne: async () => {
+      manual ??= new Worker(options.name, null, { connection, autorun: false });
+      const job = await manual.getNextJob("bench", { block: false });
+      if (!job) return false;
+      await job.moveToCompleted("done", "bench", false);
+      return true;
+    },
+    work: async (handler, concurrency) => {
+      const worker = new Worker(options.name, async (job) => handler(job.data), { connection, concurrency });
+      worker.on("error", () => {});
+      return { stop: () => worker.close() };
+    },
+    close: async () => {
+      await manual?.close();
+      if (options.role !== "producer") await queue.obliterate({ force: true });
+      await queue.close();
+    },
+  };
+}
+
+/**
+ * pg-boss 10.4.2 at its defaults (poll every 2 s; one work() call per unit of concurrency, as
+ * v10 dropped teamSize). Its own schema in the bench database, dropped before each run.
+ * @param {SubjectOptions} options
+ * @returns {Promise<Subject>}
+ */
+export async function openPgBoss(options) {
+  const schema = "spool_bench_pgboss";
+  if (options.role !== "producer") await dropSchema(schema);
+  const boss = new PgBoss({ connectionString: PG_URL, schema });
+  boss.on("error", () => {});
+  await boss.start();
+  if (options.role !== "producer") await boss.createQueue(options.name);
+  const addBatch = async (payloads) => {
+    await boss.insert(payloads.map((data) => ({ name: options.name, data })));
+  };
+  return {
+    addOne: async (payload) => {
+      await boss.send(options.name, payload);
+    },
+    addBatch,
+    prefill: (count, make) => prefillWith(addBatch, count, make),
+    takeOne: async () => {
+      const [job] = await boss.fetch(options.name);
+      if (!job) return false;
+      await boss.complete(options.name, job.id);
+      return true;
+    },
+    work: async (handler, concurrency) => {
+      for (let i = 0; i < concurrency; i++) {
+        await boss.work(options.name, async ([job]) => handler(job.data));
+      }
+      return { stop: () => boss.offWork(options.name) };
+    },
+    close: () => boss.stop({ graceful: true, wait: true, timeout: 5000 }),
+  };
+}
+
+/**
+ * graphile-worker 0.17.3, at its defaults or (`fast`) with its documented batching settings.
+ * Its own schema in the bench database, dropped before each run.
+ * @param {SubjectOptions} options
+ * @param {boolean} fast
+ * @returns {Promise<Subject>}
+ */
+export async function openGraphile(options, fast) {
+  const schema = "spool_bench_graphile";
+  const logger = new Logger(() => () => {});
+  if (options.role !== "producer") await dropSchema(schema);
+  const utils = await makeWorkerUtils({ connectionString: PG_URL, schema, logger });
+  if (options.role !== "producer") await utils.migrate();
+  const task = options.name;
+  const addBatch = async (payloads) => {
+    await utils.addJobs(payloads.map((payload) => ({ identifier: task, payload })));
+  };
+  const preset = fast
+    ? { worker: { localQueue: { size: 500 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 } }
+    : undefined;
+  return {
+    addOne: async (payload) => {
+      await utils.addJob(task, payload);
+    },
+    addBatch,
+    prefill: (count, make) => prefillWith(addBatch, count, make),
+    takeOne: { reason: "no public reserve/complete call" },
+    work: async (handler, concurrency) => {
+      const runner = await run({
+        connectionString: PG_URL,
+        schema,
+        logger,
+        concurrency,
+        noHandleSignals: true,
+        taskList: { [task]: async (payload) => handler(payload) },
+        ...(preset ? { preset } : {}),
+      });
+      return { stop: () => runner.stop() };
+    },
+    close: () => utils.release(),
+  };
+}
+
+async function dropSchema(schema) {
+  const { default: pg } = await import("pg");
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
