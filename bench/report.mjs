@@ -1,6 +1,7 @@
 // Turns bench/results/latest.json into docs/benchmarks.md and its SVG charts. Every number in
 // the document comes from the JSON; nothing is typed in by hand.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { barChart } from "./svg.mjs";
 
@@ -250,6 +251,11 @@ latency p50 ≤ 1 ms in process and ≤ 10 ms across processes. It runs each fig
 
 ${footnotes.map((f, i) => `[^${i + 1}]: ${f}`).join("\n") || "None."}
 `;
-  writeFileSync(join(root, "docs", "benchmarks.md"), md);
+  const target = join(root, "docs", "benchmarks.md");
+  writeFileSync(target, md);
+  // The repository's formatter owns Markdown layout (table padding); let it settle the file so
+  // a fresh report passes the lint gate as written.
+  const biome = join(root, "node_modules", ".bin", "biome");
+  if (existsSync(biome)) spawnSync(biome, ["format", "--write", target], { cwd: root, stdio: "ignore" });
   return normalTable;
 }

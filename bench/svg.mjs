@@ -57,7 +57,8 @@ export function barChart({ title, subtitle, axis, groups }) {
     grid.push(`<line x1="${gx}" y1="50" x2="${gx}" y2="${height - 28}" class="grid"/>`);
     grid.push(`<text x="${gx}" y="${height - 14}" class="tick" text-anchor="middle">${esc(tick(d))}</text>`);
   }
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="system-ui, -apple-system, Segoe UI, sans-serif">
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="system-ui, -apple-system, Segoe UI, sans-serif" role="img" aria-labelledby="chart-title">
+<title id="chart-title">${esc(title)}</title>
 <style>
 .title{font-size:15px;font-weight:600;fill:#111}.sub{font-size:11px;fill:#555}.group{font-size:12px;font-weight:600;fill:#222}
 .label{font-size:11px;fill:#333}.value{font-size:10.5px;fill:#222}.muted{fill:#888;font-style:italic}
