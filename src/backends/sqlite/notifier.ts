@@ -2,16 +2,26 @@
 // so a watch on the database's directory (which survives the WAL being deleted and recreated)
 // tells us the file moved; PRAGMA data_version then says whether another connection committed,
 // which filters out our own writes. Best effort: pollers stay the safety net.
+//
+// The WAL write that fires the watch comes before the commit is published (the wal-index in
+// shared memory is updated after the frames, and after their fsync at `full`; shared memory
+// fires no event). So one check at the event can miss the commit: after each event the version
+// is re-checked every few ms for a short while.
 import { type FSWatcher, watch } from "node:fs";
 import { basename, dirname } from "node:path";
 import type Database from "better-sqlite3";
 import type { Notifier } from "../../backend.js";
 
+/** How long after a file event the version keeps being re-checked, and how often. */
+const HOT_MS = 200;
+const RECHECK_MS = 3;
+
 export class WalNotifier implements Notifier {
   private readonly listeners = new Set<(queue: string | null) => void>();
   private watcher: FSWatcher | null = null;
   private lastVersion: number;
-  private checkScheduled = false;
+  private checking: NodeJS.Timeout | null = null;
+  private hotUntil = 0;
 
   constructor(
     private readonly db: Database.Database,
@@ -48,21 +58,26 @@ export class WalNotifier implements Notifier {
     }
   }
 
-  /** Many events arrive per commit; one check per turn of the event loop is enough. */
+  /** Many events arrive per commit: one short series of checks covers them all. */
   private scheduleCheck(): void {
-    if (this.checkScheduled) return;
-    this.checkScheduled = true;
-    setImmediate(() => {
-      this.checkScheduled = false;
-      if (!this.db.open) return;
-      const version = this.dataVersion();
-      if (version === this.lastVersion) return;
+    this.hotUntil = Date.now() + HOT_MS;
+    if (this.checking === null) this.checking = setTimeout(() => this.check(), 0);
+  }
+
+  private check(): void {
+    this.checking = null;
+    if (!this.db.open) return;
+    const version = this.dataVersion();
+    if (version !== this.lastVersion) {
       this.lastVersion = version;
       for (const listener of this.listeners) listener(null);
-    });
+    }
+    if (Date.now() < this.hotUntil) this.checking = setTimeout(() => this.check(), RECHECK_MS);
   }
 
   private stopWatching(): void {
+    if (this.checking !== null) clearTimeout(this.checking);
+    this.checking = null;
     this.watcher?.close();
     this.watcher = null;
   }
