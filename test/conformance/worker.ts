@@ -227,7 +227,10 @@ export function worker(b: BackendFixture): void {
       );
       t.after(() => w.stop());
       const id = await q.add("x", { delay: 300 });
-      await waitFor("the delayed job to run", async () => done === 1 && (await q.get(id))?.state === "completed");
+      await waitFor(
+        "the delayed job to run",
+        async () => done === 1 && (await q.get(id))?.state === "completed",
+      );
     });
 
     test("spool.close stops its workers gracefully, letting running handlers finish", T, async (t) => {
