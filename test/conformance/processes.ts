@@ -122,6 +122,36 @@ export function processes(b: BackendFixture): void {
       assert.equal((await q.get(id))?.result, undefined);
     });
 
+    test(
+      "a queue.process worker stopped past its lease and resumed never completes the job",
+      P,
+      async (t) => {
+        if (!b.multiProcess) return t.skip("single-process backend");
+        const { spool, target } = await fresh(b, t);
+        const q = spool.queue("sleepy-worker");
+        const id = await q.add("x");
+        const k = child(t, "stop-worker.ts", childTarget(target), "sleepy-worker", "500");
+        await k.waitLine(/^running /);
+        k.kill("SIGSTOP");
+        let mine = null as Awaited<ReturnType<typeof q.reserve>>;
+        await waitFor("the lapsed job to be reserved by someone else", async () => {
+          mine = await q.reserve({ lease: 60_000 });
+          return mine !== null;
+        });
+        assert.equal(mine!.id, id);
+        k.kill("SIGCONT");
+        k.send("go");
+        await k.waitLine(/^stopped$/);
+        t.diagnostic(`child reported: ${k.lines.join(" | ")}`);
+        assert.ok(!k.lines.includes(`completed ${id}`), "the stale worker did not complete the job");
+        const info = await q.get(id);
+        assert.equal(info?.state, "reserved", "still held by the new holder");
+        assert.equal(info?.attempts, 2);
+        await q.complete(mine!, "parent");
+        assert.equal((await q.get(id))?.result, "parent");
+      },
+    );
+
     test("SIGTERM stops a worker process gracefully and loses nothing", P, async (t) => {
       if (!b.multiProcess) return t.skip("single-process backend");
       const { spool, target } = await fresh(b, t);

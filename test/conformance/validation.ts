@@ -133,6 +133,12 @@ export function validation(b: BackendFixture): void {
       assert.equal(await tx.len(), 0);
     });
 
+    test("a channel maxSize below 1 is INVALID_ARGUMENT", T, async (t) => {
+      const { spool } = await fresh(b, t);
+      await expectCode(() => spool.channel("c", { maxSize: 0 }), "INVALID_ARGUMENT", "0");
+      await expectCode(() => spool.channel("c", { maxSize: 1.5 }), "INVALID_ARGUMENT", "1.5");
+    });
+
     test("every error is a SpoolError with a contract code", T, async (t) => {
       const { spool } = await fresh(b, t);
       const err = await expectCode(() => spool.queue("x").add(1, { priority: 0.1 }), "INVALID_ARGUMENT");
