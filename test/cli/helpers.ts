@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
-export const BIN = resolve(import.meta.dirname, "../../dist/cli/main.js");
+/** The built binary; SPOOL_CLI_BIN may point at a private build while others rebuild dist/. */
+export const BIN = process.env.SPOOL_CLI_BIN ?? resolve(import.meta.dirname, "../../dist/cli/main.js");
 
 export interface Result {
   code: number | null;
