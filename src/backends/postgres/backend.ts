@@ -3,29 +3,13 @@
  * transaction. All time is the database's (now()); options.clock is deliberately ignored, since
  * several hosts with drifting clocks share one server.
  */
-import type {
-  Backend,
-  BackendFactory,
-  BackendOptions,
-  HeldOutcome,
-  NewJob,
-  Notifier,
-  StoredJob,
-  StoredResult,
-} from "../../backend.js";
-import { SpoolError, show } from "../../errors.js";
+import type { Backend, HeldOutcome, NewJob, Notifier, StoredJob, StoredResult } from "../../backend.js";
+import { show } from "../../errors.js";
 import type { JobState, QueueSize } from "../../types.js";
-import { PgListener } from "./listener.js";
-import { migrate } from "./migrations.js";
-import { Connections, type Row, type Values } from "./pool.js";
-import { bindQueries, type QueryName } from "./queries.js";
+import type { PgListener } from "./listener.js";
+import type { Connections, Row, Values } from "./pool.js";
+import type { QueryName } from "./queries.js";
 import { asBuffer, toClaimOrder, toStoredJob } from "./rows.js";
-
-/** An unquoted-identifier shape, so the name can be quoted and interpolated safely. */
-const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
-
-/** Notifications carry no schema: the channel does. NOTIFY channels are at most 63 bytes. */
-const channelFor = (schema: string) => `${schema}:wake`.slice(0, 63);
 
 const silentNotifier: Notifier = { subscribe: () => () => {}, announce: () => {} };
 
@@ -300,32 +284,3 @@ export class PostgresBackend implements Backend {
     await this.db.close();
   }
 }
-
-/** Opens (creating or migrating its schema) a PostgreSQL store at a postgres:// URL. */
-export const openPostgresBackend: BackendFactory = async (target: string, options: BackendOptions) => {
-  const schema = options.schema;
-  if (typeof schema !== "string" || !SCHEMA_NAME.test(schema)) {
-    throw new SpoolError(
-      "INVALID_ARGUMENT",
-      `schema ${show(schema)} is not allowed: use 1–63 characters of A–Z a–z 0–9 _, not starting with a digit`,
-    );
-  }
-  const quoted = `"${schema}"`;
-  const db = new Connections(target, options, bindQueries(quoted));
-  const channel = channelFor(schema);
-  let listener: PgListener | null = null;
-  try {
-    await db.withClient(`opening schema ${show(schema)}`, (client) => migrate(client, schema, quoted));
-    if (options.crossProcessWakeups) {
-      listener = new PgListener(target, channel, `spool-listener ${schema}`.slice(0, 63), db.pids);
-      await listener.start().catch((error: unknown) => {
-        throw db.translate(error, "starting the LISTEN connection");
-      });
-    }
-  } catch (error) {
-    await listener?.close();
-    await db.close();
-    throw error;
-  }
-  return new PostgresBackend(db, schema, channel, listener);
-};
