@@ -18,6 +18,8 @@ export interface BackendOptions {
   /** PostgreSQL only: the schema holding Spool's tables. */
   schema: string;
   crossProcessWakeups: boolean;
+  /** false: refuse (STORAGE) a store that is not already a Spool database, writing nothing. */
+  create: boolean;
   /** SQLite only (one machine): the clock leases and run times are measured on. */
   clock: Clock;
 }

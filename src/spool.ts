@@ -16,6 +16,7 @@ const OPTION_KEYS = [
   "fileMode",
   "schema",
   "crossProcessWakeups",
+  "create",
   "clock",
 ] as const;
 /** How often the housekeeping tick runs; each queue prunes at a pace set by its retention. */
@@ -48,6 +49,9 @@ function resolveOptions(raw: unknown): BackendOptions & { maxPayloadBytes: numbe
       `crossProcessWakeups must be a boolean, got ${show(o.crossProcessWakeups)}`,
     );
   }
+  if (o.create !== undefined && typeof o.create !== "boolean") {
+    throw new SpoolError("INVALID_ARGUMENT", `create must be a boolean, got ${show(o.create)}`);
+  }
   if (o.clock !== undefined && typeof o.clock !== "function") {
     throw new SpoolError("INVALID_ARGUMENT", `clock must be a function returning ms, got ${show(o.clock)}`);
   }
@@ -61,6 +65,7 @@ function resolveOptions(raw: unknown): BackendOptions & { maxPayloadBytes: numbe
     fileMode: o.fileMode === undefined ? 0o600 : checkInteger(o.fileMode, "fileMode", 0),
     schema,
     crossProcessWakeups: (o.crossProcessWakeups as boolean | undefined) ?? true,
+    create: (o.create as boolean | undefined) ?? true,
     clock: (o.clock as BackendOptions["clock"] | undefined) ?? systemClock,
   };
 }

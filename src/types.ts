@@ -140,4 +140,10 @@ export interface SpoolOptions {
   schema?: string;
   /** Watch for jobs added by other processes (file watch or LISTEN/NOTIFY). @default true */
   crossProcessWakeups?: boolean;
+  /**
+   * Create the database (file or PostgreSQL schema) when missing. With `false`, opening
+   * something that is not already a Spool database fails with `STORAGE` and writes nothing:
+   * for tools that only inspect. @default true
+   */
+  create?: boolean;
 }

@@ -13,7 +13,13 @@ import type { Stoppable } from "./context.js";
 import { SpoolError, show } from "./errors.js";
 import type { Queue } from "./queue.js";
 import type { Job } from "./types.js";
-import { checkInteger, checkKnownKeys, checkObject, checkPositiveDuration } from "./validate.js";
+import {
+  checkDuration,
+  checkInteger,
+  checkKnownKeys,
+  checkObject,
+  checkPositiveDuration,
+} from "./validate.js";
 
 /** What a handler gets besides its job. */
 export interface HandlerContext {
@@ -62,6 +68,8 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
   private readonly running = new Map<number, Running<T>>();
   private readonly writes = new Set<Promise<unknown>>();
   private stopping: Promise<void> | null = null;
+  /** When a stopping worker gives up waiting for its handlers. */
+  private deadline = Number.POSITIVE_INFINITY;
   private wakeRequested = false;
   private wake: (() => void) | null = null;
   private drained = false;
@@ -88,8 +96,8 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     this.pollInterval =
       o.pollInterval === undefined ? 1000 : checkPositiveDuration(o.pollInterval, "pollInterval");
     this.unsubscribe = queue.ctx.onChange(queue.name, () => this.poke());
+    // Not unref'd: like a server, a running worker keeps its process alive until stop().
     this.heartbeat = setInterval(() => void this.renewLeases(), Math.max(50, this.lease / 3));
-    this.heartbeat.unref();
     queue.ctx.stoppables.add(this);
     this.loop = this.run();
   }
@@ -307,17 +315,21 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
 
   /**
    * Takes no new job and waits for running handlers. Past `timeout` ms their signal is aborted
-   * and their jobs go back to pending at once, the interrupted attempt not counted.
+   * and their jobs go back to pending at once, the interrupted attempt not counted. Calling it
+   * again with a shorter timeout (or 0) cuts the wait of an earlier call short.
    */
   stop(options?: { timeout?: number }): Promise<void> {
     const o = checkObject(options, "stop options");
     checkKnownKeys(o, ["timeout"], "stop");
-    const timeout = o.timeout === undefined ? undefined : checkPositiveDuration(o.timeout, "timeout");
-    this.stopping ??= this.shutdown(timeout);
+    const timeout = o.timeout === undefined ? undefined : checkDuration(o.timeout, "timeout");
+    // A later stop with a shorter timeout (a second Ctrl-C) shortens the wait of the first.
+    if (timeout !== undefined) this.deadline = Math.min(this.deadline, Date.now() + timeout);
+    this.slotFreed?.();
+    this.stopping ??= this.shutdown();
     return this.stopping;
   }
 
-  private async shutdown(timeout: number | undefined): Promise<void> {
+  private async shutdown(): Promise<void> {
     this.wake?.();
     this.slotFreed?.();
     this.unsubscribe();
@@ -326,7 +338,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     const unstarted = this.buffer.splice(0).map((row) => ({ id: row.id, attempt: row.attempts }));
     if (unstarted.length > 0)
       await backend.release(this.queue.name, unstarted).catch((e: unknown) => this.report(e));
-    await this.waitForHandlers(timeout);
+    await this.waitForHandlers();
     const interrupted = [...this.running.values()].filter((e) => !e.settled);
     for (const entry of interrupted) {
       entry.settled = true;
@@ -342,11 +354,10 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     this.queue.ctx.stoppables.delete(this);
   }
 
-  private async waitForHandlers(timeout: number | undefined): Promise<void> {
-    const deadline = timeout === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeout;
-    while ([...this.running.values()].some((e) => !e.settled) && Date.now() < deadline) {
+  private async waitForHandlers(): Promise<void> {
+    while ([...this.running.values()].some((e) => !e.settled) && Date.now() < this.deadline) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(50, Math.max(0, deadline - Date.now())));
+        const timer = setTimeout(resolve, Math.min(50, Math.max(0, this.deadline - Date.now())));
         this.slotFreed = () => {
           clearTimeout(timer);
           resolve();

@@ -48,6 +48,9 @@ export function translate(error: unknown, path: string): unknown {
  */
 export function openDatabase(path: string, options: BackendOptions): SqliteDatabase {
   const memory = path === ":memory:";
+  if (!memory && !options.create && !existsSync(path)) {
+    throw new SpoolError("STORAGE", `no Spool database at ${path}: the file does not exist`);
+  }
   if (!memory && !existsSync(path)) {
     // Create the file ourselves so its mode is private; SQLite gives -wal/-shm the same mode.
     try {
@@ -68,7 +71,10 @@ export function openDatabase(path: string, options: BackendOptions): SqliteDatab
     throw translate(error, path);
   }
   try {
-    checkOwnership(db, path);
+    const version = checkOwnership(db, path);
+    if (version === 0 && !options.create && !memory) {
+      throw new SpoolError("STORAGE", `${path} is not a Spool database (it has no Spool tables)`);
+    }
     if (!memory) db.pragma("journal_mode = WAL");
     db.pragma(`synchronous = ${options.durability.toUpperCase()}`);
     migrate(db, path);
@@ -79,7 +85,8 @@ export function openDatabase(path: string, options: BackendOptions): SqliteDatab
   }
 }
 
-function checkOwnership(db: SqliteDatabase, path: string): void {
+/** Refuses a database that is not ours; returns its schema version (0: not yet a Spool one). */
+function checkOwnership(db: SqliteDatabase, path: string): number {
   const version = db.pragma("user_version", { simple: true }) as number;
   const tables = db
     .prepare(
@@ -104,6 +111,7 @@ function checkOwnership(db: SqliteDatabase, path: string): void {
       `${path} is not a Spool database: another application set its user_version to ${version}`,
     );
   }
+  return version;
 }
 
 function migrate(db: SqliteDatabase, path: string): void {
