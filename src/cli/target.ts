@@ -5,7 +5,6 @@
  * databases, with STORAGE; this check keeps plain-text files from ever reaching SQLite).
  */
 import { closeSync, openSync, readSync, statSync } from "node:fs";
-import Database from "better-sqlite3";
 import type { Command } from "commander";
 import { Spool } from "../index.js";
 import type { Durability } from "../types.js";
@@ -54,8 +53,13 @@ function postgresTarget(target: string, schema: string | undefined): { url: stri
   return chosen === undefined ? { url: url.toString() } : { url: url.toString(), schema: chosen };
 }
 
-/** Refuses a missing file (unless creating), a directory, and any file that is not SQLite. */
-function checkFile(path: string, create: boolean): void {
+/**
+ * Refuses a missing file (unless creating), a directory, and any file that is not SQLite, with
+ * words for a terminal. Returns whether the file exists: even commands that add jobs only
+ * create new files; installing Spool's tables into an application's existing database is a
+ * choice to make in code, not by a mistyped path (Spool.open's `create: false` refuses it).
+ */
+function checkFile(path: string, create: boolean): boolean {
   let size: number;
   try {
     const stat = statSync(path);
@@ -65,14 +69,14 @@ function checkFile(path: string, create: boolean): void {
     if (error instanceof CliError) throw error;
     if ((error as NodeJS.ErrnoException).code !== "ENOENT")
       throw new CliError(`cannot read ${path}: ${describeError(error)}`);
-    if (create) return;
+    if (create) return false;
     throw new CliError(
       `no database at ${path}: the file does not exist. Check the path (a postgres URL starts with postgres://); ` +
         "`spool add` or `spool import` create a new database.",
     );
   }
   if (size === 0) {
-    if (create) return;
+    if (create) return false;
     throw new CliError(`${path} is an empty file, not a Spool database; it was left untouched.`);
   }
   const header = Buffer.alloc(16);
@@ -85,39 +89,14 @@ function checkFile(path: string, create: boolean): void {
   if (header.toString("latin1") !== SQLITE_HEADER) {
     throw new CliError(`${path} is not a Spool database (it is not an SQLite file); it was left untouched.`);
   }
-  // Even commands that add jobs only create new files: installing Spool's tables into an
-  // application's database is a choice to make in code (Spool.open), not by a mistyped path.
-  if (!hasSpoolSchema(path)) {
-    throw new CliError(
-      `${path} is an SQLite database but not a Spool one (Spool never set it up); it was left untouched.` +
-        (create
-          ? " To keep Spool's tables inside an existing database, open it with Spool.open from code."
-          : ""),
-    );
-  }
-}
-
-/**
- * Spool.open would install its tables into another application's SQLite file (a library may
- * share a database with its app); the CLI must not. A read-only connection asks whether a
- * schema version was ever set, and writes nothing.
- */
-function hasSpoolSchema(path: string): boolean {
-  let db: Database.Database | undefined;
-  try {
-    db = new Database(path, { readonly: true, fileMustExist: true });
-    return (db.pragma("user_version", { simple: true }) as number) > 0;
-  } catch {
-    // Let Spool.open meet whatever is wrong and explain it (corrupt, locked, unreadable).
-    return true;
-  } finally {
-    db?.close();
-  }
+  return true;
 }
 
 export async function openTarget(target: string, options: OpenOptions): Promise<Spool> {
   let where = target;
-  const spoolOptions: { durability?: Durability; schema?: string } = {};
+  const spoolOptions: { durability?: Durability; schema?: string; create: boolean } = {
+    create: options.create,
+  };
   if (options.durability !== undefined) spoolOptions.durability = options.durability;
   if (isPostgresTarget(target)) {
     const pg = postgresTarget(target, options.schema);
@@ -127,7 +106,7 @@ export async function openTarget(target: string, options: OpenOptions): Promise<
     if (options.schema !== undefined) throw new UsageError("--schema applies to postgres:// targets only.");
     if (target === "")
       throw new UsageError("the database argument is empty; give a file path or a postgres URL.");
-    if (target !== ":memory:") checkFile(target, options.create);
+    if (target !== ":memory:" && checkFile(target, options.create)) spoolOptions.create = false;
   }
   try {
     return await Spool.open(where, spoolOptions);

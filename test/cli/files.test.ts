@@ -63,7 +63,7 @@ describe("missing and foreign database files", () => {
     [
       "another application's SQLite database",
       () => foreignSqlite("app.db", "CREATE TABLE users (name TEXT); INSERT INTO users VALUES ('ada');"),
-      /an SQLite database but not a Spool one.*left untouched/,
+      /is not a Spool database \(it has no Spool tables\)/,
     ],
     [
       "an empty file",
@@ -102,7 +102,7 @@ describe("missing and foreign database files", () => {
     ] as const) {
       const r = await spool(args, input === undefined ? {} : { input });
       assert.equal(r.code, 1, r.stderr);
-      assert.match(r.stderr, /an SQLite database but not a Spool one.*open it with Spool\.open from code/);
+      assert.match(r.stderr, /is not a Spool database \(it has no Spool tables\)/);
       assert.deepEqual(readFileSync(path), bytes);
     }
   });

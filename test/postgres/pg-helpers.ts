@@ -27,6 +27,7 @@ export function baseOptions(schema: string, more: Partial<BackendOptions> = {}):
     fileMode: 0o600,
     schema,
     crossProcessWakeups: true,
+    create: true,
     clock: () => Date.now(),
     ...more,
   };
