@@ -1,6 +1,6 @@
 // Several real processes on one store, with real signals: what promises in one process can't prove.
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
@@ -66,6 +66,7 @@ export function processes(b: BackendFixture): void {
       );
       const runs = join(tmpdir(), `spool-runs-${process.pid}-${Date.now()}.txt`);
       writeFileSync(runs, "");
+      t.after(() => rmSync(runs, { force: true }));
       const start = () => child(t, "work.ts", childTarget(target), "crashy", runs, "4", "1000", "200");
       const live = [start(), start(), start()];
       let kills = 0;
@@ -160,6 +161,7 @@ export function processes(b: BackendFixture): void {
       await q.addBatch(Array.from({ length: total }, (_, i) => i));
       const runs = join(tmpdir(), `spool-term-${process.pid}-${Date.now()}.txt`);
       writeFileSync(runs, "");
+      t.after(() => rmSync(runs, { force: true }));
       const k = child(t, "work.ts", childTarget(target), "termed", runs, "4", "30000", "100");
       await waitFor("some jobs to complete", async () => (await q.size()).completed >= 10, 60_000);
       k.kill("SIGTERM");
