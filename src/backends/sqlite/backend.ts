@@ -132,35 +132,39 @@ export class SqliteBackend implements Backend {
       const insert = this.sql(Q.INSERT_JOB);
       return jobs.map((job) => {
         const runAt = job.runAt ?? now + job.delayMs;
-        const row = insert.get({
+        const { changes, lastInsertRowid } = insert.run(
           queue,
-          priority: job.priority,
-          run_at: runAt,
-          payload: job.payload,
-          format: job.format,
-          max_attempts: job.maxAttempts,
-          key: job.key,
-          backoff: job.backoff,
+          job.priority,
+          runAt,
+          job.payload,
+          job.format,
+          job.maxAttempts,
+          job.key,
+          job.backoff,
           now,
-          expires_at: job.ttlMs === null ? null : runAt + job.ttlMs,
-        }) as { id: number } | undefined;
-        if (row !== undefined) return row.id;
+          job.ttlMs === null ? null : runAt + job.ttlMs,
+        );
+        if (changes > 0) return Number(lastInsertRowid);
         // The insert met a live job with the same key: that job stands for this one.
         return (this.sql(Q.FIND_KEYED).get({ queue, key: job.key }) as { id: number }).id;
       });
     }
   }
 
-  private maintain(queue: string, now: number): void {
+  /** Lapsed leases back to pending (or dead), and expired jobs at the head of the line dead. */
+  private maintain(queue: string, now: number, limit: number): void {
     this.sql(Q.RESCUE_LEASES).run({ queue, now });
-    this.sql(Q.EXPIRE_TTL).run({ queue, now });
+    while (this.sql(Q.EXPIRE_HEAD).run({ queue, now, limit }).changes > 0) {
+      // The next `limit` ready jobs may hold more expired ones.
+    }
   }
 
   claim(queue: string, limit: number, leaseMs: number): Promise<StoredJob[]> {
     return this.write(() => {
       const now = this.clock();
-      this.maintain(queue, now);
-      const rows = this.sql(Q.CLAIM).all({ queue, now, limit, lease_until: now + leaseMs }) as Row[];
+      this.maintain(queue, now, limit);
+      const params = { queue, now, limit, lease_until: now + leaseMs };
+      const rows = (limit === 1 ? this.sql(Q.CLAIM_ONE).all(params) : this.sql(Q.CLAIM).all(params)) as Row[];
       return this.ordered(rows, now);
     });
   }
@@ -168,8 +172,10 @@ export class SqliteBackend implements Backend {
   take(queue: string, limit: number): Promise<StoredJob[]> {
     return this.write(() => {
       const now = this.clock();
-      this.maintain(queue, now);
-      return this.ordered(this.sql(Q.TAKE).all({ queue, now, limit }) as Row[], now);
+      this.maintain(queue, now, limit);
+      const params = { queue, now, limit };
+      const rows = (limit === 1 ? this.sql(Q.TAKE_ONE).all(params) : this.sql(Q.TAKE).all(params)) as Row[];
+      return this.ordered(rows, now);
     });
   }
 

@@ -30,7 +30,6 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX spool_jobs_ready ON spool_jobs (queue, priority DESC, run_at, id) WHERE state = 'pending';
    -- Pending rows stay out of it, so an insert touches one index only (the ready one).
    CREATE INDEX spool_jobs_state ON spool_jobs (queue, state, id) WHERE state <> 'pending';
-   CREATE INDEX spool_jobs_expiry ON spool_jobs (queue, expires_at) WHERE state = 'pending' AND expires_at IS NOT NULL;
    CREATE INDEX spool_jobs_finished ON spool_jobs (queue, state, finished_at) WHERE finished_at IS NOT NULL;
    CREATE UNIQUE INDEX spool_jobs_key ON spool_jobs (queue, key)
      WHERE key IS NOT NULL AND state IN ('pending', 'reserved');`,

@@ -4,11 +4,11 @@
 const COLUMNS = `id, queue, state, priority, run_at, payload, format, attempts, max_attempts, key, backoff,
   created_at, lease_until, finished_at, last_error, result, result_format`;
 
+/** Positional: binding by position is measurably cheaper than by name on the hottest path. */
 export const INSERT_JOB = `
   INSERT INTO spool_jobs (queue, state, priority, run_at, payload, format, max_attempts, key, backoff, created_at, expires_at)
-  VALUES (:queue, 'pending', :priority, :run_at, :payload, :format, :max_attempts, :key, :backoff, :now, :expires_at)
-  ON CONFLICT DO NOTHING
-  RETURNING id`;
+  VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT DO NOTHING`;
 
 export const FIND_KEYED = `
   SELECT id FROM spool_jobs WHERE queue = :queue AND key = :key AND state IN ('pending', 'reserved')`;
@@ -27,25 +27,36 @@ export const RESCUE_LEASES = `
          lease_until = NULL
    WHERE queue = :queue AND state <> 'pending' AND state = 'reserved' AND lease_until < :now`;
 
-export const EXPIRE_TTL = `
+const READY = `SELECT id FROM spool_jobs
+                 WHERE queue = :queue AND state = 'pending' AND run_at <= :now
+                 ORDER BY priority DESC, run_at, id`;
+
+/**
+ * ttl is enforced where it matters, at the head of the line: among the next `limit` ready jobs,
+ * those past their deadline become dead before the claim looks. No index on the deadline is
+ * needed, and a queue without ttl pays one probe of rows the claim reads anyway.
+ */
+export const EXPIRE_HEAD = `
   UPDATE spool_jobs SET state = 'dead', last_error = 'expired', finished_at = :now, expires_at = NULL
-   WHERE queue = :queue AND state = 'pending' AND expires_at IS NOT NULL AND expires_at <= :now`;
+   WHERE id IN (${READY} LIMIT :limit) AND expires_at <= :now`;
 
 /** The claim: one statement, driven by spool_jobs_ready in its own order. */
 export const CLAIM = `
   UPDATE spool_jobs
      SET state = 'reserved', attempts = attempts + 1, lease_until = :lease_until, expires_at = NULL
-   WHERE id IN (SELECT id FROM spool_jobs
-                 WHERE queue = :queue AND state = 'pending' AND run_at <= :now
-                 ORDER BY priority DESC, run_at, id LIMIT :limit)
+   WHERE id IN (${READY} LIMIT :limit)
   RETURNING ${COLUMNS}`;
 
-export const TAKE = `
-  DELETE FROM spool_jobs
-   WHERE id IN (SELECT id FROM spool_jobs
-                 WHERE queue = :queue AND state = 'pending' AND run_at <= :now
-                 ORDER BY priority DESC, run_at, id LIMIT :limit)
+/** The same for one job: `id = (…)` plans measurably cheaper than `id IN (…)`. */
+export const CLAIM_ONE = `
+  UPDATE spool_jobs
+     SET state = 'reserved', attempts = attempts + 1, lease_until = :lease_until, expires_at = NULL
+   WHERE id = (${READY} LIMIT 1)
   RETURNING ${COLUMNS}`;
+
+export const TAKE = `DELETE FROM spool_jobs WHERE id IN (${READY} LIMIT :limit) RETURNING ${COLUMNS}`;
+
+export const TAKE_ONE = `DELETE FROM spool_jobs WHERE id = (${READY} LIMIT 1) RETURNING ${COLUMNS}`;
 
 export const BURY = `
   INSERT INTO spool_jobs (id, queue, state, priority, run_at, payload, format, attempts, max_attempts, key, backoff,
