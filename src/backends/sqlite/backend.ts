@@ -32,6 +32,7 @@ interface Row {
   backoff: string | null;
   created_at: number;
   lease_until: number | null;
+  expires_at: number | null;
   finished_at: number | null;
   last_error: string | null;
   result: Buffer | null;
@@ -39,6 +40,9 @@ interface Row {
 }
 
 type Held = ReadonlyArray<{ id: number; attempt: number }>;
+
+/** How often a busy queue's claims also look for lapsed leases. */
+const RESCUE_EVERY_MS = 250;
 
 export class SqliteBackend implements Backend {
   readonly kind = "sqlite";
@@ -48,6 +52,7 @@ export class SqliteBackend implements Backend {
   private readonly clock: Clock;
   private readonly path: string;
   private readonly statements = new Map<string, Database.Statement>();
+  private readonly lastRescue = new Map<string, number>();
   private closed = false;
 
   constructor(path: string, options: BackendOptions) {
@@ -151,31 +156,72 @@ export class SqliteBackend implements Backend {
     }
   }
 
-  /** Lapsed leases back to pending (or dead), and expired jobs at the head of the line dead. */
-  private maintain(queue: string, now: number, limit: number): void {
-    this.sql(Q.RESCUE_LEASES).run({ queue, now });
-    while (this.sql(Q.EXPIRE_HEAD).run({ queue, now, limit }).changes > 0) {
-      // The next `limit` ready jobs may hold more expired ones.
+  /**
+   * Lapsed leases back to pending (or dead). It runs inside claims, but at most every
+   * RESCUE_EVERY_MS per queue while claims find work: a lapsed job waits that much longer at
+   * worst, and a busy queue does not pay for a lease scan on every claim. A claim that comes
+   * back short always rescues and looks again.
+   */
+  private rescue(queue: string, now: number, force: boolean): number {
+    const last = this.lastRescue.get(queue) ?? 0;
+    if (!force && now - last < RESCUE_EVERY_MS) return 0;
+    this.lastRescue.set(queue, now);
+    return this.sql(Q.RESCUE_LEASES).run({ queue, now }).changes;
+  }
+
+  /** Picks up to `limit` rows with `pick`, turning jobs past their ttl dead instead. */
+  private pickLive(queue: string, limit: number, now: number, pick: (n: number) => Row[], taken: boolean): Row[] {
+    const live: Row[] = [];
+    for (;;) {
+      const want = limit - live.length;
+      const rows = pick(want);
+      for (const row of rows) {
+        const expired = row.expires_at !== null && row.expires_at <= now && row.attempts <= 1;
+        if (!expired) live.push(row);
+        else if (taken) this.sql(Q.BURY).run({ ...this.buryParams(row), now, error: "expired" });
+        else this.sql(Q.EXPIRE_CLAIMED).run({ id: row.id, now });
+      }
+      if (rows.length < want || live.length === limit) return live;
     }
+  }
+
+  private claimOrTake(queue: string, limit: number, now: number, pick: (n: number) => Row[], taken: boolean) {
+    this.rescue(queue, now, false);
+    const rows = this.pickLive(queue, limit, now, pick, taken);
+    if (rows.length < limit && this.rescue(queue, now, true) > 0) {
+      rows.push(...this.pickLive(queue, limit - rows.length, now, pick, taken));
+    }
+    return this.ordered(rows, now);
   }
 
   claim(queue: string, limit: number, leaseMs: number): Promise<StoredJob[]> {
     return this.write(() => {
       const now = this.clock();
-      this.maintain(queue, now, limit);
-      const params = { queue, now, limit, lease_until: now + leaseMs };
-      const rows = (limit === 1 ? this.sql(Q.CLAIM_ONE).all(params) : this.sql(Q.CLAIM).all(params)) as Row[];
-      return this.ordered(rows, now);
+      const lease_until = now + leaseMs;
+      const one = this.sql(Q.CLAIM_ONE);
+      const many = this.sql(Q.CLAIM);
+      return this.claimOrTake(
+        queue,
+        limit,
+        now,
+        (n) => (n === 1 ? one.all({ queue, now, lease_until }) : many.all({ queue, now, limit: n, lease_until })) as Row[],
+        false,
+      );
     });
   }
 
   take(queue: string, limit: number): Promise<StoredJob[]> {
     return this.write(() => {
       const now = this.clock();
-      this.maintain(queue, now, limit);
-      const params = { queue, now, limit };
-      const rows = (limit === 1 ? this.sql(Q.TAKE_ONE).all(params) : this.sql(Q.TAKE).all(params)) as Row[];
-      return this.ordered(rows, now);
+      const one = this.sql(Q.TAKE_ONE);
+      const many = this.sql(Q.TAKE);
+      return this.claimOrTake(
+        queue,
+        limit,
+        now,
+        (n) => (n === 1 ? one.all({ queue, now }) : many.all({ queue, now, limit: n })) as Row[],
+        true,
+      );
     });
   }
 
@@ -185,6 +231,21 @@ export class SqliteBackend implements Backend {
       rows.sort((a, b) => b.priority - a.priority || a.run_at - b.run_at || a.id - b.id);
     }
     return rows.map((row) => this.toStored(row, now));
+  }
+
+  private buryParams(row: Row) {
+    return {
+      id: row.id,
+      queue: row.queue,
+      priority: row.priority,
+      run_at: row.run_at,
+      payload: row.payload,
+      format: row.format,
+      attempts: row.attempts,
+      max_attempts: row.max_attempts,
+      backoff: row.backoff,
+      created_at: row.created_at,
+    };
   }
 
   bury(job: StoredJob, error: string): Promise<void> {

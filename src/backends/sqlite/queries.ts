@@ -2,7 +2,7 @@
 // queue names and payloads never reach SQL as text. `:now` is the backend clock in ms.
 
 const COLUMNS = `id, queue, state, priority, run_at, payload, format, attempts, max_attempts, key, backoff,
-  created_at, lease_until, finished_at, last_error, result, result_format`;
+  created_at, lease_until, expires_at, finished_at, last_error, result, result_format`;
 
 /** Positional: binding by position is measurably cheaper than by name on the hottest path. */
 export const INSERT_JOB = `
@@ -32,25 +32,26 @@ const READY = `SELECT id FROM spool_jobs
                  ORDER BY priority DESC, run_at, id`;
 
 /**
- * ttl is enforced where it matters, at the head of the line: among the next `limit` ready jobs,
- * those past their deadline become dead before the claim looks. No index on the deadline is
- * needed, and a queue without ttl pays one probe of rows the claim reads anyway.
+ * ttl is enforced where it matters, at the head of the line: a claim that picks a job past its
+ * deadline on its first start turns it dead instead (the attempt it took is given back), then
+ * claims again. No index on the deadline, and no extra statement while nothing has expired.
  */
-export const EXPIRE_HEAD = `
-  UPDATE spool_jobs SET state = 'dead', last_error = 'expired', finished_at = :now, expires_at = NULL
-   WHERE id IN (${READY} LIMIT :limit) AND expires_at <= :now`;
+export const EXPIRE_CLAIMED = `
+  UPDATE spool_jobs SET state = 'dead', attempts = attempts - 1, last_error = 'expired', finished_at = :now,
+                        lease_until = NULL, expires_at = NULL
+   WHERE id = :id`;
 
 /** The claim: one statement, driven by spool_jobs_ready in its own order. */
 export const CLAIM = `
   UPDATE spool_jobs
-     SET state = 'reserved', attempts = attempts + 1, lease_until = :lease_until, expires_at = NULL
+     SET state = 'reserved', attempts = attempts + 1, lease_until = :lease_until
    WHERE id IN (${READY} LIMIT :limit)
   RETURNING ${COLUMNS}`;
 
 /** The same for one job: `id = (…)` plans measurably cheaper than `id IN (…)`. */
 export const CLAIM_ONE = `
   UPDATE spool_jobs
-     SET state = 'reserved', attempts = attempts + 1, lease_until = :lease_until, expires_at = NULL
+     SET state = 'reserved', attempts = attempts + 1, lease_until = :lease_until
    WHERE id = (${READY} LIMIT 1)
   RETURNING ${COLUMNS}`;
 

@@ -75,7 +75,7 @@ export class Writer {
   private schedule(delay: number): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    if (delay === 0) setImmediate(() => this.flush());
+    if (delay === 0) queueMicrotask(() => this.flush());
     else setTimeout(() => this.flush(), delay);
   }
 
