@@ -170,7 +170,13 @@ export class SqliteBackend implements Backend {
   }
 
   /** Picks up to `limit` rows with `pick`, turning jobs past their ttl dead instead. */
-  private pickLive(queue: string, limit: number, now: number, pick: (n: number) => Row[], taken: boolean): Row[] {
+  private pickLive(
+    queue: string,
+    limit: number,
+    now: number,
+    pick: (n: number) => Row[],
+    taken: boolean,
+  ): Row[] {
     const live: Row[] = [];
     for (;;) {
       const want = limit - live.length;
@@ -204,7 +210,10 @@ export class SqliteBackend implements Backend {
         queue,
         limit,
         now,
-        (n) => (n === 1 ? one.all({ queue, now, lease_until }) : many.all({ queue, now, limit: n, lease_until })) as Row[],
+        (n) =>
+          (n === 1
+            ? one.all({ queue, now, lease_until })
+            : many.all({ queue, now, limit: n, lease_until })) as Row[],
         false,
       );
     });
@@ -354,6 +363,8 @@ export class SqliteBackend implements Backend {
       let rows: Row[];
       if (state === "pending") rows = this.sql(Q.LIST_READY).all(params) as Row[];
       else if (state === "delayed") rows = this.sql(Q.LIST_DELAYED).all(params) as Row[];
+      else if (state === "completed")
+        rows = this.sql(Q.LIST_COMPLETED).all({ queue, limit, after: afterId }) as Row[];
       else rows = this.sql(Q.LIST_STATE).all({ queue, limit, after: afterId, state }) as Row[];
       return rows.map((row) => this.toStored(row, now));
     });

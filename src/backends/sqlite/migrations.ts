@@ -28,9 +28,10 @@ export const MIGRATIONS: readonly string[] = [
    ) STRICT;
    -- Matches the claim's ORDER BY exactly, so taking the next job costs the same at any depth.
    CREATE INDEX spool_jobs_ready ON spool_jobs (queue, priority DESC, run_at, id) WHERE state = 'pending';
-   -- Pending rows stay out of it, so an insert touches one index only (the ready one).
-   CREATE INDEX spool_jobs_state ON spool_jobs (queue, state, id) WHERE state <> 'pending';
-   CREATE INDEX spool_jobs_finished ON spool_jobs (queue, state, finished_at) WHERE finished_at IS NOT NULL;
+   -- Every row that is not pending, by state and finish time: lease rescue (reserved rows),
+   -- counts, retention (completed and dead by age). Pending rows stay out of it, so an insert
+   -- touches one index only (the ready one), and a claim or a completion one more.
+   CREATE INDEX spool_jobs_done ON spool_jobs (queue, state, finished_at) WHERE state <> 'pending';
    CREATE UNIQUE INDEX spool_jobs_key ON spool_jobs (queue, key)
      WHERE key IS NOT NULL AND state IN ('pending', 'reserved');`,
 ];

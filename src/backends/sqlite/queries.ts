@@ -100,8 +100,14 @@ export const EXISTS = `SELECT 1 AS found FROM spool_jobs WHERE queue = :queue AN
 
 export const GET = `SELECT ${COLUMNS} FROM spool_jobs WHERE queue = :queue AND id = :id`;
 
+/** Reserved and dead jobs are few: the done index finds them, a sort orders them. */
 export const LIST_STATE = `
   SELECT ${COLUMNS} FROM spool_jobs WHERE queue = :queue AND state <> 'pending' AND state = :state AND id > :after
+   ORDER BY id LIMIT :limit`;
+
+/** Completed jobs are many and mostly in id order already: walk the table by id from `after`. */
+export const LIST_COMPLETED = `
+  SELECT ${COLUMNS} FROM spool_jobs NOT INDEXED WHERE id > :after AND queue = :queue AND state = 'completed'
    ORDER BY id LIMIT :limit`;
 
 export const LIST_READY = `
@@ -138,7 +144,7 @@ export const RETRY_ONE = `
 export const REMOVE = `DELETE FROM spool_jobs WHERE queue = :queue AND id = :id`;
 
 export const PURGE = `
-  DELETE FROM spool_jobs WHERE queue = :queue AND state = :state AND finished_at <= :before`;
+  DELETE FROM spool_jobs WHERE queue = :queue AND state <> 'pending' AND state = :state AND finished_at <= :before`;
 
 export const CLEAR_ALL = `DELETE FROM spool_jobs WHERE queue = :queue`;
 
