@@ -58,6 +58,9 @@ interface Running<T> {
 }
 
 const WORKER_KEYS = ["concurrency", "lease", "timeout", "pollInterval"] as const;
+/** Prefetch only while handlers take less than this on average (ms), and at most this many. */
+const PREFETCH_BELOW_MS = 2;
+const PREFETCH_MAX = 32;
 
 export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implements Stoppable {
   readonly concurrency: number;
@@ -77,6 +80,8 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
   private readonly heartbeat: NodeJS.Timeout;
   private readonly loop: Promise<void>;
   private slotFreed: (() => void) | null = null;
+  /** Moving average of handler run time in ms; starts high, so nothing is prefetched blindly. */
+  private handlerMs = Number.POSITIVE_INFINITY;
 
   /** @internal use `queue.process(handler, options)` */
   constructor(
@@ -130,21 +135,22 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
         });
         continue;
       }
+      if (this.buffer.length > 0) {
+        for (const row of this.buffer.splice(0, free)) this.start(row);
+        continue;
+      }
       this.wakeRequested = false;
       let rows: StoredJob[];
       try {
-        rows = await backend.claim(this.queue.name, free, this.lease);
+        rows = await backend.claim(this.queue.name, free + this.prefetch(), this.lease);
       } catch (error) {
         if (this.queue.ctx.isClosed || (error as SpoolError).code === "CLOSED") return;
         this.report(error);
         await this.sleep(Math.min(this.pollInterval, 250));
         continue;
       }
-      if (this.stopping !== null) {
-        this.buffer.push(...rows);
-        break;
-      }
-      for (const row of rows) this.start(row);
+      this.buffer.push(...rows);
+      if (this.stopping !== null) break;
       if (rows.length > 0) {
         this.drained = false;
         continue;
@@ -157,6 +163,16 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
       }
       if (!this.wakeRequested) await this.sleep(await this.idleWait());
     }
+  }
+
+  /**
+   * Jobs to claim beyond the free slots. Only for quick handlers: a job held in the buffer waits
+   * a few ms at most, while one claim transaction serves several jobs. Slow handlers get none,
+   * so a long job never sits behind another while a second worker idles.
+   */
+  private prefetch(): number {
+    if (this.handlerMs > PREFETCH_BELOW_MS) return 0;
+    return Math.min(PREFETCH_MAX, this.concurrency * 4);
   }
 
   /** How long to sleep when nothing is ready: until the next delayed job, at most pollInterval. */
@@ -202,6 +218,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     if (this.timeout !== undefined) {
       timer = setTimeout(() => this.onTimeout(entry), this.timeout);
     }
+    const started = performance.now();
     let outcome: Promise<unknown>;
     try {
       outcome = Promise.resolve(this.handler(job, context));
@@ -210,14 +227,20 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     }
     outcome.then(
       (result) => {
+        this.observe(performance.now() - started);
         clearTimeout(timer);
         this.finish(entry, () => this.succeed(entry, result));
       },
       (error: unknown) => {
+        this.observe(performance.now() - started);
         clearTimeout(timer);
         this.finish(entry, () => this.failJob(entry, error));
       },
     );
+  }
+
+  private observe(ms: number): void {
+    this.handlerMs = Number.isFinite(this.handlerMs) ? this.handlerMs * 0.8 + ms * 0.2 : ms;
   }
 
   /** Frees the slot at once; the outcome's write goes on in the background, tracked for stop(). */
@@ -294,10 +317,18 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
   /** The heartbeat: extends every held lease; a lost one aborts its handler. */
   private async renewLeases(): Promise<void> {
     const live = [...this.running.values()].filter((e) => !e.settled);
-    if (live.length === 0 || this.queue.ctx.isClosed) return;
-    const held = live.map((e) => ({ id: e.job.id, attempt: e.job.attempts }));
+    const waiting = [...this.buffer];
+    if ((live.length === 0 && waiting.length === 0) || this.queue.ctx.isClosed) return;
+    const held = [
+      ...live.map((e) => ({ id: e.job.id, attempt: e.job.attempts })),
+      ...waiting.map((row) => ({ id: row.id, attempt: row.attempts })),
+    ];
     try {
       const lost = new Set(await this.queue.ctx.backend.extendMany(this.queue.name, held, this.lease));
+      for (const row of waiting) {
+        const at = this.buffer.indexOf(row);
+        if (lost.has(row.id) && at !== -1) this.buffer.splice(at, 1);
+      }
       for (const entry of live) {
         if (!lost.has(entry.job.id)) {
           entry.job.leaseUntil = new Date(Date.now() + this.lease);

@@ -25,6 +25,7 @@ export class Writer {
   private readonly commit: Database.Statement;
   private readonly rollback: Database.Statement;
   private closed = false;
+  private flushedThisTurn = false;
 
   constructor(
     private readonly db: Database.Database,
@@ -75,8 +76,17 @@ export class Writer {
   private schedule(delay: number): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    if (delay === 0) queueMicrotask(() => this.flush());
-    else setTimeout(() => this.flush(), delay);
+    if (delay > 0) setTimeout(() => this.flush(), delay);
+    else if (this.flushedThisTurn) setImmediate(() => this.flush());
+    else {
+      // The first commit of a turn of the event loop goes out at once (latency); later ones in
+      // the same turn wait for its end, gathering what the turn still issues (throughput).
+      this.flushedThisTurn = true;
+      setImmediate(() => {
+        this.flushedThisTurn = false;
+      });
+      queueMicrotask(() => this.flush());
+    }
   }
 
   private flush(): void {
