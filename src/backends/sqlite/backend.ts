@@ -114,6 +114,20 @@ export class SqliteBackend implements Backend {
     return this.writer.write(run);
   }
 
+  /** A write that may delete rows: keeps the highest id taken (see PLACEHOLDER). */
+  private writeDeleting<T>(run: () => T): Promise<T> {
+    return this.write(() => {
+      const before = (this.sql(Q.MAX_ID).get() as { id: number | null }).id;
+      const result = run();
+      const after = (this.sql(Q.MAX_ID).get() as { id: number | null }).id;
+      if (before !== null && (after === null || after < before)) {
+        this.sql(Q.PLACEHOLDER).run({ id: before });
+        this.sql(Q.DROP_PLACEHOLDERS).run({ id: before });
+      }
+      return result;
+    });
+  }
+
   private assertOpen(): void {
     if (this.closed) throw new SpoolError("CLOSED", "this Spool is closed: open it again to use it");
   }
@@ -220,7 +234,7 @@ export class SqliteBackend implements Backend {
   }
 
   take(queue: string, limit: number): Promise<StoredJob[]> {
-    return this.write(() => {
+    return this.writeDeleting(() => {
       const now = this.clock();
       const one = this.sql(Q.TAKE_ONE);
       const many = this.sql(Q.TAKE);
@@ -259,6 +273,7 @@ export class SqliteBackend implements Backend {
 
   bury(job: StoredJob, error: string): Promise<void> {
     return this.write(() => {
+      this.sql(Q.FREE_ID).run({ id: job.id });
       this.sql(Q.BURY).run({
         id: job.id,
         queue: job.queue,
@@ -280,6 +295,7 @@ export class SqliteBackend implements Backend {
     return this.write(() => {
       const statement = this.sql(Q.RESTORE);
       for (const job of jobs) {
+        this.sql(Q.FREE_ID).run({ id: job.id });
         statement.run({
           id: job.id,
           queue: job.queue,
@@ -304,7 +320,8 @@ export class SqliteBackend implements Backend {
     statement: string,
     params: Record<string, unknown>,
   ): Promise<HeldOutcome> {
-    return this.write(() => {
+    const write = statement === Q.COMPLETE_DELETE ? this.writeDeleting : this.write;
+    return write.call<SqliteBackend, [() => HeldOutcome], Promise<HeldOutcome>>(this, (): HeldOutcome => {
       const { changes } = this.sql(statement).run({ queue, id, now: this.clock(), ...params });
       if (changes > 0) return "ok";
       return this.sql(Q.EXISTS).get({ queue, id }) === undefined ? "not_found" : "lease_lost";
@@ -421,18 +438,18 @@ export class SqliteBackend implements Backend {
   }
 
   remove(queue: string, id: number): Promise<boolean> {
-    return this.write(() => this.sql(Q.REMOVE).run({ queue, id }).changes > 0);
+    return this.writeDeleting(() => this.sql(Q.REMOVE).run({ queue, id }).changes > 0);
   }
 
   purge(queue: string, state: "completed" | "dead", olderThanMs: number | null): Promise<number> {
-    return this.write(() => {
+    return this.writeDeleting(() => {
       const before = this.clock() - (olderThanMs ?? 0);
       return this.sql(Q.PURGE).run({ queue, state, before }).changes;
     });
   }
 
   clear(queue: string, keepDead: boolean): Promise<number> {
-    return this.write(() => this.sql(keepDead ? Q.CLEAR_LIVE : Q.CLEAR_ALL).run({ queue }).changes);
+    return this.writeDeleting(() => this.sql(keepDead ? Q.CLEAR_LIVE : Q.CLEAR_ALL).run({ queue }).changes);
   }
 
   async close(): Promise<void> {

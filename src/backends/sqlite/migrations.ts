@@ -7,7 +7,7 @@ export const SPOOL_TABLES = ["spool_jobs"] as const;
 export const MIGRATIONS: readonly string[] = [
   // 0001_init
   `CREATE TABLE spool_jobs (
-     id           INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: a stale holder can't hit a new job
+     id           INTEGER PRIMARY KEY,            -- never reused: see PLACEHOLDER in queries.ts
      queue        TEXT    NOT NULL,
      state        TEXT    NOT NULL CHECK (state IN ('pending', 'reserved', 'completed', 'dead')),
      priority     INTEGER NOT NULL DEFAULT 0,

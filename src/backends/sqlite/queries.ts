@@ -10,6 +10,25 @@ export const INSERT_JOB = `
   VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT DO NOTHING`;
 
+/*
+ * Job ids are never reused, so a stale holder or a remembered id can never meet a newer job.
+ * SQLite gives a new row max(id) + 1, so reuse could only follow deleting the row with the
+ * highest id; when a delete does that, a placeholder row (queue '', which no queue name can
+ * be) takes that id. One extra read per delete instead of AUTOINCREMENT's extra page write on
+ * every insert.
+ */
+export const MAX_ID = "SELECT max(id) AS id FROM spool_jobs";
+
+export const PLACEHOLDER = `
+  INSERT INTO spool_jobs (id, queue, state, run_at, payload, format, max_attempts, created_at)
+  VALUES (:id, '', 'dead', 0, X'', 0, 0, 0)`;
+
+export const DROP_PLACEHOLDERS =
+  "DELETE FROM spool_jobs WHERE queue = '' AND state <> 'pending' AND id < :id";
+
+/** Before re-inserting a job under its old id (bury, restore), a placeholder there gives way. */
+export const FREE_ID = "DELETE FROM spool_jobs WHERE id = :id AND queue = ''";
+
 export const FIND_KEYED = `
   SELECT id FROM spool_jobs WHERE queue = :queue AND key = :key AND state IN ('pending', 'reserved')`;
 
@@ -125,7 +144,7 @@ export const COUNT_PENDING = `
   SELECT count(*) AS n, coalesce(sum(run_at > :now), 0) AS delayed FROM spool_jobs
    WHERE queue = :queue AND state = 'pending'`;
 
-export const QUEUES = `SELECT DISTINCT queue FROM spool_jobs ORDER BY queue`;
+export const QUEUES = `SELECT DISTINCT queue FROM spool_jobs WHERE queue <> '' ORDER BY queue`;
 
 export const NEXT_RUN_AT = `
   SELECT min(run_at) AS at FROM spool_jobs WHERE queue = :queue AND state = 'pending'`;
