@@ -184,13 +184,7 @@ export class SqliteBackend implements Backend {
   }
 
   /** Picks up to `limit` rows with `pick`, turning jobs past their ttl dead instead. */
-  private pickLive(
-    queue: string,
-    limit: number,
-    now: number,
-    pick: (n: number) => Row[],
-    taken: boolean,
-  ): Row[] {
+  private pickLive(limit: number, now: number, pick: (n: number) => Row[], taken: boolean): Row[] {
     const live: Row[] = [];
     for (;;) {
       const want = limit - live.length;
@@ -207,9 +201,9 @@ export class SqliteBackend implements Backend {
 
   private claimOrTake(queue: string, limit: number, now: number, pick: (n: number) => Row[], taken: boolean) {
     this.rescue(queue, now, false);
-    const rows = this.pickLive(queue, limit, now, pick, taken);
+    const rows = this.pickLive(limit, now, pick, taken);
     if (rows.length < limit && this.rescue(queue, now, true) > 0) {
-      rows.push(...this.pickLive(queue, limit - rows.length, now, pick, taken));
+      rows.push(...this.pickLive(limit - rows.length, now, pick, taken));
     }
     return this.ordered(rows, now);
   }
