@@ -1,9 +1,12 @@
 // Runs one workload on one subject in a process of its own (so its peak RSS is its own), and
 // prints one line: RESULT followed by JSON. run.mjs kills it if it overstays its time.
 import { spawn } from "node:child_process";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import * as w from "../dist/bench/workloads.js";
+import { DIST, fromDist } from "./dist.mjs";
 import { openSubject } from "./peers/index.mjs";
+
+const w = await fromDist("bench/workloads.js");
 
 /** What one workload asks of a subject, and the time budget it measures within. */
 export const WORKLOADS = {
@@ -29,7 +32,7 @@ export const WORKLOADS = {
   mb: { title: "200 jobs of 1 MB, add then drain", run: (s, b) => w.bigPayloads(s, 200, 1_000_000, b) },
 };
 
-const producerScript = fileURLToPath(new URL("../dist/bench/producer.js", import.meta.url));
+const producerScript = join(DIST, "bench", "producer.js");
 const peersModule = fileURLToPath(new URL("./peers/index.mjs", import.meta.url));
 
 function producerFor(spec) {

@@ -4,7 +4,7 @@
 //   node bench/run.mjs [--runs 3] [--budget 1500] [--peers spool,raw,…] [--workloads add1,…]
 //   node bench/run.mjs --report-only     (rewrites docs/benchmarks.md from latest.json)
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -38,10 +38,17 @@ async function main() {
   if (!existsSync(join(root, "dist", "bench", "workloads.js"))) {
     throw new Error("dist/bench is missing: run `npm run build` at the repository root first");
   }
+  // Children load Spool from a snapshot, so a rebuild elsewhere in the tree cannot pull dist/
+  // out from under a ten-minute run.
+  const snapshot = join(here, ".dist");
+  rmSync(snapshot, { recursive: true, force: true });
+  cpSync(join(root, "dist"), snapshot, { recursive: true });
+  process.env.SPOOL_BENCH_DIST = snapshot;
+  const { fromDist } = await import("./dist.mjs");
   const { WORKLOADS } = await import("./child.mjs");
   const { PEERS } = await import("./peers/index.mjs");
-  const { machineInfo } = await import("../dist/bench/machine.js");
-  const { median } = await import("../dist/bench/stats.js");
+  const { machineInfo } = await fromDist("bench/machine.js");
+  const { median } = await fromDist("bench/stats.js");
   const { serverFacts } = await import("./servers.mjs");
 
   const runs = Number(args.runs);

@@ -1,5 +1,5 @@
 // Every subject of the peer comparison by name, with what the report says beside its numbers.
-import { openRaw } from "../../dist/bench/raw.js";
+import { fromDist } from "../dist.mjs";
 import { openBullmq, openGraphile, openPgBoss } from "./server-peers.mjs";
 import { openLiteque, openPlainjob } from "./sqlite-peers.mjs";
 
@@ -18,7 +18,7 @@ export const PEERS = {
     label: "raw better-sqlite3",
     store: "sqlite",
     version: "12.x",
-    open: openRaw,
+    open: async (o) => (await fromDist("bench/raw.js")).openRaw(o),
     note: "the same SQL, no library: the limit",
   },
   // Loaded on use, so the peers still run (and Spool's cells say why) if the core fails to load.
@@ -26,7 +26,7 @@ export const PEERS = {
     label: "Spool",
     store: "sqlite",
     version: "0.1.0",
-    open: async (o) => (await import("../../dist/bench/spool-subject.js")).openSpool(o),
+    open: async (o) => (await fromDist("bench/spool-subject.js")).openSpool(o),
   },
   plainjob: {
     label: "plainjob",

@@ -71,6 +71,8 @@ export async function addBatches(
 /**
  * Runs a worker until `n` handlers have started or the budget is spent. The clock stops at the
  * n-th handler; at most `concurrency` completions are still in flight then, a rounding error.
+ * The handler checks the budget itself: a worker that never yields to timers while jobs are
+ * ready (some chain promises that are all already resolved) would otherwise outrun the timer.
  */
 async function runWorker(subject: Subject, n: number, concurrency: number, budgetMs: number) {
   let seen = 0;
@@ -81,16 +83,19 @@ async function runWorker(subject: Subject, n: number, concurrency: number, budge
   const start = performance.now();
   let end = 0;
   const worker = await subject.work(() => {
+    if (end !== 0) return;
     seen++;
-    if (seen === n) {
-      end = performance.now();
+    const now = performance.now();
+    if (seen === n || now - start >= budgetMs) {
+      end = now;
       finish();
     }
   }, concurrency);
   const timer = setTimeout(finish, budgetMs);
   await finished;
   clearTimeout(timer);
-  const elapsed = (end || performance.now()) - start;
+  if (end === 0) end = performance.now();
+  const elapsed = end - start;
   const done = Math.min(seen, n);
   await worker.stop();
   return { done, elapsed };
