@@ -50,7 +50,7 @@ export class Connections {
     });
     // An idle connection dropped by a server restart emits 'error' on the pool; unhandled, it
     // would crash the process. The pool already discards that client; the next query reconnects.
-    this.pool.on("error", () => {});
+    this.pool.on("error", ignore);
     this.pool.on("connect", (client) => {
       const pid = (client as unknown as { processID?: number }).processID;
       if (typeof pid === "number") this.pids.add(pid);
@@ -92,7 +92,7 @@ export class Connections {
       this.check();
       let client: pg.PoolClient;
       try {
-        client = await this.pool.connect();
+        client = await this.checkout();
       } catch (error) {
         throw this.translate(error, doing);
       }
@@ -115,9 +115,25 @@ export class Connections {
         if (attempt < RETRIES && isRetryable(error)) continue;
         throw this.translate(error, doing);
       } finally {
-        client.release(broken);
+        this.checkin(client, broken);
       }
     }
+  }
+
+  /**
+   * A checked-out connection that the server drops between two queries emits 'error' with no
+   * pool listener attached: unhandled, that would crash the process. The failure still reaches
+   * the caller through its next query; the connection is then destroyed on release.
+   */
+  private async checkout(): Promise<pg.PoolClient> {
+    const client = await this.pool.connect();
+    client.on("error", ignore);
+    return client;
+  }
+
+  private checkin(client: pg.PoolClient, broken: Error | undefined): void {
+    client.off("error", ignore);
+    client.release(broken);
   }
 
   /** Runs an unnamed one-off statement on a dedicated connection (migrations). */
@@ -125,7 +141,7 @@ export class Connections {
     this.check();
     let client: pg.PoolClient;
     try {
-      client = await this.pool.connect();
+      client = await this.checkout();
     } catch (error) {
       throw this.translate(error, doing);
     }
@@ -136,7 +152,7 @@ export class Connections {
       if (!(error instanceof SpoolError)) broken = error instanceof Error ? error : new Error(String(error));
       throw this.translate(error, doing);
     } finally {
-      client.release(broken);
+      this.checkin(client, broken);
     }
   }
 
@@ -145,4 +161,8 @@ export class Connections {
     this.closed = true;
     await this.pool.end().catch(() => {});
   }
+}
+
+function ignore(): void {
+  // See Connections.checkout: the error surfaces through the next query instead.
 }
