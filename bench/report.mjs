@@ -52,7 +52,8 @@ export function writeReport(doc, root) {
   const better = (workload, a, b) => (LOWER_IS_BETTER.has(workload) ? a < b : a > b);
   const ratioText = (spool, other) => {
     if (spool?.status !== "ok" || other?.status !== "ok") return "";
-    return `${(spool.value / other.value).toFixed(2)}×`;
+    const r = spool.value / other.value;
+    return `${r >= 100 ? r.toFixed(0) : r >= 1 ? r.toFixed(2) : r.toPrecision(2)}×`;
   };
 
   const table = (durability, workloads) => {

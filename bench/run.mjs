@@ -1,7 +1,7 @@
 // The peer comparison: every subject × workload × run in a child process of its own, killed if
 // it overstays; medians into bench/results/latest.json, tables and charts into docs/.
 //
-//   node bench/run.mjs [--runs 3] [--budget 1500] [--peers spool,raw,…] [--workloads add1,…]
+//   node bench/run.mjs [--runs 3] [--budget 1000] [--peers spool,raw,…] [--workloads add1,…]
 //   node bench/run.mjs --report-only     (rewrites docs/benchmarks.md from latest.json)
 import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -17,7 +17,7 @@ const resultsFile = join(here, "results", "latest.json");
 const { values: args } = parseArgs({
   options: {
     runs: { type: "string", default: "3" },
-    budget: { type: "string", default: "1500" },
+    budget: { type: "string", default: "1000" },
     timeout: { type: "string", default: "60000" },
     peers: { type: "string" },
     workloads: { type: "string" },

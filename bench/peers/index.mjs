@@ -1,5 +1,11 @@
 // Every subject of the peer comparison by name, with what the report says beside its numbers.
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { fromDist } from "../dist.mjs";
+
+const versionOf = (packageJson) => JSON.parse(readFileSync(packageJson, "utf8")).version;
+const rootRequire = createRequire(new URL("../../package.json", import.meta.url));
+
 import { openBullmq, openGraphile, openPgBoss } from "./server-peers.mjs";
 import { openLiteque, openPlainjob } from "./sqlite-peers.mjs";
 
@@ -17,7 +23,7 @@ export const PEERS = {
   raw: {
     label: "raw better-sqlite3",
     store: "sqlite",
-    version: "12.x",
+    version: versionOf(rootRequire.resolve("better-sqlite3/package.json")),
     open: async (o) => (await fromDist("bench/raw.js")).openRaw(o),
     note: "the same SQL, no library: the limit",
   },
@@ -25,7 +31,7 @@ export const PEERS = {
   spool: {
     label: "Spool",
     store: "sqlite",
-    version: "0.1.0",
+    version: versionOf(new URL("../../package.json", import.meta.url)),
     open: async (o) => (await fromDist("bench/spool-subject.js")).openSpool(o),
   },
   plainjob: {
@@ -40,7 +46,7 @@ export const PEERS = {
     store: "sqlite",
     version: "0.8.0",
     open: openLiteque,
-    note: "on better-sqlite3 11.9; polls every 1 s when idle",
+    note: "on better-sqlite3 11.9; polls every 1 s when idle; each dequeue sorts every pending row; its runner does not yield to timers while jobs are ready",
   },
   bullmq: {
     label: "BullMQ",
