@@ -82,6 +82,9 @@ export function openDatabase(path: string, options: BackendOptions): SqliteDatab
       db.pragma("wal_autocheckpoint = 8000");
     }
     db.pragma(`synchronous = ${options.durability.toUpperCase()}`);
+    // A deep queue's hot pages (the ready index, recent rows) should stay in memory: 64 MiB at
+    // most, allocated only as pages are used (SQLite's default is 2 MiB).
+    db.pragma("cache_size = -65536");
     migrate(db, path);
     return db;
   } catch (error) {

@@ -3,16 +3,20 @@
 // tells us the file moved; PRAGMA data_version then says whether another connection committed,
 // which filters out our own writes. Best effort: pollers stay the safety net.
 //
-// The WAL write that fires the watch comes before the commit is published (the wal-index in
-// shared memory is updated after the frames, and after their fsync at `full`; shared memory
-// fires no event). So one check at the event can miss the commit: after each event the version
-// is re-checked every few ms for a short while.
+// Two details shape it:
+// - The WAL write that fires the watch comes before the commit is published (the wal-index in
+//   shared memory is updated after the frames, and after their fsync at `full`; shared memory
+//   fires no event). So one check at the event can miss the commit: after an event the version
+//   is re-checked every few ms for a short while (the "hot" period).
+// - Our own commits fire the watch too, one event per commit: in a busy process that costs
+//   more than the commits' SQL. So during the hot period the watch is closed (the re-checks
+//   see everything), and it is opened again, with one more check, when the period ends.
 import { type FSWatcher, watch } from "node:fs";
 import { basename, dirname } from "node:path";
 import type Database from "better-sqlite3";
 import type { Notifier } from "../../backend.js";
 
-/** How long after a file event the version keeps being re-checked, and how often. */
+/** How long after file activity the version is re-checked instead of watched, and how often. */
 const HOT_MS = 200;
 const RECHECK_MS = 3;
 
@@ -22,6 +26,9 @@ export class WalNotifier implements Notifier {
   private lastVersion: number;
   private checking: NodeJS.Timeout | null = null;
   private hotUntil = 0;
+  private readonly dir: string;
+  private readonly file: string;
+  private enabled: boolean;
 
   constructor(
     private readonly db: Database.Database,
@@ -29,16 +36,10 @@ export class WalNotifier implements Notifier {
     enabled: boolean,
   ) {
     this.lastVersion = this.dataVersion();
-    if (!enabled || path === ":memory:") return;
-    const file = basename(path);
-    try {
-      this.watcher = watch(dirname(path), { persistent: false }, (_event, name) => {
-        if (name === null || name.startsWith(file)) this.scheduleCheck();
-      });
-      this.watcher.on("error", () => this.stopWatching());
-    } catch {
-      this.watcher = null; // No watch on this platform or filesystem: polling serves alone.
-    }
+    this.dir = dirname(path);
+    this.file = basename(path);
+    this.enabled = enabled && path !== ":memory:";
+    this.startWatching();
   }
 
   subscribe(listener: (queue: string | null) => void): () => void {
@@ -50,6 +51,26 @@ export class WalNotifier implements Notifier {
     // Other processes learn of our commits from the file itself.
   }
 
+  private startWatching(): void {
+    if (!this.enabled || this.watcher !== null) return;
+    try {
+      this.watcher = watch(this.dir, { persistent: false }, (_event, name) => {
+        if (name === null || name.startsWith(this.file)) this.heat();
+      });
+      this.watcher.on("error", () => {
+        this.enabled = false;
+        this.stopWatching();
+      });
+    } catch {
+      this.enabled = false; // No watch on this platform or filesystem: polling serves alone.
+    }
+  }
+
+  private stopWatching(): void {
+    this.watcher?.close();
+    this.watcher = null;
+  }
+
   private dataVersion(): number {
     try {
       return this.db.pragma("data_version", { simple: true }) as number;
@@ -58,9 +79,10 @@ export class WalNotifier implements Notifier {
     }
   }
 
-  /** Many events arrive per commit: one short series of checks covers them all. */
-  private scheduleCheck(): void {
+  /** File activity: re-check for a while instead of hearing about every commit. */
+  private heat(): void {
     this.hotUntil = Date.now() + HOT_MS;
+    this.stopWatching();
     if (this.checking === null) this.checking = setTimeout(() => this.check(), 0);
   }
 
@@ -70,19 +92,22 @@ export class WalNotifier implements Notifier {
     const version = this.dataVersion();
     if (version !== this.lastVersion) {
       this.lastVersion = version;
+      this.hotUntil = Date.now() + HOT_MS;
       for (const listener of this.listeners) listener(null);
     }
-    if (Date.now() < this.hotUntil) this.checking = setTimeout(() => this.check(), RECHECK_MS);
-  }
-
-  private stopWatching(): void {
-    if (this.checking !== null) clearTimeout(this.checking);
-    this.checking = null;
-    this.watcher?.close();
-    this.watcher = null;
+    if (Date.now() < this.hotUntil) {
+      this.checking = setTimeout(() => this.check(), RECHECK_MS);
+      return;
+    }
+    // Back to watching; a commit that landed while no watch was open is caught by one more look.
+    this.startWatching();
+    if (this.dataVersion() !== this.lastVersion) this.heat();
   }
 
   close(): void {
+    if (this.checking !== null) clearTimeout(this.checking);
+    this.checking = null;
+    this.enabled = false;
     this.stopWatching();
     this.listeners.clear();
   }
