@@ -185,11 +185,12 @@ taken ${m.date.slice(0, 16).replace("T", " ")} UTC; the full run took ${doc.elap
 
 \`\`\`sh
 npm run bench         # quick: Spool vs raw better-sqlite3 only, under a minute (also: spool bench [--json])
-npm run bench:peers   # this page: every peer, ~10 minutes on 2 cores; needs Redis and PostgreSQL on 127.0.0.1
+npm run bench:peers   # this page: every peer, under 10 minutes on 2 cores; needs Redis and PostgreSQL on 127.0.0.1
 \`\`\`
 
 The peer comparison installs its peers into \`bench/\` (a package of its own, so Spool's own
-install stays lean; liteque in \`bench/liteque/\`, as it needs better-sqlite3 11.9), reads
+install stays lean; liteque in \`bench/liteque/\`, as it needs better-sqlite3 11.9, which the
+first install builds from source in about two minutes), reads
 Redis at 127.0.0.1:6379 and PostgreSQL at \`SPOOL_BENCH_PG_URL\` (default
 \`postgres://postgres@127.0.0.1:5432/bench\`, created if missing; each peer uses its own schema,
 dropped and recreated per run). A peer whose server is not reachable shows \`n/a\`.
@@ -200,8 +201,8 @@ dropped and recreated per run). A peer whose server is not reachable shows \`n/a
 - Each figure is the **median of ${doc.settings.runs} runs**, each run in a fresh child process
   on a fresh database (the run order is interleaved across peers, so a burst of noise hits all
   alike). Figures vary about ±20% from run to run: compare within one table.
-- Every run measures for at most ${doc.settings.budgetMs / 1000} s and reports the rate over what
-  it finished: \\* marks such a **partial** figure (the peer was too slow to finish the count in
+- Every run measures for at most ${doc.settings.budgetMs / 1000} s (latency runs 3 s more, as
+  200 jobs 5 ms apart take a second by themselves) and reports the rate over what it finished: \\* marks such a **partial** figure (the peer was too slow to finish the count in
   time). A child still running after ${doc.settings.timeoutMs / 1000} s is killed and shown as
   \`timeout\`. A peer without a capability is \`n/a\`, with the reason in the notes.
 - Payloads are ~100-byte JSON objects unless stated. Rates are jobs per second. Latency is from
