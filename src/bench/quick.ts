@@ -144,6 +144,12 @@ function show(side: Side): string {
   return `${formatNumber(side.value)}/s${partial}`;
 }
 
+/** Two decimals, or three where two would round a miss up to its threshold (0.697 → "0.70"). */
+function ratioText(ratio: number, pass: boolean | null): string {
+  const two = ratio.toFixed(2);
+  return pass === false && [0.7, 2, 5].includes(Number(two)) ? `${ratio.toFixed(3)}×` : `${two}×`;
+}
+
 export async function runQuickBench(options: QuickOptions = {}): Promise<Result> {
   const out = typeof options.out === "function" ? options.out : (line: string) => console.log(line);
   const jsonFile = typeof options.out === "string" ? options.out : null;
@@ -307,7 +313,7 @@ export async function runQuickBench(options: QuickOptions = {}): Promise<Result>
         r.workload,
         r.workload.startsWith("reserve cost") ? `${formatNumber(r.ratio ?? Number.NaN)}×` : show(r.spool),
         r.workload.startsWith("reserve cost") ? "" : show(r.raw),
-        r.ratio === null || r.workload.startsWith("reserve cost") ? "" : `${r.ratio.toFixed(2)}×`,
+        r.ratio === null || r.workload.startsWith("reserve cost") ? "" : ratioText(r.ratio, r.pass),
         r.target,
         r.pass === null ? "" : r.pass ? "pass" : "MISS",
       ]),
