@@ -192,7 +192,7 @@ export class SqliteBackend implements Backend {
       for (const row of rows) {
         const expired = row.expires_at !== null && row.expires_at <= now && row.attempts <= 1;
         if (!expired) live.push(row);
-        else if (taken) this.sql(Q.BURY).run({ ...this.buryParams(row), now, error: "expired" });
+        else if (taken) this.buryNow(this.toStored(row, now), "expired");
         else this.sql(Q.EXPIRE_CLAIMED).run({ id: row.id, now });
       }
       if (rows.length < want || live.length === limit) return live;
@@ -250,59 +250,38 @@ export class SqliteBackend implements Backend {
     return rows.map((row) => this.toStored(row, now));
   }
 
-  private buryParams(row: Row) {
+  /** The columns bury and restore put back, from a taken job. */
+  private reinsertParams(job: StoredJob) {
     return {
-      id: row.id,
-      queue: row.queue,
-      priority: row.priority,
-      run_at: row.run_at,
-      payload: row.payload,
-      format: row.format,
-      attempts: row.attempts,
-      max_attempts: row.max_attempts,
-      backoff: row.backoff,
-      created_at: row.created_at,
+      id: job.id,
+      queue: job.queue,
+      priority: job.priority,
+      run_at: job.runAt,
+      payload: job.payload,
+      format: job.format,
+      attempts: job.attempts,
+      max_attempts: job.maxAttempts,
+      key: job.key,
+      backoff: job.backoff,
+      created_at: job.createdAt,
     };
   }
 
+  /** Inside a write: puts a taken job back as dead (the id it had, freed from any placeholder). */
+  private buryNow(job: StoredJob, error: string): void {
+    this.sql(Q.FREE_ID).run({ id: job.id });
+    this.sql(Q.BURY).run({ ...this.reinsertParams(job), now: this.clock(), error });
+  }
+
   bury(job: StoredJob, error: string): Promise<void> {
-    return this.write(() => {
-      this.sql(Q.FREE_ID).run({ id: job.id });
-      this.sql(Q.BURY).run({
-        id: job.id,
-        queue: job.queue,
-        priority: job.priority,
-        run_at: job.runAt,
-        payload: job.payload,
-        format: job.format,
-        attempts: job.attempts,
-        max_attempts: job.maxAttempts,
-        backoff: job.backoff,
-        created_at: job.createdAt,
-        now: this.clock(),
-        error,
-      });
-    });
+    return this.write(() => this.buryNow(job, error));
   }
 
   restore(jobs: StoredJob[]): Promise<void> {
     return this.write(() => {
-      const statement = this.sql(Q.RESTORE);
       for (const job of jobs) {
         this.sql(Q.FREE_ID).run({ id: job.id });
-        statement.run({
-          id: job.id,
-          queue: job.queue,
-          priority: job.priority,
-          run_at: job.runAt,
-          payload: job.payload,
-          format: job.format,
-          attempts: job.attempts,
-          max_attempts: job.maxAttempts,
-          key: job.key,
-          backoff: job.backoff,
-          created_at: job.createdAt,
-        });
+        this.sql(Q.RESTORE).run(this.reinsertParams(job));
       }
     });
   }

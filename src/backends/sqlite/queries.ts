@@ -78,6 +78,7 @@ export const TAKE = `DELETE FROM spool_jobs WHERE id IN (${READY} LIMIT :limit) 
 
 export const TAKE_ONE = `DELETE FROM spool_jobs WHERE id = (${READY} LIMIT 1) RETURNING ${COLUMNS}`;
 
+/** A dead letter keeps no dedupe key (:key may be bound, unused): it never blocks a new job. */
 export const BURY = `
   INSERT INTO spool_jobs (id, queue, state, priority, run_at, payload, format, attempts, max_attempts, key, backoff,
                           created_at, finished_at, last_error)
