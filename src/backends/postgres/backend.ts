@@ -6,6 +6,7 @@
 import type { Backend, HeldOutcome, NewJob, Notifier, StoredJob, StoredResult } from "../../backend.js";
 import { show } from "../../errors.js";
 import type { JobState, QueueSize } from "../../types.js";
+import { Grouper, type HeldCall } from "./group.js";
 import type { PgListener } from "./listener.js";
 import type { Connections, Row, Values } from "./pool.js";
 import type { QueryName } from "./queries.js";
@@ -15,6 +16,22 @@ const silentNotifier: Notifier = { subscribe: () => () => {}, announce: () => {}
 
 const num = (v: unknown) => Number(v);
 
+/**
+ * Lapsed leases and ttl expiry (MAINTAIN) run before a claim at most this often per queue while
+ * claims find work: a lapsed job waits that much longer at worst. A claim that comes back short
+ * always runs it and looks again, so a lapsed job is never left behind an idle queue.
+ */
+const MAINTAIN_EVERY_MS = 250;
+
+interface Completion extends HeldCall {
+  result: Buffer | null;
+  format: number | null;
+}
+interface Failure extends HeldCall {
+  error: string;
+  retryInMs: number | null;
+}
+
 /** Thrown inside a transaction to have it run again (SQLSTATE serialization_failure). */
 class RunAgain extends Error {
   readonly code = "40001";
@@ -23,6 +40,11 @@ class RunAgain extends Error {
 export class PostgresBackend implements Backend {
   readonly kind = "postgres";
   readonly notifier: Notifier;
+  /** When MAINTAIN last ran for each queue, on the process clock (only a throttle). */
+  private readonly maintained = new Map<string, number>();
+  private readonly completions: Grouper<Completion>;
+  private readonly deletions: Grouper<HeldCall>;
+  private readonly failures: Grouper<Failure>;
 
   constructor(
     private readonly db: Connections,
@@ -31,6 +53,47 @@ export class PostgresBackend implements Backend {
     private readonly listener: PgListener | null,
   ) {
     this.notifier = listener ?? silentNotifier;
+    const closed = () => db.isClosed;
+    this.completions = new Grouper<Completion>(
+      (queue, calls) =>
+        this.run(
+          "COMPLETE",
+          [
+            queue,
+            calls.map((c) => c.id),
+            calls.map((c) => c.attempt),
+            calls.map((c) => c.result),
+            calls.map((c) => c.format),
+          ],
+          `completing ${calls.length} job(s) of ${show(queue)}`,
+        ),
+      closed,
+    );
+    this.deletions = new Grouper<HeldCall>(
+      (queue, calls) =>
+        this.run(
+          "COMPLETE_DELETE",
+          [queue, calls.map((c) => c.id), calls.map((c) => c.attempt)],
+          `completing ${calls.length} job(s) of ${show(queue)}`,
+        ),
+      closed,
+    );
+    this.failures = new Grouper<Failure>(
+      (queue, calls) =>
+        this.run(
+          "FAIL",
+          [
+            queue,
+            calls.map((c) => c.id),
+            calls.map((c) => c.attempt),
+            calls.map((c) => c.error),
+            calls.map((c) => c.retryInMs),
+            this.channel,
+          ],
+          `failing ${calls.length} job(s) of ${show(queue)}`,
+        ),
+      closed,
+    );
   }
 
   private run(name: QueryName, values: Values, doing: string): Promise<Row[]> {
@@ -81,11 +144,31 @@ export class PostgresBackend implements Backend {
     });
   }
 
-  claim(queue: string, limit: number, leaseMs: number): Promise<StoredJob[]> {
-    return this.db.transaction(`reserving from ${show(queue)}`, async (run) => {
-      await run("MAINTAIN", [queue]);
-      return toClaimOrder(await run("CLAIM", [queue, limit, leaseMs]));
-    });
+  /**
+   * Each step autocommits on its own (one round trip, no BEGIN/COMMIT): MAINTAIN only changes
+   * jobs nobody holds, so another process claiming between it and CLAIM is the same as that
+   * process claiming first.
+   */
+  async claim(queue: string, limit: number, leaseMs: number): Promise<StoredJob[]> {
+    const doing = `reserving from ${show(queue)}`;
+    const last = this.maintained.get(queue);
+    let maintainedNow = false;
+    if (last === undefined || Date.now() - last >= MAINTAIN_EVERY_MS) {
+      await this.maintain(queue, doing);
+      maintainedNow = true;
+    }
+    const rows = await this.run("CLAIM", [queue, limit, leaseMs], doing);
+    if (rows.length < limit && !maintainedNow && (await this.maintain(queue, doing)) > 0) {
+      rows.push(...(await this.run("CLAIM", [queue, limit - rows.length, leaseMs], doing)));
+    }
+    return toClaimOrder(rows);
+  }
+
+  /** Runs MAINTAIN for the queue; returns how many jobs it moved. */
+  private async maintain(queue: string, doing: string): Promise<number> {
+    this.maintained.set(queue, Date.now());
+    const row = (await this.run("MAINTAIN", [queue], doing))[0];
+    return num(row?.lapsed ?? 0) + num(row?.expired ?? 0);
   }
 
   async take(queue: string, limit: number): Promise<StoredJob[]> {
@@ -144,34 +227,26 @@ export class PostgresBackend implements Backend {
     return row?.found ? "lease_lost" : "not_found";
   }
 
-  async complete(
+  complete(
     queue: string,
     id: number,
     attempt: number | null,
     result: StoredResult | null,
     keep: boolean,
   ): Promise<HeldOutcome> {
-    const doing = `completing job ${id} of ${show(queue)}`;
-    if (!keep) return this.outcome(await this.run("COMPLETE_DELETE", [queue, id, attempt], doing));
+    if (!keep) return this.deletions.add(queue, { id, attempt });
     const bytes = result === null ? null : asBuffer(result.bytes);
-    return this.outcome(
-      await this.run("COMPLETE", [queue, id, attempt, bytes, result?.format ?? null], doing),
-    );
+    return this.completions.add(queue, { id, attempt, result: bytes, format: result?.format ?? null });
   }
 
-  async fail(
+  fail(
     queue: string,
     id: number,
     attempt: number | null,
     error: string,
     retryInMs: number | null,
   ): Promise<HeldOutcome> {
-    const rows = await this.run(
-      "FAIL",
-      [queue, id, attempt, error, retryInMs, this.channel],
-      `failing job ${id} of ${show(queue)}`,
-    );
-    return this.outcome(rows);
+    return this.failures.add(queue, { id, attempt, error, retryInMs });
   }
 
   async extend(queue: string, id: number, attempt: number | null, leaseMs: number): Promise<HeldOutcome> {
@@ -280,6 +355,9 @@ export class PostgresBackend implements Backend {
   }
 
   async close(): Promise<void> {
+    // Completions already issued still commit (or fail) before the pool goes.
+    if (!this.db.isClosed)
+      await Promise.all([this.completions.settled(), this.deletions.settled(), this.failures.settled()]);
     await this.listener?.close();
     await this.db.close();
   }

@@ -21,9 +21,12 @@ const JOB = `id, queue,
   ${ms("finished_at")} AS finished_at, last_error, result, result_format,
   (extract(epoch from run_at) * 1000000)::float8 AS run_at_us`;
 
-/** The claim order, shared by claim and take so both serve jobs alike. */
+/**
+ * The claim order, shared by claim and take so both serve jobs alike. Jobs past their ttl are
+ * never served, even before MAINTAIN (throttled) has made them dead.
+ */
 const READY = `SELECT id FROM {S}.jobs
-  WHERE queue = $1 AND state = 'pending' AND run_at <= now()
+  WHERE queue = $1 AND state = 'pending' AND run_at <= now() AND (expires_at IS NULL OR expires_at > now())
   ORDER BY priority DESC, run_at, id`;
 
 /**
@@ -100,10 +103,7 @@ RETURNING ${JOB}`;
 export const TAKE = `
 WITH taken AS (
   DELETE FROM {S}.jobs
-  WHERE id IN (SELECT id FROM {S}.jobs
-               WHERE queue = $1 AND state = 'pending' AND run_at <= now()
-                 AND (expires_at IS NULL OR expires_at > now())
-               ORDER BY priority DESC, run_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
+  WHERE id IN (${READY} LIMIT $2 FOR UPDATE SKIP LOCKED)
   RETURNING *
 ),
 woke AS (SELECT pg_notify($3, $1) FROM (SELECT 1 FROM taken LIMIT 1) AS any_row)
@@ -147,27 +147,51 @@ WITH done AS (${cte} RETURNING id)
 SELECT (SELECT count(*) FROM done)::int AS done,
        EXISTS (SELECT 1 FROM {S}.jobs WHERE queue = $1 AND id = $2) AS found`;
 
-/** $4 result bytes, $5 result format. */
-export const COMPLETE = outcome(`
-UPDATE {S}.jobs SET state = 'completed', finished_at = now(), lease_until = NULL, result = $4, result_format = $5
-WHERE ${HELD}`);
+/*
+ * Completions and failures are grouped (group.ts): one statement per queue carries every held
+ * transition a process issued in the same turn, as parallel arrays led by $2 ids (distinct) and
+ * $3 attempts (null: any). `u` is the input; the row `j` is found by primary key.
+ */
+const HELD_U = `j.id = u.id AND j.queue = $1 AND j.state = 'reserved'
+  AND (u.attempt IS NULL OR j.attempts = u.attempt) AND j.lease_until >= now()`;
+/**
+ * One row per input: `done` says it happened; only for the others is `found` looked up, to
+ * tell lease_lost from not_found (the statement's snapshot: the row as it was before it).
+ */
+const outcomes = (alsoFrom = "") => `
+SELECT u.id::float8 AS id, (done.id IS NOT NULL) AS done,
+       CASE WHEN done.id IS NULL THEN EXISTS (SELECT 1 FROM {S}.jobs AS f WHERE f.queue = $1 AND f.id = u.id)
+            ELSE true END AS found
+FROM u LEFT JOIN done ON done.id = u.id${alsoFrom}`;
 
-export const COMPLETE_DELETE = outcome(`DELETE FROM {S}.jobs WHERE ${HELD}`);
+/** $4 result bytes, $5 result formats. */
+export const COMPLETE = `
+WITH u AS (SELECT * FROM unnest($2::bigint[], $3::integer[], $4::bytea[], $5::smallint[]) AS u(id, attempt, result, fmt)),
+done AS (
+  UPDATE {S}.jobs AS j SET state = 'completed', finished_at = now(), lease_until = NULL,
+    result = u.result, result_format = u.fmt
+  FROM u WHERE ${HELD_U}
+  RETURNING j.id
+)${outcomes()}`;
 
-/** $4 error, $5 retry-in ms (null: dead), $6 channel. */
+export const COMPLETE_DELETE = `
+WITH u AS (SELECT * FROM unnest($2::bigint[], $3::integer[]) AS u(id, attempt)),
+done AS (DELETE FROM {S}.jobs AS j USING u WHERE ${HELD_U} RETURNING j.id)${outcomes()}`;
+
+/** $4 errors, $5 retry-in ms (null: dead), $6 channel (told once if any job is pending again). */
 export const FAIL = `
-WITH done AS (
-  UPDATE {S}.jobs SET
-    state = CASE WHEN $5::float8 IS NULL THEN 'dead' ELSE 'pending' END,
-    run_at = CASE WHEN $5::float8 IS NULL THEN run_at ELSE ${after("$5::float8")} END,
-    finished_at = CASE WHEN $5::float8 IS NULL THEN now() ELSE NULL END,
-    lease_until = NULL, last_error = $4
-  WHERE ${HELD}
-  RETURNING id
+WITH u AS (SELECT * FROM unnest($2::bigint[], $3::integer[], $4::text[], $5::float8[]) AS u(id, attempt, error, retry_ms)),
+done AS (
+  UPDATE {S}.jobs AS j SET
+    state = CASE WHEN u.retry_ms IS NULL THEN 'dead' ELSE 'pending' END,
+    run_at = CASE WHEN u.retry_ms IS NULL THEN j.run_at ELSE ${after("u.retry_ms")} END,
+    finished_at = CASE WHEN u.retry_ms IS NULL THEN now() ELSE NULL END,
+    lease_until = NULL, last_error = u.error
+  FROM u WHERE ${HELD_U}
+  RETURNING j.id, (u.retry_ms IS NOT NULL) AS again
 ),
-woke AS (SELECT pg_notify($6, $1) FROM done WHERE $5::float8 IS NOT NULL)
-SELECT (SELECT count(*) FROM done)::int AS done, (SELECT count(*) FROM woke) AS sent,
-       EXISTS (SELECT 1 FROM {S}.jobs WHERE queue = $1 AND id = $2) AS found`;
+woke AS (SELECT pg_notify($6, $1) FROM (SELECT 1 FROM done WHERE again LIMIT 1) AS any_row)
+${outcomes(", (SELECT count(*) FROM woke) AS sent")}`;
 
 /** $4 lease ms. */
 export const EXTEND = outcome(`UPDATE {S}.jobs SET lease_until = ${after("$4::float8")} WHERE ${HELD}`);
