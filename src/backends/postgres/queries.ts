@@ -152,43 +152,56 @@ SELECT (SELECT count(*) FROM done)::int AS done,
  * transition a process issued in the same turn, as parallel arrays led by $2 ids (distinct) and
  * $3 attempts (null: any). `u` is the input; the row `j` is found by primary key.
  */
-const HELD_U = `j.id = u.id AND j.queue = $1 AND j.state = 'reserved'
-  AND (u.attempt IS NULL OR j.attempts = u.attempt) AND j.lease_until >= now()`;
+/**
+ * The calls whose job is held as they say, locked. Each row is found by primary key alone and
+ * only then checked: left to the planner, the checks would pick the lease index, whose dead
+ * entries (one per job ever reserved) it would wade through on every call; OFFSET 0 keeps the
+ * checks from being pushed into the look-up. FOR UPDATE returns
+ * the row's latest version, so the checks see what a concurrent commit left.
+ */
+const held = (columns: string) => `held AS MATERIALIZED (
+  SELECT ${columns} FROM u CROSS JOIN LATERAL (SELECT * FROM {S}.jobs WHERE id = u.id OFFSET 0 FOR UPDATE) AS j
+  WHERE j.queue = $1 AND j.state = 'reserved' AND (u.attempt IS NULL OR j.attempts = u.attempt)
+    AND j.lease_until >= now()
+)`;
 /**
  * One row per input: `done` says it happened; only for the others is `found` looked up, to
  * tell lease_lost from not_found (the statement's snapshot: the row as it was before it).
  */
 const outcomes = (alsoFrom = "") => `
 SELECT u.id::float8 AS id, (done.id IS NOT NULL) AS done,
-       CASE WHEN done.id IS NULL THEN EXISTS (SELECT 1 FROM {S}.jobs AS f WHERE f.queue = $1 AND f.id = u.id)
+       CASE WHEN done.id IS NULL THEN coalesce((SELECT f.queue = $1 FROM {S}.jobs AS f WHERE f.id = u.id), false)
             ELSE true END AS found
 FROM u LEFT JOIN done ON done.id = u.id${alsoFrom}`;
 
 /** $4 result bytes, $5 result formats. */
 export const COMPLETE = `
 WITH u AS (SELECT * FROM unnest($2::bigint[], $3::integer[], $4::bytea[], $5::smallint[]) AS u(id, attempt, result, fmt)),
+${held("u.*")},
 done AS (
   UPDATE {S}.jobs AS j SET state = 'completed', finished_at = now(), lease_until = NULL,
-    result = u.result, result_format = u.fmt
-  FROM u WHERE ${HELD_U}
+    result = h.result, result_format = h.fmt
+  FROM held AS h WHERE j.id = h.id
   RETURNING j.id
 )${outcomes()}`;
 
 export const COMPLETE_DELETE = `
 WITH u AS (SELECT * FROM unnest($2::bigint[], $3::integer[]) AS u(id, attempt)),
-done AS (DELETE FROM {S}.jobs AS j USING u WHERE ${HELD_U} RETURNING j.id)${outcomes()}`;
+${held("u.id")},
+done AS (DELETE FROM {S}.jobs AS j USING held AS h WHERE j.id = h.id RETURNING j.id)${outcomes()}`;
 
 /** $4 errors, $5 retry-in ms (null: dead), $6 channel (told once if any job is pending again). */
 export const FAIL = `
 WITH u AS (SELECT * FROM unnest($2::bigint[], $3::integer[], $4::text[], $5::float8[]) AS u(id, attempt, error, retry_ms)),
+${held("u.*")},
 done AS (
   UPDATE {S}.jobs AS j SET
-    state = CASE WHEN u.retry_ms IS NULL THEN 'dead' ELSE 'pending' END,
-    run_at = CASE WHEN u.retry_ms IS NULL THEN j.run_at ELSE ${after("u.retry_ms")} END,
-    finished_at = CASE WHEN u.retry_ms IS NULL THEN now() ELSE NULL END,
-    lease_until = NULL, last_error = u.error
-  FROM u WHERE ${HELD_U}
-  RETURNING j.id, (u.retry_ms IS NOT NULL) AS again
+    state = CASE WHEN h.retry_ms IS NULL THEN 'dead' ELSE 'pending' END,
+    run_at = CASE WHEN h.retry_ms IS NULL THEN j.run_at ELSE ${after("h.retry_ms")} END,
+    finished_at = CASE WHEN h.retry_ms IS NULL THEN now() ELSE NULL END,
+    lease_until = NULL, last_error = h.error
+  FROM held AS h WHERE j.id = h.id
+  RETURNING j.id, (h.retry_ms IS NOT NULL) AS again
 ),
 woke AS (SELECT pg_notify($6, $1) FROM (SELECT 1 FROM done WHERE again LIMIT 1) AS any_row)
 ${outcomes(", (SELECT count(*) FROM woke) AS sent")}`;
