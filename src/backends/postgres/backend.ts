@@ -18,8 +18,9 @@ const num = (v: unknown) => Number(v);
 
 /**
  * Lapsed leases and ttl expiry (MAINTAIN) run before a claim at most this often per queue while
- * claims find work: a lapsed job waits that much longer at worst. A claim that comes back short
- * always runs it and looks again, so a lapsed job is never left behind an idle queue.
+ * claims find work: a lapsed job waits that much longer at worst. A claim that comes back empty
+ * runs it and looks again, so a lapsed job is never left behind an idle queue; one that comes
+ * back short but not empty runs it right after, without holding its rows back.
  */
 const MAINTAIN_EVERY_MS = 250;
 
@@ -158,8 +159,14 @@ export class PostgresBackend implements Backend {
       maintainedNow = true;
     }
     const rows = await this.run("CLAIM", [queue, limit, leaseMs], doing);
-    if (rows.length < limit && !maintainedNow && (await this.maintain(queue, doing)) > 0) {
-      rows.push(...(await this.run("CLAIM", [queue, limit - rows.length, leaseMs], doing)));
+    if (rows.length < limit && !maintainedNow) {
+      if (rows.length > 0) {
+        // The rows go out now (a woken idle worker's latency); the upkeep follows unawaited,
+        // and what it returns to pending is there for the claim that comes next.
+        this.maintain(queue, doing).catch(() => {});
+      } else if ((await this.maintain(queue, doing)) > 0) {
+        rows.push(...(await this.run("CLAIM", [queue, limit, leaseMs], doing)));
+      }
     }
     return toClaimOrder(rows);
   }
