@@ -114,9 +114,11 @@ export class Grouper<C extends HeldCall> {
     for (let attempt = 1; ; attempt++) {
       let rows: Row[];
       try {
+        // In id order, so two processes' statements lock shared rows (a lapsed lease taken
+        // over) in the same order and cannot deadlock each other.
         rows = await this.runGroup(
           queue,
-          group.map((w) => w.call),
+          group.map((w) => w.call).sort((a, b) => a.id - b.id),
         );
       } catch (error) {
         const cause = (error as { cause?: unknown }).cause ?? error;
