@@ -77,7 +77,10 @@ export function dashboard(spool: Spool, options: DashboardOptions = {}): Dashboa
     const rest = url.pathname.slice(basePath.length);
     // Where the browser sees us: Express and friends strip their mount path from req.url.
     const seen = new URL((req as { originalUrl?: string }).originalUrl ?? req.url ?? "/", url).pathname;
-    const mount = seen.endsWith(rest) ? seen.slice(0, seen.length - rest.length) : basePath;
+    let mount = basePath;
+    if (seen.endsWith(rest)) mount = seen.slice(0, seen.length - rest.length);
+    // A router turned "/x" into "/": the mount is all of what the browser asked for.
+    else if (rest === "/") mount = seen.replace(/\/$/, "");
 
     if (gate !== null) {
       const offered = url.searchParams.get("token");

@@ -41,7 +41,11 @@ await invoices.addBatch(
   Array.from({ length: 37 }, (_, i) => ({ invoice: `INV-2025-${String(1800 + i)}`, customer: pick(people) })),
 );
 await resize.addBatch(
-  Array.from({ length: 4 }, (_, i) => ({ src: `uploads/IMG_${4200 + i}.heic`, sizes: [320, 1280] })),
+  Array.from({ length: 4 }, (_, i) => ({
+    src: `uploads/IMG_${4200 + i}.heic`,
+    sizes: [320, 1280],
+    slow: true,
+  })),
 );
 
 const workers = [

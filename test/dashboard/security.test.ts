@@ -157,4 +157,35 @@ describe("dashboard security", () => {
       [["q", 1]],
     );
   });
+
+  test(
+    "behind a router that strips its mount path, redirects and cookies keep the full path",
+    T,
+    async (t) => {
+      const spool = await sqliteStore.open(t);
+      const handler = dashboard(spool, { token: "tok" });
+      // What Express's app.use("/ops", handler) does: req.url loses the prefix, originalUrl keeps it.
+      const server = createServer((req, res) => {
+        const url = req.url ?? "/";
+        if (!url.startsWith("/ops")) return void res.writeHead(404).end();
+        Object.assign(req, { originalUrl: url, url: url.slice(4) || "/" });
+        handler(req, res);
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      t.after(async () => {
+        handler.close();
+        await new Promise((resolve) => server.close(resolve));
+      });
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const auth = { Authorization: "Bearer tok" };
+      const bare = await raw(`${base}/ops`, { headers: auth });
+      assert.equal(bare.status, 308);
+      assert.equal(bare.headers.location, "/ops/");
+      assert.equal((await raw(`${base}/ops/`, { headers: auth })).status, 200);
+      assert.equal((await raw(`${base}/ops/app.js`, { headers: auth })).status, 200);
+      const visit = await raw(`${base}/ops/?token=tok`);
+      assert.equal(visit.headers.location, "/ops/");
+      assert.match(visit.headers["set-cookie"]?.[0] ?? "", /Path=\/ops\//);
+    },
+  );
 });
