@@ -12,13 +12,18 @@ function s(tag, attrs, text) {
   return node;
 }
 
-/** A y-axis step from 1, 2 or 5 × 10^k, so that four steps cover x (at least 0.1 each). */
+/** A y-axis step from 1, 2, 2.5 or 5 × 10^k, so that four steps cover x (at least 0.1 each). */
 function niceStep(x) {
   var raw = Math.max(x / 4, 0.1);
   var p = Math.pow(10, Math.floor(Math.log10(raw)));
-  var steps = [1, 2, 5, 10];
+  var steps = [1, 2, 2.5, 5, 10];
   for (var i = 0; i < steps.length; i++) if (steps[i] * p >= raw - 1e-9) return steps[i] * p;
   return 10 * p;
+}
+
+/** Axis labels are exact (0.25, not 0.3). */
+function fmtAxis(v) {
+  return v >= 1000 ? fmtInt(v) : String(Math.round(v * 100) / 100);
 }
 
 /** Runs of points with no sampling gap between them. */
@@ -54,7 +59,7 @@ function drawChart(container, series, now) {
   for (var i = 0; i <= 4; i++) {
     var v = top * i / 4;
     svg.appendChild(s("line", { class: "grid-line", x1: padL, x2: width - padR, y1: y(v), y2: y(v) }));
-    svg.appendChild(s("text", { class: "axis", x: padL - 8, y: y(v) + 4, "text-anchor": "end" }, fmtRate(v)));
+    svg.appendChild(s("text", { class: "axis", x: padL - 8, y: y(v) + 4, "text-anchor": "end" }, fmtAxis(v)));
   }
   var minutes = Math.round(series.windowMs / 60000);
   for (var m = 0; m <= minutes; m++) {
