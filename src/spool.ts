@@ -119,7 +119,8 @@ export class Spool implements AsyncDisposable {
     checkName(name);
     this.ctx.assertOpen();
     const queue = new Queue<T>(this.ctx, name, defaults);
-    this.watchRetention(queue as Queue);
+    // A handle that states no retention (a dashboard, a CLI) never overrides one that does.
+    if (defaults?.retention !== undefined || !this.pruned.has(name)) this.watchRetention(queue as Queue);
     return queue;
   }
 
