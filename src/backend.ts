@@ -99,10 +99,11 @@ export interface Backend {
 
   /**
    * Atomically reserves up to `limit` ready jobs, in order (priority desc, run time, id): each
-   * becomes reserved with its attempts incremented and its lease `leaseMs` from now. Before
-   * that, in the same transaction, it returns jobs with lapsed leases to pending (or dead with
-   * "lease expired" once attempts are spent) and makes never-started jobs past their ttl dead
-   * with "expired".
+   * becomes reserved with its attempts incremented and its lease `leaseMs` from now. It never
+   * hands out a never-started job past its ttl (that job becomes dead with "expired"). It also
+   * returns jobs with lapsed leases to pending (or dead with "lease expired" once attempts are
+   * spent): always when it finds fewer than `limit` ready jobs, and otherwise at least every
+   * few hundred ms per queue, so a busy queue does not pay for that scan on every claim.
    */
   claim(queue: string, limit: number, leaseMs: number): Promise<StoredJob[]>;
 

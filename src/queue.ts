@@ -206,7 +206,7 @@ export class Queue<T = unknown> {
       } catch (cause) {
         // One bad payload never blocks the queue: it goes dead, the rest go back untouched.
         await this.bury(row, cause);
-        const rest = rows.slice(i + 1).concat();
+        const rest = rows.slice(i + 1);
         const held = [
           ...jobs.map((j) => ({ id: j.id, attempt: j.attempts })),
           ...rest.map((r) => ({ id: r.id, attempt: r.attempts })),

@@ -90,12 +90,7 @@ export class Connections {
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       this.check();
-      let client: pg.PoolClient;
-      try {
-        client = await this.checkout();
-      } catch (error) {
-        throw this.translate(error, doing);
-      }
+      const client = await this.checkout(doing);
       let broken: Error | undefined;
       try {
         await client.query("BEGIN");
@@ -125,8 +120,13 @@ export class Connections {
    * pool listener attached: unhandled, that would crash the process. The failure still reaches
    * the caller through its next query; the connection is then destroyed on release.
    */
-  private async checkout(): Promise<pg.PoolClient> {
-    const client = await this.pool.connect();
+  private async checkout(doing: string): Promise<pg.PoolClient> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw this.translate(error, doing);
+    }
     client.on("error", ignore);
     return client;
   }
@@ -139,12 +139,7 @@ export class Connections {
   /** Runs an unnamed one-off statement on a dedicated connection (migrations). */
   async withClient<T>(doing: string, body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     this.check();
-    let client: pg.PoolClient;
-    try {
-      client = await this.checkout();
-    } catch (error) {
-      throw this.translate(error, doing);
-    }
+    const client = await this.checkout(doing);
     let broken: Error | undefined;
     try {
       return await body(client);
