@@ -41,6 +41,12 @@ export interface StoredJob {
   format: PayloadFormat;
   priority: number;
   attempts: number;
+  /**
+   * How many times the job was ever claimed: the lease token of its current holder. Unlike
+   * `attempts`, it never goes down (retry and release leave it), so a stale holder can never
+   * pass for a later one.
+   */
+  claims: number;
   maxAttempts: number;
   key: string | null;
   /** JSON of the job's stored backoff policy, or null for the queue's. */
@@ -68,6 +74,21 @@ export interface NewJob {
   ttlMs: number | null;
 }
 
+/**
+ * Who claims to hold a job. A holder that got the job from a claim knows its `token` (the job's
+ * `claims` then); a Job rebuilt elsewhere knows only its `attempt`. Null fields are not checked.
+ */
+export interface Hold {
+  attempt: number | null;
+  token: number | null;
+}
+
+/** A job held by this process, as heartbeats and releases name it. */
+export interface HeldRef {
+  id: number;
+  token: number;
+}
+
 /** What a transition on one held job found. */
 export type HeldOutcome = "ok" | "lease_lost" | "not_found";
 
@@ -85,7 +106,8 @@ export interface Backend {
 
   /**
    * Inserts jobs in one transaction: all or none. A job whose `key` matches a pending or
-   * reserved job of the queue inserts nothing and yields that job's id. With `maxSize`, the
+   * reserved job of the queue inserts nothing and yields that job's id; a pending job past its
+   * ttl holds no key (it is made dead with "expired" first). With `maxSize`, the
    * insert happens only if the queue's pending and reserved jobs plus the new ones fit, and
    * `null` is returned otherwise (nothing written).
    */
@@ -99,8 +121,9 @@ export interface Backend {
 
   /**
    * Atomically reserves up to `limit` ready jobs, in order (priority desc, run time, id): each
-   * becomes reserved with its attempts incremented and its lease `leaseMs` from now. It never
-   * hands out a never-started job past its ttl (that job becomes dead with "expired"). It also
+   * becomes reserved with its attempts and claims incremented and its lease `leaseMs` from now.
+   * It never hands out a never-started job past its ttl (such jobs become dead with "expired");
+   * a job once claimed has met its ttl, whatever happens to it later. It also
    * returns jobs with lapsed leases to pending (or dead with "lease expired" once attempts are
    * spent): always when it finds fewer than `limit` ready jobs, and otherwise at least every
    * few hundred ms per queue, so a busy queue does not pay for that scan on every claim.
@@ -123,45 +146,35 @@ export interface Backend {
   restore(jobs: StoredJob[]): Promise<void>;
 
   /**
-   * Completes a reserved job held at `attempt` (any attempt when null) whose lease has not run
-   * out. `keep: false` deletes it instead of keeping it as completed. `lease_lost` when it is
-   * not reserved, held at another attempt or its lease ran out; `not_found` when no such job.
+   * Completes a reserved job held as `hold` says whose lease has not run out. `keep: false`
+   * deletes it instead of keeping it as completed. `lease_lost` when it is not reserved, held
+   * under another token or attempt, or its lease ran out; `not_found` when no such job.
    */
   complete(
     queue: string,
     id: number,
-    attempt: number | null,
+    hold: Hold,
     result: StoredResult | null,
     keep: boolean,
   ): Promise<HeldOutcome>;
 
   /**
-   * Fails a reserved job held at `attempt` (any attempt when null): pending again after
-   * `retryInMs`, or dead when `retryInMs` is null, with `error` kept. Same outcomes as complete.
+   * Fails a reserved job held as `hold` says: pending again after `retryInMs`, or dead when
+   * `retryInMs` is null, with `error` kept. Same outcomes as complete.
    */
-  fail(
-    queue: string,
-    id: number,
-    attempt: number | null,
-    error: string,
-    retryInMs: number | null,
-  ): Promise<HeldOutcome>;
+  fail(queue: string, id: number, hold: Hold, error: string, retryInMs: number | null): Promise<HeldOutcome>;
 
   /** Moves the lease of a held job to now + `leaseMs`. Same outcomes as complete. */
-  extend(queue: string, id: number, attempt: number | null, leaseMs: number): Promise<HeldOutcome>;
+  extend(queue: string, id: number, hold: Hold, leaseMs: number): Promise<HeldOutcome>;
 
   /** Extends several held jobs at once (a worker's heartbeat); returns the ids that were lost. */
-  extendMany(
-    queue: string,
-    held: ReadonlyArray<{ id: number; attempt: number }>,
-    leaseMs: number,
-  ): Promise<number[]>;
+  extendMany(queue: string, held: ReadonlyArray<HeldRef>, leaseMs: number): Promise<number[]>;
 
   /**
    * Returns held jobs to pending at once without counting the interrupted attempt (a stopping
-   * worker's unstarted or aborted jobs). Jobs no longer held at that attempt are left alone.
+   * worker's unstarted or aborted jobs). Jobs no longer held under that token are left alone.
    */
-  release(queue: string, held: ReadonlyArray<{ id: number; attempt: number }>): Promise<void>;
+  release(queue: string, held: ReadonlyArray<HeldRef>): Promise<void>;
 
   /** One job of the queue, or null. */
   get(queue: string, id: number): Promise<StoredJob | null>;

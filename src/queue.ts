@@ -1,10 +1,11 @@
 // Queue<T>: the contract's job operations. Validation, defaults, codecs and the retry policy live
 // here; each storage change is one backend transition.
-import type { HeldOutcome, NewJob, StoredJob } from "./backend.js";
+import type { HeldOutcome, Hold, NewJob, StoredJob } from "./backend.js";
 import { checkBackoff, retryDelay } from "./backoff.js";
 import { decodeLenient, decodeResult, encodeResult, type PayloadCodec, resolveCodec } from "./codec.js";
 import type { SpoolContext } from "./context.js";
 import { SpoolError, show } from "./errors.js";
+import { heldRef, holdOf, rememberToken, rowHold } from "./tokens.js";
 import type {
   AddOptions,
   Backoff,
@@ -206,11 +207,7 @@ export class Queue<T = unknown> {
       } catch (cause) {
         // One bad payload never blocks the queue: it goes dead, the rest go back untouched.
         await this.bury(row, cause);
-        const rest = rows.slice(i + 1);
-        const held = [
-          ...jobs.map((j) => ({ id: j.id, attempt: j.attempts })),
-          ...rest.map((r) => ({ id: r.id, attempt: r.attempts })),
-        ];
+        const held = rows.filter((_, j) => j !== i).map(heldRef);
         if (held.length > 0) await this.ctx.backend.release(this.name, held);
         throw this.decodeError(row, cause);
       }
@@ -232,12 +229,13 @@ export class Queue<T = unknown> {
       leaseUntil: new Date(row.leaseUntil ?? 0),
     };
     if (row.key !== null) job.key = row.key;
+    rememberToken(job as Job<unknown>, row);
     return job;
   }
 
   /** @internal a claimed job whose payload cannot be decoded becomes dead with the error. */
   async bury(row: StoredJob, cause: unknown): Promise<void> {
-    await this.ctx.backend.fail(this.name, row.id, row.attempts, `decode failed: ${errorText(cause)}`, null);
+    await this.ctx.backend.fail(this.name, row.id, rowHold(row), `decode failed: ${errorText(cause)}`, null);
   }
 
   /** @internal */
@@ -254,13 +252,13 @@ export class Queue<T = unknown> {
 
   /** Marks a reserved job completed, keeping `result`. */
   async complete(job: Job<T> | number, result?: unknown): Promise<void> {
-    const [id, attempt] = this.held(job);
+    const [id, hold] = this.held(job);
     const stored = encodeResult(result);
     this.ctx.assertOpen();
     const outcome = await this.ctx.backend.complete(
       this.name,
       id,
-      attempt,
+      hold,
       stored,
       this.retention.completed > 0,
     );
@@ -273,7 +271,8 @@ export class Queue<T = unknown> {
     error?: unknown,
     options?: { retryIn?: number },
   ): Promise<"pending" | "dead"> {
-    const [id, attempt] = this.held(job);
+    const [id, hold] = this.held(job);
+    const { attempt } = hold;
     const o = checkObject(options, "fail options");
     checkKnownKeys(o, ["retryIn"], "fail");
     const retryIn = o.retryIn === undefined ? undefined : checkDuration(o.retryIn, "retryIn");
@@ -284,7 +283,13 @@ export class Queue<T = unknown> {
       throw this.lost("lease_lost", id, "fail");
     const dead = row.attempts >= row.maxAttempts;
     const delay = dead ? null : (retryIn ?? retryDelay(this.backoffFn ?? row.backoff, row.attempts, error));
-    const outcome = await this.ctx.backend.fail(this.name, id, row.attempts, errorText(error), delay);
+    const outcome = await this.ctx.backend.fail(
+      this.name,
+      id,
+      { attempt: row.attempts, token: hold.token },
+      errorText(error),
+      delay,
+    );
     this.check(outcome, id, "fail");
     if (!dead) this.ctx.signal(this.name);
     return dead ? "dead" : "pending";
@@ -292,19 +297,19 @@ export class Queue<T = unknown> {
 
   /** Pushes the lease of a reserved job out to now + `ms`. */
   async extend(job: Job<T> | number, ms: number): Promise<void> {
-    const [id, attempt] = this.held(job);
+    const [id, hold] = this.held(job);
     checkPositiveDuration(ms, "extend ms");
     this.ctx.assertOpen();
-    this.check(await this.ctx.backend.extend(this.name, id, attempt, ms), id, "extend");
+    this.check(await this.ctx.backend.extend(this.name, id, hold, ms), id, "extend");
     if (typeof job === "object") job.leaseUntil = new Date(Date.now() + ms);
   }
 
-  private held(job: Job<T> | number): [number, number | null] {
-    if (typeof job === "number") return [checkId(job), null];
+  private held(job: Job<T> | number): [number, Hold] {
+    if (typeof job === "number") return [checkId(job), { attempt: null, token: null }];
     if (job === null || typeof job !== "object") {
       throw new SpoolError("INVALID_ARGUMENT", `expected a Job or a job id, got ${show(job)}`);
     }
-    return [checkId(job.id), checkInteger(job.attempts, "job.attempts", 1)];
+    return [checkId(job.id), holdOf(job as Job<unknown>, checkInteger(job.attempts, "job.attempts", 1))];
   }
 
   private check(outcome: HeldOutcome, id: number, what: string): void {

@@ -12,6 +12,7 @@ import { encodeResult } from "./codec.js";
 import type { Stoppable } from "./context.js";
 import { SpoolError, show } from "./errors.js";
 import type { Queue } from "./queue.js";
+import { heldRef, rowHold } from "./tokens.js";
 import type { Job } from "./types.js";
 import {
   checkDuration,
@@ -279,7 +280,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
       const outcome = await q.ctx.backend.complete(
         q.name,
         job.id,
-        job.attempts,
+        rowHold(entry.row),
         stored,
         q.retention.completed > 0,
       );
@@ -297,7 +298,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     const text = error instanceof Error ? error.message || error.name : String(error);
     try {
       const q = this.queue;
-      const outcome = await q.ctx.backend.fail(q.name, job.id, job.attempts, text, delay);
+      const outcome = await q.ctx.backend.fail(q.name, job.id, rowHold(row), text, delay);
       if (outcome !== "ok") return this.report(this.lostError(job, "fail"));
       if (!dead) q.ctx.signal(q.name);
       this.emit("failed", job, error, dead ? "dead" : "pending");
@@ -319,10 +320,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     const live = [...this.running.values()].filter((e) => !e.settled);
     const waiting = [...this.buffer];
     if ((live.length === 0 && waiting.length === 0) || this.queue.ctx.isClosed) return;
-    const held = [
-      ...live.map((e) => ({ id: e.job.id, attempt: e.job.attempts })),
-      ...waiting.map((row) => ({ id: row.id, attempt: row.attempts })),
-    ];
+    const held = [...live.map((e) => heldRef(e.row)), ...waiting.map(heldRef)];
     try {
       const lost = new Set(await this.queue.ctx.backend.extendMany(this.queue.name, held, this.lease));
       for (const row of waiting) {
@@ -366,7 +364,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     this.unsubscribe();
     await this.loop;
     const backend = this.queue.ctx.backend;
-    const unstarted = this.buffer.splice(0).map((row) => ({ id: row.id, attempt: row.attempts }));
+    const unstarted = this.buffer.splice(0).map(heldRef);
     if (unstarted.length > 0)
       await backend.release(this.queue.name, unstarted).catch((e: unknown) => this.report(e));
     await this.waitForHandlers();
@@ -376,7 +374,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
       entry.controller.abort(new SpoolError("CLOSED", "the worker was stopped before this job finished"));
     }
     if (interrupted.length > 0) {
-      const held = interrupted.map((e) => ({ id: e.job.id, attempt: e.job.attempts }));
+      const held = interrupted.map((e) => heldRef(e.row));
       await backend.release(this.queue.name, held).catch((e: unknown) => this.report(e));
       this.queue.ctx.signal(this.queue.name);
     }

@@ -5,6 +5,7 @@ import { codecs } from "./codecs.js";
 import { dedupeTtlRetention } from "./dedupe-ttl-retention.js";
 import { failures } from "./failures.js";
 import type { BackendFixture } from "./harness.js";
+import { leaseToken } from "./lease-token.js";
 import { leases } from "./leases.js";
 import { ordering } from "./ordering.js";
 import { processes } from "./processes.js";
@@ -20,6 +21,7 @@ export function conformance(backend: BackendFixture): void {
   queueBasics(backend);
   ordering(backend);
   leases(backend);
+  leaseToken(backend);
   failures(backend);
   dedupeTtlRetention(backend);
   codecs(backend);

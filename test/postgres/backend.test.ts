@@ -8,7 +8,7 @@ import { PayloadFormat } from "../../src/backend.js";
 import { openPostgresBackend } from "../../src/backends/postgres/index.js";
 import { LATEST_VERSION } from "../../src/backends/postgres/migrations.js";
 import { SpoolError } from "../../src/errors.js";
-import { baseOptions, fixture, job, PG_URL, pgConfigured, sql, text, until } from "./pg-helpers.js";
+import { at, baseOptions, fixture, job, PG_URL, pgConfigured, sql, text, until } from "./pg-helpers.js";
 
 const run = pgConfigured("test/postgres/backend.test.ts");
 const T = { timeout: 30_000 };
@@ -103,18 +103,18 @@ describe("postgres backend: transitions", { skip: !run }, () => {
     const [one, two] = await b.claim("q", 2, 30_000);
     assert.ok(one && two);
     const result = { bytes: Buffer.from([0, 1, 2, 255]), format: PayloadFormat.Bytes };
-    assert.equal(await b.complete("q", one.id, 2, result, true), "lease_lost");
-    assert.equal(await b.complete("q", one.id, 1, result, true), "ok");
-    assert.equal(await b.complete("q", one.id, 1, result, true), "lease_lost");
+    assert.equal(await b.complete("q", one.id, at(2), result, true), "lease_lost");
+    assert.equal(await b.complete("q", one.id, at(1), result, true), "ok");
+    assert.equal(await b.complete("q", one.id, at(1), result, true), "lease_lost");
     const done = await b.get("q", one.id);
     assert.equal(done?.state, "completed");
     assert.deepEqual(Buffer.from(done?.result ?? []), Buffer.from([0, 1, 2, 255]));
     assert.equal(done?.resultFormat, PayloadFormat.Bytes);
     assert.ok(done?.finishedAt !== null && done?.leaseUntil === null);
-    assert.equal(await b.complete("q", two.id, null, null, false), "ok");
+    assert.equal(await b.complete("q", two.id, at(null), null, false), "ok");
     assert.equal(await b.get("q", two.id), null);
-    assert.equal(await b.complete("q", two.id, null, null, true), "not_found");
-    assert.equal(await b.complete("other", one.id, null, null, true), "not_found");
+    assert.equal(await b.complete("q", two.id, at(null), null, true), "not_found");
+    assert.equal(await b.complete("other", one.id, at(null), null, true), "not_found");
   });
 
   test("fail retries later with the error kept, or makes the job dead", T, async (t) => {
@@ -122,21 +122,21 @@ describe("postgres backend: transitions", { skip: !run }, () => {
     const b = await f.open();
     await b.enqueue("q", [job(1)]);
     const [first] = await b.claim("q", 1, 30_000);
-    assert.equal(await b.fail("q", first?.id as number, 1, "boom", 60_000), "ok");
+    assert.equal(await b.fail("q", first?.id as number, at(1), "boom", 60_000), "ok");
     const waiting = await b.get("q", first?.id as number);
     assert.equal(waiting?.state, "delayed");
     assert.equal(waiting?.lastError, "boom");
     assert.equal(waiting?.leaseUntil, null);
-    assert.equal(await b.fail("q", first?.id as number, 1, "again", null), "lease_lost");
+    assert.equal(await b.fail("q", first?.id as number, at(1), "again", null), "lease_lost");
     await sql(`UPDATE "${f.schema}".jobs SET run_at = now()`);
     const [second] = await b.claim("q", 1, 30_000);
     assert.equal(second?.attempts, 2);
-    assert.equal(await b.fail("q", second?.id as number, 2, "final", null), "ok");
+    assert.equal(await b.fail("q", second?.id as number, at(2), "final", null), "ok");
     const dead = await b.get("q", second?.id as number);
     assert.equal(dead?.state, "dead");
     assert.equal(dead?.lastError, "final");
     assert.ok(dead?.finishedAt !== null);
-    assert.equal(await b.fail("q", 999_999, null, "x", null), "not_found");
+    assert.equal(await b.fail("q", 999_999, at(null), "x", null), "not_found");
   });
 
   test("an expired lease returns the job to pending, or dead once attempts are spent", T, async (t) => {
@@ -146,14 +146,14 @@ describe("postgres backend: transitions", { skip: !run }, () => {
     const again = await until("the lapsed job to be claimable", async () => (await b.claim("q", 1, 1))[0]);
     assert.equal(again.id, id);
     assert.equal(again.attempts, 2);
-    assert.equal(await b.extend("q", id as number, 1, 30_000), "lease_lost");
+    assert.equal(await b.extend("q", id as number, at(1), 30_000), "lease_lost");
     const dead = await until("the job to die", async () => {
       await b.claim("q", 1, 30_000);
       const j = await b.get("q", id as number);
       return j?.state === "dead" ? j : undefined;
     });
     assert.equal(dead.lastError, "lease expired");
-    assert.equal(await b.complete("q", id as number, 2, null, true), "lease_lost");
+    assert.equal(await b.complete("q", id as number, at(2), null, true), "lease_lost");
   });
 
   test(
@@ -167,7 +167,7 @@ describe("postgres backend: transitions", { skip: !run }, () => {
       ])) as number[];
       const [claimed] = await b.claim("q", 1, 30_000);
       assert.equal(claimed?.id, fresh);
-      assert.equal(await b.fail("q", fresh as number, 1, "retry", 300), "ok");
+      assert.equal(await b.fail("q", fresh as number, at(1), "retry", 300), "ok");
       const back = await until(
         "the failed job to be due again",
         async () => (await b.claim("q", 1, 30_000))[0],
@@ -184,14 +184,14 @@ describe("postgres backend: transitions", { skip: !run }, () => {
     await b.enqueue("q", [job(1), job(2)]);
     const [x, y] = await b.claim("q", 2, 1000);
     assert.ok(x && y);
-    assert.equal(await b.extend("q", x.id, 1, 60_000), "ok");
+    assert.equal(await b.extend("q", x.id, at(1), 60_000), "ok");
     assert.ok(((await b.get("q", x.id))?.leaseUntil ?? 0) > Date.now() + 50_000);
-    assert.equal(await b.extend("q", 424242, null, 1000), "not_found");
+    assert.equal(await b.extend("q", 424242, at(null), 1000), "not_found");
     const lost = await b.extendMany(
       "q",
       [
-        { id: x.id, attempt: 1 },
-        { id: y.id, attempt: 7 },
+        { id: x.id, token: 1 },
+        { id: y.id, token: 7 },
       ],
       60_000,
     );
@@ -204,8 +204,8 @@ describe("postgres backend: transitions", { skip: !run }, () => {
     const [x, y] = await b.claim("q", 2, 30_000);
     assert.ok(x && y);
     await b.release("q", [
-      { id: x.id, attempt: 1 },
-      { id: y.id, attempt: 5 },
+      { id: x.id, token: 1 },
+      { id: y.id, token: 5 },
     ]);
     const rx = await b.get("q", x.id);
     assert.equal(rx?.state, "pending");
@@ -232,7 +232,7 @@ describe("postgres backend: transitions", { skip: !run }, () => {
     const [held] = await b.claim("q", 1, 30_000);
     assert.equal(held?.id, a);
     assert.deepEqual(await b.enqueue("q", [job(8, { key: "k" })]), [a]);
-    await b.complete("q", a as number, null, null, true);
+    await b.complete("q", a as number, at(null), null, true);
     const [next] = (await b.enqueue("q", [job(9, { key: "k" })])) as number[];
     assert.notEqual(next, a);
   });
@@ -291,7 +291,7 @@ describe("postgres backend: transitions", { skip: !run }, () => {
       job(2, { maxAttempts: 1 }),
       job(3),
     ])) as number[];
-    for (const j of await b.claim("q", 2, 30_000)) await b.fail("q", j.id, null, "bad", null);
+    for (const j of await b.claim("q", 2, 30_000)) await b.fail("q", j.id, at(null), "bad", null);
     assert.equal((await b.counts("q")).dead, 2);
     assert.equal(await b.retry("q", [ids[0] as number]), 1);
     const retried = await b.get("q", ids[0] as number);
@@ -300,7 +300,7 @@ describe("postgres backend: transitions", { skip: !run }, () => {
     assert.equal(retried?.finishedAt, null);
     assert.equal(await b.retry("q", null), 1);
     assert.equal(await b.retry("q", null), 0);
-    for (const j of await b.claim("q", 3, 30_000)) await b.complete("q", j.id, null, null, true);
+    for (const j of await b.claim("q", 3, 30_000)) await b.complete("q", j.id, at(null), null, true);
     await b.enqueue("other", [job(0)]);
     assert.deepEqual(await b.queues(), ["other", "q"]);
     assert.equal(await b.purge("q", "completed", 60_000), 0);
@@ -308,7 +308,7 @@ describe("postgres backend: transitions", { skip: !run }, () => {
     assert.deepEqual(await b.queues(), ["other"]);
     const [keep, drop] = (await b.enqueue("q", [job("dead", { maxAttempts: 1 }), job("x")])) as number[];
     await b.claim("q", 1, 30_000);
-    await b.fail("q", keep as number, null, "bad", null);
+    await b.fail("q", keep as number, at(null), "bad", null);
     assert.equal(await b.remove("q", drop as number), true);
     assert.equal(await b.remove("q", drop as number), false);
     await b.enqueue("q", [job("y")]);

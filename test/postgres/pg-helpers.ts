@@ -5,11 +5,14 @@
 import { randomBytes } from "node:crypto";
 import type { TestContext } from "node:test";
 import pg from "pg";
-import type { Backend, BackendOptions, NewJob } from "../../src/backend.js";
+import type { Backend, BackendOptions, Hold, NewJob } from "../../src/backend.js";
 import { PayloadFormat } from "../../src/backend.js";
 import { openPostgresBackend } from "../../src/backends/postgres/index.js";
 
 export const PG_URL = process.env.SPOOL_PG_URL;
+
+/** A hold by attempt alone (null: any holder), as a Job rebuilt elsewhere would give. */
+export const at = (attempt: number | null): Hold => ({ attempt, token: null });
 
 /** Prints the one skip notice of a file when no server is configured; true when tests run. */
 export function pgConfigured(file: string): boolean {

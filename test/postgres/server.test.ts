@@ -11,7 +11,7 @@ import { readdirSync } from "node:fs";
 import { describe, test } from "node:test";
 import type { Backend } from "../../src/backend.js";
 import { SpoolError } from "../../src/errors.js";
-import { fixture, job, nextSignal, pgConfigured, sql, until } from "./pg-helpers.js";
+import { at, fixture, job, nextSignal, pgConfigured, sql, until } from "./pg-helpers.js";
 
 const run = pgConfigured("test/postgres/server.test.ts");
 const HOUR = 3_600_000;
@@ -60,7 +60,7 @@ describe("postgres server: the database clock", { skip: !run }, () => {
     const [held] = await truth.claim("q", 1, 10_000);
     assert.equal(held?.id, id, "the ttl did not expire it for anybody");
     assert.deepEqual(await ahead.claim("q", 10, 10_000), []);
-    assert.equal(await ahead.complete("q", id as number, 1, null, true), "ok", "nor seen as lapsed");
+    assert.equal(await ahead.complete("q", id as number, at(1), null, true), "ok", "nor seen as lapsed");
 
     // …and a lease that lapsed is rescued by a host whose clock runs an hour behind.
     const [id2] = (await truth.enqueue("q", [job("b")])) as number[];

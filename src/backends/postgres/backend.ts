@@ -3,7 +3,16 @@
  * transaction. All time is the database's (now()); options.clock is deliberately ignored, since
  * several hosts with drifting clocks share one server.
  */
-import type { Backend, HeldOutcome, NewJob, Notifier, StoredJob, StoredResult } from "../../backend.js";
+import type {
+  Backend,
+  HeldOutcome,
+  HeldRef,
+  Hold,
+  NewJob,
+  Notifier,
+  StoredJob,
+  StoredResult,
+} from "../../backend.js";
 import { show } from "../../errors.js";
 import type { JobState, QueueSize } from "../../types.js";
 import { Grouper, type HeldCall } from "./group.js";
@@ -65,6 +74,7 @@ export class PostgresBackend implements Backend {
             calls.map((c) => c.attempt),
             calls.map((c) => c.result),
             calls.map((c) => c.format),
+            calls.map((c) => c.token),
           ],
           `completing ${calls.length} job(s) of ${show(queue)}`,
         ),
@@ -74,7 +84,7 @@ export class PostgresBackend implements Backend {
       (queue, calls) =>
         this.run(
           "COMPLETE_DELETE",
-          [queue, calls.map((c) => c.id), calls.map((c) => c.attempt)],
+          [queue, calls.map((c) => c.id), calls.map((c) => c.attempt), calls.map((c) => c.token)],
           `completing ${calls.length} job(s) of ${show(queue)}`,
         ),
       closed,
@@ -90,6 +100,7 @@ export class PostgresBackend implements Backend {
             calls.map((c) => c.error),
             calls.map((c) => c.retryInMs),
             this.channel,
+            calls.map((c) => c.token),
           ],
           `failing ${calls.length} job(s) of ${show(queue)}`,
         ),
@@ -127,6 +138,8 @@ export class PostgresBackend implements Backend {
         const held = num((await run("BACKLOG", [queue]))[0]?.n ?? 0);
         if (held + jobs.length > maxSize) return null;
       }
+      const keys = [...new Set(jobs.flatMap((j) => (j.key === null ? [] : [j.key])))];
+      if (keys.length > 0) await run("EXPIRE_KEYS", [queue, keys]);
       const rows = await run("ENQUEUE", values);
       // Keys: the first inserted row of a key gives its id to later repeats in the batch; a key
       // that was already live resolves to the job holding it.
@@ -200,6 +213,7 @@ export class PostgresBackend implements Backend {
         job.createdAt,
         job.runAt,
         error,
+        job.claims,
       ],
       `burying job ${job.id}`,
     );
@@ -223,6 +237,7 @@ export class PostgresBackend implements Backend {
         col((j) => j.backoff),
         col((j) => j.createdAt),
         col((j) => j.runAt),
+        col((j) => j.claims),
       ],
       `putting back ${jobs.length} received job(s)`,
     );
@@ -237,54 +252,44 @@ export class PostgresBackend implements Backend {
   complete(
     queue: string,
     id: number,
-    attempt: number | null,
+    hold: Hold,
     result: StoredResult | null,
     keep: boolean,
   ): Promise<HeldOutcome> {
-    if (!keep) return this.deletions.add(queue, { id, attempt });
+    if (!keep) return this.deletions.add(queue, { id, ...hold });
     const bytes = result === null ? null : asBuffer(result.bytes);
-    return this.completions.add(queue, { id, attempt, result: bytes, format: result?.format ?? null });
+    return this.completions.add(queue, { id, ...hold, result: bytes, format: result?.format ?? null });
   }
 
-  fail(
-    queue: string,
-    id: number,
-    attempt: number | null,
-    error: string,
-    retryInMs: number | null,
-  ): Promise<HeldOutcome> {
-    return this.failures.add(queue, { id, attempt, error, retryInMs });
+  fail(queue: string, id: number, hold: Hold, error: string, retryInMs: number | null): Promise<HeldOutcome> {
+    return this.failures.add(queue, { id, ...hold, error, retryInMs });
   }
 
-  async extend(queue: string, id: number, attempt: number | null, leaseMs: number): Promise<HeldOutcome> {
+  async extend(queue: string, id: number, hold: Hold, leaseMs: number): Promise<HeldOutcome> {
     const rows = await this.run(
       "EXTEND",
-      [queue, id, attempt, leaseMs],
+      [queue, id, hold.attempt, leaseMs, hold.token],
       `extending job ${id} of ${show(queue)}`,
     );
     return this.outcome(rows);
   }
 
-  async extendMany(
-    queue: string,
-    held: ReadonlyArray<{ id: number; attempt: number }>,
-    leaseMs: number,
-  ): Promise<number[]> {
+  async extendMany(queue: string, held: ReadonlyArray<HeldRef>, leaseMs: number): Promise<number[]> {
     if (held.length === 0) return [];
     const rows = await this.run(
       "EXTEND_MANY",
-      [queue, held.map((h) => h.id), held.map((h) => h.attempt), leaseMs],
+      [queue, held.map((h) => h.id), held.map((h) => h.token), leaseMs],
       `extending ${held.length} lease(s) of ${show(queue)}`,
     );
     const kept = new Set(rows.map((r) => num(r.id)));
     return held.filter((h) => !kept.has(h.id)).map((h) => h.id);
   }
 
-  async release(queue: string, held: ReadonlyArray<{ id: number; attempt: number }>): Promise<void> {
+  async release(queue: string, held: ReadonlyArray<HeldRef>): Promise<void> {
     if (held.length === 0) return;
     await this.run(
       "RELEASE",
-      [queue, held.map((h) => h.id), held.map((h) => h.attempt), this.channel],
+      [queue, held.map((h) => h.id), held.map((h) => h.token), this.channel],
       `releasing ${held.length} job(s) of ${show(queue)}`,
     );
   }

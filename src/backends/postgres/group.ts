@@ -15,10 +15,11 @@ import { SpoolError } from "../../errors.js";
 import { isRetryable } from "./errors.js";
 import type { Row } from "./pool.js";
 
-/** One held transition: the job, the attempt it must be held at (null: any) and the rest. */
+/** One held transition: the job, the token and attempt it must be held at (null: any), the rest. */
 export interface HeldCall {
   id: number;
   attempt: number | null;
+  token: number | null;
 }
 
 interface Waiting<C> {

@@ -54,6 +54,16 @@ CREATE INDEX jobs_finished ON {S}.jobs (queue, state, finished_at) WHERE state I
 CREATE UNIQUE INDEX jobs_key ON {S}.jobs (queue, key) WHERE key IS NOT NULL AND state IN ('pending', 'reserved');
 `,
   },
+  {
+    version: 2,
+    name: "claim_token",
+    sql: `
+-- The lease token: how many times a job was ever claimed. attempts restarts on retry and goes
+-- down on release; claims never does, so a stale holder cannot pass for a later one.
+ALTER TABLE {S}.jobs ADD COLUMN claims integer NOT NULL DEFAULT 0;
+UPDATE {S}.jobs SET claims = attempts WHERE attempts > 0;
+`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -16,7 +16,7 @@ const after = (param: string) => `(now() + ${param} * interval '1 millisecond')`
 /** Columns of a StoredJob, in the shape `toStoredJob` reads. */
 const JOB = `id, queue,
   CASE WHEN state = 'pending' AND run_at > now() THEN 'delayed' ELSE state END AS state,
-  payload, format, priority, attempts, max_attempts, key, backoff,
+  payload, format, priority, attempts, claims, max_attempts, key, backoff,
   ${ms("created_at")} AS created_at, ${ms("run_at")} AS run_at, ${ms("lease_until")} AS lease_until,
   ${ms("finished_at")} AS finished_at, last_error, result, result_format,
   (extract(epoch from run_at) * 1000000)::float8 AS run_at_us`;
@@ -58,6 +58,11 @@ SELECT input.id::float8 AS id, input.key, (ins.id IS NOT NULL) AS inserted
 FROM input LEFT JOIN ins ON ins.id = input.id, (SELECT count(*) FROM woke) AS sent
 ORDER BY input.ord`;
 
+/** Before an add with keys: a job past its ttl can no longer run, so it holds no key. $2 keys. */
+export const EXPIRE_KEYS = `
+UPDATE {S}.jobs SET state = 'dead', last_error = 'expired', finished_at = now(), expires_at = NULL
+WHERE queue = $1 AND key = ANY($2::text[]) AND state = 'pending' AND expires_at <= now()`;
+
 /** The live job holding each key (for keys that conflicted on insert). */
 export const FIND_KEYS = `
 SELECT key, id::float8 AS id FROM {S}.jobs
@@ -92,10 +97,13 @@ expired AS (
 )
 SELECT (SELECT count(*) FROM lapsed)::int AS lapsed, (SELECT count(*) FROM expired)::int AS expired`;
 
-/** $1 queue, $2 limit, $3 lease ms. Rows come back unordered: the caller sorts them. */
+/**
+ * $1 queue, $2 limit, $3 lease ms. Rows come back unordered: the caller sorts them. A claimed
+ * job has met its ttl (expires_at cleared): handed back or retried later, it is never expired.
+ */
 export const CLAIM = `
-UPDATE {S}.jobs SET state = 'reserved', attempts = attempts + 1, lease_until = ${after("$3::float8")},
-  expires_at = NULL
+UPDATE {S}.jobs SET state = 'reserved', attempts = attempts + 1, claims = claims + 1,
+  lease_until = ${after("$3::float8")}, expires_at = NULL
 WHERE id IN (${READY} LIMIT $2 FOR UPDATE SKIP LOCKED)
 RETURNING ${JOB}`;
 
@@ -112,8 +120,9 @@ SELECT ${JOB} FROM taken, (SELECT count(*) FROM woke) AS sent`;
 /** Re-inserts a taken job, same id, as dead. */
 export const BURY = `
 INSERT INTO {S}.jobs (id, queue, state, payload, format, priority, attempts, max_attempts, key, backoff,
-                      created_at, run_at, finished_at, last_error)
-VALUES ($1, $2, 'dead', $3, $4, $5, $6, $7, $8, $9, ${fromMs("$10::float8")}, ${fromMs("$11::float8")}, now(), $12)
+                      created_at, run_at, finished_at, last_error, claims)
+VALUES ($1, $2, 'dead', $3, $4, $5, $6, $7, $8, $9, ${fromMs("$10::float8")}, ${fromMs("$11::float8")}, now(), $12,
+        $13)
 ON CONFLICT (id) DO UPDATE SET state = 'dead', finished_at = now(), last_error = EXCLUDED.last_error,
   lease_until = NULL, expires_at = NULL`;
 
@@ -124,23 +133,26 @@ ON CONFLICT (id) DO UPDATE SET state = 'dead', finished_at = now(), last_error =
 export const RESTORE = `
 WITH back AS (
   INSERT INTO {S}.jobs (id, queue, state, payload, format, priority, attempts, max_attempts, key, backoff,
-                        created_at, run_at)
+                        created_at, run_at, claims)
   SELECT u.id, u.queue, 'pending', u.payload, u.format, u.priority, u.attempts, u.max_attempts,
          CASE WHEN EXISTS (SELECT 1 FROM {S}.jobs AS l WHERE l.queue = u.queue AND l.key = u.key
                            AND l.state IN ('pending', 'reserved')) THEN NULL ELSE u.key END,
-         u.backoff, ${fromMs("u.created_ms")}, ${fromMs("u.run_ms")}
+         u.backoff, ${fromMs("u.created_ms")}, ${fromMs("u.run_ms")}, u.claims
   FROM unnest($2::bigint[], $3::text[], $4::bytea[], $5::smallint[], $6::bigint[], $7::integer[], $8::integer[],
-              $9::text[], $10::text[], $11::float8[], $12::float8[])
-       AS u(id, queue, payload, format, priority, attempts, max_attempts, key, backoff, created_ms, run_ms)
+              $9::text[], $10::text[], $11::float8[], $12::float8[], $13::integer[])
+       AS u(id, queue, payload, format, priority, attempts, max_attempts, key, backoff, created_ms, run_ms, claims)
   ON CONFLICT (id) DO NOTHING
   RETURNING queue
 ),
 woke AS (SELECT pg_notify($1, q) FROM (SELECT DISTINCT queue AS q FROM back) AS changed)
 SELECT (SELECT count(*) FROM back)::int AS done, (SELECT count(*) FROM woke) AS sent`;
 
-/** The condition of every transition on a held job: $1 queue, $2 id, $3 attempt or null. */
+/**
+ * The condition of every transition on a held job: $1 queue, $2 id, $3 attempt or null, $5
+ * token (claims) or null. A holder that knows its token is checked by it alone in effect.
+ */
 const HELD = `queue = $1 AND id = $2 AND state = 'reserved' AND ($3::integer IS NULL OR attempts = $3)
-  AND lease_until >= now()`;
+  AND ($5::integer IS NULL OR claims = $5) AND lease_until >= now()`;
 /** Wraps a held transition: `done` says it happened, `found` tells lease_lost from not_found. */
 const outcome = (cte: string) => `
 WITH done AS (${cte} RETURNING id)
@@ -162,7 +174,7 @@ SELECT (SELECT count(*) FROM done)::int AS done,
 const held = (columns: string) => `held AS MATERIALIZED (
   SELECT ${columns} FROM u CROSS JOIN LATERAL (SELECT * FROM {S}.jobs WHERE id = u.id OFFSET 0 FOR UPDATE) AS j
   WHERE j.queue = $1 AND j.state = 'reserved' AND (u.attempt IS NULL OR j.attempts = u.attempt)
-    AND j.lease_until >= now()
+    AND (u.token IS NULL OR j.claims = u.token) AND j.lease_until >= now()
 )`;
 /**
  * One row per input: `done` says it happened; only for the others is `found` looked up, to
@@ -174,9 +186,10 @@ SELECT u.id::float8 AS id, (done.id IS NOT NULL) AS done,
             ELSE true END AS found
 FROM u LEFT JOIN done ON done.id = u.id${alsoFrom}`;
 
-/** $4 result bytes, $5 result formats. */
+/** $4 result bytes, $5 result formats, $6 tokens. */
 export const COMPLETE = `
-WITH u AS (SELECT * FROM unnest($2::bigint[], $3::integer[], $4::bytea[], $5::smallint[]) AS u(id, attempt, result, fmt)),
+WITH u AS (SELECT * FROM unnest($2::bigint[], $3::integer[], $4::bytea[], $5::smallint[], $6::integer[])
+           AS u(id, attempt, result, fmt, token)),
 ${held("u.*")},
 done AS (
   UPDATE {S}.jobs AS j SET state = 'completed', finished_at = now(), lease_until = NULL,
@@ -186,13 +199,14 @@ done AS (
 )${outcomes()}`;
 
 export const COMPLETE_DELETE = `
-WITH u AS (SELECT * FROM unnest($2::bigint[], $3::integer[]) AS u(id, attempt)),
+WITH u AS (SELECT * FROM unnest($2::bigint[], $3::integer[], $4::integer[]) AS u(id, attempt, token)),
 ${held("u.id")},
 done AS (DELETE FROM {S}.jobs AS j USING held AS h WHERE j.id = h.id RETURNING j.id)${outcomes()}`;
 
-/** $4 errors, $5 retry-in ms (null: dead), $6 channel (told once if any job is pending again). */
+/** $4 errors, $5 retry-in ms (null: dead), $6 channel (told once if any job is pending again), $7 tokens. */
 export const FAIL = `
-WITH u AS (SELECT * FROM unnest($2::bigint[], $3::integer[], $4::text[], $5::float8[]) AS u(id, attempt, error, retry_ms)),
+WITH u AS (SELECT * FROM unnest($2::bigint[], $3::integer[], $4::text[], $5::float8[], $7::integer[])
+           AS u(id, attempt, error, retry_ms, token)),
 ${held("u.*")},
 done AS (
   UPDATE {S}.jobs AS j SET
@@ -209,19 +223,19 @@ ${outcomes(", (SELECT count(*) FROM woke) AS sent")}`;
 /** $4 lease ms. */
 export const EXTEND = outcome(`UPDATE {S}.jobs SET lease_until = ${after("$4::float8")} WHERE ${HELD}`);
 
-/** $2 ids, $3 attempts, $4 lease ms: returns the ids still held (now extended). */
+/** $2 ids, $3 tokens, $4 lease ms: returns the ids still held (now extended). */
 export const EXTEND_MANY = `
 UPDATE {S}.jobs AS j SET lease_until = ${after("$4::float8")}
-FROM unnest($2::bigint[], $3::integer[]) AS h(id, attempt)
-WHERE j.queue = $1 AND j.id = h.id AND j.state = 'reserved' AND j.attempts = h.attempt AND j.lease_until >= now()
+FROM unnest($2::bigint[], $3::integer[]) AS h(id, token)
+WHERE j.queue = $1 AND j.id = h.id AND j.state = 'reserved' AND j.claims = h.token AND j.lease_until >= now()
 RETURNING j.id::float8 AS id`;
 
-/** $2 ids, $3 attempts, $4 channel: back to pending without counting the attempt. */
+/** $2 ids, $3 tokens, $4 channel: back to pending without counting the attempt (claims stays). */
 export const RELEASE = `
 WITH done AS (
   UPDATE {S}.jobs AS j SET state = 'pending', attempts = j.attempts - 1, lease_until = NULL
-  FROM unnest($2::bigint[], $3::integer[]) AS h(id, attempt)
-  WHERE j.queue = $1 AND j.id = h.id AND j.state = 'reserved' AND j.attempts = h.attempt
+  FROM unnest($2::bigint[], $3::integer[]) AS h(id, token)
+  WHERE j.queue = $1 AND j.id = h.id AND j.state = 'reserved' AND j.claims = h.token
   RETURNING j.id
 ),
 woke AS (SELECT pg_notify($4, $1) FROM (SELECT 1 FROM done LIMIT 1) AS any_row)
@@ -307,6 +321,7 @@ SELECT (SELECT count(*) FROM done)::int AS done, (SELECT count(*) FROM woke) AS 
 
 const ALL = {
   ENQUEUE,
+  EXPIRE_KEYS,
   FIND_KEYS,
   LOCK_QUEUE,
   BACKLOG,

@@ -20,6 +20,7 @@ export function toStoredJob(row: Row): StoredJob {
     format: num(row.format) as PayloadFormat,
     priority: num(row.priority),
     attempts: num(row.attempts),
+    claims: num(row.claims),
     maxAttempts: num(row.max_attempts),
     key: strOrNull(row.key),
     backoff: strOrNull(row.backoff),

@@ -5,6 +5,8 @@ import type {
   Backend,
   BackendOptions,
   HeldOutcome,
+  HeldRef,
+  Hold,
   NewJob,
   PayloadFormat,
   StoredJob,
@@ -27,6 +29,7 @@ interface Row {
   payload: Buffer;
   format: number;
   attempts: number;
+  claims: number;
   max_attempts: number;
   key: string | null;
   backoff: string | null;
@@ -39,7 +42,7 @@ interface Row {
   result_format: number | null;
 }
 
-type Held = ReadonlyArray<{ id: number; attempt: number }>;
+type Held = ReadonlyArray<HeldRef>;
 
 /** How often a busy queue's claims also look for lapsed leases. */
 const RESCUE_EVERY_MS = 250;
@@ -82,6 +85,7 @@ export class SqliteBackend implements Backend {
       format: row.format as PayloadFormat,
       priority: row.priority,
       attempts: row.attempts,
+      claims: row.claims,
       maxAttempts: row.max_attempts,
       key: row.key,
       backoff: row.backoff,
@@ -151,6 +155,8 @@ export class SqliteBackend implements Backend {
       const insert = this.sql(Q.INSERT_JOB);
       return jobs.map((job) => {
         const runAt = job.runAt ?? now + job.delayMs;
+        // A job past its ttl can never run: it must not swallow this add through its key.
+        if (job.key !== null) this.sql(Q.EXPIRE_KEYED).run({ queue, key: job.key, now });
         const { changes, lastInsertRowid } = insert.run(
           queue,
           job.priority,
@@ -171,40 +177,24 @@ export class SqliteBackend implements Backend {
   }
 
   /**
-   * Lapsed leases back to pending (or dead). It runs inside claims, but at most every
-   * RESCUE_EVERY_MS per queue while claims find work: a lapsed job waits that much longer at
-   * worst, and a busy queue does not pay for a lease scan on every claim. A claim that comes
-   * back short always rescues and looks again.
+   * Lapsed leases back to pending (or dead), and never-started jobs past their ttl dead with
+   * "expired". It runs inside claims, but at most every RESCUE_EVERY_MS per queue while claims
+   * find work: a lapsed job waits that much longer at worst, and a busy queue does not pay for
+   * the scans on every claim (the claim itself never serves an expired job). A claim that comes
+   * back short always runs it; returns how many jobs became ready again.
    */
   private rescue(queue: string, now: number, force: boolean): number {
     const last = this.lastRescue.get(queue) ?? 0;
     if (!force && now - last < RESCUE_EVERY_MS) return 0;
     this.lastRescue.set(queue, now);
+    this.sql(Q.EXPIRE).run({ queue, now });
     return this.sql(Q.RESCUE_LEASES).run({ queue, now }).changes;
   }
 
-  /** Picks up to `limit` rows with `pick`, turning jobs past their ttl dead instead. */
-  private pickLive(limit: number, now: number, pick: (n: number) => Row[], taken: boolean): Row[] {
-    const live: Row[] = [];
-    for (;;) {
-      const want = limit - live.length;
-      const rows = pick(want);
-      for (const row of rows) {
-        const expired = row.expires_at !== null && row.expires_at <= now && row.attempts <= 1;
-        if (!expired) live.push(row);
-        else if (taken) this.buryNow(this.toStored(row, now), "expired");
-        else this.sql(Q.EXPIRE_CLAIMED).run({ id: row.id, now });
-      }
-      if (rows.length < want || live.length === limit) return live;
-    }
-  }
-
-  private claimOrTake(queue: string, limit: number, now: number, pick: (n: number) => Row[], taken: boolean) {
+  private claimOrTake(queue: string, limit: number, now: number, pick: (n: number) => Row[]) {
     this.rescue(queue, now, false);
-    const rows = this.pickLive(limit, now, pick, taken);
-    if (rows.length < limit && this.rescue(queue, now, true) > 0) {
-      rows.push(...this.pickLive(limit - rows.length, now, pick, taken));
-    }
+    const rows = pick(limit);
+    if (rows.length < limit && this.rescue(queue, now, true) > 0) rows.push(...pick(limit - rows.length));
     return this.ordered(rows, now);
   }
 
@@ -222,7 +212,6 @@ export class SqliteBackend implements Backend {
           (n === 1
             ? one.all({ queue, now, lease_until })
             : many.all({ queue, now, limit: n, lease_until })) as Row[],
-        false,
       );
     });
   }
@@ -237,7 +226,6 @@ export class SqliteBackend implements Backend {
         limit,
         now,
         (n) => (n === 1 ? one.all({ queue, now }) : many.all({ queue, now, limit: n })) as Row[],
-        true,
       );
     });
   }
@@ -260,6 +248,7 @@ export class SqliteBackend implements Backend {
       payload: job.payload,
       format: job.format,
       attempts: job.attempts,
+      claims: job.claims,
       max_attempts: job.maxAttempts,
       key: job.key,
       backoff: job.backoff,
@@ -301,22 +290,22 @@ export class SqliteBackend implements Backend {
     });
   }
 
-  complete(queue: string, id: number, attempt: number | null, result: StoredResult | null, keep: boolean) {
-    if (!keep) return this.held(queue, id, Q.COMPLETE_DELETE, { attempt });
+  complete(queue: string, id: number, hold: Hold, result: StoredResult | null, keep: boolean) {
+    if (!keep) return this.held(queue, id, Q.COMPLETE_DELETE, { ...hold });
     return this.held(queue, id, Q.COMPLETE_KEEP, {
-      attempt,
+      ...hold,
       result: result?.bytes ?? null,
       result_format: result?.format ?? null,
     });
   }
 
-  fail(queue: string, id: number, attempt: number | null, error: string, retryInMs: number | null) {
-    if (retryInMs === null) return this.held(queue, id, Q.FAIL_DEAD, { attempt, error });
-    return this.held(queue, id, Q.FAIL_RETRY, { attempt, error, retry_in: Math.round(retryInMs) });
+  fail(queue: string, id: number, hold: Hold, error: string, retryInMs: number | null) {
+    if (retryInMs === null) return this.held(queue, id, Q.FAIL_DEAD, { ...hold, error });
+    return this.held(queue, id, Q.FAIL_RETRY, { ...hold, error, retry_in: Math.round(retryInMs) });
   }
 
-  extend(queue: string, id: number, attempt: number | null, leaseMs: number) {
-    return this.held(queue, id, Q.EXTEND, { attempt, lease_until: this.clock() + leaseMs });
+  extend(queue: string, id: number, hold: Hold, leaseMs: number) {
+    return this.held(queue, id, Q.EXTEND, { ...hold, lease_until: this.clock() + leaseMs });
   }
 
   extendMany(queue: string, held: Held, leaseMs: number): Promise<number[]> {
@@ -325,8 +314,8 @@ export class SqliteBackend implements Backend {
       const statement = this.sql(Q.EXTEND);
       return held
         .filter(
-          ({ id, attempt }) =>
-            statement.run({ queue, id, attempt, now, lease_until: now + leaseMs }).changes === 0,
+          ({ id, token }) =>
+            statement.run({ queue, id, token, attempt: null, now, lease_until: now + leaseMs }).changes === 0,
         )
         .map(({ id }) => id);
     });
@@ -335,7 +324,7 @@ export class SqliteBackend implements Backend {
   release(queue: string, held: Held): Promise<void> {
     return this.write(() => {
       const statement = this.sql(Q.RELEASE);
-      for (const { id, attempt } of held) statement.run({ queue, id, attempt });
+      for (const { id, token } of held) statement.run({ queue, id, token });
     });
   }
 

@@ -34,4 +34,13 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX spool_jobs_done ON spool_jobs (queue, state, finished_at) WHERE state <> 'pending';
    CREATE UNIQUE INDEX spool_jobs_key ON spool_jobs (queue, key)
      WHERE key IS NOT NULL AND state IN ('pending', 'reserved');`,
+  // 0002_claim_token_and_expiry
+  `-- The lease token: how many times a job was ever claimed. attempts restarts on retry and
+   -- goes down on release; claims never does, so a stale holder cannot pass for a later one.
+   ALTER TABLE spool_jobs ADD COLUMN claims INTEGER NOT NULL DEFAULT 0;
+   UPDATE spool_jobs SET claims = attempts;
+   -- Never-started jobs with a ttl, by deadline: expiry finds them without scanning the queue.
+   -- Only jobs that have a ttl enter it, so a plain insert pays nothing for it.
+   CREATE INDEX spool_jobs_expiry ON spool_jobs (queue, expires_at)
+     WHERE state = 'pending' AND expires_at IS NOT NULL;`,
 ];

@@ -1,7 +1,7 @@
 // Every runtime statement of the SQLite backend, by name. Parameters are bound, never spliced:
 // queue names and payloads never reach SQL as text. `:now` is the backend clock in ms.
 
-const COLUMNS = `id, queue, state, priority, run_at, payload, format, attempts, max_attempts, key, backoff,
+const COLUMNS = `id, queue, state, priority, run_at, payload, format, attempts, claims, max_attempts, key, backoff,
   created_at, lease_until, expires_at, finished_at, last_error, result, result_format`;
 
 /** Positional: binding by position is measurably cheaper than by name on the hottest path. */
@@ -46,31 +46,43 @@ export const RESCUE_LEASES = `
          lease_until = NULL
    WHERE queue = :queue AND state <> 'pending' AND state = 'reserved' AND lease_until < :now`;
 
+/**
+ * The claim order, driven by spool_jobs_ready. A job past its ttl is never served, even before
+ * EXPIRE (throttled, like the lease rescue) has made it dead: the deadline check reads the row
+ * the claim reads anyway.
+ */
 const READY = `SELECT id FROM spool_jobs
                  WHERE queue = :queue AND state = 'pending' AND run_at <= :now
+                   AND (expires_at IS NULL OR expires_at > :now)
                  ORDER BY priority DESC, run_at, id`;
 
-/**
- * ttl is enforced where it matters, at the head of the line: a claim that picks a job past its
- * deadline on its first start turns it dead instead (the attempt it took is given back), then
- * claims again. No index on the deadline, and no extra statement while nothing has expired.
- */
-export const EXPIRE_CLAIMED = `
-  UPDATE spool_jobs SET state = 'dead', attempts = attempts - 1, last_error = 'expired', finished_at = :now,
-                        lease_until = NULL, expires_at = NULL
-   WHERE id = :id`;
+/** Never-started jobs past their ttl become dead with "expired" (through spool_jobs_expiry). */
+export const EXPIRE = `
+  UPDATE spool_jobs SET state = 'dead', last_error = 'expired', finished_at = :now, expires_at = NULL
+   WHERE queue = :queue AND state = 'pending' AND expires_at IS NOT NULL AND expires_at <= :now`;
 
-/** The claim: one statement, driven by spool_jobs_ready in its own order. */
+/** Before an add with a key: a job past its ttl can no longer run, so it holds no key. */
+export const EXPIRE_KEYED = `
+  UPDATE spool_jobs SET state = 'dead', last_error = 'expired', finished_at = :now, expires_at = NULL
+   WHERE queue = :queue AND key = :key AND state IN ('pending', 'reserved') AND state = 'pending'
+     AND expires_at <= :now`;
+
+/**
+ * The claim: one statement, driven by spool_jobs_ready in its own order. A claimed job has met
+ * its ttl (expires_at cleared): handed back or retried later, it is never expired.
+ */
 export const CLAIM = `
   UPDATE spool_jobs
-     SET state = 'reserved', attempts = attempts + 1, lease_until = :lease_until
+     SET state = 'reserved', attempts = attempts + 1, claims = claims + 1, lease_until = :lease_until,
+         expires_at = NULL
    WHERE id IN (${READY} LIMIT :limit)
   RETURNING ${COLUMNS}`;
 
 /** The same for one job: `id = (…)` plans measurably cheaper than `id IN (…)`. */
 export const CLAIM_ONE = `
   UPDATE spool_jobs
-     SET state = 'reserved', attempts = attempts + 1, lease_until = :lease_until
+     SET state = 'reserved', attempts = attempts + 1, claims = claims + 1, lease_until = :lease_until,
+         expires_at = NULL
    WHERE id = (${READY} LIMIT 1)
   RETURNING ${COLUMNS}`;
 
@@ -80,19 +92,20 @@ export const TAKE_ONE = `DELETE FROM spool_jobs WHERE id = (${READY} LIMIT 1) RE
 
 /** A dead letter keeps no dedupe key (:key may be bound, unused): it never blocks a new job. */
 export const BURY = `
-  INSERT INTO spool_jobs (id, queue, state, priority, run_at, payload, format, attempts, max_attempts, key, backoff,
-                          created_at, finished_at, last_error)
-  VALUES (:id, :queue, 'dead', :priority, :run_at, :payload, :format, :attempts, :max_attempts, NULL, :backoff,
-          :created_at, :now, :error)`;
+  INSERT INTO spool_jobs (id, queue, state, priority, run_at, payload, format, attempts, claims, max_attempts, key,
+                          backoff, created_at, finished_at, last_error)
+  VALUES (:id, :queue, 'dead', :priority, :run_at, :payload, :format, :attempts, :claims, :max_attempts, NULL,
+          :backoff, :created_at, :now, :error)`;
 
 export const RESTORE = `
-  INSERT INTO spool_jobs (id, queue, state, priority, run_at, payload, format, attempts, max_attempts, key, backoff,
-                          created_at)
-  VALUES (:id, :queue, 'pending', :priority, :run_at, :payload, :format, :attempts, :max_attempts, :key, :backoff,
-          :created_at)`;
+  INSERT INTO spool_jobs (id, queue, state, priority, run_at, payload, format, attempts, claims, max_attempts, key,
+                          backoff, created_at)
+  VALUES (:id, :queue, 'pending', :priority, :run_at, :payload, :format, :attempts, :claims, :max_attempts, :key,
+          :backoff, :created_at)`;
 
-const HELD = `queue = :queue AND id = :id AND state = 'reserved' AND (:attempt IS NULL OR attempts = :attempt)
-              AND lease_until >= :now`;
+/** A held job: the holder's token (claims) when it knows it, else its attempt, else anyone. */
+const HELD = `queue = :queue AND id = :id AND state = 'reserved' AND (:token IS NULL OR claims = :token)
+              AND (:attempt IS NULL OR attempts = :attempt) AND lease_until >= :now`;
 
 export const COMPLETE_KEEP = `
   UPDATE spool_jobs SET state = 'completed', finished_at = :now, lease_until = NULL, result = :result,
@@ -111,10 +124,10 @@ export const FAIL_DEAD = `
 
 export const EXTEND = `UPDATE spool_jobs SET lease_until = :lease_until WHERE ${HELD}`;
 
-/** Hands a job back without counting the interrupted attempt. */
+/** Hands a job back without counting the interrupted attempt (claims, the token, stays). */
 export const RELEASE = `
   UPDATE spool_jobs SET state = 'pending', attempts = attempts - 1, lease_until = NULL
-   WHERE queue = :queue AND id = :id AND state = 'reserved' AND attempts = :attempt`;
+   WHERE queue = :queue AND id = :id AND state = 'reserved' AND claims = :token`;
 
 export const EXISTS = `SELECT 1 AS found FROM spool_jobs WHERE queue = :queue AND id = :id`;
 

@@ -1,0 +1,90 @@
+// Holders are told apart by a claim token that never repeats for a job (retry does not reset
+// it), and a job's ttl is met once it started: regressions of issue 11, defects 3, 4 and 5.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import type { Job } from "../../src/index.js";
+import { type BackendFixture, clockPast, expectCode, fresh, T, waitFor } from "./harness.js";
+
+export function leaseToken(b: BackendFixture): void {
+  describe("lease tokens and ttl", () => {
+    test(
+      "after retry, a stale holder at the same attempt number cannot touch the new attempt",
+      T,
+      async (t) => {
+        const { spool } = await fresh(b, t);
+        const q = spool.queue("token", { maxAttempts: 1 });
+        const id = await q.add("x");
+        const stale = (await q.reserve({ lease: 50 })) as Job<unknown>;
+        assert.equal(stale.attempts, 1);
+        await clockPast(stale.leaseUntil);
+        // A claim finds the lapsed lease: attempts are spent, so the job is dead.
+        await waitFor("the lapsed job to be dead", async () => {
+          await q.reserve();
+          return (await q.get(id))?.state === "dead";
+        });
+        assert.equal(await q.retry([id]), 1);
+        const fresh2 = (await q.reserve({ lease: 30_000 })) as Job<unknown>;
+        assert.equal(fresh2.id, id);
+        assert.equal(fresh2.attempts, 1, "the attempt number repeats after retry");
+        await expectCode(() => q.complete(stale, "stale"), "LEASE_LOST");
+        await expectCode(() => q.fail(stale, new Error("stale")), "LEASE_LOST");
+        await expectCode(() => q.extend(stale, 60_000), "LEASE_LOST");
+        assert.equal((await q.get(id))?.state, "reserved", "the stale calls changed nothing");
+        await q.complete(fresh2, "new");
+        const info = await q.get(id);
+        assert.equal(info?.state, "completed");
+        assert.equal(info?.result, "new");
+      },
+    );
+
+    test("a copy of a Job (no token) is still checked by its attempt", T, async (t) => {
+      const { spool } = await fresh(b, t);
+      const q = spool.queue("copy");
+      const id = await q.add("x");
+      const job = (await q.reserve()) as Job<unknown>;
+      const copy = { ...job, attempts: job.attempts + 1 };
+      await expectCode(() => q.complete(copy), "LEASE_LOST");
+      await q.complete({ ...job });
+      assert.equal((await q.get(id))?.state, "completed");
+    });
+
+    test("a job past its ttl gives up its dedupe key: a new add with that key is added", T, async (t) => {
+      const { spool } = await fresh(b, t);
+      const q = spool.queue("ttlkey");
+      const first = await q.add("old", { key: "k", ttl: 30 });
+      const info = await q.get(first);
+      await clockPast(info!.runAt.getTime() + 30);
+      const second = await q.add("new", { key: "k" });
+      assert.notEqual(second, first, "the expired job swallowed the add");
+      assert.equal((await q.get(first))?.state, "dead");
+      assert.equal((await q.get(first))?.lastError, "expired");
+      const job = await q.reserve();
+      assert.equal(job?.id, second);
+      assert.equal(job?.payload, "new");
+    });
+
+    test("a job that started within its ttl and was handed back by stop() is not expired", T, async (t) => {
+      const { spool } = await fresh(b, t);
+      const q = spool.queue("ttlstop");
+      const id = await q.add("x", { ttl: 300 });
+      let started = false;
+      const worker = q.process(
+        (_job, { signal }) =>
+          new Promise<void>((resolve) => {
+            started = true;
+            signal.addEventListener("abort", () => resolve());
+          }),
+        { pollInterval: 50 },
+      );
+      await waitFor("the handler to start", () => started);
+      await worker.stop({ timeout: 0 });
+      const info = await q.get(id);
+      assert.equal(info?.state, "pending");
+      assert.equal(info?.attempts, 0, "the interrupted attempt is not counted");
+      await clockPast(info!.runAt.getTime() + 300);
+      const again = await q.reserve();
+      assert.equal(again?.id, id, "the job was expired although it had started in time");
+      assert.equal(again?.attempts, 1);
+    });
+  });
+}
