@@ -256,9 +256,16 @@ WITH RECURSIVE q AS (
 )
 SELECT queue FROM q WHERE queue IS NOT NULL`;
 
+/**
+ * ms until the earliest pending job a claim could take is due (0: now), null when there is none.
+ * min() of no rows is NULL and greatest() ignores NULL, so the CASE keeps "nothing pending" from
+ * reading as "due now" (which had idle workers claiming in a tight loop). Jobs past their ttl
+ * are left out, as the claim leaves them out.
+ */
 export const NEXT_DUE_IN = `
-SELECT greatest(0, ceil(extract(epoch from (min(run_at) - now())) * 1000))::float8 AS ms
-FROM {S}.jobs WHERE queue = $1 AND state = 'pending'`;
+SELECT CASE WHEN min(run_at) IS NULL THEN NULL
+            ELSE greatest(0, ceil(extract(epoch from (min(run_at) - now())) * 1000)) END::float8 AS ms
+FROM {S}.jobs WHERE queue = $1 AND state = 'pending' AND (expires_at IS NULL OR expires_at > now())`;
 
 export const OLDEST_PENDING_AGE = `
 SELECT floor(extract(epoch from (now() - min(run_at))) * 1000)::float8 AS ms
