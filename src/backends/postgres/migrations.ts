@@ -58,6 +58,9 @@ CREATE UNIQUE INDEX jobs_key ON {S}.jobs (queue, key) WHERE key IS NOT NULL AND 
 
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
 
+/** The least time an open waits for another process's migration to finish. */
+const MIGRATION_WAIT_MS = 60_000;
+
 /** The schema's version: null when it holds no Spool tables at all. Reads, never locks. */
 async function readVersion(client: PoolClient, quoted: string): Promise<number | null> {
   const found = await client.query("SELECT to_regclass($1) AS t", [`${quoted}.schema_version`]);
@@ -103,7 +106,13 @@ export async function migrate(
   }
   await client.query("BEGIN");
   try {
+    // Another process migrating is not contention on jobs: wait for it at least a minute,
+    // whatever busyTimeout says (0 would fail every open but one of a fleet starting at once).
+    // The DDL itself keeps the session's lock_timeout.
+    await client.query(`SELECT set_config('lock_timeout', CASE WHEN w = 0 THEN '0' ELSE greatest(w, ${MIGRATION_WAIT_MS})::bigint::text END, true)
+      FROM (SELECT extract(epoch from current_setting('lock_timeout')::interval) * 1000 AS w) AS t`);
     await client.query("SELECT pg_advisory_xact_lock(hashtext('spool.migrate'), hashtext($1))", [schema]);
+    await client.query("SET LOCAL lock_timeout TO DEFAULT");
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoted}`);
     await client.query(
       `CREATE TABLE IF NOT EXISTS ${quoted}.schema_version (
