@@ -17,6 +17,8 @@ export interface BackendOptions {
   fileMode: number;
   /** PostgreSQL only: the schema holding Spool's tables. */
   schema: string;
+  /** PostgreSQL only: connections in the pool (default 10). */
+  poolSize?: number;
   crossProcessWakeups: boolean;
   /** false: refuse (STORAGE) a store that is not already a Spool database, writing nothing. */
   create: boolean;

@@ -138,6 +138,8 @@ export interface SpoolOptions {
   fileMode?: number;
   /** PostgreSQL schema holding Spool's tables. @default "spool" */
   schema?: string;
+  /** PostgreSQL only: the most connections this Spool opens (plus one for LISTEN). @default 10 */
+  poolSize?: number;
   /** Watch for jobs added by other processes (file watch or LISTEN/NOTIFY). @default true */
   crossProcessWakeups?: boolean;
   /**

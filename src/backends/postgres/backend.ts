@@ -187,7 +187,7 @@ export class PostgresBackend implements Backend {
   /** Runs MAINTAIN for the queue; returns how many jobs it moved. */
   private async maintain(queue: string, doing: string): Promise<number> {
     this.maintained.set(queue, Date.now());
-    const row = (await this.run("MAINTAIN", [queue], doing))[0];
+    const row = (await this.run("MAINTAIN", [queue, this.channel], doing))[0];
     return num(row?.lapsed ?? 0) + num(row?.expired ?? 0);
   }
 

@@ -7,6 +7,7 @@
  */
 import pg from "pg";
 import type { Notifier } from "../../backend.js";
+import { KEEPALIVE_DELAY_MS } from "./pool.js";
 
 const FIRST_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 5_000;
@@ -59,7 +60,14 @@ export class PgListener implements Notifier {
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.target, application_name: this.applicationName });
+    const client = new pg.Client({
+      connectionString: this.target,
+      application_name: this.applicationName,
+      // This connection only listens: without keepalive a half-open one (a peer gone without a
+      // FIN) would look up forever while every wake-up is lost.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
+    });
     // Without an 'error' handler a dropped connection would crash the process.
     client.on("error", () => this.lost(client));
     client.on("end", () => this.lost(client));

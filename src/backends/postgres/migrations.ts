@@ -68,15 +68,61 @@ UPDATE {S}.jobs SET claims = attempts WHERE attempts > 0;
 
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
 
+/** The least time an open waits for another process's migration to finish. */
+const MIGRATION_WAIT_MS = 60_000;
+
+/** The schema's version: null when it holds no Spool tables at all. Reads, never locks. */
+async function readVersion(client: PoolClient, quoted: string): Promise<number | null> {
+  const found = await client.query("SELECT to_regclass($1) AS t", [`${quoted}.schema_version`]);
+  if (found.rows[0]?.t == null) return null;
+  const rows = await client.query<{ v: number | null }>(
+    `SELECT max(version) AS v FROM ${quoted}.schema_version`,
+  );
+  return rows.rows[0]?.v ?? 0;
+}
+
+function refuseNewer(schema: string, current: number): void {
+  if (current > LATEST_VERSION) {
+    throw new SpoolError(
+      "STORAGE",
+      `the PostgreSQL schema "${schema}" was written by a newer Spool (schema version ${current}; ` +
+        `this version knows up to ${LATEST_VERSION}): upgrade Spool to open it`,
+    );
+  }
+}
+
 /**
- * Creates or upgrades the schema in one transaction. The advisory lock serialises processes
- * that open the same database at once, so exactly one of them runs each migration and the
- * others find it done.
+ * Brings the schema up to date. A current schema (the everyday open) is only read: no lock, no
+ * DDL, so a role with nothing but DML rights opens it, and concurrent opens never wait on each
+ * other. Only a missing or older schema takes the advisory lock, reads the version again under
+ * it (another process may have just migrated) and runs what is missing, in one transaction, so
+ * exactly one process runs each migration. With `create` false, a missing schema is refused
+ * (`STORAGE`) and nothing is written.
  */
-export async function migrate(client: PoolClient, schema: string, quoted: string): Promise<void> {
+export async function migrate(
+  client: PoolClient,
+  schema: string,
+  quoted: string,
+  create: boolean,
+): Promise<void> {
+  const seen = await readVersion(client, quoted);
+  if (seen === null && !create) {
+    // An inspecting tool must not create a schema: only an existing Spool one will do.
+    throw new SpoolError("STORAGE", `no Spool database in PostgreSQL schema "${schema}"`);
+  }
+  if (seen !== null) {
+    refuseNewer(schema, seen);
+    if (seen === LATEST_VERSION) return;
+  }
   await client.query("BEGIN");
   try {
+    // Another process migrating is not contention on jobs: wait for it at least a minute,
+    // whatever busyTimeout says (0 would fail every open but one of a fleet starting at once).
+    // The DDL itself keeps the session's lock_timeout.
+    await client.query(`SELECT set_config('lock_timeout', CASE WHEN w = 0 THEN '0' ELSE greatest(w, ${MIGRATION_WAIT_MS})::bigint::text END, true)
+      FROM (SELECT extract(epoch from current_setting('lock_timeout')::interval) * 1000 AS w) AS t`);
     await client.query("SELECT pg_advisory_xact_lock(hashtext('spool.migrate'), hashtext($1))", [schema]);
+    await client.query("SET LOCAL lock_timeout TO DEFAULT");
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoted}`);
     await client.query(
       `CREATE TABLE IF NOT EXISTS ${quoted}.schema_version (
@@ -84,17 +130,8 @@ export async function migrate(client: PoolClient, schema: string, quoted: string
          name text NOT NULL,
          applied_at timestamptz NOT NULL DEFAULT now())`,
     );
-    const found = await client.query<{ v: number | null }>(
-      `SELECT max(version) AS v FROM ${quoted}.schema_version`,
-    );
-    const current = found.rows[0]?.v ?? 0;
-    if (current > LATEST_VERSION) {
-      throw new SpoolError(
-        "STORAGE",
-        `the PostgreSQL schema "${schema}" was written by a newer Spool (schema version ${current}; ` +
-          `this version knows up to ${LATEST_VERSION}): upgrade Spool to open it`,
-      );
-    }
+    const current = (await readVersion(client, quoted)) ?? 0;
+    refuseNewer(schema, current);
     for (const m of MIGRATIONS) {
       if (m.version <= current) continue;
       await client.query(m.sql.split("{S}").join(quoted));

@@ -1,6 +1,7 @@
 /*
  * Opening a PostgreSQL store: validate the schema name (it is interpolated, quoted, into SQL),
- * create or migrate the schema, start the LISTEN connection, and hand back the backend.
+ * create or migrate the schema (only read when it is current), start the LISTEN connection, and
+ * hand back the backend.
  */
 import type { BackendFactory, BackendOptions } from "../../backend.js";
 import { SpoolError, show } from "../../errors.js";
@@ -30,16 +31,9 @@ export const openPostgresBackend: BackendFactory = async (target: string, option
   const channel = channelFor(schema);
   let listener: PgListener | null = null;
   try {
-    await db.withClient(`opening schema ${show(schema)}`, async (client) => {
-      if (!options.create) {
-        // An inspecting tool must not create a schema: only an existing Spool one will do.
-        const found = await client.query("SELECT to_regclass($1) AS t", [`${quoted}.schema_version`]);
-        if (found.rows[0]?.t == null) {
-          throw new SpoolError("STORAGE", `no Spool database in PostgreSQL schema ${show(schema)}`);
-        }
-      }
-      await migrate(client, schema, quoted);
-    });
+    await db.withClient(`opening schema ${show(schema)}`, (client) =>
+      migrate(client, schema, quoted, options.create),
+    );
     if (options.crossProcessWakeups) {
       listener = new PgListener(target, channel, `spool-listener ${schema}`.slice(0, 63), db.pids);
       await listener.start().catch((error: unknown) => {

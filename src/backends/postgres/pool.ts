@@ -10,8 +10,15 @@ import { SpoolError } from "../../errors.js";
 import { isRetryable, makeTranslator, type Translate } from "./errors.js";
 import type { QueryName } from "./queries.js";
 
-/** Connections per backend: enough for a busy worker pool, modest for the server. */
-const POOL_MAX = 10;
+/** Connections per backend unless `poolSize` says otherwise: enough for a busy worker pool. */
+export const DEFAULT_POOL_SIZE = 10;
+/**
+ * The longest wait either bound can express: PostgreSQL's lock_timeout is an int of ms, and
+ * Node's timers turn anything longer than 2^31 − 1 ms into 1 ms.
+ */
+const LONGEST_WAIT_MS = 2 ** 31 - 1;
+/** Seconds of silence before TCP probes a connection: a half-open one is found, not trusted. */
+export const KEEPALIVE_DELAY_MS = 60_000;
 /** How often a transaction that hit a deadlock or serialization failure is run again. */
 const RETRIES = 3;
 
@@ -31,22 +38,27 @@ export class Connections {
     private readonly sql: Record<QueryName, string>,
   ) {
     this.translate = makeTranslator(target, () => this.closed);
+    const wait = Math.min(LONGEST_WAIT_MS, Math.max(1, Math.round(options.busyTimeout)));
     // A lock wait past busyTimeout ends the statement (55P03 → BUSY); a transaction left idle
     // by a hung process is ended by the server instead of holding its locks forever.
-    const timeouts = [
-      `-c lock_timeout=${Math.max(1, Math.round(options.busyTimeout))}`,
+    const settings = [
+      `-c lock_timeout=${wait}`,
       "-c idle_in_transaction_session_timeout=60000",
       options.durability === "off" ? "-c synchronous_commit=off" : "",
     ];
+    const { url, userOptions } = splitOptions(target);
     this.pool = new pg.Pool({
-      connectionString: target,
-      max: POOL_MAX,
+      connectionString: url,
+      max: options.poolSize ?? DEFAULT_POOL_SIZE,
       // Names the schema, so an operator (or a test) can tell whose connection it is.
       application_name: `spool ${options.schema}`.slice(0, 63),
-      options: timeouts.filter(Boolean).join(" "),
+      // The URL's own options come last: a setting the user chose wins over Spool's default.
+      options: [...settings, userOptions].filter(Boolean).join(" "),
       // Waiting for a free connection counts as waiting for the store: bounded like a lock.
-      connectionTimeoutMillis: Math.max(1000, options.busyTimeout),
+      connectionTimeoutMillis: Math.min(LONGEST_WAIT_MS, Math.max(1000, options.busyTimeout)),
       idleTimeoutMillis: 30_000,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
     });
     // An idle connection dropped by a server restart emits 'error' on the pool; unhandled, it
     // would crash the process. The pool already discards that client; the next query reconnects.
@@ -156,6 +168,26 @@ export class Connections {
     this.closed = true;
     await this.pool.end().catch(() => {});
   }
+}
+
+/**
+ * Takes the `options` parameter out of a connection URL. node-postgres lets the URL's options
+ * replace the ones given beside it, which silently dropped Spool's (lock_timeout, durability):
+ * the two are joined instead. PGOPTIONS, read only when no options are given, joins the same
+ * way. A URL that does not parse is left to node-postgres as it is.
+ */
+export function splitOptions(target: string): { url: string; userOptions: string } {
+  const fromEnv = process.env.PGOPTIONS ?? "";
+  let parsed: URL;
+  try {
+    parsed = new URL(target);
+  } catch {
+    return { url: target, userOptions: fromEnv };
+  }
+  const own = parsed.searchParams.get("options");
+  if (own === null) return { url: target, userOptions: fromEnv };
+  parsed.searchParams.delete("options");
+  return { url: parsed.toString(), userOptions: own };
 }
 
 function ignore(): void {

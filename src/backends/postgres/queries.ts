@@ -76,7 +76,8 @@ export const BACKLOG = `SELECT count(*)::float8 AS n FROM {S}.jobs WHERE queue =
 /**
  * Before a claim: lapsed leases go back to pending (dead with "lease expired" once attempts are
  * spent), and never-started jobs past their ttl die with "expired". Rows another transaction
- * has locked are skipped, never waited for: it is handling them.
+ * has locked are skipped, never waited for: it is handling them. A job handed back to pending
+ * is work for any worker, so it notifies on $2 like an add does.
  */
 export const MAINTAIN = `
 WITH lapsed AS (
@@ -87,15 +88,17 @@ WITH lapsed AS (
     lease_until = NULL
   WHERE id IN (SELECT id FROM {S}.jobs WHERE queue = $1 AND state = 'reserved' AND lease_until < now()
                FOR UPDATE SKIP LOCKED)
-  RETURNING 1
+  RETURNING state = 'pending' AS back
 ),
+woke AS (SELECT pg_notify($2, $1) FROM (SELECT 1 FROM lapsed WHERE back LIMIT 1) AS any_row),
 expired AS (
   UPDATE {S}.jobs SET state = 'dead', last_error = 'expired', finished_at = now(), expires_at = NULL
   WHERE id IN (SELECT id FROM {S}.jobs WHERE queue = $1 AND state = 'pending' AND expires_at <= now()
                FOR UPDATE SKIP LOCKED)
   RETURNING 1
 )
-SELECT (SELECT count(*) FROM lapsed)::int AS lapsed, (SELECT count(*) FROM expired)::int AS expired`;
+SELECT (SELECT count(*) FROM lapsed)::int AS lapsed, (SELECT count(*) FROM expired)::int AS expired,
+       (SELECT count(*) FROM woke) AS sent`;
 
 /**
  * $1 queue, $2 limit, $3 lease ms. Rows come back unordered: the caller sorts them. A claimed
@@ -223,19 +226,33 @@ ${outcomes(", (SELECT count(*) FROM woke) AS sent")}`;
 /** $4 lease ms. */
 export const EXTEND = outcome(`UPDATE {S}.jobs SET lease_until = ${after("$4::float8")} WHERE ${HELD}`);
 
+/**
+ * Locks the rows of the jobs named by $2 in id order, the order every statement that waits for
+ * several rows takes them in (completions and failures lock theirs in id order too), so two
+ * such statements can never deadlock. Left to the planner, an UPDATE … FROM unnest locks rows
+ * in whatever order it visits them: the array's, or the lease index's.
+ */
+const LOCK_IN_ID_ORDER = `locked AS MATERIALIZED (
+  SELECT id FROM {S}.jobs WHERE queue = $1 AND id = ANY($2::bigint[]) ORDER BY id FOR UPDATE
+)`;
+
 /** $2 ids, $3 tokens, $4 lease ms: returns the ids still held (now extended). */
 export const EXTEND_MANY = `
+WITH ${LOCK_IN_ID_ORDER}
 UPDATE {S}.jobs AS j SET lease_until = ${after("$4::float8")}
 FROM unnest($2::bigint[], $3::integer[]) AS h(id, token)
-WHERE j.queue = $1 AND j.id = h.id AND j.state = 'reserved' AND j.claims = h.token AND j.lease_until >= now()
+WHERE j.id IN (SELECT id FROM locked)
+  AND j.queue = $1 AND j.id = h.id AND j.state = 'reserved' AND j.claims = h.token AND j.lease_until >= now()
 RETURNING j.id::float8 AS id`;
 
 /** $2 ids, $3 tokens, $4 channel: back to pending without counting the attempt (claims stays). */
 export const RELEASE = `
-WITH done AS (
+WITH ${LOCK_IN_ID_ORDER},
+done AS (
   UPDATE {S}.jobs AS j SET state = 'pending', attempts = j.attempts - 1, lease_until = NULL
   FROM unnest($2::bigint[], $3::integer[]) AS h(id, token)
-  WHERE j.queue = $1 AND j.id = h.id AND j.state = 'reserved' AND j.claims = h.token
+  WHERE j.id IN (SELECT id FROM locked)
+    AND j.queue = $1 AND j.id = h.id AND j.state = 'reserved' AND j.claims = h.token
   RETURNING j.id
 ),
 woke AS (SELECT pg_notify($4, $1) FROM (SELECT 1 FROM done LIMIT 1) AS any_row)
@@ -270,9 +287,16 @@ WITH RECURSIVE q AS (
 )
 SELECT queue FROM q WHERE queue IS NOT NULL`;
 
+/**
+ * ms until the earliest pending job a claim could take is due (0: now), null when there is none.
+ * min() of no rows is NULL and greatest() ignores NULL, so the CASE keeps "nothing pending" from
+ * reading as "due now" (which had idle workers claiming in a tight loop). Jobs past their ttl
+ * are left out, as the claim leaves them out.
+ */
 export const NEXT_DUE_IN = `
-SELECT greatest(0, ceil(extract(epoch from (min(run_at) - now())) * 1000))::float8 AS ms
-FROM {S}.jobs WHERE queue = $1 AND state = 'pending'`;
+SELECT CASE WHEN min(run_at) IS NULL THEN NULL
+            ELSE greatest(0, ceil(extract(epoch from (min(run_at) - now())) * 1000)) END::float8 AS ms
+FROM {S}.jobs WHERE queue = $1 AND state = 'pending' AND (expires_at IS NULL OR expires_at > now())`;
 
 export const OLDEST_PENDING_AGE = `
 SELECT floor(extract(epoch from (now() - min(run_at))) * 1000)::float8 AS ms

@@ -1,0 +1,55 @@
+/*
+ * An idle worker is idle: with nothing pending it claims about once per pollInterval, not in a
+ * tight loop (greatest() ignores NULL, so "next due" once read 0 for an empty queue).
+ */
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { waitFor } from "../conformance/harness.js";
+import { pgConfigured } from "./pg-helpers.js";
+import { spoolFixture } from "./spool-fixture.js";
+
+const run = pgConfigured("test/postgres/idle.test.ts");
+const T = { timeout: 30_000 };
+
+describe("postgres: an idle worker", { skip: !run }, () => {
+  test("the next due time of a queue with nothing pending is null", T, async (t) => {
+    const spool = await spoolFixture(t).open();
+    const backend = spool.ctx.backend;
+    assert.equal(await backend.nextDueIn("empty"), null);
+    const q = spool.queue("q");
+    const id = await q.add(1);
+    assert.equal(await backend.nextDueIn("q"), 0);
+    const job = await q.reserve();
+    assert.equal(job?.id, id);
+    assert.equal(await backend.nextDueIn("q"), null, "a reserved job is not pending");
+  });
+
+  test("claims about once per pollInterval while the queue is empty", T, async (t) => {
+    const spool = await spoolFixture(t).open();
+    const backend = spool.ctx.backend;
+    const pollInterval = 100;
+    let claims = 0;
+    let first = 0;
+    const claim = backend.claim.bind(backend);
+    backend.claim = (queue, limit, leaseMs) => {
+      if (claims++ === 0) first = Date.now();
+      return claim(queue, limit, leaseMs);
+    };
+    const worker = spool.queue("idle").process(async () => {}, { pollInterval });
+    t.after(() => worker.stop());
+    // A window of at least ten poll intervals, however slow the machine makes it.
+    await waitFor(
+      "ten poll intervals of idling",
+      async () => claims > 0 && Date.now() - first >= 10 * pollInterval,
+    );
+    const elapsed = Date.now() - first;
+    const counted = claims;
+    // One claim per interval, plus the first and a few for wake-ups: generous, yet a spinning
+    // worker makes hundreds.
+    const bound = Math.ceil(elapsed / pollInterval) + 5;
+    assert.ok(
+      counted <= bound,
+      `${counted} claims in ${elapsed} ms (pollInterval ${pollInterval}): at most ${bound}`,
+    );
+  });
+});
