@@ -55,9 +55,14 @@ export class SqliteBackend implements Backend {
   private readonly lastRescue = new Map<string, number>();
   private closed = false;
 
-  constructor(path: string, options: BackendOptions) {
+  /** Opens `path` (see openDatabase) and serves it. */
+  static async open(path: string, options: BackendOptions): Promise<SqliteBackend> {
+    return new SqliteBackend(path, await openDatabase(path, options), options);
+  }
+
+  private constructor(path: string, db: Database.Database, options: BackendOptions) {
     this.path = path;
-    this.db = openDatabase(path, options);
+    this.db = db;
     this.clock = options.clock;
     this.writer = new Writer(this.db, path, options.busyTimeout);
     this.notifier = new WalNotifier(this.db, path, options.crossProcessWakeups);
