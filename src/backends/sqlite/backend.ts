@@ -4,11 +4,13 @@ import type Database from "better-sqlite3";
 import type {
   Backend,
   BackendOptions,
+  Decoded,
   HeldOutcome,
   NewJob,
   PayloadFormat,
   StoredJob,
   StoredResult,
+  Taken,
 } from "../../backend.js";
 import type { Clock } from "../../clock.js";
 import { SpoolError } from "../../errors.js";
@@ -40,6 +42,9 @@ interface Row {
 }
 
 type Held = ReadonlyArray<{ id: number; attempt: number }>;
+
+/** Thrown inside a take's savepoint to undo it: an item of the batch could not be decoded. */
+const UNDO = Symbol("undo the take");
 
 /** How often a busy queue's claims also look for lapsed leases. */
 const RESCUE_EVERY_MS = 250;
@@ -232,18 +237,40 @@ export class SqliteBackend implements Backend {
     });
   }
 
-  take(queue: string, limit: number): Promise<StoredJob[]> {
+  take<T>(queue: string, limit: number, decode: (job: StoredJob) => Decoded<T>): Promise<Taken<T>> {
     return this.writeDeleting(() => {
       const now = this.clock();
       const one = this.sql(Q.TAKE_ONE);
       const many = this.sql(Q.TAKE);
-      return this.claimOrTake(
-        queue,
-        limit,
-        now,
-        (n) => (n === 1 ? one.all({ queue, now }) : many.all({ queue, now, limit: n })) as Row[],
-        true,
-      );
+      const failed: [StoredJob, Extract<Decoded<T>, { error: string }>][] = [];
+      const items: T[] = [];
+      // A savepoint inside the writer's transaction: when an item cannot be decoded, the take
+      // is undone to it, so the good rows stay exactly as they were (id, key, ttl, place).
+      const takeAll = this.db.transaction(() => {
+        const jobs = this.claimOrTake(
+          queue,
+          limit,
+          now,
+          (n) => (n === 1 ? one.all({ queue, now }) : many.all({ queue, now, limit: n })) as Row[],
+          true,
+        );
+        for (const job of jobs) {
+          const decoded = decode(job);
+          if ("item" in decoded) items.push(decoded.item);
+          else failed.push([job, decoded]);
+        }
+        if (failed.length > 0) throw UNDO;
+      });
+      try {
+        takeAll();
+        return { items, failed: null };
+      } catch (error) {
+        if (error !== UNDO) throw error;
+      }
+      const bury = this.sql(Q.BURY_UNDECODABLE);
+      for (const [job, { error }] of failed) bury.run({ id: job.id, now, error });
+      const [job, { cause }] = failed[0] as (typeof failed)[number];
+      return { items: [], failed: { job, cause } };
     });
   }
 
@@ -276,19 +303,6 @@ export class SqliteBackend implements Backend {
   private buryNow(job: StoredJob, error: string): void {
     this.sql(Q.FREE_ID).run({ id: job.id });
     this.sql(Q.BURY).run({ ...this.reinsertParams(job), now: this.clock(), error });
-  }
-
-  bury(job: StoredJob, error: string): Promise<void> {
-    return this.write(() => this.buryNow(job, error));
-  }
-
-  restore(jobs: StoredJob[]): Promise<void> {
-    return this.write(() => {
-      for (const job of jobs) {
-        this.sql(Q.FREE_ID).run({ id: job.id });
-        this.sql(Q.RESTORE).run(this.reinsertParams(job));
-      }
-    });
   }
 
   /** Runs a held-job transition; on no change, tells a lost lease from a missing job. */

@@ -85,11 +85,11 @@ export const BURY = `
   VALUES (:id, :queue, 'dead', :priority, :run_at, :payload, :format, :attempts, :max_attempts, NULL, :backoff,
           :created_at, :now, :error)`;
 
-export const RESTORE = `
-  INSERT INTO spool_jobs (id, queue, state, priority, run_at, payload, format, attempts, max_attempts, key, backoff,
-                          created_at)
-  VALUES (:id, :queue, 'pending', :priority, :run_at, :payload, :format, :attempts, :max_attempts, :key, :backoff,
-          :created_at)`;
+/** A taken item that could not be decoded, put back by its take's savepoint: dead, keyless. */
+export const BURY_UNDECODABLE = `
+  UPDATE spool_jobs SET state = 'dead', key = NULL, finished_at = :now, last_error = :error, lease_until = NULL,
+                        expires_at = NULL
+   WHERE id = :id`;
 
 const HELD = `queue = :queue AND id = :id AND state = 'reserved' AND (:attempt IS NULL OR attempts = :attempt)
               AND lease_until >= :now`;
