@@ -56,6 +56,7 @@ export class SqliteBackend implements Backend {
   private readonly writer: Writer;
   private readonly clock: Clock;
   private readonly path: string;
+  private readonly busyTimeout: number;
   private readonly statements = new Map<string, Database.Statement>();
   private readonly lastRescue = new Map<string, number>();
   private closed = false;
@@ -69,6 +70,7 @@ export class SqliteBackend implements Backend {
     this.path = path;
     this.db = db;
     this.clock = options.clock;
+    this.busyTimeout = options.busyTimeout;
     this.writer = new Writer(this.db, path, options.busyTimeout);
     this.notifier = new WalNotifier(this.db, path, options.crossProcessWakeups);
   }
@@ -105,7 +107,10 @@ export class SqliteBackend implements Backend {
     };
   }
 
-  /** A read, retried on the rare busy answer (WAL recovery) without blocking the loop. */
+  /**
+   * A read, retried on the rare busy answer (another process's WAL recovery) without blocking
+   * the loop, for up to busyTimeout like a write.
+   */
   private async read<T>(run: () => T): Promise<T> {
     this.assertOpen();
     const started = Date.now();
@@ -113,7 +118,7 @@ export class SqliteBackend implements Backend {
       try {
         return run();
       } catch (error) {
-        if (!isBusy(error) || Date.now() - started > 5000) throw translate(error, this.path);
+        if (!isBusy(error) || Date.now() - started >= this.busyTimeout) throw translate(error, this.path);
         await new Promise((resolve) => setTimeout(resolve, 2));
       }
     }
@@ -380,7 +385,9 @@ export class SqliteBackend implements Backend {
   }
 
   counts(queue: string): Promise<QueueSize> {
-    return this.read(() => {
+    // One read transaction: the two counts come from one snapshot, so a job another process
+    // moves between them is counted once, not twice or never.
+    const countAll = this.db.transaction(() => {
       const size: QueueSize = { pending: 0, delayed: 0, reserved: 0, completed: 0, dead: 0, total: 0 };
       for (const { state, n } of this.sql(Q.COUNTS).all({ queue }) as { state: Row["state"]; n: number }[]) {
         size[state] = n;
@@ -395,6 +402,7 @@ export class SqliteBackend implements Backend {
       size.total += pending.n;
       return size;
     });
+    return this.read(() => countAll.deferred());
   }
 
   queues(): Promise<string[]> {
