@@ -47,3 +47,25 @@ test(`${PROCESSES} processes opening one new file at once all open it, ${ROUNDS}
   }
   assert.deepEqual(failures, [], `every open succeeds (${PROCESSES * ROUNDS} opens)`);
 });
+
+test("opening a current database takes no write lock: it opens while another process writes", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "spool-open-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, "current.db");
+  await (await Spool.open(path)).close();
+  const holder = new Database(path);
+  t.after(() => holder.open && holder.close());
+  holder.exec("BEGIN IMMEDIATE");
+  // busyTimeout 0: any wait for the write lock would fail the open with BUSY.
+  const spool = await Spool.open(path, { busyTimeout: 0 });
+  assert.deepEqual(await spool.queue("q").size(), {
+    pending: 0,
+    delayed: 0,
+    reserved: 0,
+    completed: 0,
+    dead: 0,
+    total: 0,
+  });
+  await spool.close();
+  holder.exec("ROLLBACK");
+});

@@ -100,7 +100,8 @@ export async function openDatabase(path: string, options: BackendOptions): Promi
     // A deep queue's hot pages (the ready index, recent rows) should stay in memory: 64 MiB at
     // most, allocated only as pages are used (SQLite's default is 2 MiB).
     await step(() => db.pragma("cache_size = -65536"));
-    await step(() => migrate(db));
+    // A current schema needs no write lock at all: opening then never waits for writers.
+    if (version < MIGRATIONS.length) await step(() => migrate(db));
     return db;
   } catch (error) {
     db.close();
