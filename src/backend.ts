@@ -91,6 +91,14 @@ export interface HeldRef {
   token: number;
 }
 
+/** What `take`'s decode callback makes of one job: its item, or why it cannot be decoded. */
+export type Decoded<T> = { item: T } | { error: string; cause: unknown };
+
+/** What a `take` did: the items it removed, or (removing nothing) the first job that was refused. */
+export type Taken<T> =
+  | { items: T[]; failed: null }
+  | { items: []; failed: { job: StoredJob; cause: unknown } };
+
 /** What a transition on one held job found. */
 export type HeldOutcome = "ok" | "lease_lost" | "not_found";
 
@@ -133,19 +141,19 @@ export interface Backend {
   claim(queue: string, limit: number, leaseMs: number): Promise<StoredJob[]>;
 
   /**
-   * Atomically removes and returns up to `limit` ready jobs, in order (channel receive: at most
-   * once). Dead jobs are never taken.
+   * A channel receive: removes up to `limit` ready jobs, in order (priority desc, run time, id),
+   * and returns them decoded, at most once. Dead jobs are never taken.
+   *
+   * `decode` is called synchronously for each removed job, in order, INSIDE the transaction
+   * that removes them, so the whole receive is one atomic step: when every job decodes, they
+   * are gone and their items returned; when any does not, the transaction ends with every job
+   * that failed to decode dead (its `error` as lastError, no key), and every other one exactly
+   * where it was (pending, same id, key and place, never visibly gone: an add with its key
+   * meets it, a crash loses nothing). `failed` then names the first that failed, and `items`
+   * is empty. `decode` must not throw: it reports a failure as `{ error, cause }`. It may be
+   * called again for the same job if the transaction has to be run again.
    */
-  take(queue: string, limit: number): Promise<StoredJob[]>;
-
-  /** Puts a taken job back as dead with `error` (an item that could not be decoded). */
-  bury(job: StoredJob, error: string): Promise<void>;
-
-  /**
-   * Puts taken jobs back as pending with their ids, so they keep their place (a receive that
-   * had to be refused after the take, e.g. another item of the batch could not be decoded).
-   */
-  restore(jobs: StoredJob[]): Promise<void>;
+  take<T>(queue: string, limit: number, decode: (job: StoredJob) => Decoded<T>): Promise<Taken<T>>;
 
   /**
    * Completes a reserved job held as `hold` says whose lease has not run out. `keep: false`

@@ -2,7 +2,7 @@
 // (group-committed with the process's other writes); receiving removes the item in the same
 // transaction that reads it (at most once). A bounded channel makes senders wait for room,
 // woken by receives in this process and by the cross-process notifier, with polling as fallback.
-import type { StoredJob } from "./backend.js";
+import type { Decoded } from "./backend.js";
 import { SpoolError, show } from "./errors.js";
 import type { Queue } from "./queue.js";
 import type { Spool } from "./spool.js";
@@ -191,26 +191,21 @@ export class Receiver<T> {
     if (!this.link.receiverOpen) throw closedError("receiver");
     const { queue } = this.link;
     queue.ctx.assertOpen();
-    const rows = await queue.ctx.backend.take(queue.name, limit);
-    if (rows.length === 0) return [];
-    queue.ctx.signal(queue.name);
-    const items: T[] = [];
-    const bad: [StoredJob, unknown][] = [];
-    for (const row of rows) {
+    // Decoding happens inside the take's transaction: an undecodable item becomes dead there
+    // and the rest stay in their places, with no moment where a good item is out of the store.
+    const taken = await queue.ctx.backend.take(queue.name, limit, (row): Decoded<T> => {
       try {
-        items.push(queue.codec.decode(row.payload, row.format));
+        return { item: queue.codec.decode(row.payload, row.format) };
       } catch (cause) {
-        bad.push([row, cause]);
+        return { error: `decode failed: ${cause instanceof Error ? cause.message : show(cause)}`, cause };
       }
+    });
+    if (taken.failed !== null) {
+      queue.ctx.signal(queue.name);
+      throw queue.decodeError(taken.failed.job, taken.failed.cause);
     }
-    if (bad.length === 0) return items;
-    // The undecodable items become dead letters; the good ones go back in their places.
-    for (const [row, cause] of bad)
-      await queue.ctx.backend.bury(row, `decode failed: ${(cause as Error)?.message}`);
-    const good = rows.filter((row) => !bad.some(([b]) => b === row));
-    if (good.length > 0) await queue.ctx.backend.restore(good);
-    const [first, cause] = bad[0] as [StoredJob, unknown];
-    throw queue.decodeError(first, cause);
+    if (taken.items.length > 0) queue.ctx.signal(queue.name);
+    return taken.items;
   }
 
   async len(): Promise<number> {

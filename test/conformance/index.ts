@@ -1,6 +1,7 @@
 // The whole conformance suite: every backend runner calls `conformance(fixture)`.
 
 import { channels } from "./channel.js";
+import { channelDecode, channelDecodeCrash } from "./channel-decode.js";
 import { codecs } from "./codecs.js";
 import { dedupeTtlRetention } from "./dedupe-ttl-retention.js";
 import { failures } from "./failures.js";
@@ -28,9 +29,11 @@ export function conformance(backend: BackendFixture): void {
   validation(backend);
   worker(backend);
   channels(backend);
+  channelDecode(backend);
 }
 
 /** Registers the tests that run real child processes against `backend`. */
 export function processConformance(backend: BackendFixture): void {
   processes(backend);
+  channelDecodeCrash(backend);
 }

@@ -250,38 +250,27 @@ describe("postgres backend: transitions", { skip: !run }, () => {
     assert.equal(await b.backlog("ch"), 5);
   });
 
-  test("take removes ready jobs in order; bury puts one back dead under its id", T, async (t) => {
+  test("take removes ready jobs in order and returns them decoded", T, async (t) => {
     const b = await fixture(t).open();
     await b.enqueue("ch", [job("a"), job("b", { priority: 1 }), job("c"), job("d", { delayMs: 60_000 })]);
-    const taken = await b.take("ch", 10);
-    assert.deepEqual(
-      taken.map((j) => text(j.payload)),
-      ["b", "a", "c"],
-    );
+    const taken = await b.take("ch", 10, (j) => ({ item: text(j.payload) }));
+    assert.deepEqual(taken, { items: ["b", "a", "c"], failed: null });
     assert.equal(await b.backlog("ch"), 1);
-    const first = taken[0];
-    assert.ok(first);
-    await b.bury(first, "cannot decode");
-    const dead = await b.get("ch", first.id);
-    assert.equal(dead?.state, "dead");
-    assert.equal(dead?.lastError, "cannot decode");
-    assert.deepEqual(await b.take("ch", 10), []);
   });
 
-  test("restore puts taken jobs back as pending under their ids, in their place", T, async (t) => {
+  test("a take meeting an undecodable job buries it and leaves the others in place", T, async (t) => {
     const b = await fixture(t).open();
-    const ids = (await b.enqueue("ch", [job("a"), job("b"), job("c")])) as number[];
-    const taken = await b.take("ch", 2);
-    await b.restore(taken);
-    const again = await b.take("ch", 3);
-    assert.deepEqual(
-      again.map((j) => j.id),
-      ids,
+    const ids = (await b.enqueue("ch", [job("a"), job("bad"), job("c")])) as number[];
+    const taken = await b.take("ch", 10, (j) =>
+      text(j.payload) === "bad" ? { error: "cannot decode", cause: "x" } : { item: text(j.payload) },
     );
-    assert.deepEqual(
-      again.map((j) => text(j.payload)),
-      ["a", "b", "c"],
-    );
+    assert.deepEqual(taken.items, []);
+    assert.equal(taken.failed?.job.id, ids[1]);
+    const dead = await b.get("ch", ids[1] as number);
+    assert.equal(dead?.state, "dead");
+    assert.equal(dead?.lastError, "cannot decode");
+    const again = await b.take("ch", 3, (j) => ({ item: j.id }));
+    assert.deepEqual(again.items, [ids[0], ids[2]]);
   });
 
   test("retry, remove, purge and clear", T, async (t) => {

@@ -5,6 +5,7 @@
  */
 import type {
   Backend,
+  Decoded,
   HeldOutcome,
   HeldRef,
   Hold,
@@ -12,6 +13,7 @@ import type {
   Notifier,
   StoredJob,
   StoredResult,
+  Taken,
 } from "../../backend.js";
 import { show } from "../../errors.js";
 import type { JobState, QueueSize } from "../../types.js";
@@ -191,56 +193,68 @@ export class PostgresBackend implements Backend {
     return num(row?.lapsed ?? 0) + num(row?.expired ?? 0);
   }
 
-  async take(queue: string, limit: number): Promise<StoredJob[]> {
-    return toClaimOrder(
-      await this.run("TAKE", [queue, limit, this.channel], `receiving from ${show(queue)}`),
-    );
+  /**
+   * One transaction: BEGIN, TAKE, decode, COMMIT when every item decodes (no statement more
+   * than that). Otherwise, before the COMMIT, the undecodable rows go back dead and the others
+   * back pending under their ids; no other transaction ever sees them gone (an add with one of
+   * their keys waits on the deleted row's lock, then meets the row put back).
+   */
+  async take<T>(queue: string, limit: number, decode: (job: StoredJob) => Decoded<T>): Promise<Taken<T>> {
+    return this.db.transaction(`receiving from ${show(queue)}`, async (run) => {
+      const jobs = toClaimOrder(await run("TAKE", [queue, limit, this.channel]));
+      const items: T[] = [];
+      const good: StoredJob[] = [];
+      const failed: [StoredJob, Extract<Decoded<T>, { error: string }>][] = [];
+      for (const job of jobs) {
+        const decoded = decode(job);
+        if ("item" in decoded) {
+          items.push(decoded.item);
+          good.push(job);
+        } else failed.push([job, decoded]);
+      }
+      if (failed.length === 0) return { items, failed: null };
+      for (const [job, { error }] of failed) await run("BURY", this.buryValues(job, error));
+      if (good.length > 0) await run("RESTORE", this.restoreValues(good));
+      const [job, { cause }] = failed[0] as (typeof failed)[number];
+      return { items: [], failed: { job, cause } };
+    });
   }
 
-  async bury(job: StoredJob, error: string): Promise<void> {
-    await this.run(
-      "BURY",
-      [
-        job.id,
-        job.queue,
-        asBuffer(job.payload),
-        job.format,
-        job.priority,
-        job.attempts,
-        job.maxAttempts,
-        job.key,
-        job.backoff,
-        job.createdAt,
-        job.runAt,
-        error,
-        job.claims,
-      ],
-      `burying job ${job.id}`,
-    );
+  private buryValues(job: StoredJob, error: string): Values {
+    return [
+      job.id,
+      job.queue,
+      asBuffer(job.payload),
+      job.format,
+      job.priority,
+      job.attempts,
+      job.maxAttempts,
+      job.key,
+      job.backoff,
+      job.createdAt,
+      job.runAt,
+      error,
+      job.claims,
+    ];
   }
 
-  async restore(jobs: StoredJob[]): Promise<void> {
-    if (jobs.length === 0) return;
+  private restoreValues(jobs: StoredJob[]): Values {
     const col = <T>(f: (j: StoredJob) => T) => jobs.map(f);
-    await this.run(
-      "RESTORE",
-      [
-        this.channel,
-        col((j) => j.id),
-        col((j) => j.queue),
-        col((j) => asBuffer(j.payload)),
-        col((j) => j.format),
-        col((j) => j.priority),
-        col((j) => j.attempts),
-        col((j) => j.maxAttempts),
-        col((j) => j.key),
-        col((j) => j.backoff),
-        col((j) => j.createdAt),
-        col((j) => j.runAt),
-        col((j) => j.claims),
-      ],
-      `putting back ${jobs.length} received job(s)`,
-    );
+    return [
+      this.channel,
+      col((j) => j.id),
+      col((j) => j.queue),
+      col((j) => asBuffer(j.payload)),
+      col((j) => j.format),
+      col((j) => j.priority),
+      col((j) => j.attempts),
+      col((j) => j.maxAttempts),
+      col((j) => j.key),
+      col((j) => j.backoff),
+      col((j) => j.createdAt),
+      col((j) => j.runAt),
+      col((j) => j.claims),
+    ];
   }
 
   private outcome(rows: Row[]): HeldOutcome {

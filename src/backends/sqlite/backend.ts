@@ -4,6 +4,7 @@ import type Database from "better-sqlite3";
 import type {
   Backend,
   BackendOptions,
+  Decoded,
   HeldOutcome,
   HeldRef,
   Hold,
@@ -11,6 +12,7 @@ import type {
   PayloadFormat,
   StoredJob,
   StoredResult,
+  Taken,
 } from "../../backend.js";
 import type { Clock } from "../../clock.js";
 import { SpoolError } from "../../errors.js";
@@ -44,6 +46,9 @@ interface Row {
 
 type Held = ReadonlyArray<HeldRef>;
 
+/** Thrown inside a take's savepoint to undo it: an item of the batch could not be decoded. */
+const UNDO = Symbol("undo the take");
+
 /** How often a busy queue's claims also look for lapsed leases. */
 const RESCUE_EVERY_MS = 250;
 
@@ -54,14 +59,21 @@ export class SqliteBackend implements Backend {
   private readonly writer: Writer;
   private readonly clock: Clock;
   private readonly path: string;
+  private readonly busyTimeout: number;
   private readonly statements = new Map<string, Database.Statement>();
   private readonly lastRescue = new Map<string, number>();
   private closed = false;
 
-  constructor(path: string, options: BackendOptions) {
+  /** Opens `path` (see openDatabase) and serves it. */
+  static async open(path: string, options: BackendOptions): Promise<SqliteBackend> {
+    return new SqliteBackend(path, await openDatabase(path, options), options);
+  }
+
+  private constructor(path: string, db: Database.Database, options: BackendOptions) {
     this.path = path;
-    this.db = openDatabase(path, options);
+    this.db = db;
     this.clock = options.clock;
+    this.busyTimeout = options.busyTimeout;
     this.writer = new Writer(this.db, path, options.busyTimeout);
     this.notifier = new WalNotifier(this.db, path, options.crossProcessWakeups);
   }
@@ -99,7 +111,10 @@ export class SqliteBackend implements Backend {
     };
   }
 
-  /** A read, retried on the rare busy answer (WAL recovery) without blocking the loop. */
+  /**
+   * A read, retried on the rare busy answer (another process's WAL recovery) without blocking
+   * the loop, for up to busyTimeout like a write.
+   */
   private async read<T>(run: () => T): Promise<T> {
     this.assertOpen();
     const started = Date.now();
@@ -107,7 +122,7 @@ export class SqliteBackend implements Backend {
       try {
         return run();
       } catch (error) {
-        if (!isBusy(error) || Date.now() - started > 5000) throw translate(error, this.path);
+        if (!isBusy(error) || Date.now() - started >= this.busyTimeout) throw translate(error, this.path);
         await new Promise((resolve) => setTimeout(resolve, 2));
       }
     }
@@ -216,17 +231,39 @@ export class SqliteBackend implements Backend {
     });
   }
 
-  take(queue: string, limit: number): Promise<StoredJob[]> {
+  take<T>(queue: string, limit: number, decode: (job: StoredJob) => Decoded<T>): Promise<Taken<T>> {
     return this.writeDeleting(() => {
       const now = this.clock();
       const one = this.sql(Q.TAKE_ONE);
       const many = this.sql(Q.TAKE);
-      return this.claimOrTake(
-        queue,
-        limit,
-        now,
-        (n) => (n === 1 ? one.all({ queue, now }) : many.all({ queue, now, limit: n })) as Row[],
-      );
+      const failed: [StoredJob, Extract<Decoded<T>, { error: string }>][] = [];
+      const items: T[] = [];
+      // A savepoint inside the writer's transaction: when an item cannot be decoded, the take
+      // is undone to it, so the good rows stay exactly as they were (id, key, ttl, place).
+      const takeAll = this.db.transaction(() => {
+        const jobs = this.claimOrTake(
+          queue,
+          limit,
+          now,
+          (n) => (n === 1 ? one.all({ queue, now }) : many.all({ queue, now, limit: n })) as Row[],
+        );
+        for (const job of jobs) {
+          const decoded = decode(job);
+          if ("item" in decoded) items.push(decoded.item);
+          else failed.push([job, decoded]);
+        }
+        if (failed.length > 0) throw UNDO;
+      });
+      try {
+        takeAll();
+        return { items, failed: null };
+      } catch (error) {
+        if (error !== UNDO) throw error;
+      }
+      const bury = this.sql(Q.BURY_UNDECODABLE);
+      for (const [job, { error }] of failed) bury.run({ id: job.id, now, error });
+      const [job, { cause }] = failed[0] as (typeof failed)[number];
+      return { items: [], failed: { job, cause } };
     });
   }
 
@@ -236,43 +273,6 @@ export class SqliteBackend implements Backend {
       rows.sort((a, b) => b.priority - a.priority || a.run_at - b.run_at || a.id - b.id);
     }
     return rows.map((row) => this.toStored(row, now));
-  }
-
-  /** The columns bury and restore put back, from a taken job. */
-  private reinsertParams(job: StoredJob) {
-    return {
-      id: job.id,
-      queue: job.queue,
-      priority: job.priority,
-      run_at: job.runAt,
-      payload: job.payload,
-      format: job.format,
-      attempts: job.attempts,
-      claims: job.claims,
-      max_attempts: job.maxAttempts,
-      key: job.key,
-      backoff: job.backoff,
-      created_at: job.createdAt,
-    };
-  }
-
-  /** Inside a write: puts a taken job back as dead (the id it had, freed from any placeholder). */
-  private buryNow(job: StoredJob, error: string): void {
-    this.sql(Q.FREE_ID).run({ id: job.id });
-    this.sql(Q.BURY).run({ ...this.reinsertParams(job), now: this.clock(), error });
-  }
-
-  bury(job: StoredJob, error: string): Promise<void> {
-    return this.write(() => this.buryNow(job, error));
-  }
-
-  restore(jobs: StoredJob[]): Promise<void> {
-    return this.write(() => {
-      for (const job of jobs) {
-        this.sql(Q.FREE_ID).run({ id: job.id });
-        this.sql(Q.RESTORE).run(this.reinsertParams(job));
-      }
-    });
   }
 
   /** Runs a held-job transition; on no change, tells a lost lease from a missing job. */
@@ -350,7 +350,9 @@ export class SqliteBackend implements Backend {
   }
 
   counts(queue: string): Promise<QueueSize> {
-    return this.read(() => {
+    // One read transaction: the two counts come from one snapshot, so a job another process
+    // moves between them is counted once, not twice or never.
+    const countAll = this.db.transaction(() => {
       const size: QueueSize = { pending: 0, delayed: 0, reserved: 0, completed: 0, dead: 0, total: 0 };
       for (const { state, n } of this.sql(Q.COUNTS).all({ queue }) as { state: Row["state"]; n: number }[]) {
         size[state] = n;
@@ -365,6 +367,7 @@ export class SqliteBackend implements Backend {
       size.total += pending.n;
       return size;
     });
+    return this.read(() => countAll.deferred());
   }
 
   queues(): Promise<string[]> {

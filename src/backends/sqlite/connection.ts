@@ -18,9 +18,20 @@ const STORAGE_WORDS: Record<string, string> = {
   SQLITE_IOERR: "an I/O error occurred",
 };
 
+/**
+ * Another connection holds a lock we need: worth waiting for. The driver reports extended codes,
+ * so every variant counts (SQLITE_BUSY_RECOVERY while another process rebuilds the WAL index,
+ * SQLITE_BUSY_SNAPSHOT, SQLITE_BUSY_TIMEOUT, SQLITE_LOCKED_SHAREDCACHE, ...).
+ */
 export function isBusy(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
-  return code === "SQLITE_BUSY" || code === "SQLITE_BUSY_SNAPSHOT" || code === "SQLITE_LOCKED";
+  if (typeof code !== "string") return false;
+  return (
+    code === "SQLITE_BUSY" ||
+    code === "SQLITE_LOCKED" ||
+    code.startsWith("SQLITE_BUSY_") ||
+    code.startsWith("SQLITE_LOCKED_")
+  );
 }
 
 /** Driver errors become SpoolErrors a user can act on; ours pass through. */
@@ -45,8 +56,13 @@ export function translate(error: unknown, path: string): unknown {
 /**
  * Opens `path` and makes it a Spool database, or refuses with STORAGE leaving the file as it
  * was: a newer Spool's database, a non-SQLite file, or a database whose tables clash with ours.
+ *
+ * Several processes may open one new file at the same moment: switching it to WAL needs an
+ * exclusive lock, and a reader can meet another process's WAL recovery. So every step that
+ * touches the file waits for the lock like any write does, asynchronously, and the whole open
+ * gives up with BUSY only once `busyTimeout` has passed.
  */
-export function openDatabase(path: string, options: BackendOptions): SqliteDatabase {
+export async function openDatabase(path: string, options: BackendOptions): Promise<SqliteDatabase> {
   const memory = path === ":memory:";
   if (!memory && !options.create && !existsSync(path)) {
     throw new SpoolError("STORAGE", `no Spool database at ${path}: the file does not exist`);
@@ -65,24 +81,27 @@ export function openDatabase(path: string, options: BackendOptions): SqliteDatab
   }
   let db: SqliteDatabase;
   try {
-    // No driver busy wait: it would block the event loop. Busy writes are retried asynchronously.
+    // No driver busy wait: it would block the event loop. Busy steps are retried asynchronously.
     db = new Database(path, { timeout: 0 });
   } catch (error) {
     throw translate(error, path);
   }
+  const deadline = Date.now() + options.busyTimeout;
+  const step = <T>(run: () => T) => whenUnlocked(run, deadline);
   try {
-    const version = checkOwnership(db, path);
+    const version = await step(() => checkOwnership(db, path));
     if (version === 0 && !options.create && !memory) {
       throw new SpoolError("STORAGE", `${path} is not a Spool database (it has no Spool tables)`);
     }
     // SQLite's own checkpoint interval (1000 pages) is kept on purpose: larger ones measured
     // ~15% faster per job but stall a commit for tens of ms when they run (tail latency).
-    if (!memory) db.pragma("journal_mode = WAL");
-    db.pragma(`synchronous = ${options.durability.toUpperCase()}`);
+    if (!memory) await step(() => db.pragma("journal_mode = WAL"));
+    await step(() => db.pragma(`synchronous = ${options.durability.toUpperCase()}`));
     // A deep queue's hot pages (the ready index, recent rows) should stay in memory: 64 MiB at
     // most, allocated only as pages are used (SQLite's default is 2 MiB).
-    db.pragma("cache_size = -65536");
-    migrate(db, path);
+    await step(() => db.pragma("cache_size = -65536"));
+    // A current schema needs no write lock at all: opening then never waits for writers.
+    if (version < MIGRATIONS.length) await step(() => migrate(db));
     return db;
   } catch (error) {
     db.close();
@@ -90,14 +109,33 @@ export function openDatabase(path: string, options: BackendOptions): SqliteDatab
   }
 }
 
+/** Runs `run` again while it meets another connection's lock, until `deadline` (epoch ms). */
+async function whenUnlocked<T>(run: () => T, deadline: number): Promise<T> {
+  for (;;) {
+    try {
+      return run();
+    } catch (error) {
+      if (!isBusy(error) || Date.now() >= deadline) throw error;
+      // A little jitter keeps processes that collided from colliding again in lockstep.
+      await new Promise((resolve) => setTimeout(resolve, 1 + Math.random() * 4));
+    }
+  }
+}
+
 /** Refuses a database that is not ours; returns its schema version (0: not yet a Spool one). */
 function checkOwnership(db: SqliteDatabase, path: string): number {
-  const version = db.pragma("user_version", { simple: true }) as number;
-  const tables = db
-    .prepare(
-      `SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (${SPOOL_TABLES.map(() => "?").join(",")})`,
-    )
-    .all(...SPOOL_TABLES) as { name: string }[];
+  // One read transaction, so the version and the tables come from one snapshot: read apart, a
+  // migration committed in between by another process would look like a foreign table.
+  const { version, tables } = db
+    .transaction(() => ({
+      version: db.pragma("user_version", { simple: true }) as number,
+      tables: db
+        .prepare(
+          `SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (${SPOOL_TABLES.map(() => "?").join(",")})`,
+        )
+        .all(...SPOOL_TABLES) as { name: string }[],
+    }))
+    .deferred();
   if (version > MIGRATIONS.length) {
     throw new SpoolError(
       "STORAGE",
@@ -119,24 +157,14 @@ function checkOwnership(db: SqliteDatabase, path: string): number {
   return version;
 }
 
-function migrate(db: SqliteDatabase, path: string): void {
-  const apply = db.transaction(() => {
+/** Applies the missing migrations in one IMMEDIATE transaction (the caller retries on busy). */
+function migrate(db: SqliteDatabase): void {
+  db.transaction(() => {
     // Re-read inside the write lock: another process may have migrated meanwhile.
     const current = db.pragma("user_version", { simple: true }) as number;
     for (let v = current; v < MIGRATIONS.length; v++) {
       db.exec(MIGRATIONS[v] as string);
       db.pragma(`user_version = ${v + 1}`);
     }
-  });
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      apply.immediate();
-      return;
-    } catch (error) {
-      // Opening is rare and synchronous by nature; a short blocking wait here is acceptable.
-      if (!isBusy(error) || Date.now() > deadline) throw translate(error, path);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
-    }
-  }
+  }).immediate();
 }

@@ -4,5 +4,4 @@ import { SqliteBackend } from "./backend.js";
 export { SqliteBackend } from "./backend.js";
 
 /** Opens a SQLite file (or ":memory:") as a Spool backend. */
-export const openSqliteBackend: BackendFactory = async (target, options) =>
-  new SqliteBackend(target, options);
+export const openSqliteBackend: BackendFactory = (target, options) => SqliteBackend.open(target, options);

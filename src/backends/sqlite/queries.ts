@@ -26,9 +26,6 @@ export const PLACEHOLDER = `
 export const DROP_PLACEHOLDERS =
   "DELETE FROM spool_jobs WHERE queue = '' AND state <> 'pending' AND id < :id";
 
-/** Before re-inserting a job under its old id (bury, restore), a placeholder there gives way. */
-export const FREE_ID = "DELETE FROM spool_jobs WHERE id = :id AND queue = ''";
-
 export const FIND_KEYED = `
   SELECT id FROM spool_jobs WHERE queue = :queue AND key = :key AND state IN ('pending', 'reserved')`;
 
@@ -90,18 +87,11 @@ export const TAKE = `DELETE FROM spool_jobs WHERE id IN (${READY} LIMIT :limit) 
 
 export const TAKE_ONE = `DELETE FROM spool_jobs WHERE id = (${READY} LIMIT 1) RETURNING ${COLUMNS}`;
 
-/** A dead letter keeps no dedupe key (:key may be bound, unused): it never blocks a new job. */
-export const BURY = `
-  INSERT INTO spool_jobs (id, queue, state, priority, run_at, payload, format, attempts, claims, max_attempts, key,
-                          backoff, created_at, finished_at, last_error)
-  VALUES (:id, :queue, 'dead', :priority, :run_at, :payload, :format, :attempts, :claims, :max_attempts, NULL,
-          :backoff, :created_at, :now, :error)`;
-
-export const RESTORE = `
-  INSERT INTO spool_jobs (id, queue, state, priority, run_at, payload, format, attempts, claims, max_attempts, key,
-                          backoff, created_at)
-  VALUES (:id, :queue, 'pending', :priority, :run_at, :payload, :format, :attempts, :claims, :max_attempts, :key,
-          :backoff, :created_at)`;
+/** A taken item that could not be decoded, put back by its take's savepoint: dead, keyless. */
+export const BURY_UNDECODABLE = `
+  UPDATE spool_jobs SET state = 'dead', key = NULL, finished_at = :now, last_error = :error, lease_until = NULL,
+                        expires_at = NULL
+   WHERE id = :id`;
 
 /** A held job: the holder's token (claims) when it knows it, else its attempt, else anyone. */
 const HELD = `queue = :queue AND id = :id AND state = 'reserved' AND (:token IS NULL OR claims = :token)

@@ -13,6 +13,8 @@ interface Pending<T> {
   run: () => T;
   resolve: (value: T) => void;
   reject: (error: unknown) => void;
+  /** When this write stops waiting for the lock (BUSY): its own busyTimeout from its call. */
+  deadline: number;
   /** Set after its batch failed: it then commits in a transaction of its own. */
   alone?: boolean;
 }
@@ -20,7 +22,6 @@ interface Pending<T> {
 export class Writer {
   private queue: Pending<unknown>[] = [];
   private scheduled = false;
-  private busySince = 0;
   private readonly begin: Database.Statement;
   private readonly commit: Database.Statement;
   private readonly rollback: Database.Statement;
@@ -42,7 +43,8 @@ export class Writer {
     if (this.closed)
       return Promise.reject(new SpoolError("CLOSED", "this Spool is closed: open it again to use it"));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ run, resolve, reject } as Pending<unknown>);
+      const deadline = Date.now() + this.busyTimeout;
+      this.queue.push({ run, resolve, reject, deadline } as Pending<unknown>);
       this.schedule(0);
     });
   }
@@ -106,7 +108,6 @@ export class Writer {
       else this.failAll(this.queue.splice(0), translate(error, this.path));
       return;
     }
-    this.busySince = 0;
     const batch = this.nextBatch();
     const results: unknown[] = [];
     try {
@@ -135,16 +136,19 @@ export class Writer {
     return this.queue.splice(0, lone === -1 ? this.queue.length : lone);
   }
 
+  /**
+   * The lock is taken: the writes whose own wait is over fail with BUSY, the others try again
+   * soon. Each write gets its whole busyTimeout, however long the writes queued before it waited.
+   */
   private waitForLock(error: unknown): void {
     const now = Date.now();
-    if (this.busySince === 0) this.busySince = now;
-    if (now - this.busySince >= this.busyTimeout) {
-      this.busySince = 0;
-      this.failAll(this.queue.splice(0), translate(error, this.path));
-      return;
+    const expired = this.queue.filter((op) => op.deadline <= now);
+    if (expired.length > 0) {
+      this.queue = this.queue.filter((op) => op.deadline > now);
+      this.failAll(expired, translate(error, this.path));
     }
     // A little jitter keeps two waiting processes from retrying in lockstep.
-    this.schedule(1 + Math.random() * 2);
+    if (this.queue.length > 0) this.schedule(1 + Math.random() * 2);
   }
 
   private safeRollback(): void {
