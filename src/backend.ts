@@ -133,7 +133,8 @@ export interface Backend {
    * Atomically reserves up to `limit` ready jobs, in order (priority desc, run time, id): each
    * becomes reserved with its attempts and claims incremented and its lease `leaseMs` from now.
    * It never hands out a never-started job past its ttl (such jobs become dead with "expired");
-   * a job once claimed has met its ttl, whatever happens to it later. It also
+   * the deadline stays with a claimed job until a transition says it started (a retry after
+   * `fail`, a started `release`, a lapsed lease). It also
    * returns jobs with lapsed leases to pending (or dead with "lease expired" once attempts are
    * spent): always when it finds fewer than `limit` ready jobs, and otherwise at least every
    * few hundred ms per queue, so a busy queue does not pay for that scan on every claim.
@@ -183,8 +184,9 @@ export interface Backend {
   /**
    * Returns held jobs to pending at once without counting the interrupted attempt (a stopping
    * worker's unstarted or aborted jobs). Jobs no longer held under that token are left alone.
+   * `started`: their handlers ran, so they have met their ttl; unstarted ones keep it.
    */
-  release(queue: string, held: ReadonlyArray<HeldRef>): Promise<void>;
+  release(queue: string, held: ReadonlyArray<HeldRef>, started: boolean): Promise<void>;
 
   /** One job of the queue, or null. */
   get(queue: string, id: number): Promise<StoredJob | null>;

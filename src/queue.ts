@@ -208,7 +208,8 @@ export class Queue<T = unknown> {
         // One bad payload never blocks the queue: it goes dead, the rest go back untouched.
         await this.bury(row, cause);
         const held = rows.filter((_, j) => j !== i).map(heldRef);
-        if (held.length > 0) await this.ctx.backend.release(this.name, held);
+        // None of them reached the caller: handed back unstarted, they keep their ttl.
+        if (held.length > 0) await this.ctx.backend.release(this.name, held, false);
         throw this.decodeError(row, cause);
       }
     }

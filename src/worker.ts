@@ -366,7 +366,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     const backend = this.queue.ctx.backend;
     const unstarted = this.buffer.splice(0).map(heldRef);
     if (unstarted.length > 0)
-      await backend.release(this.queue.name, unstarted).catch((e: unknown) => this.report(e));
+      await backend.release(this.queue.name, unstarted, false).catch((e: unknown) => this.report(e));
     await this.waitForHandlers();
     const interrupted = [...this.running.values()].filter((e) => !e.settled);
     for (const entry of interrupted) {
@@ -375,7 +375,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     }
     if (interrupted.length > 0) {
       const held = interrupted.map((e) => heldRef(e.row));
-      await backend.release(this.queue.name, held).catch((e: unknown) => this.report(e));
+      await backend.release(this.queue.name, held, true).catch((e: unknown) => this.report(e));
       this.queue.ctx.signal(this.queue.name);
     }
     clearInterval(this.heartbeat);

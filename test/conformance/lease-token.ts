@@ -63,6 +63,34 @@ export function leaseToken(b: BackendFixture): void {
       assert.equal(job?.payload, "new");
     });
 
+    test("a job handed back unstarted keeps its ttl: past it, it is dead, never handed out", T, async (t) => {
+      const { spool } = await fresh(b, t);
+      // The first job cannot be decoded, so reserveBatch hands the second back unstarted.
+      const q = spool.queue<string>("ttlback", {
+        codec: {
+          encode: (v: string) => Buffer.from(v),
+          decode: (bytes: Uint8Array) => {
+            const text = Buffer.from(bytes).toString();
+            if (text === "bad") throw new Error("undecodable");
+            return text;
+          },
+        },
+      });
+      const bad = await q.add("bad", { priority: 1 });
+      const id = await q.add("late", { ttl: 200 });
+      await expectCode(() => q.reserveBatch(2), "DECODE");
+      assert.equal((await q.get(bad))?.state, "dead");
+      const info = await q.get(id);
+      assert.equal(info?.state, "pending");
+      await clockPast(info!.runAt.getTime() + 200);
+      assert.equal(await q.reserve(), null, "a job past its ttl was handed out");
+      await waitFor("the job to be expired", async () => {
+        await q.reserve();
+        return (await q.get(id))?.state === "dead";
+      });
+      assert.equal((await q.get(id))?.lastError, "expired");
+    });
+
     test("a job that started within its ttl and was handed back by stop() is not expired", T, async (t) => {
       const { spool } = await fresh(b, t);
       const q = spool.queue("ttlstop");

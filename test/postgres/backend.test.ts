@@ -203,10 +203,14 @@ describe("postgres backend: transitions", { skip: !run }, () => {
     await b.enqueue("q", [job(1), job(2)]);
     const [x, y] = await b.claim("q", 2, 30_000);
     assert.ok(x && y);
-    await b.release("q", [
-      { id: x.id, token: 1 },
-      { id: y.id, token: 5 },
-    ]);
+    await b.release(
+      "q",
+      [
+        { id: x.id, token: 1 },
+        { id: y.id, token: 5 },
+      ],
+      true,
+    );
     const rx = await b.get("q", x.id);
     assert.equal(rx?.state, "pending");
     assert.equal(rx?.attempts, 0);

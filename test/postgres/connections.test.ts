@@ -166,7 +166,7 @@ describe("postgres: connections", { skip: !run }, () => {
     const tokens = [high, low].map((j) => ({ id: j.id, token: j.claims })); // highest id first
     const calls: Array<[string, () => Promise<unknown>]> = [
       ["extendMany", () => b.extendMany("q", tokens, 60_000)],
-      ["release", () => b.release("q", tokens)],
+      ["release", () => b.release("q", tokens, true)],
       // Completions are grouped into one statement (both issued in the same turn).
       [
         "complete",

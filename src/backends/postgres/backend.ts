@@ -299,11 +299,11 @@ export class PostgresBackend implements Backend {
     return held.filter((h) => !kept.has(h.id)).map((h) => h.id);
   }
 
-  async release(queue: string, held: ReadonlyArray<HeldRef>): Promise<void> {
+  async release(queue: string, held: ReadonlyArray<HeldRef>, started: boolean): Promise<void> {
     if (held.length === 0) return;
     await this.run(
       "RELEASE",
-      [queue, held.map((h) => h.id), held.map((h) => h.token), this.channel],
+      [queue, held.map((h) => h.id), held.map((h) => h.token), this.channel, started],
       `releasing ${held.length} job(s) of ${show(queue)}`,
     );
   }

@@ -85,7 +85,7 @@ WITH lapsed AS (
     state = CASE WHEN attempts < max_attempts THEN 'pending' ELSE 'dead' END,
     last_error = CASE WHEN attempts < max_attempts THEN last_error ELSE 'lease expired' END,
     finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE now() END,
-    lease_until = NULL
+    lease_until = NULL, expires_at = NULL
   WHERE id IN (SELECT id FROM {S}.jobs WHERE queue = $1 AND state = 'reserved' AND lease_until < now()
                FOR UPDATE SKIP LOCKED)
   RETURNING state = 'pending' AS back
@@ -101,12 +101,14 @@ SELECT (SELECT count(*) FROM lapsed)::int AS lapsed, (SELECT count(*) FROM expir
        (SELECT count(*) FROM woke) AS sent`;
 
 /**
- * $1 queue, $2 limit, $3 lease ms. Rows come back unordered: the caller sorts them. A claimed
- * job has met its ttl (expires_at cleared): handed back or retried later, it is never expired.
+ * $1 queue, $2 limit, $3 lease ms. Rows come back unordered: the caller sorts them. The ttl
+ * deadline stays: a claimed job that the claimer hands back unstarted (a worker's prefetch) is
+ * still bound by it. Every transition that means the job started clears it (FAIL's retry, a
+ * started job's RELEASE, a lapsed lease in MAINTAIN).
  */
 export const CLAIM = `
 UPDATE {S}.jobs SET state = 'reserved', attempts = attempts + 1, claims = claims + 1,
-  lease_until = ${after("$3::float8")}, expires_at = NULL
+  lease_until = ${after("$3::float8")}
 WHERE id IN (${READY} LIMIT $2 FOR UPDATE SKIP LOCKED)
 RETURNING ${JOB}`;
 
@@ -216,7 +218,7 @@ done AS (
     state = CASE WHEN h.retry_ms IS NULL THEN 'dead' ELSE 'pending' END,
     run_at = CASE WHEN h.retry_ms IS NULL THEN j.run_at ELSE ${after("h.retry_ms")} END,
     finished_at = CASE WHEN h.retry_ms IS NULL THEN now() ELSE NULL END,
-    lease_until = NULL, last_error = h.error
+    lease_until = NULL, last_error = h.error, expires_at = NULL
   FROM held AS h WHERE j.id = h.id
   RETURNING j.id, (h.retry_ms IS NOT NULL) AS again
 ),
@@ -245,11 +247,15 @@ WHERE j.id IN (SELECT id FROM locked)
   AND j.queue = $1 AND j.id = h.id AND j.state = 'reserved' AND j.claims = h.token AND j.lease_until >= now()
 RETURNING j.id::float8 AS id`;
 
-/** $2 ids, $3 tokens, $4 channel: back to pending without counting the attempt (claims stays). */
+/**
+ * $2 ids, $3 tokens, $4 channel, $5 started: back to pending without counting the attempt
+ * (claims stays). A job that started has met its ttl; one handed back unstarted keeps it.
+ */
 export const RELEASE = `
 WITH ${LOCK_IN_ID_ORDER},
 done AS (
-  UPDATE {S}.jobs AS j SET state = 'pending', attempts = j.attempts - 1, lease_until = NULL
+  UPDATE {S}.jobs AS j SET state = 'pending', attempts = j.attempts - 1, lease_until = NULL,
+    expires_at = CASE WHEN $5::boolean THEN NULL ELSE j.expires_at END
   FROM unnest($2::bigint[], $3::integer[]) AS h(id, token)
   WHERE j.id IN (SELECT id FROM locked)
     AND j.queue = $1 AND j.id = h.id AND j.state = 'reserved' AND j.claims = h.token

@@ -321,10 +321,10 @@ export class SqliteBackend implements Backend {
     });
   }
 
-  release(queue: string, held: Held): Promise<void> {
+  release(queue: string, held: Held, started: boolean): Promise<void> {
     return this.write(() => {
       const statement = this.sql(Q.RELEASE);
-      for (const { id, token } of held) statement.run({ queue, id, token });
+      for (const { id, token } of held) statement.run({ queue, id, token, started: started ? 1 : 0 });
     });
   }
 

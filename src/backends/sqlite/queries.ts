@@ -40,7 +40,7 @@ export const RESCUE_LEASES = `
      SET state = CASE WHEN attempts < max_attempts THEN 'pending' ELSE 'dead' END,
          last_error = 'lease expired',
          finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE :now END,
-         lease_until = NULL
+         lease_until = NULL, expires_at = NULL
    WHERE queue = :queue AND state <> 'pending' AND state = 'reserved' AND lease_until < :now`;
 
 /**
@@ -65,21 +65,21 @@ export const EXPIRE_KEYED = `
      AND expires_at <= :now`;
 
 /**
- * The claim: one statement, driven by spool_jobs_ready in its own order. A claimed job has met
- * its ttl (expires_at cleared): handed back or retried later, it is never expired.
+ * The claim: one statement, driven by spool_jobs_ready in its own order. The ttl deadline
+ * stays: a claimed job handed back unstarted (a worker's prefetch) is still bound by it. Every
+ * transition that means the job started clears it (a retry after FAIL, a started job's
+ * RELEASE, a lapsed lease).
  */
 export const CLAIM = `
   UPDATE spool_jobs
-     SET state = 'reserved', attempts = attempts + 1, claims = claims + 1, lease_until = :lease_until,
-         expires_at = NULL
+     SET state = 'reserved', attempts = attempts + 1, claims = claims + 1, lease_until = :lease_until
    WHERE id IN (${READY} LIMIT :limit)
   RETURNING ${COLUMNS}`;
 
 /** The same for one job: `id = (…)` plans measurably cheaper than `id IN (…)`. */
 export const CLAIM_ONE = `
   UPDATE spool_jobs
-     SET state = 'reserved', attempts = attempts + 1, claims = claims + 1, lease_until = :lease_until,
-         expires_at = NULL
+     SET state = 'reserved', attempts = attempts + 1, claims = claims + 1, lease_until = :lease_until
    WHERE id = (${READY} LIMIT 1)
   RETURNING ${COLUMNS}`;
 
@@ -105,7 +105,8 @@ export const COMPLETE_KEEP = `
 export const COMPLETE_DELETE = `DELETE FROM spool_jobs WHERE ${HELD}`;
 
 export const FAIL_RETRY = `
-  UPDATE spool_jobs SET state = 'pending', run_at = :now + :retry_in, lease_until = NULL, last_error = :error
+  UPDATE spool_jobs SET state = 'pending', run_at = :now + :retry_in, lease_until = NULL, last_error = :error,
+                        expires_at = NULL
    WHERE ${HELD}`;
 
 export const FAIL_DEAD = `
@@ -114,9 +115,13 @@ export const FAIL_DEAD = `
 
 export const EXTEND = `UPDATE spool_jobs SET lease_until = :lease_until WHERE ${HELD}`;
 
-/** Hands a job back without counting the interrupted attempt (claims, the token, stays). */
+/**
+ * Hands a job back without counting the interrupted attempt (claims, the token, stays). A job
+ * that started has met its ttl; one handed back unstarted keeps it.
+ */
 export const RELEASE = `
-  UPDATE spool_jobs SET state = 'pending', attempts = attempts - 1, lease_until = NULL
+  UPDATE spool_jobs SET state = 'pending', attempts = attempts - 1, lease_until = NULL,
+                        expires_at = CASE WHEN :started THEN NULL ELSE expires_at END
    WHERE queue = :queue AND id = :id AND state = 'reserved' AND claims = :token`;
 
 export const EXISTS = `SELECT 1 AS found FROM spool_jobs WHERE queue = :queue AND id = :id`;
