@@ -171,23 +171,61 @@ export class Connections {
 }
 
 /**
- * Takes the `options` parameter out of a connection URL. node-postgres lets the URL's options
+ * Takes the `options` parameters out of a connection URL. node-postgres lets the URL's options
  * replace the ones given beside it, which silently dropped Spool's (lock_timeout, durability):
- * the two are joined instead. PGOPTIONS, read only when no options are given, joins the same
- * way. A URL that does not parse is left to node-postgres as it is.
+ * the two are joined instead, every `options=` of the URL in order. PGOPTIONS, read only when
+ * no options are given, joins the same way. The URL is read as node-postgres reads it (see
+ * urlOptions), and the parameters are cut out of its text, so every form it accepts keeps the
+ * rest exactly as written: the empty-host socket form `postgres://u:p@/db?host=/cloudsql/…`
+ * (which `new URL()` refuses), `socket:` URLs, anything `URL` would re-encode.
  */
 export function splitOptions(target: string): { url: string; userOptions: string } {
-  const fromEnv = process.env.PGOPTIONS ?? "";
-  let parsed: URL;
-  try {
-    parsed = new URL(target);
-  } catch {
-    return { url: target, userOptions: fromEnv };
+  const own = urlOptions(target);
+  if (own.length === 0) return { url: target, userOptions: process.env.PGOPTIONS ?? "" };
+  return { url: withoutOptions(target), userOptions: own.join(" ") };
+}
+
+/** The `options` values node-postgres's parser (pg-connection-string) finds in a URL. */
+function urlOptions(target: string): string[] {
+  // "/socket/dir dbname": no query string at all.
+  if (target.startsWith("/")) return [];
+  let text = target;
+  // As pg-connection-string does: spaces and stray % are encoded before parsing.
+  if (/ |%[^a-f0-9]|%[a-f0-9][^a-f0-9]/i.test(text)) text = encodeURI(text).replace(/%25(\d\d)/g, "%$1");
+  for (const attempt of [text, text.replace("@/", "@___DUMMY___/")]) {
+    try {
+      return new URL(attempt, "postgres://base").searchParams.getAll("options");
+    } catch {
+      // An empty host with credentials: pg-connection-string retries with a placeholder host.
+    }
   }
-  const own = parsed.searchParams.get("options");
-  if (own === null) return { url: target, userOptions: fromEnv };
-  parsed.searchParams.delete("options");
-  return { url: parsed.toString(), userOptions: own };
+  return [];
+}
+
+/**
+ * The URL without its `options` parameters, every other character as written. Reached only
+ * when the parse above found a query: that begins at the first "?" and ends at a "#".
+ */
+function withoutOptions(target: string): string {
+  const start = target.indexOf("?");
+  if (start < 0) return target;
+  const hash = target.indexOf("#", start);
+  const end = hash < 0 ? target.length : hash;
+  const kept = target
+    .slice(start + 1, end)
+    .split("&")
+    .filter((pair) => paramName(pair) !== "options");
+  return target.slice(0, start) + (kept.length > 0 ? `?${kept.join("&")}` : "") + target.slice(end);
+}
+
+/** A query parameter's name as URLSearchParams decodes it ("+" is a space). */
+function paramName(pair: string): string {
+  const name = (pair.split("=")[0] ?? "").replace(/\+/g, " ");
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    return name;
+  }
 }
 
 function ignore(): void {
