@@ -94,22 +94,29 @@ export class Connections {
 
   /**
    * Runs `body` in a transaction on one connection. `body` gets a runner bound to that
-   * connection. Deadlocks and serialization failures roll back and run the whole body again.
+   * connection, and `undo`: called with a value, it ends the transaction with ROLLBACK (nothing
+   * the body did happened) and the transaction returns that value. Deadlocks and serialization
+   * failures roll back and run the whole body again.
    */
   async transaction<T>(
     doing: string,
-    body: (run: (name: QueryName, values: Values) => Promise<Row[]>) => Promise<T>,
+    body: (run: (name: QueryName, values: Values) => Promise<Row[]>, undo: (value: T) => never) => Promise<T>,
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       this.check();
       const client = await this.checkout(doing);
       let broken: Error | undefined;
+      let undone: { value: T } | undefined;
+      const undo = (value: T): never => {
+        undone = { value };
+        throw new Undo();
+      };
       try {
         await client.query("BEGIN");
         const result = await body(async (name, values) => {
           const r = await client.query({ name: `spool_${name}`, text: this.sql[name], values });
           return r.rows as Row[];
-        });
+        }, undo);
         await client.query("COMMIT");
         return result;
       } catch (error) {
@@ -118,6 +125,12 @@ export class Connections {
         } catch (rollbackError) {
           // The connection is unusable (server gone): destroy it rather than pool it.
           broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+        }
+        if (error instanceof Undo && undone !== undefined) {
+          // Not rolled back for sure (the server ends the transaction when it finds the
+          // connection gone, but not necessarily before the caller's next statement).
+          if (broken !== undefined) throw this.translate(broken, doing);
+          return undone.value;
         }
         if (attempt < RETRIES && isRetryable(error)) continue;
         throw this.translate(error, doing);
@@ -227,6 +240,9 @@ function paramName(pair: string): string {
     return name;
   }
 }
+
+/** Thrown by a transaction's `undo` to end it with ROLLBACK; never leaves `transaction`. */
+class Undo extends Error {}
 
 function ignore(): void {
   // See Connections.checkout: the error surfaces through the next query instead.
