@@ -147,10 +147,11 @@ export interface Backend {
    *
    * `decode` is called synchronously for each removed job, in order, INSIDE the transaction
    * that removes them, so the whole receive is one atomic step: when every job decodes, they
-   * are gone and their items returned; when any does not, the transaction ends with every job
-   * that failed to decode dead (its `error` as lastError, no key), and every other one exactly
-   * where it was (pending, same id, key and place, never visibly gone: an add with its key
-   * meets it, a crash loses nothing). `failed` then names the first that failed, and `items`
+   * are gone and their items returned; when any does not, every job that failed to decode ends
+   * dead (its `error` as lastError, no key), and every other one exactly where it was (pending,
+   * same id, key and place, never visibly gone: an add with its key meets it, a crash loses
+   * nothing). A backend may bury the undecodable ones just after rolling the removal back: a
+   * crash in between leaves them pending, for the next receive to bury. `failed` then names the first that failed, and `items`
    * is empty. `decode` must not throw: it reports a failure as `{ error, cause }`. It may be
    * called again for the same job if the transaction has to be run again.
    */

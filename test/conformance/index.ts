@@ -2,6 +2,7 @@
 
 import { channels } from "./channel.js";
 import { channelDecode, channelDecodeCrash } from "./channel-decode.js";
+import { channelDecodeKey } from "./channel-decode-key.js";
 import { codecs } from "./codecs.js";
 import { dedupeTtlRetention } from "./dedupe-ttl-retention.js";
 import { failures } from "./failures.js";
@@ -30,6 +31,7 @@ export function conformance(backend: BackendFixture): void {
   worker(backend);
   channels(backend);
   channelDecode(backend);
+  channelDecodeKey(backend);
 }
 
 /** Registers the tests that run real child processes against `backend`. */

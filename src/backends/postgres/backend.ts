@@ -195,66 +195,37 @@ export class PostgresBackend implements Backend {
 
   /**
    * One transaction: BEGIN, TAKE, decode, COMMIT when every item decodes (no statement more
-   * than that). Otherwise, before the COMMIT, the undecodable rows go back dead and the others
-   * back pending under their ids; no other transaction ever sees them gone (an add with one of
-   * their keys waits on the deleted row's lock, then meets the row put back).
+   * than that). Otherwise the transaction is rolled back, so every taken row is back exactly as
+   * it was (time to the µs, key, claims, place in the order) and no other transaction ever saw
+   * one gone (an add with one of their keys waits on the deleted row's lock, then meets the
+   * row); only then do the undecodable ones become dead, without their key, in a statement of
+   * their own. A crash between the two loses nothing: the undecodable job is still pending,
+   * and the next receive that meets it buries it.
    */
   async take<T>(queue: string, limit: number, decode: (job: StoredJob) => Decoded<T>): Promise<Taken<T>> {
-    return this.db.transaction(`receiving from ${show(queue)}`, async (run) => {
+    const doing = `receiving from ${show(queue)}`;
+    type Outcome = { taken: Taken<T>; ids: number[]; errors: string[] };
+    const { taken, ids, errors } = await this.db.transaction<Outcome>(doing, async (run, undo) => {
       const jobs = toClaimOrder(await run("TAKE", [queue, limit, this.channel]));
       const items: T[] = [];
-      const good: StoredJob[] = [];
-      const failed: [StoredJob, Extract<Decoded<T>, { error: string }>][] = [];
+      const ids: number[] = [];
+      const errors: string[] = [];
+      let first: { job: StoredJob; cause: unknown } | undefined;
       for (const job of jobs) {
         const decoded = decode(job);
         if ("item" in decoded) {
           items.push(decoded.item);
-          good.push(job);
-        } else failed.push([job, decoded]);
+          continue;
+        }
+        first ??= { job, cause: decoded.cause };
+        ids.push(job.id);
+        errors.push(decoded.error);
       }
-      if (failed.length === 0) return { items, failed: null };
-      for (const [job, { error }] of failed) await run("BURY", this.buryValues(job, error));
-      if (good.length > 0) await run("RESTORE", this.restoreValues(good));
-      const [job, { cause }] = failed[0] as (typeof failed)[number];
-      return { items: [], failed: { job, cause } };
+      if (first === undefined) return { taken: { items, failed: null }, ids, errors };
+      return undo({ taken: { items: [], failed: first }, ids, errors });
     });
-  }
-
-  private buryValues(job: StoredJob, error: string): Values {
-    return [
-      job.id,
-      job.queue,
-      asBuffer(job.payload),
-      job.format,
-      job.priority,
-      job.attempts,
-      job.maxAttempts,
-      job.key,
-      job.backoff,
-      job.createdAt,
-      job.runAt,
-      error,
-      job.claims,
-    ];
-  }
-
-  private restoreValues(jobs: StoredJob[]): Values {
-    const col = <T>(f: (j: StoredJob) => T) => jobs.map(f);
-    return [
-      this.channel,
-      col((j) => j.id),
-      col((j) => j.queue),
-      col((j) => asBuffer(j.payload)),
-      col((j) => j.format),
-      col((j) => j.priority),
-      col((j) => j.attempts),
-      col((j) => j.maxAttempts),
-      col((j) => j.key),
-      col((j) => j.backoff),
-      col((j) => j.createdAt),
-      col((j) => j.runAt),
-      col((j) => j.claims),
-    ];
+    if (ids.length > 0) await this.run("BURY_UNDECODABLE", [queue, ids, errors, this.channel], doing);
+    return taken;
   }
 
   private outcome(rows: Row[]): HeldOutcome {

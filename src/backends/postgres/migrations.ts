@@ -72,13 +72,31 @@ export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.vers
 const MIGRATION_WAIT_MS = 60_000;
 
 /** The schema's version: null when it holds no Spool tables at all. Reads, never locks. */
-async function readVersion(client: PoolClient, quoted: string): Promise<number | null> {
-  const found = await client.query("SELECT to_regclass($1) AS t", [`${quoted}.schema_version`]);
-  if (found.rows[0]?.t == null) return null;
+async function readVersion(client: PoolClient, schema: string, quoted: string): Promise<number | null> {
+  // The catalog itself, read with this statement's snapshot: name look-ups (to_regclass) go
+  // through caches that need not have seen yet what the migration we waited for committed.
+  const found = await client.query(
+    `SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relname = 'schema_version'`,
+    [schema],
+  );
+  if (found.rows.length === 0) return null;
   const rows = await client.query<{ v: number | null }>(
     `SELECT max(version) AS v FROM ${quoted}.schema_version`,
   );
   return rows.rows[0]?.v ?? 0;
+}
+
+/** A fresh schema's first DDL: the schema itself (unless it exists) and the version table. */
+async function createVersionTable(client: PoolClient, schema: string, quoted: string): Promise<void> {
+  const exists = await client.query("SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1", [schema]);
+  if (exists.rows.length === 0) await client.query(`CREATE SCHEMA ${quoted}`);
+  await client.query(
+    `CREATE TABLE ${quoted}.schema_version (
+       version integer PRIMARY KEY,
+       name text NOT NULL,
+       applied_at timestamptz NOT NULL DEFAULT now())`,
+  );
 }
 
 function refuseNewer(schema: string, current: number): void {
@@ -105,7 +123,7 @@ export async function migrate(
   quoted: string,
   create: boolean,
 ): Promise<void> {
-  const seen = await readVersion(client, quoted);
+  const seen = await readVersion(client, schema, quoted);
   if (seen === null && !create) {
     // An inspecting tool must not create a schema: only an existing Spool one will do.
     throw new SpoolError("STORAGE", `no Spool database in PostgreSQL schema "${schema}"`);
@@ -123,15 +141,21 @@ export async function migrate(
       FROM (SELECT extract(epoch from current_setting('lock_timeout')::interval) * 1000 AS w) AS t`);
     await client.query("SELECT pg_advisory_xact_lock(hashtext('spool.migrate'), hashtext($1))", [schema]);
     await client.query("SET LOCAL lock_timeout TO DEFAULT");
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoted}`);
-    await client.query(
-      `CREATE TABLE IF NOT EXISTS ${quoted}.schema_version (
-         version integer PRIMARY KEY,
-         name text NOT NULL,
-         applied_at timestamptz NOT NULL DEFAULT now())`,
-    );
-    const current = (await readVersion(client, quoted)) ?? 0;
-    refuseNewer(schema, current);
+    // Read again before any DDL: the process we waited for has usually brought the schema up
+    // to date, and then there is nothing to do. PostgreSQL checks the right to CREATE before it
+    // looks whether the object exists, so even CREATE … IF NOT EXISTS would refuse a role with
+    // DML rights only that merely opened during the owner's upgrade.
+    const found = await readVersion(client, schema, quoted);
+    if (found !== null) refuseNewer(schema, found);
+    if (found === LATEST_VERSION) {
+      await client.query("COMMIT");
+      return;
+    }
+    if (found === null) {
+      if (!create) throw new SpoolError("STORAGE", `no Spool database in PostgreSQL schema "${schema}"`);
+      await createVersionTable(client, schema, quoted);
+    }
+    const current = found ?? 0;
     for (const m of MIGRATIONS) {
       if (m.version <= current) continue;
       await client.query(m.sql.split("{S}").join(quoted));

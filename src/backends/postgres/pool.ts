@@ -94,22 +94,29 @@ export class Connections {
 
   /**
    * Runs `body` in a transaction on one connection. `body` gets a runner bound to that
-   * connection. Deadlocks and serialization failures roll back and run the whole body again.
+   * connection, and `undo`: called with a value, it ends the transaction with ROLLBACK (nothing
+   * the body did happened) and the transaction returns that value. Deadlocks and serialization
+   * failures roll back and run the whole body again.
    */
   async transaction<T>(
     doing: string,
-    body: (run: (name: QueryName, values: Values) => Promise<Row[]>) => Promise<T>,
+    body: (run: (name: QueryName, values: Values) => Promise<Row[]>, undo: (value: T) => never) => Promise<T>,
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       this.check();
       const client = await this.checkout(doing);
       let broken: Error | undefined;
+      let undone: { value: T } | undefined;
+      const undo = (value: T): never => {
+        undone = { value };
+        throw new Undo();
+      };
       try {
         await client.query("BEGIN");
         const result = await body(async (name, values) => {
           const r = await client.query({ name: `spool_${name}`, text: this.sql[name], values });
           return r.rows as Row[];
-        });
+        }, undo);
         await client.query("COMMIT");
         return result;
       } catch (error) {
@@ -118,6 +125,12 @@ export class Connections {
         } catch (rollbackError) {
           // The connection is unusable (server gone): destroy it rather than pool it.
           broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+        }
+        if (error instanceof Undo && undone !== undefined) {
+          // Not rolled back for sure (the server ends the transaction when it finds the
+          // connection gone, but not necessarily before the caller's next statement).
+          if (broken !== undefined) throw this.translate(broken, doing);
+          return undone.value;
         }
         if (attempt < RETRIES && isRetryable(error)) continue;
         throw this.translate(error, doing);
@@ -171,24 +184,65 @@ export class Connections {
 }
 
 /**
- * Takes the `options` parameter out of a connection URL. node-postgres lets the URL's options
+ * Takes the `options` parameters out of a connection URL. node-postgres lets the URL's options
  * replace the ones given beside it, which silently dropped Spool's (lock_timeout, durability):
- * the two are joined instead. PGOPTIONS, read only when no options are given, joins the same
- * way. A URL that does not parse is left to node-postgres as it is.
+ * the two are joined instead, every `options=` of the URL in order. PGOPTIONS, read only when
+ * no options are given, joins the same way. The URL is read as node-postgres reads it (see
+ * urlOptions), and the parameters are cut out of its text, so every form it accepts keeps the
+ * rest exactly as written: the empty-host socket form `postgres://u:p@/db?host=/cloudsql/…`
+ * (which `new URL()` refuses), `socket:` URLs, anything `URL` would re-encode.
  */
 export function splitOptions(target: string): { url: string; userOptions: string } {
-  const fromEnv = process.env.PGOPTIONS ?? "";
-  let parsed: URL;
-  try {
-    parsed = new URL(target);
-  } catch {
-    return { url: target, userOptions: fromEnv };
-  }
-  const own = parsed.searchParams.get("options");
-  if (own === null) return { url: target, userOptions: fromEnv };
-  parsed.searchParams.delete("options");
-  return { url: parsed.toString(), userOptions: own };
+  const own = urlOptions(target);
+  if (own.length === 0) return { url: target, userOptions: process.env.PGOPTIONS ?? "" };
+  return { url: withoutOptions(target), userOptions: own.join(" ") };
 }
+
+/** The `options` values node-postgres's parser (pg-connection-string) finds in a URL. */
+function urlOptions(target: string): string[] {
+  // "/socket/dir dbname": no query string at all.
+  if (target.startsWith("/")) return [];
+  let text = target;
+  // As pg-connection-string does: spaces and stray % are encoded before parsing.
+  if (/ |%[^a-f0-9]|%[a-f0-9][^a-f0-9]/i.test(text)) text = encodeURI(text).replace(/%25(\d\d)/g, "%$1");
+  for (const attempt of [text, text.replace("@/", "@___DUMMY___/")]) {
+    try {
+      return new URL(attempt, "postgres://base").searchParams.getAll("options");
+    } catch {
+      // An empty host with credentials: pg-connection-string retries with a placeholder host.
+    }
+  }
+  return [];
+}
+
+/**
+ * The URL without its `options` parameters, every other character as written. Reached only
+ * when the parse above found a query: that begins at the first "?" and ends at a "#".
+ */
+function withoutOptions(target: string): string {
+  const start = target.indexOf("?");
+  if (start < 0) return target;
+  const hash = target.indexOf("#", start);
+  const end = hash < 0 ? target.length : hash;
+  const kept = target
+    .slice(start + 1, end)
+    .split("&")
+    .filter((pair) => paramName(pair) !== "options");
+  return target.slice(0, start) + (kept.length > 0 ? `?${kept.join("&")}` : "") + target.slice(end);
+}
+
+/** A query parameter's name as URLSearchParams decodes it ("+" is a space). */
+function paramName(pair: string): string {
+  const name = (pair.split("=")[0] ?? "").replace(/\+/g, " ");
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    return name;
+  }
+}
+
+/** Thrown by a transaction's `undo` to end it with ROLLBACK; never leaves `transaction`. */
+class Undo extends Error {}
 
 function ignore(): void {
   // See Connections.checkout: the error surfaces through the next query instead.

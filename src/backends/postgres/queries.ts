@@ -122,35 +122,25 @@ WITH taken AS (
 woke AS (SELECT pg_notify($3, $1) FROM (SELECT 1 FROM taken LIMIT 1) AS any_row)
 SELECT ${JOB} FROM taken, (SELECT count(*) FROM woke) AS sent`;
 
-/** Re-inserts a taken job, same id, as dead. */
-export const BURY = `
-INSERT INTO {S}.jobs (id, queue, state, payload, format, priority, attempts, max_attempts, key, backoff,
-                      created_at, run_at, finished_at, last_error, claims)
-VALUES ($1, $2, 'dead', $3, $4, $5, $6, $7, $8, $9, ${fromMs("$10::float8")}, ${fromMs("$11::float8")}, now(), $12,
-        $13)
-ON CONFLICT (id) DO UPDATE SET state = 'dead', finished_at = now(), last_error = EXCLUDED.last_error,
-  lease_until = NULL, expires_at = NULL`;
-
 /**
- * Puts taken jobs back as pending under their ids (a refused receive). A key that became live
- * again meanwhile is dropped from the restored job rather than lose the item. $1 channel.
+ * After a receive that met undecodable jobs was rolled back: those jobs ($2 ids, $3 errors)
+ * become dead without their key, if still pending (meanwhile another receiver may have met and
+ * buried one, or one whose codec reads it received it). Rows are locked in id order, as every
+ * statement that waits for several rows locks them. Makes room: wakes waiting senders ($4).
  */
-export const RESTORE = `
-WITH back AS (
-  INSERT INTO {S}.jobs (id, queue, state, payload, format, priority, attempts, max_attempts, key, backoff,
-                        created_at, run_at, claims)
-  SELECT u.id, u.queue, 'pending', u.payload, u.format, u.priority, u.attempts, u.max_attempts,
-         CASE WHEN EXISTS (SELECT 1 FROM {S}.jobs AS l WHERE l.queue = u.queue AND l.key = u.key
-                           AND l.state IN ('pending', 'reserved')) THEN NULL ELSE u.key END,
-         u.backoff, ${fromMs("u.created_ms")}, ${fromMs("u.run_ms")}, u.claims
-  FROM unnest($2::bigint[], $3::text[], $4::bytea[], $5::smallint[], $6::bigint[], $7::integer[], $8::integer[],
-              $9::text[], $10::text[], $11::float8[], $12::float8[], $13::integer[])
-       AS u(id, queue, payload, format, priority, attempts, max_attempts, key, backoff, created_ms, run_ms, claims)
-  ON CONFLICT (id) DO NOTHING
-  RETURNING queue
+export const BURY_UNDECODABLE = `
+WITH locked AS MATERIALIZED (
+  SELECT id FROM {S}.jobs WHERE queue = $1 AND id = ANY($2::bigint[]) AND state = 'pending' ORDER BY id FOR UPDATE
 ),
-woke AS (SELECT pg_notify($1, q) FROM (SELECT DISTINCT queue AS q FROM back) AS changed)
-SELECT (SELECT count(*) FROM back)::int AS done, (SELECT count(*) FROM woke) AS sent`;
+done AS (
+  UPDATE {S}.jobs AS j SET state = 'dead', key = NULL, finished_at = now(), last_error = u.error,
+    lease_until = NULL, expires_at = NULL
+  FROM unnest($2::bigint[], $3::text[]) AS u(id, error)
+  WHERE j.id = u.id AND j.id IN (SELECT id FROM locked) AND j.state = 'pending'
+  RETURNING j.id
+),
+woke AS (SELECT pg_notify($4, $1) FROM (SELECT 1 FROM done LIMIT 1) AS any_row)
+SELECT (SELECT count(*) FROM done)::int AS done, (SELECT count(*) FROM woke) AS sent`;
 
 /**
  * The condition of every transition on a held job: $1 queue, $2 id, $3 attempt or null, $5
@@ -358,8 +348,7 @@ const ALL = {
   MAINTAIN,
   CLAIM,
   TAKE,
-  BURY,
-  RESTORE,
+  BURY_UNDECODABLE,
   COMPLETE,
   COMPLETE_DELETE,
   FAIL,
