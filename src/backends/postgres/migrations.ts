@@ -54,6 +54,21 @@ CREATE INDEX jobs_finished ON {S}.jobs (queue, state, finished_at) WHERE state I
 CREATE UNIQUE INDEX jobs_key ON {S}.jobs (queue, key) WHERE key IS NOT NULL AND state IN ('pending', 'reserved');
 `,
   },
+  {
+    // Settings every process must agree on, one row per queue. A NULL column was never stated
+    // (the contract's default applies); pause, rate limits and concurrency join as columns.
+    version: 2,
+    name: "queue_settings",
+    sql: `
+CREATE TABLE {S}.queues (
+  queue               text PRIMARY KEY,
+  -- ms (float8: a stated duration may be fractional); completed 0 deletes on completion.
+  retention_completed float8,
+  retention_dead      float8,
+  updated_at          timestamptz NOT NULL DEFAULT now()
+);
+`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
