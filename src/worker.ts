@@ -276,13 +276,8 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     }
     try {
       const q = this.queue;
-      const outcome = await q.ctx.backend.complete(
-        q.name,
-        job.id,
-        job.attempts,
-        stored,
-        q.retention.completed > 0,
-      );
+      const keep = (await q.ctx.settings.retention(q.name)).completed > 0;
+      const outcome = await q.ctx.backend.complete(q.name, job.id, job.attempts, stored, keep);
       if (outcome !== "ok") return this.report(this.lostError(job, "complete"));
       this.emit("completed", job, result);
     } catch (error) {
