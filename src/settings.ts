@@ -124,8 +124,9 @@ export class SettingsCache {
         return value;
       },
       (error: unknown) => {
-        if (entry === undefined) throw error;
-        return entry.value;
+        // Only a value once read (or stated) may stand in: never guess "nothing stored".
+        if (fresh.readAt === 0) throw error;
+        return fresh.value;
       },
     );
     fresh.reading = reading;
