@@ -265,7 +265,8 @@ export class Queue<T = unknown> {
     const stored = encodeResult(result);
     this.ctx.assertOpen();
     // The queue's stored retention decides, whatever this handle stated (see settings.ts).
-    const keep = (await this.ctx.settings.retention(this.name)).completed > 0;
+    const retention = this.ctx.settings.retention(this.name);
+    const keep = (retention instanceof Promise ? await retention : retention).completed > 0;
     const outcome = await this.ctx.backend.complete(this.name, id, attempt, stored, keep);
     this.check(outcome, id, "complete");
   }

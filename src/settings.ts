@@ -28,6 +28,8 @@ interface Statement {
   key: string;
   retention: RetentionMs;
   write: Promise<void>;
+  /** The write committed: nothing left to wait for. */
+  done: boolean;
   failed: boolean;
 }
 
@@ -66,12 +68,11 @@ export class SettingsCache {
     if (previous !== undefined && previous.key === key && !previous.failed) return;
     this.cached.set(queue, { value: { retention }, readAt: Date.now(), reading: null });
     const after = previous?.write.catch(() => {}) ?? Promise.resolve();
-    const statement: Statement = { key, retention, write: after, failed: false };
-    statement.write = after.then(() => this.backend.storeRetention(queue, retention));
-    // Never an unhandled rejection: a failed write is reported to the operation that awaits it.
-    statement.write.catch(() => {
-      statement.failed = true;
-    });
+    const statement: Statement = { key, retention, write: after, done: false, failed: false };
+    this.track(
+      statement,
+      after.then(() => this.backend.storeRetention(queue, retention)),
+    );
     this.stated.set(queue, statement);
   }
 
@@ -86,12 +87,23 @@ export class SettingsCache {
     if (statement === undefined) return;
     if (statement.failed) {
       statement.failed = false;
-      statement.write = this.backend.storeRetention(queue, statement.retention);
-      statement.write.catch(() => {
-        statement.failed = true;
-      });
+      this.track(statement, this.backend.storeRetention(queue, statement.retention));
     }
     await statement.write;
+  }
+
+  private track(statement: Statement, write: Promise<void>): void {
+    statement.write = write;
+    statement.done = false;
+    // Never an unhandled rejection: a failed write is reported to the operation that awaits it.
+    write.then(
+      () => {
+        if (statement.write === write) statement.done = true;
+      },
+      () => {
+        if (statement.write === write) statement.failed = true;
+      },
+    );
   }
 
   /** Waits for every stated retention to be written (close() calls it before closing the store). */
@@ -105,16 +117,30 @@ export class SettingsCache {
    * value read serves (a store that cannot be read will refuse the completion anyway).
    * Completions call it, which makes this Spool one that finishes jobs (and so may prune).
    */
-  async retention(queue: string): Promise<RetentionMs> {
+  retention(queue: string): RetentionMs | Promise<RetentionMs> {
     this.worked.add(queue);
+    // The common case (a completion on a busy worker) answers without a promise.
+    const statement = this.stated.get(queue);
+    const entry = this.cached.get(queue);
+    if ((statement === undefined || statement.done) && entry !== undefined && this.isFresh(entry)) {
+      return entry.value?.retention ?? DEFAULT_RETENTION;
+    }
+    return this.retentionFromStore(queue);
+  }
+
+  private async retentionFromStore(queue: string): Promise<RetentionMs> {
     await this.stored(queue);
     const settings = await this.read(queue);
     return settings?.retention ?? DEFAULT_RETENTION;
   }
 
+  private isFresh(entry: Cached): boolean {
+    return Date.now() - entry.readAt < SETTINGS_TTL_MS;
+  }
+
   private async read(queue: string): Promise<QueueSettings | null> {
     const entry = this.cached.get(queue);
-    if (entry !== undefined && Date.now() - entry.readAt < SETTINGS_TTL_MS) return entry.value;
+    if (entry !== undefined && this.isFresh(entry)) return entry.value;
     if (entry?.reading) return entry.reading;
     const fresh: Cached = entry ?? { value: null, readAt: 0, reading: null };
     const reading = this.backend.readSettings(queue).then(

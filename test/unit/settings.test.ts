@@ -60,12 +60,24 @@ describe("queue settings cache", () => {
     assert.equal(calls.reads, 2);
   });
 
+  test("a fresh copy answers at once, without a promise, so completions of one turn share a transaction", async () => {
+    const { backend } = fakeStore();
+    const cache = new SettingsCache(backend);
+    cache.state("q", { completed: 0, dead: 10 });
+    assert.ok(cache.retention("q") instanceof Promise, "the stated write is still to be awaited");
+    await cache.flush();
+    await cache.retention("q");
+    const answer = cache.retention("q");
+    assert.ok(!(answer instanceof Promise));
+    assert.deepEqual(answer, { completed: 0, dead: 10 });
+  });
+
   test("a failed write fails the operation that depends on it, and is tried again", async () => {
     const { backend, rows, state } = fakeStore();
     const cache = new SettingsCache(backend);
     state.fail = true;
     cache.state("q", { completed: 0, dead: 10 });
-    await assert.rejects(cache.retention("q"), { code: "BUSY" });
+    await assert.rejects(async () => cache.retention("q"), { code: "BUSY" });
     state.fail = false;
     assert.deepEqual(await cache.retention("q"), { completed: 0, dead: 10 });
     assert.deepEqual(rows.get("q"), { retention: { completed: 0, dead: 10 } });
@@ -76,8 +88,12 @@ describe("queue settings cache", () => {
     const { backend, rows, state } = fakeStore();
     const cache = new SettingsCache(backend);
     state.fail = true;
-    await assert.rejects(cache.retention("q"), { code: "BUSY" });
-    await assert.rejects(cache.retention("q"), { code: "BUSY" }, "still nothing read: no default guessed");
+    await assert.rejects(async () => cache.retention("q"), { code: "BUSY" });
+    await assert.rejects(
+      async () => cache.retention("q"),
+      { code: "BUSY" },
+      "still nothing read: no default guessed",
+    );
     state.fail = false;
     rows.set("q", { retention: { completed: 0, dead: 2 } });
     assert.deepEqual(await cache.retention("q"), { completed: 0, dead: 2 });
