@@ -99,6 +99,16 @@ export type Taken<T> =
   | { items: T[]; failed: null }
   | { items: []; failed: { job: StoredJob; cause: unknown } };
 
+/**
+ * The settings of one queue that every process must agree on, stored with the queue. A null
+ * field was never stated: the contract's default applies. Pause, rate limits and concurrency
+ * join as further fields (columns of the same row).
+ */
+export interface QueueSettings {
+  /** ms finished jobs are kept (`completed: 0` deletes on completion), or null when never stated. */
+  retention: { completed: number; dead: number } | null;
+}
+
 /** What a transition on one held job found. */
 export type HeldOutcome = "ok" | "lease_lost" | "not_found";
 
@@ -212,6 +222,18 @@ export interface Backend {
   purge(queue: string, state: "completed" | "dead", olderThanMs: number | null): Promise<number>;
   /** Deletes every job of the queue; with `keepDead`, dead ones stay. */
   clear(queue: string, keepDead: boolean): Promise<number>;
+
+  /** The stored settings of `queue`, or null when none were ever stored. */
+  readSettings(queue: string): Promise<QueueSettings | null>;
+  /** Stores the retention of `queue` for every process (one upsert; other settings stay). */
+  storeRetention(queue: string, retention: { completed: number; dead: number }): Promise<void>;
+  /**
+   * Deletes the queue's completed and dead jobs finished longer ago than its stored retention,
+   * or than `defaults` when it has none: the settings are read in the same transaction as the
+   * deletes, so a retention stored by another process is never undercut by a stale copy.
+   * Returns how many jobs went.
+   */
+  prune(queue: string, defaults: { completed: number; dead: number }): Promise<number>;
 
   /** Closes the store; later calls reject with CLOSED. Idempotent. */
   close(): Promise<void>;

@@ -267,6 +267,7 @@ export function openChannel<T>(
   checkKnownKeys(o, ["maxSize", "codec", "durability"], "channel");
   const maxSize = o.maxSize === undefined ? undefined : checkInteger(o.maxSize, "maxSize", 1);
   const queue = spool.queue<T>(name, o.codec === undefined ? {} : { codec: o.codec as CodecOption<T> });
+  spool.ctx.settings.works(name); // a channel's ends work the store, so their Spool may prune it
   const link = new Link(queue, maxSize, owned);
   return [new Sender(link), new Receiver(link)];
 }

@@ -3,6 +3,7 @@
 import { EventEmitter } from "node:events";
 import type { Backend } from "./backend.js";
 import { SpoolError } from "./errors.js";
+import { SettingsCache } from "./settings.js";
 
 /** Something close() must stop first (workers, waiting senders). */
 export interface Stoppable {
@@ -13,6 +14,8 @@ export class SpoolContext {
   readonly backend: Backend;
   readonly maxPayloadBytes: number;
   readonly stoppables = new Set<Stoppable>();
+  /** The stored queue settings (retention…) as this Spool sees them. */
+  readonly settings: SettingsCache;
   private readonly wakeups = new EventEmitter();
   private readonly unsubscribe: () => void;
   private closed = false;
@@ -20,6 +23,7 @@ export class SpoolContext {
   constructor(backend: Backend, maxPayloadBytes: number) {
     this.backend = backend;
     this.maxPayloadBytes = maxPayloadBytes;
+    this.settings = new SettingsCache(backend);
     // Every worker and waiting sender of a busy process listens here.
     this.wakeups.setMaxListeners(0);
     this.unsubscribe = backend.notifier.subscribe((queue) => {

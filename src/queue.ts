@@ -5,6 +5,7 @@ import { checkBackoff, retryDelay } from "./backoff.js";
 import { decodeLenient, decodeResult, encodeResult, type PayloadCodec, resolveCodec } from "./codec.js";
 import type { SpoolContext } from "./context.js";
 import { SpoolError, show } from "./errors.js";
+import { DEFAULT_RETENTION } from "./settings.js";
 import { heldRef, holdOf, rememberToken, rowHold } from "./tokens.js";
 import type {
   AddOptions,
@@ -29,7 +30,8 @@ import {
 import { Worker, type WorkerHandler, type WorkerOptions } from "./worker.js";
 
 export const DEFAULT_LEASE = 30_000;
-export const DEFAULT_RETENTION = { completed: 3_600_000, dead: 14 * 24 * 3_600_000 } as const;
+export { DEFAULT_RETENTION };
+
 const ADD_KEYS = ["priority", "delay", "runAt", "maxAttempts", "backoff", "key", "ttl"] as const;
 const QUEUE_KEYS = [...ADD_KEYS, "lease", "codec", "retention"] as const;
 
@@ -104,6 +106,11 @@ export class Queue<T = unknown> {
   readonly name: string;
   /** Reservation length in ms used by reserve and process unless they say otherwise. */
   readonly lease: number;
+  /**
+   * The retention this handle states, or the defaults when it states none. What applies is the
+   * queue's stored retention: a handle that states one stores it (for every process), one that
+   * states none follows the stored one.
+   */
   readonly retention: Readonly<Required<Retention>>;
   /** @internal */
   readonly ctx: SpoolContext;
@@ -256,13 +263,10 @@ export class Queue<T = unknown> {
     const [id, hold] = this.held(job);
     const stored = encodeResult(result);
     this.ctx.assertOpen();
-    const outcome = await this.ctx.backend.complete(
-      this.name,
-      id,
-      hold,
-      stored,
-      this.retention.completed > 0,
-    );
+    // The queue's stored retention decides, whatever this handle stated (see settings.ts).
+    const retention = this.ctx.settings.retention(this.name);
+    const keep = (retention instanceof Promise ? await retention : retention).completed > 0;
+    const outcome = await this.ctx.backend.complete(this.name, id, hold, stored, keep);
     this.check(outcome, id, "complete");
   }
 
@@ -428,6 +432,7 @@ export class Queue<T = unknown> {
   /** Starts a worker running `handler` on this queue's jobs. */
   process(handler: WorkerHandler<T>, options?: WorkerOptions): Worker<T> {
     this.ctx.assertOpen();
+    this.ctx.settings.works(this.name); // a Spool that works a queue prunes it (stored retention)
     return new Worker(this, handler, options);
   }
 

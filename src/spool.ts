@@ -5,6 +5,7 @@ import { systemClock } from "./clock.js";
 import { SpoolContext } from "./context.js";
 import { SpoolError, show } from "./errors.js";
 import { Queue } from "./queue.js";
+import { DEFAULT_RETENTION } from "./settings.js";
 import type { QueueOptions, SpoolOptions } from "./types.js";
 import { checkDuration, checkInteger, checkKnownKeys, checkName, checkObject } from "./validate.js";
 
@@ -77,7 +78,11 @@ export class Spool implements AsyncDisposable {
   readonly target: string;
   /** @internal */
   readonly ctx: SpoolContext;
-  private readonly pruned = new Map<string, { queue: Queue; last: number }>();
+  /** When each queue was last pruned (process clock: only a pace). */
+  private readonly pruned = new Map<string, number>();
+  private housekeeping = false;
+  /** @internal for tests: housekeeping passes finished so far, whether they pruned or not. */
+  housekeepingPasses = 0;
   private readonly tick: NodeJS.Timeout;
   private closing: Promise<void> | null = null;
 
@@ -116,13 +121,17 @@ export class Spool implements AsyncDisposable {
     return this.ctx.backend.kind;
   }
 
-  /** A handle on the queue `name`; `defaults` apply to every job added through it. */
+  /**
+   * A handle on the queue `name`; `defaults` apply to every job added through it. A `retention`
+   * stated here is stored with the queue for every process (written in the background, awaited
+   * by the first completion, the housekeeping and close); without one, the stored retention
+   * applies, and nothing is written.
+   */
   queue<T = unknown>(name: string, defaults?: QueueOptions<T>): Queue<T> {
     checkName(name);
     this.ctx.assertOpen();
     const queue = new Queue<T>(this.ctx, name, defaults);
-    // A handle that states no retention (a dashboard, a CLI) never overrides one that does.
-    if (defaults?.retention !== undefined || !this.pruned.has(name)) this.watchRetention(queue as Queue);
+    if (defaults?.retention !== undefined) this.ctx.settings.state(name, queue.retention);
     return queue;
   }
 
@@ -144,6 +153,8 @@ export class Spool implements AsyncDisposable {
     this.closing ??= (async () => {
       clearInterval(this.tick);
       await Promise.allSettled([...this.ctx.stoppables].map((s) => s.stop()));
+      // A retention stated just before closing (a short script) still reaches the store.
+      await this.ctx.settings.flush();
       this.ctx.markClosed();
       await this.ctx.backend.close();
     })();
@@ -154,27 +165,49 @@ export class Spool implements AsyncDisposable {
     await this.close();
   }
 
-  /** The newest settings of each queue name decide its retention in this process. */
-  private watchRetention(queue: Queue): void {
-    const known = this.pruned.get(queue.name);
-    this.pruned.set(queue.name, { queue, last: known?.last ?? Date.now() });
+  /**
+   * Removes finished jobs past the retention stored with their queue (the contract's default
+   * for a queue that stored none), in each queue this Spool works (runs a worker on, completes
+   * jobs of, states the retention of, has a channel on), each at most every retention/2 (and at
+   * least once a minute): the processes that finish jobs clean up after them. A Spool that only
+   * looks (stats, list, the dashboard) works no queue, so it changes nothing by being open.
+   * The backend reads the stored retention in the same transaction as it deletes; the copy
+   * read here only sets the pace.
+   */
+  private async housekeep(): Promise<void> {
+    if (this.ctx.isClosed || this.closing !== null || this.housekeeping) return;
+    this.housekeeping = true;
+    try {
+      await this.prune();
+    } catch {
+      // Housekeeping is retried on the next tick; a busy or closing store is no reason to crash.
+    } finally {
+      this.housekeeping = false;
+      this.housekeepingPasses++;
+    }
   }
 
-  /** Removes finished jobs past their retention: each queue at most every retention/2 (≤ 1 min). */
-  private async housekeep(): Promise<void> {
-    if (this.ctx.isClosed || this.closing !== null) return;
+  private async prune(): Promise<void> {
+    const { backend, settings } = this.ctx;
     const now = Date.now();
-    for (const entry of this.pruned.values()) {
-      const { completed, dead } = entry.queue.retention;
-      const every = Math.max(TICK_MS, Math.min(60_000, Math.min(completed || 60_000, dead) / 2));
-      if (now - entry.last < every) continue;
-      entry.last = now;
+    for (const name of [...settings.workedQueues]) {
+      const last = this.pruned.get(name);
+      // The pace follows the copy at hand; the first turn of a queue reads the store.
+      const known = settings.peek(name)?.retention ?? DEFAULT_RETENTION;
+      if (last !== undefined && now - last < pace(known)) continue;
+      if (this.closing !== null) return;
+      this.pruned.set(name, now);
       try {
-        if (completed > 0) await this.ctx.backend.purge(entry.queue.name, "completed", completed);
-        await this.ctx.backend.purge(entry.queue.name, "dead", dead);
+        await settings.retention(name); // refreshes the copy (at most once a second)
+        await backend.prune(name, DEFAULT_RETENTION);
       } catch {
-        // Housekeeping is retried on the next tick; a busy or closing store is no reason to crash.
+        // This queue is tried again at its next turn; the others still get theirs.
       }
     }
   }
+}
+
+/** How often a queue is pruned: half its shortest retention, between one tick and a minute. */
+function pace({ completed, dead }: { completed: number; dead: number }): number {
+  return Math.max(TICK_MS, Math.min(60_000, Math.min(completed || 60_000, dead) / 2));
 }

@@ -277,13 +277,11 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     }
     try {
       const q = this.queue;
-      const outcome = await q.ctx.backend.complete(
-        q.name,
-        job.id,
-        rowHold(entry.row),
-        stored,
-        q.retention.completed > 0,
-      );
+      // Awaited only when the store must be read: a completion issued in this same turn joins
+      // the others in one SQLite transaction.
+      const retention = q.ctx.settings.retention(q.name);
+      const keep = (retention instanceof Promise ? await retention : retention).completed > 0;
+      const outcome = await q.ctx.backend.complete(q.name, job.id, rowHold(entry.row), stored, keep);
       if (outcome !== "ok") return this.report(this.lostError(job, "complete"));
       this.emit("completed", job, result);
     } catch (error) {

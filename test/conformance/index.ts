@@ -12,6 +12,7 @@ import { leases } from "./leases.js";
 import { ordering } from "./ordering.js";
 import { processes } from "./processes.js";
 import { queueBasics } from "./queue-basics.js";
+import { queueSettings } from "./queue-settings.js";
 import { validation } from "./validation.js";
 import { worker } from "./worker.js";
 
@@ -32,6 +33,7 @@ export function conformance(backend: BackendFixture): void {
   channels(backend);
   channelDecode(backend);
   channelDecodeKey(backend);
+  queueSettings(backend);
 }
 
 /** Registers the tests that run real child processes against `backend`. */

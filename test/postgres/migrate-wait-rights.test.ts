@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { test } from "node:test";
 import pg from "pg";
+import { MIGRATIONS } from "../../src/backends/postgres/migrations.js";
 import { Spool } from "../../src/index.js";
 import { waitFor } from "../conformance/harness.js";
 import { PG_URL, pgConfigured, sql } from "./pg-helpers.js";
@@ -28,9 +29,16 @@ test("postgres: a DML-only role opening during the owner's upgrade opens once it
   const f = spoolFixture(t);
   await (await f.open()).close();
   const s = `"${f.schema}"`;
-  // The schema as a Spool before migration 2 left it: the owner's upgrade will bring it back.
-  await sql(`ALTER TABLE ${s}.jobs DROP COLUMN claims`);
-  await sql(`DELETE FROM ${s}.schema_version WHERE version = 2`);
+  // The schema as a Spool of version 1 left it: the owner's upgrade will bring it back.
+  await sql(`DROP SCHEMA ${s} CASCADE`);
+  await sql(`CREATE SCHEMA ${s}`);
+  await sql(
+    `CREATE TABLE ${s}.schema_version (version integer PRIMARY KEY, name text NOT NULL,
+       applied_at timestamptz NOT NULL DEFAULT now())`,
+  );
+  const [first, ...later] = MIGRATIONS;
+  await sql((first?.sql ?? "").split("{S}").join(s));
+  await sql(`INSERT INTO ${s}.schema_version (version, name) VALUES (1, 'init')`);
   const role = `spool_dml_${randomBytes(5).toString("hex")}`;
   await sql(`CREATE ROLE ${role} LOGIN`);
   const owner = new pg.Client({ connectionString: PG_URL });
@@ -59,9 +67,13 @@ test("postgres: a DML-only role opening during the owner's upgrade opens once it
     );
     return rows.length > 0;
   });
-  await owner.query(`ALTER TABLE ${s}.jobs ADD COLUMN claims integer NOT NULL DEFAULT 0`);
-  await owner.query(`INSERT INTO ${s}.schema_version (version, name) VALUES (2, 'claim_token')`);
+  for (const m of later) {
+    await owner.query(m.sql.split("{S}").join(s));
+    await owner.query(`INSERT INTO ${s}.schema_version (version, name) VALUES ($1, $2)`, [m.version, m.name]);
+  }
   await owner.query("COMMIT");
+  // The owner grants the tables the upgrade created, as a deploy would (docs/postgres.md).
+  await sql(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${s} TO ${role}`);
 
   dml = await opening;
   const q = dml.queue<string>("q");

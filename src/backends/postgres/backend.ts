@@ -11,6 +11,7 @@ import type {
   Hold,
   NewJob,
   Notifier,
+  QueueSettings,
   StoredJob,
   StoredResult,
   Taken,
@@ -42,6 +43,13 @@ interface Completion extends HeldCall {
 interface Failure extends HeldCall {
   error: string;
   retryInMs: number | null;
+}
+
+function toSettings(row: Row): QueueSettings {
+  const { retention_completed: completed, retention_dead: dead } = row;
+  return {
+    retention: completed === null || dead === null ? null : { completed: num(completed), dead: num(dead) },
+  };
 }
 
 /** Thrown inside a transaction to have it run again (SQLSTATE serialization_failure). */
@@ -348,6 +356,28 @@ export class PostgresBackend implements Backend {
 
   async clear(queue: string, keepDead: boolean): Promise<number> {
     const rows = await this.run("CLEAR", [queue, keepDead, this.channel], `clearing ${show(queue)}`);
+    return num(rows[0]?.done ?? 0);
+  }
+
+  async readSettings(queue: string): Promise<QueueSettings | null> {
+    const row = (await this.run("READ_SETTINGS", [queue], `reading the settings of ${show(queue)}`))[0];
+    return row === undefined ? null : toSettings(row);
+  }
+
+  async storeRetention(queue: string, retention: { completed: number; dead: number }): Promise<void> {
+    await this.run(
+      "STORE_RETENTION",
+      [queue, retention.completed, retention.dead],
+      `storing the retention of ${show(queue)}`,
+    );
+  }
+
+  async prune(queue: string, defaults: { completed: number; dead: number }): Promise<number> {
+    const rows = await this.run(
+      "PRUNE",
+      [queue, defaults.completed, defaults.dead],
+      `removing finished jobs of ${show(queue)} past their retention`,
+    );
     return num(rows[0]?.done ?? 0);
   }
 

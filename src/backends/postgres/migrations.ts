@@ -64,6 +64,21 @@ ALTER TABLE {S}.jobs ADD COLUMN claims integer NOT NULL DEFAULT 0;
 UPDATE {S}.jobs SET claims = attempts WHERE attempts > 0;
 `,
   },
+  {
+    // Settings every process must agree on, one row per queue. A NULL column was never stated
+    // (the contract's default applies); pause, rate limits and concurrency join as columns.
+    version: 3,
+    name: "queue_settings",
+    sql: `
+CREATE TABLE {S}.queues (
+  queue               text PRIMARY KEY,
+  -- ms (float8: a stated duration may be fractional); completed 0 deletes on completion.
+  retention_completed float8,
+  retention_dead      float8,
+  updated_at          timestamptz NOT NULL DEFAULT now()
+);
+`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -339,6 +339,38 @@ WITH done AS (DELETE FROM {S}.jobs WHERE queue = $1 AND (NOT $2::boolean OR stat
 woke AS (SELECT pg_notify($3, $1) FROM (SELECT 1 FROM done LIMIT 1) AS any_row)
 SELECT (SELECT count(*) FROM done)::int AS done, (SELECT count(*) FROM woke) AS sent`;
 
+// ---- queue settings ({S}.queues) -------------------------------------------------------------
+
+export const READ_SETTINGS = `SELECT queue, retention_completed, retention_dead FROM {S}.queues WHERE queue = $1`;
+
+/** Upserts the retention only: the row's other settings stay as they are. $1 queue. */
+export const STORE_RETENTION = `
+INSERT INTO {S}.queues (queue, retention_completed, retention_dead) VALUES ($1, $2::float8, $3::float8)
+ON CONFLICT (queue) DO UPDATE SET retention_completed = excluded.retention_completed,
+                                  retention_dead = excluded.retention_dead, updated_at = now()`;
+
+/**
+ * Deletes finished jobs past the queue's stored retention, or past $2 (completed) and $3 (dead)
+ * when it stored none: the settings are read by the same statement that deletes.
+ */
+export const PRUNE = `
+WITH stored AS (
+  SELECT retention_completed, retention_dead FROM {S}.queues
+   WHERE queue = $1 AND retention_completed IS NOT NULL AND retention_dead IS NOT NULL
+),
+r AS (
+  SELECT coalesce((SELECT retention_completed FROM stored), $2::float8) AS completed,
+         coalesce((SELECT retention_dead FROM stored), $3::float8) AS dead
+),
+done AS (
+  DELETE FROM {S}.jobs AS j USING r
+   WHERE j.queue = $1 AND (
+         (j.state = 'completed' AND j.finished_at <= now() - r.completed * interval '1 millisecond')
+      OR (j.state = 'dead' AND j.finished_at <= now() - r.dead * interval '1 millisecond'))
+  RETURNING 1
+)
+SELECT count(*)::int AS done FROM done`;
+
 const ALL = {
   ENQUEUE,
   EXPIRE_KEYS,
@@ -367,6 +399,9 @@ const ALL = {
   REMOVE,
   PURGE,
   CLEAR,
+  READ_SETTINGS,
+  STORE_RETENTION,
+  PRUNE,
 };
 export type QueryName = keyof typeof ALL;
 

@@ -10,6 +10,7 @@ import type {
   Hold,
   NewJob,
   PayloadFormat,
+  QueueSettings,
   StoredJob,
   StoredResult,
   Taken,
@@ -42,6 +43,17 @@ interface Row {
   last_error: string | null;
   result: Buffer | null;
   result_format: number | null;
+}
+
+interface SettingsRow {
+  queue: string;
+  retention_completed: number | null;
+  retention_dead: number | null;
+}
+
+function toSettings(row: SettingsRow): QueueSettings {
+  const { retention_completed: completed, retention_dead: dead } = row;
+  return { retention: completed === null || dead === null ? null : { completed, dead } };
 }
 
 type Held = ReadonlyArray<HeldRef>;
@@ -415,6 +427,33 @@ export class SqliteBackend implements Backend {
 
   clear(queue: string, keepDead: boolean): Promise<number> {
     return this.writeDeleting(() => this.sql(keepDead ? Q.CLEAR_LIVE : Q.CLEAR_ALL).run({ queue }).changes);
+  }
+
+  readSettings(queue: string): Promise<QueueSettings | null> {
+    return this.read(() => {
+      const row = this.sql(Q.READ_SETTINGS).get({ queue }) as SettingsRow | undefined;
+      return row === undefined ? null : toSettings(row);
+    });
+  }
+
+  storeRetention(queue: string, retention: { completed: number; dead: number }): Promise<void> {
+    return this.write(() => {
+      this.sql(Q.STORE_RETENTION).run({ queue, ...retention, now: this.clock() });
+    });
+  }
+
+  prune(queue: string, defaults: { completed: number; dead: number }): Promise<number> {
+    // One IMMEDIATE transaction: the retention read here is the one in force while deleting.
+    return this.writeDeleting(() => {
+      const row = this.sql(Q.READ_SETTINGS).get({ queue }) as SettingsRow | undefined;
+      const retention = (row === undefined ? null : toSettings(row).retention) ?? defaults;
+      const now = this.clock();
+      const purge = this.sql(Q.PURGE);
+      return (
+        purge.run({ queue, state: "completed", before: now - retention.completed }).changes +
+        purge.run({ queue, state: "dead", before: now - retention.dead }).changes
+      );
+    });
   }
 
   async close(): Promise<void> {

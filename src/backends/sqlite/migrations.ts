@@ -2,7 +2,7 @@
 // PRAGMA user_version. Kept as code so nothing reads files at run time.
 
 /** Tables Spool owns: a database that has one of these without being Spool's is refused. */
-export const SPOOL_TABLES = ["spool_jobs"] as const;
+export const SPOOL_TABLES = ["spool_jobs", "spool_queues"] as const;
 
 export const MIGRATIONS: readonly string[] = [
   // 0001_init
@@ -43,4 +43,13 @@ export const MIGRATIONS: readonly string[] = [
    -- Only jobs that have a ttl enter it, so a plain insert pays nothing for it.
    CREATE INDEX spool_jobs_expiry ON spool_jobs (queue, expires_at)
      WHERE state = 'pending' AND expires_at IS NOT NULL;`,
+  // 0003_queue_settings: settings every process must agree on, one row per queue. A NULL
+  // column was never stated (the contract's default applies); later settings (pause, rate
+  // limits, concurrency) become columns of this row. Durations are REAL: ms may be fractional.
+  `CREATE TABLE spool_queues (
+     queue               TEXT PRIMARY KEY,
+     retention_completed REAL,                    -- ms; 0 deletes jobs on completion
+     retention_dead      REAL,                    -- ms
+     updated_at          INTEGER NOT NULL         -- ms since the epoch, of the last change
+   ) STRICT, WITHOUT ROWID;`,
 ];

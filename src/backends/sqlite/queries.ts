@@ -177,3 +177,17 @@ export const PURGE = `
 export const CLEAR_ALL = `DELETE FROM spool_jobs WHERE queue = :queue`;
 
 export const CLEAR_LIVE = `DELETE FROM spool_jobs WHERE queue = :queue AND state <> 'dead'`;
+
+// ---- queue settings (spool_queues) -----------------------------------------------------------
+
+const SETTINGS = "queue, retention_completed, retention_dead";
+
+export const READ_SETTINGS = `SELECT ${SETTINGS} FROM spool_queues WHERE queue = :queue`;
+
+/** Upserts the retention only: the row's other settings stay as they are. */
+export const STORE_RETENTION = `
+  INSERT INTO spool_queues (queue, retention_completed, retention_dead, updated_at)
+  VALUES (:queue, :completed, :dead, :now)
+  ON CONFLICT (queue) DO UPDATE SET retention_completed = excluded.retention_completed,
+                                    retention_dead = excluded.retention_dead,
+                                    updated_at = excluded.updated_at`;
