@@ -3,7 +3,7 @@
 // transaction that reads it (at most once). A bounded channel makes senders wait for room,
 // woken by receives in this process and by the cross-process notifier, with polling as fallback.
 import type { StoredJob } from "./backend.js";
-import { SpoolError, show } from "./errors.js";
+import { errorText, SpoolError, show } from "./errors.js";
 import type { Queue } from "./queue.js";
 import type { Spool } from "./spool.js";
 import type { CodecOption, Durability } from "./types.js";
@@ -205,8 +205,7 @@ export class Receiver<T> {
     }
     if (bad.length === 0) return items;
     // The undecodable items become dead letters; the good ones go back in their places.
-    for (const [row, cause] of bad)
-      await queue.ctx.backend.bury(row, `decode failed: ${(cause as Error)?.message}`);
+    for (const [row, cause] of bad) await queue.ctx.backend.bury(row, `decode failed: ${errorText(cause)}`);
     const good = rows.filter((row) => !bad.some(([b]) => b === row));
     if (good.length > 0) await queue.ctx.backend.restore(good);
     const [first, cause] = bad[0] as [StoredJob, unknown];

@@ -19,20 +19,47 @@ function invalid(what: string, value: unknown, allowed: string): SpoolError {
   return new SpoolError("INVALID_ARGUMENT", `${what} must be ${allowed}, got ${show(value)}`);
 }
 
-/** A finite number ≥ 0 (ms durations: delay, lease, timeout, ttl, retryIn, olderThan). */
+/**
+ * Rounds a validated duration or time up to whole ms: storage keeps whole ms, and rounding up
+ * never makes a delay, a lease or a timeout shorter than asked. Every duration is normalised
+ * here, once, so no fraction reaches a backend (`+ 0` turns -0 into 0).
+ */
+export function wholeMs(value: number): number {
+  return Math.ceil(value) + 0;
+}
+
+/**
+ * A finite number ≥ 0 (ms durations: delay, timeout, retryIn, olderThan, retention, backoff
+ * delays), rounded up to whole ms: `delay: 1.5` waits 2 ms.
+ */
 export function checkDuration(value: unknown, what: string): number {
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
     throw invalid(what, value, "a finite number of ms ≥ 0");
   }
-  return value;
+  return wholeMs(value);
 }
 
-/** A duration that must leave room to act: a lease or timeout of 0 would expire at once. */
+/**
+ * A duration that must leave room to act (a lease, ttl or timeout of 0 would expire at once),
+ * rounded up to whole ms: `lease: 1000.5` holds the job for 1001 ms.
+ */
 export function checkPositiveDuration(value: unknown, what: string): number {
   if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
     throw invalid(what, value, "a finite number of ms > 0");
   }
-  return value;
+  return wholeMs(value);
+}
+
+/** A point in time: a valid Date or finite ms since the epoch, rounded up to whole ms. */
+export function checkTime(value: unknown, what: string): number {
+  const at = value instanceof Date ? value.getTime() : value;
+  if (typeof at !== "number" || !Number.isFinite(at)) {
+    throw new SpoolError(
+      "INVALID_ARGUMENT",
+      `${what} must be a Date or ms since the epoch, got ${show(value)}`,
+    );
+  }
+  return wholeMs(at);
 }
 
 export function checkInteger(value: unknown, what: string, min: number): number {

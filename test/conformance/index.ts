@@ -9,6 +9,7 @@ import { leases } from "./leases.js";
 import { ordering } from "./ordering.js";
 import { processes } from "./processes.js";
 import { queueBasics } from "./queue-basics.js";
+import { trustCore } from "./trust-core.js";
 import { validation } from "./validation.js";
 import { worker } from "./worker.js";
 
@@ -26,6 +27,7 @@ export function conformance(backend: BackendFixture): void {
   validation(backend);
   worker(backend);
   channels(backend);
+  trustCore(backend);
 }
 
 /** Registers the tests that run real child processes against `backend`. */
