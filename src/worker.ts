@@ -200,7 +200,8 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
         while (this.writes.size > 0) await Promise.allSettled([...this.writes]);
         this.tell("drained");
       }
-      await this.sleep(await this.idleWait(), seen);
+      // A wake-up during the claim means there may be work already: no idle check, no sleep.
+      if (this.wakes === seen) await this.sleep(await this.idleWait(), seen);
     }
   }
 
@@ -396,7 +397,8 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     // A later stop with a shorter timeout (a second Ctrl-C) shortens the wait of the first.
     if (timeout !== undefined) this.deadline = Math.min(this.deadline, Date.now() + timeout);
     this.slotFreed?.();
-    this.stopping ??= this.shutdown();
+    // The heartbeat stops with the worker even if shutting down fails midway.
+    this.stopping ??= this.shutdown().finally(() => clearInterval(this.heartbeat));
     return this.stopping;
   }
 
@@ -405,31 +407,28 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     this.wake?.();
     this.slotFreed?.();
     this.unsubscribe();
-    try {
-      await this.loop.catch((e: unknown) => this.report(e));
-      const backend = this.queue.ctx.backend;
-      const unstarted = this.buffer.splice(0).map((row) => ({ id: row.id, attempt: row.attempts }));
-      if (unstarted.length > 0) {
-        await backend.release(this.queue.name, unstarted).catch((e: unknown) => this.report(e));
-        // Other workers of this process may be asleep: the handed-back jobs are theirs now.
-        this.queue.ctx.signal(this.queue.name);
-      }
-      await this.waitForHandlers();
-      const interrupted = [...this.running.values()].filter((e) => !e.settled);
-      for (const entry of interrupted) {
-        entry.settled = true;
-        entry.controller.abort(new SpoolError("CLOSED", "the worker was stopped before this job finished"));
-      }
-      // A handler that ignores its signal must not keep the process alive through its timeout.
-      for (const entry of this.running.values()) clearTimeout(entry.timer);
-      if (interrupted.length > 0) {
-        const held = interrupted.map((e) => ({ id: e.job.id, attempt: e.job.attempts }));
-        await backend.release(this.queue.name, held).catch((e: unknown) => this.report(e));
-        this.queue.ctx.signal(this.queue.name);
-      }
-    } finally {
-      clearInterval(this.heartbeat);
+    await this.loop.catch((e: unknown) => this.report(e));
+    const backend = this.queue.ctx.backend;
+    const unstarted = this.buffer.splice(0).map((row) => ({ id: row.id, attempt: row.attempts }));
+    if (unstarted.length > 0) {
+      await backend.release(this.queue.name, unstarted).catch((e: unknown) => this.report(e));
+      // Other workers of this process may be asleep: the handed-back jobs are theirs now.
+      this.queue.ctx.signal(this.queue.name);
     }
+    await this.waitForHandlers();
+    const interrupted = [...this.running.values()].filter((e) => !e.settled);
+    for (const entry of interrupted) {
+      entry.settled = true;
+      entry.controller.abort(new SpoolError("CLOSED", "the worker was stopped before this job finished"));
+    }
+    // A handler that ignores its signal must not keep the process alive through its timeout.
+    for (const entry of this.running.values()) clearTimeout(entry.timer);
+    if (interrupted.length > 0) {
+      const held = interrupted.map((e) => ({ id: e.job.id, attempt: e.job.attempts }));
+      await backend.release(this.queue.name, held).catch((e: unknown) => this.report(e));
+      this.queue.ctx.signal(this.queue.name);
+    }
+    clearInterval(this.heartbeat);
     while (this.writes.size > 0) await Promise.allSettled([...this.writes]);
     this.queue.ctx.stoppables.delete(this);
   }
