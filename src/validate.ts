@@ -29,12 +29,20 @@ export function wholeMs(value: number): number {
 }
 
 /**
+ * The longest duration (ms, about 31 700 years): now plus it is still a valid Date and a safe
+ * integer, so a huge `delay` is refused here instead of failing in storage.
+ */
+export const MAX_DURATION_MS = 1e15;
+/** The range of a valid Date, in ms since the epoch. */
+const MAX_TIME_MS = 8.64e15;
+
+/**
  * A finite number ≥ 0 (ms durations: delay, timeout, retryIn, olderThan, retention, backoff
  * delays), rounded up to whole ms: `delay: 1.5` waits 2 ms.
  */
 export function checkDuration(value: unknown, what: string): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    throw invalid(what, value, "a finite number of ms ≥ 0");
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > MAX_DURATION_MS) {
+    throw invalid(what, value, `a number of ms from 0 to ${MAX_DURATION_MS}`);
   }
   return wholeMs(value);
 }
@@ -44,8 +52,8 @@ export function checkDuration(value: unknown, what: string): number {
  * rounded up to whole ms: `lease: 1000.5` holds the job for 1001 ms.
  */
 export function checkPositiveDuration(value: unknown, what: string): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw invalid(what, value, "a finite number of ms > 0");
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0 || value > MAX_DURATION_MS) {
+    throw invalid(what, value, `a number of ms > 0 and ≤ ${MAX_DURATION_MS}`);
   }
   return wholeMs(value);
 }
@@ -53,7 +61,7 @@ export function checkPositiveDuration(value: unknown, what: string): number {
 /** A point in time: a valid Date or finite ms since the epoch, rounded up to whole ms. */
 export function checkTime(value: unknown, what: string): number {
   const at = value instanceof Date ? value.getTime() : value;
-  if (typeof at !== "number" || !Number.isFinite(at)) {
+  if (typeof at !== "number" || !Number.isFinite(at) || Math.abs(at) > MAX_TIME_MS) {
     throw new SpoolError(
       "INVALID_ARGUMENT",
       `${what} must be a Date or ms since the epoch, got ${show(value)}`,

@@ -67,6 +67,26 @@ export function trustCore(b: BackendFixture): void {
       assert.ok(Date.now() >= before);
     });
 
+    test("a duration or time too large to store is INVALID_ARGUMENT, not STORAGE", T, async (t) => {
+      const { spool } = await fresh(b, t);
+      const q = spool.queue("huge");
+      await expectCode(() => q.add("x", { delay: 1e300 }), "INVALID_ARGUMENT", "delay");
+      await expectCode(() => q.add("x", { ttl: 1e300 }), "INVALID_ARGUMENT", "ttl");
+      await expectCode(() => q.add("x", { runAt: 1e300 }), "INVALID_ARGUMENT", "runAt");
+      await expectCode(() => q.add("x", { delay: 2 ** 53 }), "INVALID_ARGUMENT", "delay");
+      assert.equal((await q.size()).total, 0);
+      await q.add("x");
+      await expectCode(() => q.reserve({ lease: 1e300 }), "INVALID_ARGUMENT", "lease");
+      const job = await q.reserve();
+      assert.ok(job);
+      await expectCode(() => q.extend(job, 1e300), "INVALID_ARGUMENT", "extend");
+      const far = await q.add("far", { delay: 1e15 });
+      assert.ok(
+        (await q.get(far))!.runAt.getTime() > Date.now(),
+        "the longest delay is stored as a valid time",
+      );
+    });
+
     test("fractional backoffs, stored or returned by a function, are rounded up", T, async (t) => {
       const { spool } = await fresh(b, t);
       const q = spool.queue("frac-backoff", { backoff: () => 0.5, maxAttempts: 5 });

@@ -16,6 +16,16 @@ describe("durations are whole ms, rounded up", () => {
     assert.equal(checkTime(new Date(5), "runAt"), 5);
   });
 
+  test("a duration or time beyond a valid Date is refused", () => {
+    for (const v of [1e300, 2 ** 53, 1e15 + 1]) {
+      assert.throws(() => checkDuration(v, "delay"), /delay/);
+      assert.throws(() => checkPositiveDuration(v, "lease"), /lease/);
+    }
+    assert.equal(checkDuration(1e15, "delay"), 1e15);
+    assert.throws(() => checkTime(1e300, "runAt"), /runAt/);
+    assert.throws(() => checkTime(new Date(Number.NaN), "runAt"), /runAt/);
+  });
+
   test("-0 becomes 0", () => {
     assert.ok(Object.is(checkDuration(-0, "delay"), 0));
   });
