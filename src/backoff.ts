@@ -1,14 +1,19 @@
 // Retry delays. A job's backoff is stored with it as JSON so any process that fails it applies
-// the same policy; a function cannot be stored and applies only where the queue holding it fails.
+// the same policy; a function cannot be stored and applies only where the queue object holding
+// it fails the job.
 import { SpoolError, show } from "./errors.js";
 import type { Backoff } from "./types.js";
-import { checkDuration } from "./validate.js";
+import { checkDuration, wholeMs } from "./validate.js";
 
 export const DEFAULT_BACKOFF = { type: "exponential", delay: 1000, max: 3_600_000 } as const;
 
-type StoredBackoff = Exclude<Backoff, (attempt: number, error: unknown) => number>;
+export type BackoffFn = Extract<Backoff, (attempt: number, error: unknown) => number>;
+type StoredBackoff = Exclude<Backoff, BackoffFn>;
 
-/** Checks a backoff option; returns its stored JSON, or null for a function (not storable). */
+/**
+ * Checks a backoff option; returns its stored JSON (delays rounded up to whole ms), or null for
+ * a function (not storable: the caller keeps it in memory).
+ */
 export function checkBackoff(value: unknown): string | null {
   if (typeof value === "function") return null;
   if (value === null || typeof value !== "object") {
@@ -35,19 +40,40 @@ export function checkBackoff(value: unknown): string | null {
   );
 }
 
-/** ms to wait before the next attempt after `attempt` failed. */
-export function retryDelay(
-  backoff: ((attempt: number, error: unknown) => number) | string | null,
+/**
+ * Whole ms to wait before the next attempt after `attempt` failed, by the one precedence rule
+ * every failing path uses: the first of `choices` that is given wins (the job's own backoff,
+ * then the queue's default), else {@link DEFAULT_BACKOFF}. A function's answer is rounded up to
+ * whole ms; one that is not a finite number ≥ 0 means 0 (retry at once), and a function that
+ * throws gives way to the next choice.
+ */
+export function backoffDelay(
+  choices: ReadonlyArray<BackoffFn | string | null | undefined>,
   attempt: number,
   error: unknown,
 ): number {
-  if (typeof backoff === "function") {
-    const ms = backoff(attempt, error);
-    return typeof ms === "number" && Number.isFinite(ms) && ms >= 0 ? ms : 0;
+  for (const [i, choice] of choices.entries()) {
+    if (choice === null || choice === undefined) continue;
+    if (typeof choice !== "function") return policyDelay(JSON.parse(choice) as StoredBackoff, attempt);
+    let ms: unknown;
+    try {
+      ms = choice(attempt, error);
+    } catch {
+      return backoffDelay(choices.slice(i + 1), attempt, error);
+    }
+    return typeof ms === "number" && Number.isFinite(ms) && ms >= 0 ? wholeMs(ms) : 0;
   }
-  const policy: StoredBackoff = backoff === null ? DEFAULT_BACKOFF : (JSON.parse(backoff) as StoredBackoff);
-  if (policy.type === "fixed") return policy.delay;
+  return policyDelay(DEFAULT_BACKOFF, attempt);
+}
+
+/** ms to wait after `attempt` failed under one backoff (a function, stored JSON, or null: the default). */
+export function retryDelay(backoff: BackoffFn | string | null, attempt: number, error: unknown): number {
+  return backoffDelay([backoff], attempt, error);
+}
+
+function policyDelay(policy: StoredBackoff, attempt: number): number {
+  if (policy.type === "fixed") return wholeMs(policy.delay);
   const base = policy.delay ?? DEFAULT_BACKOFF.delay;
   const max = policy.max ?? DEFAULT_BACKOFF.max;
-  return Math.min(max, base * 2 ** Math.max(0, attempt - 1));
+  return wholeMs(Math.min(max, base * 2 ** Math.max(0, attempt - 1)));
 }

@@ -3,7 +3,7 @@
 // transaction that reads it (at most once). A bounded channel makes senders wait for room,
 // woken by receives in this process and by the cross-process notifier, with polling as fallback.
 import type { Decoded } from "./backend.js";
-import { SpoolError, show } from "./errors.js";
+import { errorText, SpoolError, show } from "./errors.js";
 import type { Queue } from "./queue.js";
 import type { Spool } from "./spool.js";
 import type { CodecOption, Durability } from "./types.js";
@@ -197,7 +197,7 @@ export class Receiver<T> {
       try {
         return { item: queue.codec.decode(row.payload, row.format) };
       } catch (cause) {
-        return { error: `decode failed: ${cause instanceof Error ? cause.message : show(cause)}`, cause };
+        return { error: `decode failed: ${errorText(cause)}`, cause };
       }
     });
     if (taken.failed !== null) {

@@ -43,13 +43,21 @@ export function decodeJson(bytes: Uint8Array): unknown {
   return JSON.parse(utf8.decode(bytes));
 }
 
+/**
+ * A private copy of caller-owned bytes: a payload is encoded at the call, and the caller may
+ * rewrite its Buffer (or a codec reuse its output) before the group commit writes it.
+ */
+function copied(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes);
+}
+
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 const defaultCodec: PayloadCodec<unknown> = {
   encode(value) {
-    if (value instanceof Uint8Array) return { bytes: value, format: PayloadFormat.Bytes };
+    if (value instanceof Uint8Array) return { bytes: copied(value), format: PayloadFormat.Bytes };
     return { bytes: encodeJson(value), format: PayloadFormat.Json };
   },
   decode(bytes, format) {
@@ -67,7 +75,7 @@ const binaryCodec: PayloadCodec<unknown> = {
     if (!(value instanceof Uint8Array)) {
       throw new SpoolError("ENCODE", `the "binary" codec takes a Buffer or Uint8Array, got ${show(value)}`);
     }
-    return { bytes: value, format: PayloadFormat.Bytes };
+    return { bytes: copied(value), format: PayloadFormat.Bytes };
   },
   decode: (bytes) => asBuffer(bytes),
 };
@@ -90,7 +98,7 @@ function customCodec<T>(codec: Codec<T>): PayloadCodec<T> {
       if (!(bytes instanceof Uint8Array)) {
         throw new SpoolError("ENCODE", `codec.encode must return a Uint8Array, got ${show(bytes)}`);
       }
-      return { bytes, format: PayloadFormat.Custom };
+      return { bytes: copied(bytes), format: PayloadFormat.Custom };
     },
     decode: (bytes) => codec.decode(bytes),
   };

@@ -40,3 +40,44 @@ export function show(value: unknown): string {
   if (Array.isArray(value)) return `an array of ${value.length}`;
   return "an object";
 }
+
+/**
+ * The one text a failure is stored as (`lastError`), whoever fails the job (`queue.fail`, a
+ * worker, a timeout, a payload that cannot be decoded): the same thrown value always gives the
+ * same text. An Error (or anything with a string `message`) gives its message, or its name when
+ * that is empty; a string itself; `undefined` "failed"; other values their JSON when they have
+ * one, else {@link show}. A NUL byte becomes U+FFFD: PostgreSQL text cannot hold it, and both
+ * backends must store the same text.
+ */
+export function errorText(error: unknown): string {
+  return rawErrorText(error).replaceAll("\0", "\uFFFD");
+}
+
+function rawErrorText(error: unknown): string {
+  if (error === undefined) return "failed";
+  if (typeof error === "string") return error;
+  if (error instanceof Error) return error.message || error.name;
+  if (typeof error === "object" && error !== null) {
+    const { message, name } = error as { message?: unknown; name?: unknown };
+    if (typeof message === "string") return message || (typeof name === "string" ? name : "Error");
+  }
+  try {
+    const json = JSON.stringify(error);
+    if (typeof json === "string") return json;
+  } catch {
+    // A cycle or a BigInt inside: fall back to the short description.
+  }
+  return show(error);
+}
+
+/**
+ * The one LEASE_LOST error, for a holder's complete, fail or extend refused and for a worker's
+ * heartbeat that finds the job no longer held. `action` is what could not be done.
+ */
+export function leaseLostError(queue: string, id: number, action: string): SpoolError {
+  return new SpoolError(
+    "LEASE_LOST",
+    `cannot ${action} job ${id} of queue "${queue}": its lease was lost (it ran out, the job was reserved again, or it was never reserved by this holder)`,
+    { jobId: id },
+  );
+}

@@ -1,22 +1,13 @@
 // Queue<T>: the contract's job operations. Validation, defaults, codecs and the retry policy live
 // here; each storage change is one backend transition.
 import type { HeldOutcome, Hold, NewJob, StoredJob } from "./backend.js";
-import { checkBackoff, retryDelay } from "./backoff.js";
+import { type BackoffFn, backoffDelay, checkBackoff } from "./backoff.js";
 import { decodeLenient, decodeResult, encodeResult, type PayloadCodec, resolveCodec } from "./codec.js";
 import type { SpoolContext } from "./context.js";
-import { SpoolError, show } from "./errors.js";
+import { errorText, leaseLostError, SpoolError, show } from "./errors.js";
 import { DEFAULT_RETENTION } from "./settings.js";
 import { heldRef, holdOf, rememberToken, rowHold } from "./tokens.js";
-import type {
-  AddOptions,
-  Backoff,
-  Job,
-  JobInfo,
-  JobState,
-  QueueOptions,
-  QueueSize,
-  Retention,
-} from "./types.js";
+import type { AddOptions, Job, JobInfo, JobState, QueueOptions, QueueSize, Retention } from "./types.js";
 import {
   checkDuration,
   checkId,
@@ -26,6 +17,7 @@ import {
   checkPositiveDuration,
   checkSafeInteger,
   checkState,
+  checkTime,
 } from "./validate.js";
 import { Worker, type WorkerHandler, type WorkerOptions } from "./worker.js";
 
@@ -35,7 +27,7 @@ export { DEFAULT_RETENTION };
 const ADD_KEYS = ["priority", "delay", "runAt", "maxAttempts", "backoff", "key", "ttl"] as const;
 const QUEUE_KEYS = [...ADD_KEYS, "lease", "codec", "retention"] as const;
 
-/** AddOptions after validation, with the function backoff kept aside (it cannot be stored). */
+/** AddOptions after validation, as stored with each job. */
 interface ResolvedAdd {
   priority: number;
   delayMs: number;
@@ -46,10 +38,13 @@ interface ResolvedAdd {
   ttlMs: number | null;
 }
 
-function checkAddOptions(raw: unknown, what: string, allowed: readonly string[]): Partial<ResolvedAdd> {
+/** Checked add options; a function backoff is kept aside in `backoffFn` (it cannot be stored). */
+type CheckedAdd = Partial<ResolvedAdd> & { backoffFn?: BackoffFn };
+
+function checkAddOptions(raw: unknown, what: string, allowed: readonly string[]): CheckedAdd {
   const o = checkObject(raw, what);
   checkKnownKeys(o, allowed, what);
-  const out: Partial<ResolvedAdd> = {};
+  const out: CheckedAdd = {};
   if (o.priority !== undefined) out.priority = checkSafeInteger(o.priority, "priority");
   if (o.delay !== undefined && o.runAt !== undefined) {
     throw new SpoolError("INVALID_ARGUMENT", "give either delay or runAt, not both");
@@ -59,23 +54,18 @@ function checkAddOptions(raw: unknown, what: string, allowed: readonly string[])
     out.runAt = null;
   }
   if (o.runAt !== undefined) {
-    const at = o.runAt instanceof Date ? o.runAt.getTime() : o.runAt;
-    if (typeof at !== "number" || !Number.isFinite(at)) {
-      throw new SpoolError(
-        "INVALID_ARGUMENT",
-        `runAt must be a Date or ms since the epoch, got ${show(o.runAt)}`,
-      );
-    }
-    out.runAt = at;
+    out.runAt = checkTime(o.runAt, "runAt");
     out.delayMs = 0;
   }
   if (o.maxAttempts !== undefined) out.maxAttempts = checkInteger(o.maxAttempts, "maxAttempts", 1);
-  if (o.backoff !== undefined) out.backoff = checkBackoff(o.backoff);
+  if (typeof o.backoff === "function") out.backoffFn = o.backoff as BackoffFn;
+  else if (o.backoff !== undefined) out.backoff = checkBackoff(o.backoff);
   if (o.key !== undefined) {
-    if (typeof o.key !== "string" || o.key.length === 0 || o.key.length > 1024) {
+    // A NUL cannot be stored in PostgreSQL text: refused on every backend alike.
+    if (typeof o.key !== "string" || o.key.length === 0 || o.key.length > 1024 || o.key.includes("\0")) {
       throw new SpoolError(
         "INVALID_ARGUMENT",
-        `key must be a string of 1–1024 characters, got ${show(o.key)}`,
+        `key must be a string of 1–1024 characters without NUL, got ${show(o.key)}`,
       );
     }
     out.key = o.key;
@@ -96,12 +86,6 @@ function checkRetention(raw: unknown): Required<Retention> {
   };
 }
 
-function errorText(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
-  if (error === undefined) return "failed";
-  return typeof error === "string" ? error : show(error);
-}
-
 export class Queue<T = unknown> {
   readonly name: string;
   /** Reservation length in ms used by reserve and process unless they say otherwise. */
@@ -117,7 +101,14 @@ export class Queue<T = unknown> {
   /** @internal */
   readonly codec: PayloadCodec<T>;
   private readonly defaults: ResolvedAdd;
-  private readonly backoffFn: Extract<Backoff, (attempt: number, error: unknown) => number> | null;
+  /** The queue's default backoff: a function, or the stored JSON of a policy. */
+  private readonly queueBackoff: BackoffFn | string | null;
+  /**
+   * Per-add function backoffs by job id. A function cannot be stored, so it applies only where
+   * this queue object fails the job; elsewhere the job falls back to the queue default stored
+   * with it. Dropped when this object sees the job finish.
+   */
+  private readonly jobBackoffs = new Map<number, BackoffFn>();
 
   /** @internal use `spool.queue(name, defaults)` */
   constructor(ctx: SpoolContext, name: string, options: QueueOptions<T> | undefined) {
@@ -139,7 +130,7 @@ export class Queue<T = unknown> {
       key: add.key ?? null,
       ttlMs: add.ttlMs ?? null,
     };
-    this.backoffFn = typeof o.backoff === "function" ? (o.backoff as typeof this.backoffFn) : null;
+    this.queueBackoff = add.backoffFn ?? add.backoff ?? null;
     this.lease = o.lease === undefined ? DEFAULT_LEASE : checkPositiveDuration(o.lease, "lease");
     this.codec = resolveCodec(o.codec as QueueOptions<T>["codec"]);
     this.retention = checkRetention(o.retention);
@@ -166,21 +157,38 @@ export class Queue<T = unknown> {
   /** @internal shared by add, addBatch and the channel's sender. */
   async insert(payloads: readonly T[], options: AddOptions | undefined, maxSize?: number): Promise<number[]> {
     this.ctx.assertOpen();
-    const jobs = this.prepare(payloads, options);
+    const { add, backoffFn } = this.resolveAdd(options);
+    const jobs = this.encode(payloads, add);
     const ids = await this.ctx.backend.enqueue(this.name, jobs, maxSize);
     if (ids === null) return [];
+    if (backoffFn !== undefined) for (const id of ids) this.jobBackoffs.set(id, backoffFn);
     this.ctx.signal(this.name);
     return ids;
   }
 
   /** @internal validates and encodes before anything is written. */
   prepare(payloads: readonly T[], options: AddOptions | undefined): NewJob[] {
-    const given = checkAddOptions(options, "add options", ADD_KEYS);
+    return this.encode(payloads, this.resolveAdd(options).add);
+  }
+
+  /** The queue's defaults overlaid with `options`; a per-add function backoff is kept aside. */
+  private resolveAdd(options: AddOptions | undefined): { add: ResolvedAdd; backoffFn?: BackoffFn } {
+    const { backoffFn, ...given } = checkAddOptions(options, "add options", ADD_KEYS);
+    // With a per-add function, the job stores the queue's default policy: a process without the
+    // function falls back to the queue's choice, not to the built-in default.
     const o: ResolvedAdd = { ...this.defaults, ...given };
     if (given.delayMs !== undefined || given.runAt !== undefined) {
       o.delayMs = given.delayMs ?? 0;
       o.runAt = given.runAt ?? null;
     }
+    return backoffFn === undefined ? { add: o } : { add: o, backoffFn };
+  }
+
+  /**
+   * Encodes every payload now, at the call: the codec's bytes are copied, so a Buffer the caller
+   * rewrites (or a codec reusing its output) after this returns cannot change what is stored.
+   */
+  private encode(payloads: readonly T[], o: ResolvedAdd): NewJob[] {
     return payloads.map((payload, index) => {
       const { bytes, format } = this.codec.encode(payload);
       if (bytes.byteLength > this.ctx.maxPayloadBytes) {
@@ -244,6 +252,7 @@ export class Queue<T = unknown> {
   /** @internal a claimed job whose payload cannot be decoded becomes dead with the error. */
   async bury(row: StoredJob, cause: unknown): Promise<void> {
     await this.ctx.backend.fail(this.name, row.id, rowHold(row), `decode failed: ${errorText(cause)}`, null);
+    this.forget(row.id);
   }
 
   /** @internal */
@@ -268,6 +277,7 @@ export class Queue<T = unknown> {
     const keep = (retention instanceof Promise ? await retention : retention).completed > 0;
     const outcome = await this.ctx.backend.complete(this.name, id, hold, stored, keep);
     this.check(outcome, id, "complete");
+    this.forget(id);
   }
 
   /** Fails a reserved job: pending again after its backoff, or dead once attempts are spent. */
@@ -287,7 +297,7 @@ export class Queue<T = unknown> {
     if (row.state !== "reserved" || (attempt !== null && row.attempts !== attempt))
       throw this.lost("lease_lost", id, "fail");
     const dead = row.attempts >= row.maxAttempts;
-    const delay = dead ? null : (retryIn ?? retryDelay(this.backoffFn ?? row.backoff, row.attempts, error));
+    const delay = dead ? null : (retryIn ?? this.retryDelayFor(row, error));
     const outcome = await this.ctx.backend.fail(
       this.name,
       id,
@@ -296,17 +306,18 @@ export class Queue<T = unknown> {
       delay,
     );
     this.check(outcome, id, "fail");
-    if (!dead) this.ctx.signal(this.name);
+    if (dead) this.forget(id);
+    else this.ctx.signal(this.name);
     return dead ? "dead" : "pending";
   }
 
   /** Pushes the lease of a reserved job out to now + `ms`. */
   async extend(job: Job<T> | number, ms: number): Promise<void> {
     const [id, hold] = this.held(job);
-    checkPositiveDuration(ms, "extend ms");
+    const lease = checkPositiveDuration(ms, "extend ms");
     this.ctx.assertOpen();
-    this.check(await this.ctx.backend.extend(this.name, id, hold, ms), id, "extend");
-    if (typeof job === "object") job.leaseUntil = new Date(Date.now() + ms);
+    this.check(await this.ctx.backend.extend(this.name, id, hold, lease), id, "extend");
+    if (typeof job === "object") job.leaseUntil = new Date(Date.now() + lease);
   }
 
   private held(job: Job<T> | number): [number, Hold] {
@@ -327,11 +338,7 @@ export class Queue<T = unknown> {
         jobId: id,
       });
     }
-    return new SpoolError(
-      "LEASE_LOST",
-      `cannot ${what} job ${id}: it is not reserved by this holder any more (its lease ran out, it was reserved again, or it was never reserved)`,
-      { jobId: id },
-    );
+    return leaseLostError(this.name, id, what);
   }
 
   /** Any job of this queue in any state, or null. */
@@ -404,6 +411,7 @@ export class Queue<T = unknown> {
   async remove(id: number): Promise<boolean> {
     checkId(id);
     this.ctx.assertOpen();
+    this.forget(id);
     return this.ctx.backend.remove(this.name, id);
   }
 
@@ -426,6 +434,7 @@ export class Queue<T = unknown> {
   async clear(): Promise<void> {
     this.ctx.assertOpen();
     await this.ctx.backend.clear(this.name, false);
+    this.jobBackoffs.clear();
     this.ctx.signal(this.name);
   }
 
@@ -436,8 +445,17 @@ export class Queue<T = unknown> {
     return new Worker(this, handler, options);
   }
 
-  /** @internal the retry delay for a job the worker fails. */
-  retryDelayFor(row: { attempts: number; backoff: string | null }, error: unknown): number {
-    return retryDelay(this.backoffFn ?? row.backoff, row.attempts, error);
+  /**
+   * @internal The retry delay after the job's current attempt failed, by the one rule that
+   * queue.fail and the worker share: the job's own backoff (a per-add function held here, else
+   * the policy stored with it), then the queue's default, then the built-in exponential one.
+   */
+  retryDelayFor(row: { id: number; attempts: number; backoff: string | null }, error: unknown): number {
+    return backoffDelay([this.jobBackoffs.get(row.id), row.backoff, this.queueBackoff], row.attempts, error);
+  }
+
+  /** @internal a job this object saw finish needs its in-memory backoff no more. */
+  forget(id: number): void {
+    this.jobBackoffs.delete(id);
   }
 }

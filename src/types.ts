@@ -28,10 +28,16 @@ export type Backoff =
       max?: number;
     }
   | { type: "fixed" /** Wait this many ms before every retry. */; delay: number }
-  /** Computed per failure; applies where the queue object holding it fails the job. */
+  /**
+   * Computed per failure (ms, rounded up). Not storable: applies where the queue object holding
+   * it (or its workers) fails the job; a per-add function does not drop the queue's default.
+   */
   | ((attempt: number, error: unknown) => number);
 
-/** Options of `add` and `addBatch`; also accepted as queue defaults. */
+/**
+ * Options of `add` and `addBatch`; also accepted as queue defaults. Every duration and time is
+ * rounded up to whole ms (`delay: 1.5` waits 2 ms): never shorter than asked.
+ */
 export interface AddOptions {
   /** Higher runs first. A safe integer. @default 0 */
   priority?: number;
@@ -41,7 +47,10 @@ export interface AddOptions {
   runAt?: Date | number;
   /** Attempts before the job is dead. An integer ≥ 1. @default 3 */
   maxAttempts?: number;
-  /** Wait between attempts. @default { type: "exponential", delay: 1000, max: 3_600_000 } */
+  /**
+   * Wait between attempts. The job's own backoff wins over the queue's default.
+   * @default { type: "exponential", delay: 1000, max: 3_600_000 }
+   */
   backoff?: Backoff;
   /**
    * Dedupe key: while a job with the same key is pending or reserved in this queue, `add`
@@ -75,7 +84,7 @@ export interface Retention {
 
 /** `spool.queue(name, defaults)`: defaults for every job added through this queue object. */
 export interface QueueOptions<T = unknown> extends AddOptions {
-  /** Reservation length in ms. @default 30_000 */
+  /** Reservation length in ms (at least 500 where a worker uses it). @default 30_000 */
   lease?: number;
   /** Payload codec. @default JSON values and raw bytes */
   codec?: CodecOption<T>;

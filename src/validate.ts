@@ -19,20 +19,55 @@ function invalid(what: string, value: unknown, allowed: string): SpoolError {
   return new SpoolError("INVALID_ARGUMENT", `${what} must be ${allowed}, got ${show(value)}`);
 }
 
-/** A finite number ≥ 0 (ms durations: delay, lease, timeout, ttl, retryIn, olderThan). */
-export function checkDuration(value: unknown, what: string): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    throw invalid(what, value, "a finite number of ms ≥ 0");
-  }
-  return value;
+/**
+ * Rounds a validated duration or time up to whole ms: storage keeps whole ms, and rounding up
+ * never makes a delay, a lease or a timeout shorter than asked. Every duration is normalised
+ * here, once, so no fraction reaches a backend (`+ 0` turns -0 into 0).
+ */
+export function wholeMs(value: number): number {
+  return Math.ceil(value) + 0;
 }
 
-/** A duration that must leave room to act: a lease or timeout of 0 would expire at once. */
-export function checkPositiveDuration(value: unknown, what: string): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw invalid(what, value, "a finite number of ms > 0");
+/**
+ * The longest duration (ms, about 31 700 years): now plus it is still a valid Date and a safe
+ * integer, so a huge `delay` is refused here instead of failing in storage.
+ */
+export const MAX_DURATION_MS = 1e15;
+/** The range of a valid Date, in ms since the epoch. */
+const MAX_TIME_MS = 8.64e15;
+
+/**
+ * A finite number ≥ 0 (ms durations: delay, timeout, retryIn, olderThan, retention, backoff
+ * delays), rounded up to whole ms: `delay: 1.5` waits 2 ms.
+ */
+export function checkDuration(value: unknown, what: string): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > MAX_DURATION_MS) {
+    throw invalid(what, value, `a number of ms from 0 to ${MAX_DURATION_MS}`);
   }
-  return value;
+  return wholeMs(value);
+}
+
+/**
+ * A duration that must leave room to act (a lease, ttl or timeout of 0 would expire at once),
+ * rounded up to whole ms: `lease: 1000.5` holds the job for 1001 ms.
+ */
+export function checkPositiveDuration(value: unknown, what: string): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0 || value > MAX_DURATION_MS) {
+    throw invalid(what, value, `a number of ms > 0 and ≤ ${MAX_DURATION_MS}`);
+  }
+  return wholeMs(value);
+}
+
+/** A point in time: a valid Date or finite ms since the epoch, rounded up to whole ms. */
+export function checkTime(value: unknown, what: string): number {
+  const at = value instanceof Date ? value.getTime() : value;
+  if (typeof at !== "number" || !Number.isFinite(at) || Math.abs(at) > MAX_TIME_MS) {
+    throw new SpoolError(
+      "INVALID_ARGUMENT",
+      `${what} must be a Date or ms since the epoch, got ${show(value)}`,
+    );
+  }
+  return wholeMs(at);
 }
 
 export function checkInteger(value: unknown, what: string, min: number): number {

@@ -10,7 +10,7 @@ import { EventEmitter } from "node:events";
 import type { StoredJob } from "./backend.js";
 import { encodeResult } from "./codec.js";
 import type { Stoppable } from "./context.js";
-import { SpoolError, show } from "./errors.js";
+import { errorText, leaseLostError, SpoolError, show } from "./errors.js";
 import type { Queue } from "./queue.js";
 import { heldRef, rowHold } from "./tokens.js";
 import type { Job } from "./types.js";
@@ -35,7 +35,11 @@ export type WorkerHandler<T> = (job: Job<T>, context: HandlerContext) => unknown
 export interface WorkerOptions {
   /** Handlers running at once. @default 1 */
   concurrency?: number;
-  /** Reservation length in ms, renewed while the handler runs. @default the queue's lease (30 000) */
+  /**
+   * Reservation length in ms, renewed every third of it while the handler runs; at least
+   * {@link MIN_WORKER_LEASE} (500) so a renewal has time to commit. Rounded up to whole ms.
+   * @default the queue's lease (30 000)
+   */
   lease?: number;
   /** ms a handler may run; past it `signal` aborts and the job fails with "timeout". */
   timeout?: number;
@@ -56,12 +60,22 @@ interface Running<T> {
   controller: AbortController;
   /** Set once the outcome must be discarded (timeout handled, lease lost, forced stop). */
   settled: boolean;
+  /** The per-job timeout; cleared once the outcome is settled, so it never outlives stop(). */
+  timer?: NodeJS.Timeout | undefined;
 }
 
 const WORKER_KEYS = ["concurrency", "lease", "timeout", "pollInterval"] as const;
 /** Prefetch only while handlers take less than this on average (ms), and at most this many. */
 const PREFETCH_BELOW_MS = 2;
 const PREFETCH_MAX = 32;
+/**
+ * The shortest worker lease (ms). The heartbeat renews every third of the lease, so a renewal
+ * has two thirds of it to commit; below this a busy database or event loop lets the lease run
+ * out under a live handler and a second worker run the same job.
+ */
+export const MIN_WORKER_LEASE = 500;
+/** Node's timers take at most 2^31−1 ms; a longer one would fire after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implements Stoppable {
   readonly concurrency: number;
@@ -74,7 +88,12 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
   private stopping: Promise<void> | null = null;
   /** When a stopping worker gives up waiting for its handlers. */
   private deadline = Number.POSITIVE_INFINITY;
-  private wakeRequested = false;
+  /**
+   * Counts wake-ups (a change to the queue, stop()). The loop notes it before each claim and a
+   * sleep returns at once if it moved meanwhile: a wake-up that lands during the claim or the
+   * idle check is never lost, unlike a flag read once.
+   */
+  private wakes = 0;
   private wake: (() => void) | null = null;
   private drained = false;
   private readonly unsubscribe: () => void;
@@ -98,12 +117,18 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     checkKnownKeys(o, WORKER_KEYS, "worker");
     this.concurrency = o.concurrency === undefined ? 1 : checkInteger(o.concurrency, "concurrency", 1);
     this.lease = o.lease === undefined ? queue.lease : checkPositiveDuration(o.lease, "lease");
+    if (this.lease < MIN_WORKER_LEASE) {
+      throw new SpoolError(
+        "INVALID_ARGUMENT",
+        `a worker's lease must be ≥ ${MIN_WORKER_LEASE} ms so its heartbeat can renew it in time, got ${this.lease}${o.lease === undefined ? ` (the lease of queue "${queue.name}")` : ""}`,
+      );
+    }
     this.timeout = o.timeout === undefined ? undefined : checkPositiveDuration(o.timeout, "timeout");
     this.pollInterval =
       o.pollInterval === undefined ? 1000 : checkPositiveDuration(o.pollInterval, "pollInterval");
     this.unsubscribe = queue.ctx.onChange(queue.name, () => this.poke());
     // Not unref'd: like a server, a running worker keeps its process alive until stop().
-    this.heartbeat = setInterval(() => void this.renewLeases(), Math.max(50, this.lease / 3));
+    this.heartbeat = setInterval(() => void this.renewLeases(), Math.min(MAX_TIMER_MS, this.lease / 3));
     queue.ctx.stoppables.add(this);
     this.loop = this.run();
   }
@@ -114,16 +139,30 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
   }
 
   private poke(): void {
-    this.wakeRequested = true;
+    this.wakes++;
     this.wake?.();
   }
 
+  /** Emits to the "error" listeners; a warning when there are none or when they throw. */
   private report(error: unknown): void {
-    if (this.listenerCount("error") > 0) this.emit("error", error);
-    else
-      process.emitWarning(
-        `spool worker on "${this.queue.name}": ${(error as Error)?.message ?? show(error)}`,
-      );
+    if (this.listenerCount("error") > 0) {
+      try {
+        this.emit("error", error);
+        return;
+      } catch (thrown) {
+        error = thrown;
+      }
+    }
+    process.emitWarning(`spool worker on "${this.queue.name}": ${(error as Error)?.message ?? show(error)}`);
+  }
+
+  /** Emits an event; a listener's throw goes to "error" instead of into the worker's loop. */
+  private tell<K extends "completed" | "failed" | "drained">(event: K, ...args: WorkerEvents<T>[K]): void {
+    try {
+      (this.emit as (event: K, ...args: WorkerEvents<T>[K]) => boolean)(event, ...args);
+    } catch (error) {
+      this.report(error);
+    }
   }
 
   private async run(): Promise<void> {
@@ -140,14 +179,14 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
         for (const row of this.buffer.splice(0, free)) this.start(row);
         continue;
       }
-      this.wakeRequested = false;
+      const seen = this.wakes;
       let rows: StoredJob[];
       try {
         rows = await backend.claim(this.queue.name, free + this.prefetch(), this.lease);
       } catch (error) {
         if (this.queue.ctx.isClosed || (error as SpoolError).code === "CLOSED") return;
         this.report(error);
-        await this.sleep(Math.min(this.pollInterval, 250));
+        await this.sleep(Math.min(this.pollInterval, 250), null);
         continue;
       }
       this.buffer.push(...rows);
@@ -160,9 +199,10 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
         this.drained = true;
         // "drained" means done: the last completions are committed before it is told.
         while (this.writes.size > 0) await Promise.allSettled([...this.writes]);
-        this.emit("drained");
+        this.tell("drained");
       }
-      if (!this.wakeRequested) await this.sleep(await this.idleWait());
+      // A wake-up during the claim means there may be work already: no idle check, no sleep.
+      if (this.wakes === seen) await this.sleep(await this.idleWait(), seen);
     }
   }
 
@@ -186,9 +226,14 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     }
   }
 
-  private sleep(ms: number): Promise<void> {
+  /**
+   * Sleeps `ms`, or until a wake-up or stop(). Returns at once when stopping, or when a wake-up
+   * came in since the loop noted `seen` (null: only a wake-up during the sleep counts).
+   */
+  private sleep(ms: number, seen: number | null): Promise<void> {
+    if (this.stopping !== null || (seen !== null && this.wakes !== seen)) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
+      const timer = setTimeout(done, Math.min(MAX_TIMER_MS, ms));
       function done() {
         clearTimeout(timer);
         resolve();
@@ -215,9 +260,9 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
       signal: entry.controller.signal,
       extend: (ms?: number) => this.queue.extend(job, ms ?? this.lease),
     };
-    let timer: NodeJS.Timeout | undefined;
     if (this.timeout !== undefined) {
-      timer = setTimeout(() => this.onTimeout(entry), this.timeout);
+      const timeout = this.timeout;
+      entry.timer = setTimeout(() => this.onTimeout(entry), Math.min(MAX_TIMER_MS, timeout));
     }
     const started = performance.now();
     let outcome: Promise<unknown>;
@@ -229,12 +274,12 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     outcome.then(
       (result) => {
         this.observe(performance.now() - started);
-        clearTimeout(timer);
+        clearTimeout(entry.timer);
         this.finish(entry, () => this.succeed(entry, result));
       },
       (error: unknown) => {
         this.observe(performance.now() - started);
-        clearTimeout(timer);
+        clearTimeout(entry.timer);
         this.finish(entry, () => this.failJob(entry, error));
       },
     );
@@ -256,6 +301,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
   }
 
   private onTimeout(entry: Running<T>): void {
+    entry.timer = undefined;
     if (entry.settled) return;
     const error = new Error("timeout");
     entry.controller.abort(error);
@@ -282,8 +328,9 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
       const retention = q.ctx.settings.retention(q.name);
       const keep = (retention instanceof Promise ? await retention : retention).completed > 0;
       const outcome = await q.ctx.backend.complete(q.name, job.id, rowHold(entry.row), stored, keep);
-      if (outcome !== "ok") return this.report(this.lostError(job, "complete"));
-      this.emit("completed", job, result);
+      if (outcome !== "ok") return this.report(leaseLostError(q.name, job.id, "complete"));
+      q.forget(job.id);
+      this.tell("completed", job, result);
     } catch (error) {
       this.report(error);
     }
@@ -292,25 +339,17 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
   private async failJob(entry: Running<T>, error: unknown): Promise<void> {
     const { job, row } = entry;
     const dead = job.attempts >= job.maxAttempts;
-    const delay = dead ? null : this.queue.retryDelayFor(row, error);
-    const text = error instanceof Error ? error.message || error.name : String(error);
     try {
       const q = this.queue;
-      const outcome = await q.ctx.backend.fail(q.name, job.id, rowHold(row), text, delay);
-      if (outcome !== "ok") return this.report(this.lostError(job, "fail"));
-      if (!dead) q.ctx.signal(q.name);
-      this.emit("failed", job, error, dead ? "dead" : "pending");
+      const delay = dead ? null : q.retryDelayFor(row, error);
+      const outcome = await q.ctx.backend.fail(q.name, job.id, rowHold(row), errorText(error), delay);
+      if (outcome !== "ok") return this.report(leaseLostError(q.name, job.id, "fail"));
+      if (dead) q.forget(job.id);
+      else q.ctx.signal(q.name);
+      this.tell("failed", job, error, dead ? "dead" : "pending");
     } catch (storeError) {
       this.report(storeError);
     }
-  }
-
-  private lostError(job: Job<T>, what: string): SpoolError {
-    return new SpoolError(
-      "LEASE_LOST",
-      `job ${job.id} could not be ${what === "complete" ? "completed" : "failed"}: its lease was lost (attempt ${job.attempts}); the outcome was discarded`,
-      { jobId: job.id },
-    );
   }
 
   /** The heartbeat: extends every held lease; a lost one aborts its handler. */
@@ -332,8 +371,10 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
         }
         if (entry.settled) continue;
         entry.settled = true;
-        entry.controller.abort(this.lostError(entry.job, "complete"));
-        this.report(this.lostError(entry.job, "complete"));
+        clearTimeout(entry.timer);
+        const lostLease = leaseLostError(this.queue.name, entry.job.id, "renew the lease of");
+        entry.controller.abort(lostLease);
+        this.report(lostLease);
       }
     } catch (error) {
       if (!this.queue.ctx.isClosed) this.report(error);
@@ -352,25 +393,32 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     // A later stop with a shorter timeout (a second Ctrl-C) shortens the wait of the first.
     if (timeout !== undefined) this.deadline = Math.min(this.deadline, Date.now() + timeout);
     this.slotFreed?.();
-    this.stopping ??= this.shutdown();
+    // The heartbeat stops with the worker even if shutting down fails midway.
+    this.stopping ??= this.shutdown().finally(() => clearInterval(this.heartbeat));
     return this.stopping;
   }
 
   private async shutdown(): Promise<void> {
+    this.wakes++;
     this.wake?.();
     this.slotFreed?.();
     this.unsubscribe();
-    await this.loop;
+    await this.loop.catch((e: unknown) => this.report(e));
     const backend = this.queue.ctx.backend;
     const unstarted = this.buffer.splice(0).map(heldRef);
-    if (unstarted.length > 0)
+    if (unstarted.length > 0) {
       await backend.release(this.queue.name, unstarted, false).catch((e: unknown) => this.report(e));
+      // Other workers of this process may be asleep: the handed-back jobs are theirs now.
+      this.queue.ctx.signal(this.queue.name);
+    }
     await this.waitForHandlers();
     const interrupted = [...this.running.values()].filter((e) => !e.settled);
     for (const entry of interrupted) {
       entry.settled = true;
       entry.controller.abort(new SpoolError("CLOSED", "the worker was stopped before this job finished"));
     }
+    // A handler that ignores its signal must not keep the process alive through its timeout.
+    for (const entry of this.running.values()) clearTimeout(entry.timer);
     if (interrupted.length > 0) {
       const held = interrupted.map((e) => heldRef(e.row));
       await backend.release(this.queue.name, held, true).catch((e: unknown) => this.report(e));

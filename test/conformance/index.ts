@@ -13,6 +13,7 @@ import { ordering } from "./ordering.js";
 import { processes } from "./processes.js";
 import { queueBasics } from "./queue-basics.js";
 import { queueSettings } from "./queue-settings.js";
+import { trustCore } from "./trust-core.js";
 import { validation } from "./validation.js";
 import { worker } from "./worker.js";
 
@@ -34,6 +35,7 @@ export function conformance(backend: BackendFixture): void {
   channelDecode(backend);
   channelDecodeKey(backend);
   queueSettings(backend);
+  trustCore(backend);
 }
 
 /** Registers the tests that run real child processes against `backend`. */

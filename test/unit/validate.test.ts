@@ -27,7 +27,7 @@ describe("validation helpers", () => {
 
   test("durations: finite numbers ≥ 0", () => {
     assert.equal(checkDuration(0, "delay"), 0);
-    assert.equal(checkDuration(1.5, "delay"), 1.5);
+    assert.equal(checkDuration(1.5, "delay"), 2, "rounded up to whole ms");
     throwsCode(() => checkDuration(-1, "delay"), "INVALID_ARGUMENT", "-1");
     throwsCode(() => checkDuration(Number.NaN, "ttl"), "INVALID_ARGUMENT", "NaN");
     throwsCode(() => checkDuration(Number.POSITIVE_INFINITY, "lease"), "INVALID_ARGUMENT", "lease");
