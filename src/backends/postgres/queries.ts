@@ -238,6 +238,26 @@ WHERE queue = $1 AND state = 'pending' AND run_at > now() AND id > $2 ORDER BY i
 export const LIST_STATE = `SELECT ${JOB} FROM {S}.jobs
 WHERE queue = $1 AND state = $4 AND id > $2 ORDER BY id LIMIT $3`;
 
+/**
+ * The LIST_* statements reading previews: payload and result cut to their first $N bytes (a
+ * TOAST slice: the rest is never read), the error to $N characters, and their full sizes.
+ * $N is the statement's last parameter.
+ */
+const preview = (sql: string, n: string) =>
+  sql
+    .replace("payload, format,", `substring(payload from 1 for ${n}) AS payload, format,`)
+    .replace(
+      "last_error, result,",
+      `left(last_error, ${n}) AS last_error, substring(result from 1 for ${n}) AS result,`,
+    )
+    .replace(
+      " FROM {S}.jobs",
+      ", octet_length(payload) AS payload_size, octet_length(result) AS result_size, length(last_error) AS error_size FROM {S}.jobs",
+    );
+export const LIST_PENDING_PREVIEW = preview(LIST_PENDING, "$4");
+export const LIST_DELAYED_PREVIEW = preview(LIST_DELAYED, "$4");
+export const LIST_STATE_PREVIEW = preview(LIST_STATE, "$5");
+
 export const COUNTS = `
 SELECT count(*) FILTER (WHERE state = 'pending' AND run_at <= now())::float8 AS pending,
        count(*) FILTER (WHERE state = 'pending' AND run_at > now())::float8 AS delayed,
@@ -325,6 +345,9 @@ const ALL = {
   LIST_PENDING,
   LIST_DELAYED,
   LIST_STATE,
+  LIST_PENDING_PREVIEW,
+  LIST_DELAYED_PREVIEW,
+  LIST_STATE_PREVIEW,
   COUNTS,
   QUEUES,
   NEXT_DUE_IN,

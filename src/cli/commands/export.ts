@@ -1,12 +1,14 @@
 /* `spool export`: every job of a queue (or of one state) as NDJSON on stdout. */
 import { once } from "node:events";
 import type { Command } from "commander";
+import type { StoredJob } from "../../backend.js";
 import { JOB_STATES, type JobState } from "../../types.js";
 import { jobToJson } from "../format.js";
-import { pageJobs } from "../jobs.js";
+import { pageJobs, pagePreviews } from "../jobs.js";
 import { parseState } from "../parse.js";
 import { startProgress } from "../progress.js";
-import { withSchemaOption, withSpool } from "../target.js";
+import { queueArg, withSchemaOption, withSpool } from "../target.js";
+import { safeJson } from "../terminal.js";
 
 interface ExportFlags {
   state?: JobState;
@@ -14,6 +16,27 @@ interface ExportFlags {
 }
 
 const PAGE = 1000;
+/** Payload and result bytes read at once; a job larger than this is read alone. */
+const CHUNK_BYTES = 8 * 1024 * 1024;
+
+/** Splits a page of previews into runs of consecutive jobs of at most CHUNK_BYTES each. */
+function chunks(page: readonly StoredJob[]): number[] {
+  const counts: number[] = [];
+  let count = 0;
+  let bytes = 0;
+  for (const job of page) {
+    const size = (job.sizes?.payload ?? 0) + (job.sizes?.result ?? 0) + (job.sizes?.lastError ?? 0);
+    if (count > 0 && bytes + size > CHUNK_BYTES) {
+      counts.push(count);
+      count = 0;
+      bytes = 0;
+    }
+    count++;
+    bytes += size;
+  }
+  if (count > 0) counts.push(count);
+  return counts;
+}
 
 async function write(text: string): Promise<void> {
   // Respect the pipe's pace, so exporting a big queue never buffers it all in memory.
@@ -40,6 +63,7 @@ Examples:
   $ spool export jobs.db emails --state dead | spool import other.db emails`,
     )
     .action(async (db: string, queueName: string, flags: ExportFlags) => {
+      queueArg(queueName);
       await withSpool(db, { create: false, schema: flags.schema }, async (spool) => {
         const queue = spool.queue(queueName);
         const states = flags.state ? [flags.state] : JOB_STATES;
@@ -51,18 +75,24 @@ Examples:
         });
         let done = 0;
         try {
-          // Id order across states, so an import keeps the jobs' original order.
+          // Id order across states, so an import keeps the jobs' original order. A page is read
+          // as previews first (ids and sizes, no payloads), then whole jobs in runs of at most
+          // CHUNK_BYTES, each written line by line: memory stays bounded by the largest job,
+          // whatever the page holds (a page of 10 MB jobs is 10 GB).
           let after = 0;
           for (;;) {
-            const page = await pageJobs(queue, states, after, PAGE);
+            const page = await pagePreviews(queue, states, after, PAGE, 0);
             if (page.length === 0) break;
-            await write(page.map((job) => `${JSON.stringify(jobToJson(job))}\n`).join(""));
-            done += page.length;
-            // Jobs may be added while exporting: let the bar's total follow.
-            if (done > total) progress.setTotal(done);
-            progress.update(done);
-            after = page[page.length - 1]?.id ?? after;
-            if (page.length < PAGE) break;
+            for (const count of chunks(page)) {
+              const jobs = await pageJobs(queue, states, after, count);
+              for (const job of jobs) await write(`${safeJson(JSON.stringify(jobToJson(job)))}\n`);
+              done += jobs.length;
+              // Jobs may be added while exporting: let the bar's total follow.
+              if (done > total) progress.setTotal(done);
+              progress.update(done);
+              after = jobs[jobs.length - 1]?.id ?? after;
+              if (jobs.length < count) break;
+            }
           }
         } finally {
           progress.stop();
