@@ -201,7 +201,7 @@ describe("spool CLI against hostile input", () => {
       assert.doesNotMatch(r.stdout + r.stderr, raw, `${args.join(" ")} printed a control character`);
     }
     const exported = ndjson((await spool(["export", db, "q"])).stdout);
-    assert.equal((exported[0]?.payload as { note: string }).note, evil, "JSON escapes keep the value");
+    assert.deepEqual(exported[0]?.payload, { note: evil }, "JSON escapes keep the value");
 
     const handler = join(dir, "evil.mjs");
     writeFileSync(
