@@ -122,7 +122,7 @@ describe("spool CLI against hostile input", () => {
         const r = await exit;
         assert.equal(r.code, code, `${r.code} ${r.signal} ${r.stderr}`);
         assert.match(r.stderr, new RegExp(`interrupted by ${signal}`));
-        const hint = /resume with the same input: (spool import .*--skip (\d+))/.exec(r.stderr);
+        const hint = /resume with: (spool import .*--skip (\d+)) \(on the same input\)/.exec(r.stderr);
         assert.ok(hint, r.stderr);
         const skip = Number(hint[2]);
         const imported = await pendingPayloads(db, "q");

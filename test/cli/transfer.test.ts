@@ -116,7 +116,7 @@ describe("spool export and import", () => {
     const r = await spool(["import", db, "q", "--batch-size", "2"], { input: `${lines.join("\n")}\n` });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /stdin line 4: not valid JSON/);
-    assert.match(r.stderr, /3 jobs were imported; resume with: spool import .* q --skip 3/);
+    assert.match(r.stderr, /3 jobs were imported; resume with: spool import .* q --batch-size 2 --skip 3 \(on the same input\)/);
     assert.deepEqual(await payloadsOf(db, "q"), [1, 2, 3]);
 
     // Fixed the line; resume where it stopped.

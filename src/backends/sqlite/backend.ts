@@ -377,7 +377,12 @@ export class SqliteBackend implements Backend {
       else rows = sql(Q.LIST_STATE).all({ queue, limit, after: afterId, state, ...cut }) as Row[];
       return rows.map((row) => {
         const job = this.toStored(row, now);
-        if (previewBytes !== undefined) job.sizes = previewSizes(row as Row & PreviewRow);
+        if (previewBytes !== undefined) {
+          job.sizes = previewSizes(row as Row & PreviewRow);
+          // substr() of an empty blob is NULL, not an empty blob.
+          if (job.payload === null) job.payload = Buffer.alloc(0);
+          if (job.result === null && job.sizes.result !== null) job.result = Buffer.alloc(0);
+        }
         return job;
       });
     });

@@ -3,12 +3,11 @@ import { once } from "node:events";
 import type { Command } from "commander";
 import type { StoredJob } from "../../backend.js";
 import { JOB_STATES, type JobState } from "../../types.js";
-import { jobToJson } from "../format.js";
-import { pageJobs, pagePreviews } from "../jobs.js";
+import { exportLine } from "../export-line.js";
+import { pagePreviews } from "../jobs.js";
 import { parseState } from "../parse.js";
 import { startProgress } from "../progress.js";
 import { queueArg, withSchemaOption, withSpool } from "../target.js";
-import { safeJson } from "../terminal.js";
 
 interface ExportFlags {
   state?: JobState;
@@ -16,6 +15,8 @@ interface ExportFlags {
 }
 
 const PAGE = 1000;
+/** A "preview" as long as any stored value can be (1 GiB in both stores): the whole row. */
+const WHOLE = 2 ** 31 - 1;
 /** Payload and result bytes read at once; a job larger than this is read alone. */
 const CHUNK_BYTES = 8 * 1024 * 1024;
 
@@ -38,7 +39,7 @@ function chunks(page: readonly StoredJob[]): number[] {
   return counts;
 }
 
-async function write(text: string): Promise<void> {
+async function write(text: string | Buffer): Promise<void> {
   // Respect the pipe's pace, so exporting a big queue never buffers it all in memory.
   if (!process.stdout.write(text)) await once(process.stdout, "drain");
 }
@@ -84,8 +85,9 @@ Examples:
             const page = await pagePreviews(queue, states, after, PAGE, 0);
             if (page.length === 0) break;
             for (const count of chunks(page)) {
-              const jobs = await pageJobs(queue, states, after, count);
-              for (const job of jobs) await write(`${safeJson(JSON.stringify(jobToJson(job)))}\n`);
+              // Whole rows, undecoded: each line goes out from the stored bytes (export-line.ts).
+              const jobs = await pagePreviews(queue, states, after, count, WHOLE);
+              for (const job of jobs) for (const part of exportLine(job)) await write(part);
               done += jobs.length;
               // Jobs may be added while exporting: let the bar's total follow.
               if (done > total) progress.setTotal(done);

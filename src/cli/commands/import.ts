@@ -231,10 +231,10 @@ function resumeHint(db: string, queue: string, flags: ImportFlags, imported: num
   const args = [shellWord(shown), queue];
   if (flags.schema !== undefined) args.push("--schema", flags.schema);
   if (flags.batchSize !== DEFAULT_BATCH) args.push("--batch-size", String(flags.batchSize));
-  const password = shown === db ? "" : " (with your password in place of ***)";
+  const password = shown === db ? "" : ", with your password in place of ***";
   return (
-    `${imported} job${imported === 1 ? " was" : "s were"} imported from the first ${done} lines; ` +
-    `resume with the same input: spool import ${args.join(" ")} --skip ${done}${password}`
+    `${imported} job${imported === 1 ? " was" : "s were"} imported; resume with: ` +
+    `spool import ${args.join(" ")} --skip ${done} (on the same input${password})`
   );
 }
 
