@@ -34,7 +34,8 @@ function startOpen(args: readonly string[]): ChildProcess & { out: Output } {
 }
 
 async function pendingPayloads(db: string, queue: string): Promise<unknown[]> {
-  const s = await Spool.open(db);
+  // Never create: the file may be one an import is still setting up.
+  const s = await Spool.open(db, { create: false });
   try {
     return (await s.queue(queue).list({ state: "pending", limit: 100_000 })).map((j) => j.payload);
   } finally {
@@ -113,11 +114,15 @@ describe("spool CLI against hostile input", () => {
         for (let i = 1; i <= 25; i++) input += record(i);
         child.stdin?.write(input);
         // Two batches committed: the import is under way, with five lines still in its batch.
-        await waitFor("two batches to commit", async () => {
-          if (!existsSync(db)) return false;
-          // The import may still be creating the file: a busy answer just means "not yet".
-          return (await pendingPayloads(db, "q").catch(() => [])).length >= 20;
-        });
+        try {
+          await waitFor("two batches to commit", async () => {
+            if (!existsSync(db)) return false;
+            // The import may still be creating the file: a busy answer just means "not yet".
+            return (await pendingPayloads(db, "q").catch(() => [])).length >= 20;
+          });
+        } catch (error) {
+          throw new Error(`${(error as Error).message}; the import said: ${child.out.stderr}`);
+        }
         child.kill(signal);
         const r = await exit;
         assert.equal(r.code, code, `${r.code} ${r.signal} ${r.stderr}`);
@@ -161,6 +166,26 @@ describe("spool CLI against hostile input", () => {
       assert.deepEqual(await pendingPayloads(db, "q"), [{ i: 1 }, { i: 2 }]);
     },
   );
+
+  test("import counts lines whose key matches a live job as duplicates, not as imported", T, async () => {
+    const db = freshDb();
+    const s = await Spool.open(db);
+    await s.queue("q").add("already here", { key: "k1" });
+    await s.close();
+    const line = (payload: number, key?: string) =>
+      `${JSON.stringify({ payload, ...(key ? { key } : {}) })}\n`;
+    const input = line(1, "k1") + line(2, "k2") + line(3, "k2") + line(4) + line(5, "k1");
+    const first = await spool(["import", db, "q", "--json"], { input });
+    assert.equal(first.code, 0, first.stderr);
+    assert.deepEqual(JSON.parse(first.stdout), { imported: 2, duplicates: 3, skipped: 0, lines: 5 });
+    const again = await spool(["import", db, "q"], { input });
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(
+      again.stdout,
+      /^imported 1 job into q \(4 lines skipped: a live job of the queue has that key\)$/m,
+    );
+    assert.deepEqual(await pendingPayloads(db, "q"), ["already here", 2, 4, 4]);
+  });
 
   test(
     "a worker module whose top-level await never settles is reported, not a silent exit 13",

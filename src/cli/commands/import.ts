@@ -15,6 +15,7 @@ import {
   UsageError,
 } from "../errors.js";
 import { printJson } from "../format.js";
+import { FreshIds } from "../fresh-ids.js";
 import { readLines } from "../lines.js";
 import { parseCount, parsePositiveInt } from "../parse.js";
 import { startProgress } from "../progress.js";
@@ -103,7 +104,7 @@ export function registerImport(program: Command): void {
     .argument("<queue>", "queue name to add them to")
     .option("--skip <n>", "skip the first n lines (resume an interrupted import)", parseCount, 0)
     .option("--batch-size <n>", "jobs per transaction", parsePositiveInt, DEFAULT_BATCH)
-    .option("--json", 'print {"imported", "skipped", "lines"}');
+    .option("--json", 'print {"imported", "duplicates", "skipped", "lines"}');
   withSchemaOption(command)
     .addHelpText(
       "after",
@@ -135,11 +136,13 @@ Examples:
       process.once("SIGTERM", onSignal);
       let done = flags.skip; // lines fully handled (committed or blank), counting skipped ones
       let imported = 0;
+      let duplicates = 0;
       const resume = () => resumeHint(db, queueName, flags, imported, done);
       const stopWaiting = waitingFor("importing stdin");
       try {
         await withSpool(db, { create: true, schema: flags.schema }, async (spool) => {
           const queue = spool.queue(queueName);
+          const fresh = new FreshIds(queue);
           const progress = startProgress({
             total: totalBytes ?? 0,
             format: totalBytes ? "import {bar} {percentage}% | {jobs} jobs" : "import {jobs} jobs",
@@ -149,8 +152,10 @@ Examples:
           let bytes = 0;
           /** Adds one run of records with equal options; on a refusal, names the input line. */
           const addRun = async (run: { record: Record; number: number }[]) => {
+            let ids: number[];
+            await fresh.before(run[0]?.record.options.key !== undefined);
             try {
-              await queue.addBatch(
+              ids = await queue.addBatch(
                 run.map((x) => x.record.payload),
                 run[0]?.record.options,
               );
@@ -165,7 +170,10 @@ Examples:
               for (const one of run) await addRun([one]);
               return;
             }
-            imported += run.length;
+            // A record whose key matches a live job added nothing: it is a duplicate, not imported.
+            const added = fresh.count(ids);
+            imported += added;
+            duplicates += run.length - added;
             done = run[run.length - 1]?.number ?? done;
           };
           const flush = async (through: number) => {
@@ -217,8 +225,16 @@ Examples:
           interrupted === "SIGTERM" ? EXIT_SIGTERM : EXIT_SIGINT,
         );
       }
-      if (flags.json) printJson({ imported, skipped: flags.skip, lines: done });
-      else process.stdout.write(`imported ${imported} job${imported === 1 ? "" : "s"} into ${queueName}\n`);
+      if (flags.json) printJson({ imported, duplicates, skipped: flags.skip, lines: done });
+      else {
+        const dup =
+          duplicates === 0
+            ? ""
+            : ` (${duplicates} line${duplicates === 1 ? "" : "s"} skipped: a live job of the queue has that key)`;
+        process.stdout.write(
+          `imported ${imported} job${imported === 1 ? "" : "s"} into ${queueName}${dup}\n`,
+        );
+      }
     });
 }
 
