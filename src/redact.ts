@@ -68,6 +68,10 @@ export function secretsOf(target: string): string[] {
     const userinfo = /^[a-z][a-z0-9+.-]*:\/\/[^:/?#@]*:(.*)@/is.exec(target);
     if (userinfo?.[1]) add(userinfo[1]);
   }
+  // As written, which may be neither the parser's encoding nor the decoded form ("p@ss w%2F").
+  const authority = target.slice(target.indexOf("//") + 2).split(/[/?#]/)[0] ?? "";
+  const userinfo = authority.slice(0, Math.max(0, authority.lastIndexOf("@")));
+  if (userinfo.includes(":")) add(userinfo.slice(userinfo.indexOf(":") + 1));
   for (const match of target.matchAll(/[?&][^=&#]*pass[^=&#]*=([^&#]*)/gi)) add(match[1] ?? "");
   // Longest first, so a secret containing another is hidden whole.
   return [...found].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
