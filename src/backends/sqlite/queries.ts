@@ -150,6 +150,8 @@ const PREVIEW_COLUMNS = COLUMNS.replace("payload,", "substr(payload, 1, :preview
 
 /** A LIST_* statement that reads previews: a page of 10 MB jobs costs kilobytes, not a gigabyte. */
 export function withPreview(listSql: string): string {
+  // Loud, not silent: a preview that cut nothing would load whole payloads again.
+  if (!listSql.includes(COLUMNS)) throw new Error("withPreview: the statement does not select COLUMNS");
   return listSql.replace(COLUMNS, PREVIEW_COLUMNS);
 }
 
