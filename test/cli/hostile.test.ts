@@ -65,6 +65,35 @@ describe("spool CLI against hostile input", () => {
     }
   });
 
+  test(
+    "every command with missing or hostile arguments is bad usage, echoes no escape, creates nothing",
+    T,
+    async () => {
+      const db = freshDb();
+      const evil = "q\u001b]0;owned\u0007\u001b[2J";
+      const commands = ["add", "list", "retry", "purge", "export", "import", "work", "stats", "dashboard"];
+      const cases: string[][] = [];
+      for (const command of commands) {
+        cases.push([command]);
+        if (command !== "stats" && command !== "dashboard") cases.push([command, db, evil, "1"]);
+        cases.push([command, db, "--bogus", evil]);
+      }
+      cases.push(["list", db, "q", "--limit", "2.5"], ["list", db, "q", "--state", evil], ["purge", db, "q"]);
+      cases.push(
+        ["retry", db, "q", "1", "--all"],
+        ["retry", db, "q", "0"],
+        ["stats", db, "--interval", "1ms"],
+      );
+      cases.push([evil], ["import", db, "q", "--skip", "-1"], ["add", db, "q", "{not json"]);
+      for (const args of cases) {
+        const r = await spool(args, { input: "" });
+        assert.equal(r.code, 2, `${JSON.stringify(args)}: ${r.code} ${r.stderr}`);
+        assert.doesNotMatch(r.stderr + r.stdout, /\u001b/, `${JSON.stringify(args)} echoed an escape`);
+        assert.equal(existsSync(db), false, `${JSON.stringify(args)} created ${db}`);
+      }
+    },
+  );
+
   test("a malformed schema is bad usage (exit 2), before any connection", T, async () => {
     const url = "postgres://nobody@127.0.0.1:1/db";
     for (const args of [
