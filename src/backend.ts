@@ -60,6 +60,8 @@ export interface StoredJob {
   lastError: string | null;
   result: Uint8Array | null;
   resultFormat: PayloadFormat | null;
+  /** Set by a `list` with `previewBytes`: the full sizes of what it cut (bytes; the error in characters). */
+  sizes?: { payload: number; result: number | null; lastError: number | null };
 }
 
 /** A job to insert. Exactly one of `delayMs` (from the backend's now) and `runAt` applies. */
@@ -201,8 +203,19 @@ export interface Backend {
 
   /** One job of the queue, or null. */
   get(queue: string, id: number): Promise<StoredJob | null>;
-  /** Jobs of one state in id order, with id greater than `afterId`. */
-  list(queue: string, state: JobState, limit: number, afterId: number): Promise<StoredJob[]>;
+  /**
+   * Jobs of one state in id order, with id greater than `afterId`. With `previewBytes`, the
+   * payload and result hold only their first `previewBytes` bytes (the error its first
+   * `previewBytes` characters), cut in the query so a page of huge jobs never leaves the store
+   * whole, and `sizes` tells their full lengths.
+   */
+  list(
+    queue: string,
+    state: JobState,
+    limit: number,
+    afterId: number,
+    previewBytes?: number,
+  ): Promise<StoredJob[]>;
   /** Counts by state. */
   counts(queue: string): Promise<QueueSize>;
   /** Names of the queues that hold jobs. */

@@ -394,6 +394,25 @@ export class Queue<T = unknown> {
     return rows.map((row) => this.toInfo(row));
   }
 
+  /**
+   * @internal For the dashboard and the CLI: `list` as stored rows whose payload, result and
+   * error are cut to `preview` bytes by the store's query (full sizes in `sizes`), undecoded.
+   */
+  async listPreviews(options: { state: JobState; limit?: number; after?: number }, preview: number) {
+    const o = checkObject(options, "list options");
+    checkKnownKeys(o, ["state", "limit", "after"], "list");
+    const limit = o.limit === undefined ? 100 : checkInteger(o.limit, "limit", 1);
+    const after = o.after === undefined ? 0 : checkInteger(o.after, "after", 0);
+    this.ctx.assertOpen();
+    return this.ctx.backend.list(
+      this.name,
+      checkState(o.state),
+      limit,
+      after,
+      checkInteger(preview, "preview", 0),
+    );
+  }
+
   /** Dead jobs back to pending with attempts restarted: all of them, or those of `ids`. */
   async retry(ids?: readonly number[]): Promise<number> {
     if (ids !== undefined && !Array.isArray(ids)) {

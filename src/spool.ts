@@ -5,6 +5,7 @@ import { systemClock } from "./clock.js";
 import { SpoolContext } from "./context.js";
 import { SpoolError, show } from "./errors.js";
 import { Queue } from "./queue.js";
+import { redactTarget } from "./redact.js";
 import { DEFAULT_RETENTION } from "./settings.js";
 import type { QueueOptions, SpoolOptions } from "./types.js";
 import { checkDuration, checkInteger, checkKnownKeys, checkName, checkObject } from "./validate.js";
@@ -113,7 +114,7 @@ export class Spool implements AsyncDisposable {
       const { openSqliteBackend } = await import("./backends/sqlite/index.js");
       backend = await openSqliteBackend(target, resolved);
     }
-    return new Spool(backend, target.replace(/(\/\/[^:/@]+:)[^@]*@/, "$1***@"), resolved.maxPayloadBytes);
+    return new Spool(backend, redactTarget(target), resolved.maxPayloadBytes);
   }
 
   /** Which storage engine serves this Spool: "sqlite" or "postgres". */

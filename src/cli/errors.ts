@@ -3,6 +3,8 @@
  * caller's command line being wrong; a CliError (exit 1) is something going wrong while running
  * a well-formed command. Anything else thrown (a SpoolError, an I/O error) counts as exit 1.
  */
+import { redactText } from "../redact.js";
+import { escapeControls } from "./terminal.js";
 
 export class UsageError extends Error {
   override readonly name = "UsageError";
@@ -12,17 +14,29 @@ export class CliError extends Error {
   override readonly name = "CliError";
 }
 
+/** A CliError that ends the command with its own status (an interrupted import: 130 or 143). */
+export class InterruptedError extends CliError {
+  readonly exitCode: number;
+  constructor(message: string, exitCode: number) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
+/** Stopped by SIGINT (Ctrl-C) or SIGTERM: 128 + the signal's number, as shells report it. */
+export const EXIT_SIGINT = 130;
+export const EXIT_SIGTERM = 143;
 
 /**
- * Hides the password of every database URL in a text. Every line the CLI writes to stderr goes
- * through this, so a `postgres://user:secret@host` given on the command line is never echoed
- * (driver errors sometimes quote the connection string).
+ * What the CLI may print of a text: no database password (in any form: user:pass@, ?password=,
+ * the secrets of every URL on the command line, see src/redact.ts) and no terminal control
+ * characters. Every line the CLI writes to stderr goes through this.
  */
 export function scrub(text: string): string {
-  return text.replace(/\b(postgres(?:ql)?:\/\/[^:/@\s]*):[^@\s]*@/gi, "$1:***@");
+  return escapeControls(redactText(text));
 }
 
 /** The message to show for any thrown value, without a stack for errors users expect. */

@@ -3,7 +3,9 @@
  * payloads (Buffers) become base64 in JSON and a size plus a hex preview in tables, so no output
  * ever contains raw bytes that would garble a terminal.
  */
+import { PayloadFormat, type StoredJob } from "../backend.js";
 import type { JobInfo } from "../types.js";
+import { oneLine, safeJson } from "./terminal.js";
 
 export interface Column {
   header: string;
@@ -11,7 +13,9 @@ export interface Column {
 }
 
 /** Pads every cell to its column's width; numbers read best right-aligned. */
-export function renderTable(columns: readonly Column[], rows: readonly (readonly string[])[]): string {
+export function renderTable(columns: readonly Column[], cells: readonly (readonly string[])[]): string {
+  // Cells hold data (errors, payloads, names): shown as characters, never run by the terminal.
+  const rows = cells.map((row) => row.map(oneLine));
   const widths = columns.map((c, i) => Math.max(c.header.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: readonly string[]) =>
     columns
@@ -77,6 +81,21 @@ export function previewPayload(payload: unknown, width: number): string {
   return truncate(text, width);
 }
 
+/** `previewPayload` for a preview row (Queue.listPreviews): only the payload's first bytes are here. */
+export function previewStored(job: StoredJob, width: number): string {
+  const size = job.sizes?.payload ?? job.payload.byteLength;
+  const bytes = Buffer.from(job.payload.buffer, job.payload.byteOffset, job.payload.byteLength);
+  if (job.format === PayloadFormat.Json) {
+    const text = bytes.toString("utf8");
+    return size > bytes.length && text.length <= width
+      ? `${text.slice(0, Math.max(0, width - 1))}…`
+      : truncate(text, width);
+  }
+  const what = job.format === PayloadFormat.Bytes ? "binary" : "encoded";
+  const hex = bytes.subarray(0, Math.max(1, Math.ceil(width / 3))).toString("hex");
+  return truncate(`<${formatBytes(size)} ${what}> ${hex.replace(/(..)(?=.)/g, "$1 ")}`, width);
+}
+
 export function truncate(text: string, width: number): string {
   if (width < 1) return "";
   return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`;
@@ -120,5 +139,5 @@ export function jobToJson(job: JobInfo<unknown>): Record<string, unknown> {
 
 /** Writes one JSON document to stdout. */
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(`${safeJson(JSON.stringify(value, null, 2))}\n`);
 }

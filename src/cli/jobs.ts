@@ -1,4 +1,5 @@
 /* Browsing a queue across states: the public `list` pages one state at a time, by id. */
+import type { StoredJob } from "../backend.js";
 import type { Queue } from "../index.js";
 import type { JobInfo, JobState } from "../types.js";
 
@@ -14,5 +15,18 @@ export async function pageJobs(
 ): Promise<JobInfo<unknown>[]> {
   const jobs: JobInfo<unknown>[] = [];
   for (const state of states) jobs.push(...(await queue.list({ state, limit, after })));
+  return states.length === 1 ? jobs : jobs.sort((a, b) => a.id - b.id).slice(0, limit);
+}
+
+/** `pageJobs` as previews: payloads and errors cut to `previewBytes` by the store's query. */
+export async function pagePreviews(
+  queue: Queue<unknown>,
+  states: readonly JobState[],
+  after: number,
+  limit: number,
+  previewBytes: number,
+): Promise<StoredJob[]> {
+  const jobs: StoredJob[] = [];
+  for (const state of states) jobs.push(...(await queue.listPreviews({ state, limit, after }, previewBytes)));
   return states.length === 1 ? jobs : jobs.sort((a, b) => a.id - b.id).slice(0, limit);
 }

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
+import { rememberSecrets } from "../redact.js";
 import { registerAdd } from "./commands/add.js";
 import { registerBench } from "./commands/bench.js";
 import { registerDashboard } from "./commands/dashboard.js";
@@ -17,7 +18,17 @@ import { registerPurge } from "./commands/purge.js";
 import { registerRetry } from "./commands/retry.js";
 import { registerStats } from "./commands/stats.js";
 import { registerWork } from "./commands/work.js";
-import { CliError, describeError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, scrub, UsageError } from "./errors.js";
+import {
+  CliError,
+  describeError,
+  EXIT_FAILURE,
+  EXIT_OK,
+  EXIT_USAGE,
+  InterruptedError,
+  scrub,
+  UsageError,
+} from "./errors.js";
+import { currentWait } from "./waiting.js";
 
 function version(): string {
   try {
@@ -53,7 +64,8 @@ Examples:
   $ spool retry jobs.db emails --all            send them back to pending
   $ spool stats postgres://app:***@db/app       the same on PostgreSQL
 
-Exit status: 0 success, 1 runtime failure (message on stderr), 2 bad usage.`,
+Exit status: 0 success, 1 runtime failure (message on stderr), 2 bad usage,
+130/143 an import stopped by SIGINT/SIGTERM (the message says how to resume).`,
     );
   registerDemo(program);
   registerAdd(program);
@@ -87,6 +99,10 @@ function report(error: unknown): number {
     );
     return EXIT_USAGE;
   }
+  if (error instanceof InterruptedError) {
+    process.stderr.write(scrub(`spool: ${error.message}\n`));
+    return error.exitCode;
+  }
   const known = error instanceof CliError || (error instanceof Error && error.name === "SpoolError");
   const detail = known || !(error instanceof Error) ? describeError(error) : (error.stack ?? error.message);
   process.stderr.write(scrub(`spool: ${detail}\n`));
@@ -99,6 +115,19 @@ function exitAfterFlush(status: number): void {
 }
 
 async function main(): Promise<void> {
+  // Every password on the command line, in any form, is hidden from everything printed.
+  for (const arg of process.argv) rememberSecrets(arg);
+  let finished = false;
+  // The loop ran empty with the command still awaiting: Node would exit 13 and say nothing.
+  process.on("beforeExit", () => {
+    if (finished) return;
+    process.stderr.write(
+      scrub(
+        `spool: stopped while ${currentWait()}: nothing left could make it finish (a top-level await or a promise that never settles)\n`,
+      ),
+    );
+    process.exit(EXIT_FAILURE);
+  });
   // `spool export … | head` closes the pipe early: that is the reader's choice, not an error.
   process.stdout.on("error", (error: NodeJS.ErrnoException) => {
     if (error.code === "EPIPE") process.exit(EXIT_OK);
@@ -110,6 +139,7 @@ async function main(): Promise<void> {
   } catch (error) {
     status = report(error);
   }
+  finished = true;
   // A command that set its own status (work after a forced stop) keeps it.
   exitAfterFlush(status === EXIT_OK ? Number(process.exitCode ?? EXIT_OK) : status);
 }

@@ -7,8 +7,11 @@
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import type { Command } from "commander";
 import { Spool } from "../index.js";
+import { redactTarget } from "../redact.js";
 import type { Durability } from "../types.js";
-import { CliError, describeError, scrub, UsageError } from "./errors.js";
+import { checkName } from "../validate.js";
+import { CliError, describeError, UsageError } from "./errors.js";
+import { escapeControls } from "./terminal.js";
 
 export interface OpenOptions {
   /** Whether a missing SQLite file may be created (commands that add jobs). */
@@ -26,8 +29,22 @@ export function isPostgresTarget(target: string): boolean {
 
 /** The target as it may be shown to the user: a URL's password replaced by ***. */
 export function showTarget(target: string): string {
-  return scrub(target);
+  return escapeControls(redactTarget(target));
 }
+
+/**
+ * A queue name from the command line, checked before any database is opened or created: a
+ * typo is bad usage (exit 2) and leaves no file behind.
+ */
+export function queueArg(name: string): string {
+  try {
+    return checkName(name);
+  } catch (error) {
+    throw new UsageError(describeError(error));
+  }
+}
+
+const SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** Adds the option every database command shares. */
 export function withSchemaOption(command: Command): Command {
@@ -50,6 +67,11 @@ function postgresTarget(target: string, schema: string | undefined): { url: stri
   const fromUrl = url.searchParams.get("schema");
   url.searchParams.delete("schema");
   const chosen = schema ?? fromUrl ?? undefined;
+  if (chosen !== undefined && !SCHEMA.test(chosen)) {
+    throw new UsageError(
+      `schema ${JSON.stringify(chosen.slice(0, 80))} is not a lowercase identifier (a–z, 0–9, _; 63 at most, not starting with a digit)`,
+    );
+  }
   return chosen === undefined ? { url: url.toString() } : { url: url.toString(), schema: chosen };
 }
 
@@ -111,7 +133,10 @@ export async function openTarget(target: string, options: OpenOptions): Promise<
   try {
     return await Spool.open(where, spoolOptions);
   } catch (error) {
-    throw new CliError(`cannot open ${showTarget(target)}: ${describeError(error)}`);
+    const code = (error as { code?: unknown }).code;
+    // A malformed option (a schema, a URL the driver refuses to read) is the command line's fault.
+    const Kind = code === "INVALID_ARGUMENT" ? UsageError : CliError;
+    throw new Kind(`cannot open ${showTarget(target)}: ${describeError(error)}`);
   }
 }
 

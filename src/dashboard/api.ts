@@ -6,9 +6,9 @@
 import type { IncomingMessage } from "node:http";
 import type { Spool } from "../spool.js";
 import { JOB_STATES, type JobState } from "../types.js";
-import { HttpError, readJson } from "./http.js";
-import { type JobRow, toDetail, toRow } from "./jobs.js";
-import { queueHandle } from "./queues.js";
+import { HttpError, readJsonObject } from "./http.js";
+import { type JobRow, PREVIEW_BYTES, toDetail, toPreviewRow } from "./jobs.js";
+import { existingQueue, oldestPendingAgeOf, sizeOf } from "./queues.js";
 import type { ThroughputSampler } from "./throughput.js";
 
 export interface ApiContext {
@@ -40,30 +40,28 @@ export async function handleApi(
   }
   if (sub === "jobs" && id !== undefined && path.length === 4) {
     allow(method, "GET");
-    const job = await queueHandle(ctx.spool, queueName).get(parseId(id));
-    if (job === null) throw new HttpError(404, `job ${id} is not in queue ${queueName}`);
+    const jobId = parseId(id);
+    const job = await (await existingQueue(ctx.spool, queueName)).get(jobId);
+    if (job === null) throw new HttpError(404, `job ${jobId} is not in queue ${queueName}`);
     return toDetail(job);
   }
   if (sub === "jobs" && id !== undefined && action === "delete" && path.length === 5) {
     allow(method, "POST");
-    return { removed: await queueHandle(ctx.spool, queueName).remove(parseId(id)) };
+    const jobId = parseId(id);
+    return { removed: await (await existingQueue(ctx.spool, queueName)).remove(jobId) };
   }
   if (sub === "retry" && path.length === 3) {
     allow(method, "POST");
-    const body = await readJson(req);
-    const ids = (body as { ids?: unknown }).ids;
-    if (ids !== undefined && !(Array.isArray(ids) && ids.every((x) => Number.isSafeInteger(x)))) {
-      throw new HttpError(400, "ids must be an array of job ids");
-    }
-    return { moved: await queueHandle(ctx.spool, queueName).retry(ids as number[] | undefined) };
+    const ids = retryTarget(await readJsonObject(req));
+    return { moved: await (await existingQueue(ctx.spool, queueName)).retry(ids) };
   }
   if (sub === "purge" && path.length === 3) {
     allow(method, "POST");
-    const { state } = (await readJson(req)) as { state?: unknown };
+    const { state } = await readJsonObject(req);
     if (state !== "completed" && state !== "dead") {
       throw new HttpError(400, 'state must be "completed" or "dead"');
     }
-    return { deleted: await queueHandle(ctx.spool, queueName).purge({ state }) };
+    return { deleted: await (await existingQueue(ctx.spool, queueName)).purge({ state }) };
   }
   throw new HttpError(404, "no such API endpoint");
 }
@@ -71,7 +69,39 @@ export async function handleApi(
 /** Reads never change anything and writes are never GETs (a link or an <img> must not purge). */
 function allow(method: string, expected: "GET" | "POST"): void {
   if (method === expected || (expected === "GET" && method === "HEAD")) return;
-  throw new HttpError(405, `use ${expected} here`);
+  throw new HttpError(405, `use ${expected} here`, { Allow: expected === "GET" ? "GET, HEAD" : "POST" });
+}
+
+/**
+ * Which dead jobs a retry moves: `{"ids": [...]}` those, `{"all": true}` every one. A body
+ * that says neither (`{}`, `{"id": 1}`, a typo) acts on nothing: it is refused, never read as "all".
+ */
+function retryTarget(body: Record<string, unknown>): number[] | undefined {
+  const { ids, all } = body;
+  if (all !== undefined && all !== true) throw new HttpError(400, "all must be true when given");
+  if (all === true && ids !== undefined) throw new HttpError(400, 'give "ids" or "all": true, not both');
+  if (all === true) return undefined;
+  if (ids === undefined) {
+    throw new HttpError(400, 'say which dead jobs to retry: {"ids": [1, 2]} or {"all": true}');
+  }
+  if (!Array.isArray(ids) || !ids.every((x) => Number.isSafeInteger(x) && (x as number) > 0)) {
+    throw new HttpError(400, "ids must be an array of job ids (positive integers)");
+  }
+  return ids as number[];
+}
+
+/** An integer query parameter in [min, max], or `fallback` when absent; anything else is 400. */
+function intParam(query: URLSearchParams, name: string, fallback: number, min: number, max: number): number {
+  const text = query.get(name);
+  if (text === null || text === "") return fallback;
+  const n = /^\d{1,16}$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new HttpError(
+      400,
+      `${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(text.slice(0, 20))}`,
+    );
+  }
+  return n;
 }
 
 function decodeSegment(segment: string): string {
@@ -95,13 +125,16 @@ async function overview(ctx: ApiContext, chartQueue: string | null): Promise<unk
   const names = (await ctx.spool.queues()).sort();
   const queues = await Promise.all(
     names.map(async (name) => {
-      const queue = queueHandle(ctx.spool, name);
-      const [size, oldestPendingAge] = await Promise.all([queue.size(), queue.oldestPendingAge()]);
+      const [size, oldestPendingAge] = await Promise.all([
+        sizeOf(ctx.spool, name),
+        oldestPendingAgeOf(ctx.spool, name),
+      ]);
       return { name, size, oldestPendingAge, rate: ctx.sampler.recentRate(name) };
     }),
   );
   const chosen = chartQueue !== null && names.includes(chartQueue) ? chartQueue : null;
   return {
+    // Spool.target has its passwords replaced already (src/redact.ts).
     target: ctx.spool.target,
     kind: ctx.spool.kind,
     now: Date.now(),
@@ -119,15 +152,13 @@ async function listJobs(
   if (!JOB_STATES.includes(state as JobState)) {
     throw new HttpError(400, `state must be one of ${JOB_STATES.join(", ")}`);
   }
-  const limit = Math.min(MAX_PAGE, Math.max(1, Number(query.get("limit") ?? DEFAULT_PAGE) || DEFAULT_PAGE));
-  const after = Math.max(0, Number(query.get("after") ?? 0) || 0);
-  // One extra row tells whether a next page exists without a second query.
-  const jobs = await queueHandle(ctx.spool, queueName).list({
-    state: state as JobState,
-    limit: limit + 1,
-    after: Math.floor(after),
-  });
-  const page = jobs.slice(0, limit).map(toRow);
+  const limit = intParam(query, "limit", DEFAULT_PAGE, 1, MAX_PAGE);
+  const after = intParam(query, "after", 0, 0, Number.MAX_SAFE_INTEGER);
+  const queue = await existingQueue(ctx.spool, queueName);
+  // One extra row tells whether a next page exists without a second query; payloads and errors
+  // are cut by the store's query, so a page of huge jobs costs what a page of small ones does.
+  const jobs = await queue.listPreviews({ state: state as JobState, limit: limit + 1, after }, PREVIEW_BYTES);
+  const page = jobs.slice(0, limit).map(toPreviewRow);
   const last = page[page.length - 1];
   return { jobs: page, next: jobs.length > limit && last !== undefined ? last.id : null };
 }

@@ -8,22 +8,31 @@ import { SpoolError } from "../errors.js";
 /** An error that already knows the HTTP status it should be answered with. */
 export class HttpError extends Error {
   readonly status: number;
-  constructor(status: number, message: string) {
+  /** Headers the answer must carry, e.g. `Allow` on a 405. */
+  readonly headers: Readonly<Record<string, string>>;
+  constructor(status: number, message: string, headers: Record<string, string> = {}) {
     super(message);
     this.status = status;
+    this.headers = headers;
   }
 }
 
 /** Largest request body accepted: actions carry a few ids, never payloads. */
 const MAX_BODY_BYTES = 64 * 1024;
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Readonly<Record<string, string>> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     "Content-Type": "application/json; charset=utf-8",
     "Content-Length": Buffer.byteLength(text),
     // Counts and payloads change every second and may be sensitive: never let a cache keep them.
     "Cache-Control": "no-store",
+    ...headers,
   });
   res.end(text);
 }
@@ -41,6 +50,23 @@ export function sendText(
     ...headers,
   });
   res.end(text);
+}
+
+/**
+ * Reads a JSON request body that must be an object (`null`, an array or a number is not a
+ * request for anything); an empty body reads as `{}`.
+ */
+export async function readJsonObject(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const body = await readJson(req);
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new HttpError(400, `the request body must be a JSON object, got ${describeJson(body)}`);
+  }
+  return body as Record<string, unknown>;
+}
+
+function describeJson(value: unknown): string {
+  if (Array.isArray(value)) return "an array";
+  return value === null ? "null" : `a ${typeof value}`;
 }
 
 /** Reads a JSON request body; an empty body reads as `{}`. */

@@ -3,6 +3,7 @@
  * shape: JSON is pretty-printed (and capped), bytes become a size plus a hex preview. The page
  * renders all of it with textContent, so nothing here needs HTML escaping.
  */
+import { PayloadFormat, type StoredJob } from "../backend.js";
 import type { JobInfo } from "../types.js";
 
 /** A value as the page shows it. */
@@ -36,6 +37,13 @@ export interface JobDetail extends JobRow {
 
 const PREVIEW_CHARS = 140;
 const ERROR_PREVIEW_CHARS = 200;
+/**
+ * Bytes of payload and characters of error the list reads per job: cut by the store's query,
+ * so a page of 10 MB jobs moves kilobytes. Enough for PREVIEW_CHARS of any UTF-8 text.
+ */
+export const PREVIEW_BYTES = 4 * PREVIEW_CHARS;
+/** The detail view's last error: like a payload, enough to read and never the whole 10 MB. */
+const DETAIL_ERROR_CHARS = 64 * 1024;
 /** Enough to read any sane payload; a 64 MiB one would freeze the browser tab. */
 const DETAIL_TEXT_CHARS = 256 * 1024;
 const HEX_PREVIEW_BYTES = 512;
@@ -102,11 +110,45 @@ export function toRow(job: JobInfo<unknown>): JobRow {
   };
 }
 
+/** A row of the job list from a preview (see Queue.listPreviews): the payload was cut in the store. */
+export function toPreviewRow(job: StoredJob): JobRow {
+  const sizes = job.sizes ?? { payload: job.payload.length, result: null, lastError: null };
+  let shown: string;
+  if (job.format === PayloadFormat.Json) {
+    // Stored JSON is JSON.stringify's text, so its first bytes are the preview; a cut may split
+    // a character, which decodes as U+FFFD at the very end and is clipped away below.
+    const text = Buffer.from(job.payload.buffer, job.payload.byteOffset, job.payload.byteLength).toString(
+      "utf8",
+    );
+    const cut = sizes.payload > job.payload.length;
+    shown = cut || text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS)}…` : text;
+  } else {
+    shown = `<${sizes.payload} bytes>`;
+  }
+  const errorCut = (sizes.lastError ?? 0) > ERROR_PREVIEW_CHARS;
+  return {
+    id: job.id,
+    state: job.state,
+    attempts: job.attempts,
+    maxAttempts: job.maxAttempts,
+    priority: job.priority,
+    key: job.key,
+    createdAt: job.createdAt,
+    runAt: job.runAt,
+    finishedAt: job.finishedAt,
+    lastError:
+      job.lastError === null
+        ? null
+        : `${job.lastError.slice(0, ERROR_PREVIEW_CHARS)}${errorCut || job.lastError.length > ERROR_PREVIEW_CHARS ? "…" : ""}`,
+    preview: shown,
+  };
+}
+
 export function toDetail(job: JobInfo<unknown>): JobDetail {
   return {
     ...toRow(job),
     queue: job.queue,
-    lastError: job.lastError ?? null,
+    lastError: job.lastError === undefined ? null : clip(job.lastError, DETAIL_ERROR_CHARS),
     leaseUntil: job.leaseUntil?.getTime() ?? null,
     payload: showValue(job.payload),
     result: showValue(job.result),

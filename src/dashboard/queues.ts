@@ -1,17 +1,30 @@
 /*
- * One Queue object per name and Spool, made once. `spool.queue(name)` is cheap, but each call
- * registers that handle's (default) retention settings for the Spool's housekeeping: reusing
- * one handle keeps the dashboard from re-registering them on every request and every sample.
+ * The dashboard's way to a queue. Names come from URLs, and any web page can make a browser
+ * request one (an <img> needs no CSRF token), so a name the store does not hold answers 404
+ * before anything is made for it: made-up names cost one query and leave nothing behind (no
+ * handle, no retention entry for the Spool's housekeeping to purge every minute). Counts are
+ * read straight from the store, so merely looking at a queue registers nothing either, and a
+ * name in the store that today's validation refuses is still shown rather than breaking the page.
  */
 import type { Queue } from "../queue.js";
 import type { Spool } from "../spool.js";
+import type { QueueSize } from "../types.js";
+import { checkName } from "../validate.js";
+import { HttpError } from "./http.js";
 
 const handles = new WeakMap<Spool, Map<string, Queue>>();
-/** Names come from URLs too: cap the cache so made-up names cannot grow it without end. */
+/** Only names that held jobs get here, but a store may hold very many queues: cap the cache. */
 const MAX_CACHED = 1000;
 
-/** The dashboard's handle on queue `name`; throws INVALID_NAME for a bad name. */
-export function queueHandle(spool: Spool, name: string): Queue {
+/**
+ * The handle on queue `name`, which must hold jobs: INVALID_NAME (400) for a malformed name,
+ * 404 for one the store does not hold.
+ */
+export async function existingQueue(spool: Spool, name: string): Promise<Queue> {
+  checkName(name);
+  if (!(await spool.queues()).includes(name)) {
+    throw new HttpError(404, `no queue named ${JSON.stringify(name)} holds jobs`);
+  }
   let byName = handles.get(spool);
   if (byName === undefined) {
     byName = new Map();
@@ -23,4 +36,16 @@ export function queueHandle(spool: Spool, name: string): Queue {
     if (byName.size < MAX_CACHED) byName.set(name, queue);
   }
   return queue;
+}
+
+/** Counts of a queue the store holds, read without a handle (see above). */
+export function sizeOf(spool: Spool, name: string): Promise<QueueSize> {
+  spool.ctx.assertOpen();
+  return spool.ctx.backend.counts(name);
+}
+
+/** Age of the oldest ready job of a queue the store holds, read without a handle. */
+export function oldestPendingAgeOf(spool: Spool, name: string): Promise<number | null> {
+  spool.ctx.assertOpen();
+  return spool.ctx.backend.oldestPendingAge(name);
 }

@@ -58,8 +58,11 @@ export class HostPolicy {
     if (this.any) return true;
     if (header === undefined || header === "") return false;
     const { name, port } = splitHost(header.toLowerCase());
-    // Browsers leave out the port when it is HTTP's default.
-    return this.names.has(name) || this.pairs.has(`${name}:${port ?? "80"}`);
+    if (this.names.has(name)) return true;
+    if (port !== null) return this.pairs.has(`${name}:${port}`);
+    // Browsers leave out the port when it is the scheme's default; behind a TLS proxy that is
+    // 443, and this handler cannot tell the scheme, so either default matches.
+    return this.pairs.has(`${name}:80`) || this.pairs.has(`${name}:443`);
   }
 }
 

@@ -57,7 +57,15 @@ export function dashboard(spool: Spool, options: DashboardOptions = {}): Dashboa
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     serve(req, res).catch((error: unknown) => {
       if (res.headersSent) res.destroy();
-      else sendJson(res, statusOf(error), { error: error instanceof Error ? error.message : String(error) });
+      else {
+        const headers = error instanceof HttpError ? error.headers : {};
+        sendJson(
+          res,
+          statusOf(error),
+          { error: error instanceof Error ? error.message : String(error) },
+          headers,
+        );
+      }
     });
   };
 
@@ -87,10 +95,14 @@ export function dashboard(spool: Spool, options: DashboardOptions = {}): Dashboa
       if (offered !== null && (req.method === "GET" || req.method === "HEAD")) {
         if (!gate.matches(offered)) return sendText(res, 401, "Wrong token.\n");
         // Trade the token in the address bar for a cookie, then drop it from the URL (and history).
+        // The cookie covers the mount path itself, with or without its trailing slash, and the
+        // redirect goes where the page is served (the mount path with its slash), so a login at
+        // `/admin/queues?token=…` lands on the page, not on a 401.
         url.searchParams.delete("token");
         const secure = (req.socket as { encrypted?: boolean }).encrypted === true;
-        res.setHeader("Set-Cookie", gate.sessionCookie(`${mount}/`, secure));
-        res.writeHead(303, { Location: `${seen}${url.search}` });
+        res.setHeader("Set-Cookie", gate.sessionCookie(mount === "" ? "/" : mount, secure));
+        const landing = rest === "" || rest === "/" ? `${mount}/` : seen;
+        res.writeHead(303, { Location: `${landing}${url.search}` });
         return void res.end();
       }
       if (!gate.admits(req)) {
@@ -116,7 +128,9 @@ export function dashboard(spool: Spool, options: DashboardOptions = {}): Dashboa
       const path = rest.slice("/api/".length).split("/");
       return sendJson(res, 200, await handleApi({ spool, sampler }, req, path, url.searchParams));
     }
-    if (req.method !== "GET" && req.method !== "HEAD") throw new HttpError(405, "use GET here");
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      throw new HttpError(405, "use GET here", { Allow: "GET, HEAD" });
+    }
     if (rest === "/") return sendAsset(res, "text/html", renderPage(csrf));
     if (rest === "/app.js") return sendAsset(res, "text/javascript", APP_JS);
     if (rest === "/style.css") return sendAsset(res, "text/css", STYLE_CSS);

@@ -11,7 +11,7 @@
  */
 import { SpoolError } from "../errors.js";
 import type { Spool } from "../spool.js";
-import { queueHandle } from "./queues.js";
+import { sizeOf } from "./queues.js";
 
 /** One interval: how many jobs completed and died per queue, between t − dt and t. */
 interface Sample {
@@ -149,7 +149,7 @@ export class ThroughputSampler {
 
   private async sample(): Promise<void> {
     const names = await this.spool.queues();
-    const sizes = await Promise.all(names.map((name) => queueHandle(this.spool, name).size()));
+    const sizes = await Promise.all(names.map((name) => sizeOf(this.spool, name)));
     const now = Date.now();
     const next = new Map<string, { completed: number; dead: number }>();
     const perQueue = new Map<string, { completed: number; failed: number }>();

@@ -56,6 +56,7 @@ describe("spool export and import", () => {
     assert.equal(imported.code, 0, imported.stderr);
     assert.deepEqual(JSON.parse(imported.stdout), {
       imported: PAYLOADS.length + 1,
+      duplicates: 0,
       skipped: 0,
       lines: PAYLOADS.length + 1,
     });
@@ -116,7 +117,10 @@ describe("spool export and import", () => {
     const r = await spool(["import", db, "q", "--batch-size", "2"], { input: `${lines.join("\n")}\n` });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /stdin line 4: not valid JSON/);
-    assert.match(r.stderr, /3 jobs were imported; resume with: spool import .* q --skip 3/);
+    assert.match(
+      r.stderr,
+      /3 jobs were imported; resume with: spool import .* q --batch-size 2 --skip 3 \(on the same input\)/,
+    );
     assert.deepEqual(await payloadsOf(db, "q"), [1, 2, 3]);
 
     // Fixed the line; resume where it stopped.
@@ -125,7 +129,7 @@ describe("spool export and import", () => {
       input: `${lines.join("\n")}\n`,
     });
     assert.equal(resumed.code, 0, resumed.stderr);
-    assert.deepEqual(JSON.parse(resumed.stdout), { imported: 3, skipped: 3, lines: 6 });
+    assert.deepEqual(JSON.parse(resumed.stdout), { imported: 3, duplicates: 0, skipped: 3, lines: 6 });
     assert.deepEqual(await payloadsOf(db, "q"), [1, 2, 3, 4, 5, 6]);
   });
 

@@ -292,8 +292,16 @@ export class PostgresBackend implements Backend {
     return row === undefined ? null : toStoredJob(row);
   }
 
-  async list(queue: string, state: JobState, limit: number, afterId: number): Promise<StoredJob[]> {
+  async list(
+    queue: string,
+    state: JobState,
+    limit: number,
+    afterId: number,
+    previewBytes?: number,
+  ): Promise<StoredJob[]> {
     const doing = `listing ${state} jobs of ${show(queue)}`;
+    if (previewBytes !== undefined)
+      return this.listPreviews(queue, state, limit, afterId, previewBytes, doing);
     const rows =
       state === "pending"
         ? await this.run("LIST_PENDING", [queue, afterId, limit], doing)
@@ -301,6 +309,32 @@ export class PostgresBackend implements Backend {
           ? await this.run("LIST_DELAYED", [queue, afterId, limit], doing)
           : await this.run("LIST_STATE", [queue, afterId, limit, state], doing);
     return rows.map(toStoredJob);
+  }
+
+  /** `list` with payload, result and error cut in the query (see Backend.list). */
+  private async listPreviews(
+    queue: string,
+    state: JobState,
+    limit: number,
+    afterId: number,
+    previewBytes: number,
+    doing: string,
+  ): Promise<StoredJob[]> {
+    const rows =
+      state === "pending"
+        ? await this.run("LIST_PENDING_PREVIEW", [queue, afterId, limit, previewBytes], doing)
+        : state === "delayed"
+          ? await this.run("LIST_DELAYED_PREVIEW", [queue, afterId, limit, previewBytes], doing)
+          : await this.run("LIST_STATE_PREVIEW", [queue, afterId, limit, state, previewBytes], doing);
+    const orNull = (v: unknown) => (v === null || v === undefined ? null : num(v));
+    return rows.map((row) => ({
+      ...toStoredJob(row),
+      sizes: {
+        payload: num(row.payload_size),
+        result: orNull(row.result_size),
+        lastError: orNull(row.error_size),
+      },
+    }));
   }
 
   async counts(queue: string): Promise<QueueSize> {

@@ -4,6 +4,7 @@
  * (they say what is wrong) but never a password.
  */
 import { SpoolError } from "../../errors.js";
+import { redactTarget, redactText, secretsOf } from "../../redact.js";
 
 /** SQLSTATEs that mean "someone else held a lock too long" rather than a broken store. */
 const BUSY_STATES = new Set([
@@ -31,32 +32,16 @@ export function isRetryable(error: unknown): boolean {
   return code === "40P01" || code === "40001";
 }
 
-/** Removes the password from a connection URL (and from any text that contains it). */
+/** Removes the passwords from a connection URL (see src/redact.ts, the one scrubber). */
 export function scrubUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== "") parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    // Not a URL we can parse: hide anything between "//user:" and "@".
-    return url.replace(/(\/\/[^:/@]*:)[^@]*@/, "$1***@");
-  }
-}
-
-export function passwordOf(url: string): string | null {
-  try {
-    const password = decodeURIComponent(new URL(url).password);
-    return password === "" ? null : password;
-  } catch {
-    return null;
-  }
+  return redactTarget(url);
 }
 
 /** Builds the translator for one backend: it knows the target to name and the secret to hide. */
 export function makeTranslator(target: string, isClosed: () => boolean) {
   const shown = scrubUrl(target);
-  const secret = passwordOf(target);
-  const scrub = (text: string) => (secret === null ? text : text.split(secret).join("***"));
+  const secrets = secretsOf(target);
+  const scrub = (text: string) => redactText(text, secrets);
 
   return function translate(error: unknown, doing: string): SpoolError {
     if (error instanceof SpoolError) return error;

@@ -265,6 +265,32 @@ WHERE queue = $1 AND state = 'pending' AND run_at > now() AND id > $2 ORDER BY i
 export const LIST_STATE = `SELECT ${JOB} FROM {S}.jobs
 WHERE queue = $1 AND state = $4 AND id > $2 ORDER BY id LIMIT $3`;
 
+/**
+ * The LIST_* statements reading previews: payload and result cut to their first $N bytes
+ * (PostgreSQL detoasts only that slice of a large value), the error to $N characters, and
+ * their full sizes. $N is the statement's last parameter.
+ */
+const preview = (sql: string, n: string) =>
+  [
+    ["payload, format,", `substring(payload from 1 for ${n}) AS payload, format,`],
+    [
+      "last_error, result,",
+      `left(last_error, ${n}) AS last_error, substring(result from 1 for ${n}) AS result,`,
+    ],
+    [
+      " FROM {S}.jobs",
+      ", octet_length(payload) AS payload_size, octet_length(result) AS result_size, length(last_error) AS error_size FROM {S}.jobs",
+    ],
+  ].reduce((text, [from = "", to = ""]) => {
+    // Loud, not silent: a preview that cut nothing would load whole payloads again.
+    if (!text.includes(from))
+      throw new Error(`preview: ${JSON.stringify(from)} is not in the LIST statement`);
+    return text.replace(from, to);
+  }, sql);
+export const LIST_PENDING_PREVIEW = preview(LIST_PENDING, "$4");
+export const LIST_DELAYED_PREVIEW = preview(LIST_DELAYED, "$4");
+export const LIST_STATE_PREVIEW = preview(LIST_STATE, "$5");
+
 export const COUNTS = `
 SELECT count(*) FILTER (WHERE state = 'pending' AND run_at <= now())::float8 AS pending,
        count(*) FILTER (WHERE state = 'pending' AND run_at > now())::float8 AS delayed,
@@ -391,6 +417,9 @@ const ALL = {
   LIST_PENDING,
   LIST_DELAYED,
   LIST_STATE,
+  LIST_PENDING_PREVIEW,
+  LIST_DELAYED_PREVIEW,
+  LIST_STATE_PREVIEW,
   COUNTS,
   QUEUES,
   NEXT_DUE_IN,

@@ -45,6 +45,17 @@ interface Row {
   result_format: number | null;
 }
 
+/** The full lengths a preview list reads beside the cut columns. */
+interface PreviewRow {
+  payload_size: number;
+  result_size: number | null;
+  error_size: number | null;
+}
+
+function previewSizes(row: PreviewRow): NonNullable<StoredJob["sizes"]> {
+  return { payload: row.payload_size, result: row.result_size, lastError: row.error_size };
+}
+
 interface SettingsRow {
   queue: string;
   retention_completed: number | null;
@@ -347,17 +358,34 @@ export class SqliteBackend implements Backend {
     });
   }
 
-  list(queue: string, state: JobState, limit: number, afterId: number): Promise<StoredJob[]> {
+  list(
+    queue: string,
+    state: JobState,
+    limit: number,
+    afterId: number,
+    previewBytes?: number,
+  ): Promise<StoredJob[]> {
     return this.read(() => {
       const now = this.clock();
-      const params = { queue, limit, after: afterId, now };
+      const cut = previewBytes === undefined ? {} : { preview: previewBytes };
+      const sql = (text: string) => this.sql(previewBytes === undefined ? text : Q.withPreview(text));
+      const params = { queue, limit, after: afterId, now, ...cut };
       let rows: Row[];
-      if (state === "pending") rows = this.sql(Q.LIST_READY).all(params) as Row[];
-      else if (state === "delayed") rows = this.sql(Q.LIST_DELAYED).all(params) as Row[];
+      if (state === "pending") rows = sql(Q.LIST_READY).all(params) as Row[];
+      else if (state === "delayed") rows = sql(Q.LIST_DELAYED).all(params) as Row[];
       else if (state === "completed")
-        rows = this.sql(Q.LIST_COMPLETED).all({ queue, limit, after: afterId }) as Row[];
-      else rows = this.sql(Q.LIST_STATE).all({ queue, limit, after: afterId, state }) as Row[];
-      return rows.map((row) => this.toStored(row, now));
+        rows = sql(Q.LIST_COMPLETED).all({ queue, limit, after: afterId, ...cut }) as Row[];
+      else rows = sql(Q.LIST_STATE).all({ queue, limit, after: afterId, state, ...cut }) as Row[];
+      return rows.map((row) => {
+        const job = this.toStored(row, now);
+        if (previewBytes !== undefined) {
+          job.sizes = previewSizes(row as Row & PreviewRow);
+          // substr() of an empty blob is NULL, not an empty blob.
+          if (job.payload === null) job.payload = Buffer.alloc(0);
+          if (job.result === null && job.sizes.result !== null) job.result = Buffer.alloc(0);
+        }
+        return job;
+      });
     });
   }
 

@@ -146,6 +146,23 @@ export const LIST_DELAYED = `
   SELECT ${COLUMNS} FROM spool_jobs
    WHERE queue = :queue AND state = 'pending' AND run_at > :now AND id > :after ORDER BY id LIMIT :limit`;
 
+/** COLUMNS with payload, result and error cut to :preview (bytes of a blob, characters of text). */
+const PREVIEW_COLUMNS = COLUMNS.replace("payload,", "substr(payload, 1, :preview) AS payload,")
+  .replace(
+    "last_error, result,",
+    "substr(last_error, 1, :preview) AS last_error, substr(result, 1, :preview) AS result,",
+  )
+  .concat(
+    ", length(payload) AS payload_size, length(result) AS result_size, length(last_error) AS error_size",
+  );
+
+/** A LIST_* statement that reads previews: a page of 10 MB jobs costs kilobytes, not a gigabyte. */
+export function withPreview(listSql: string): string {
+  // Loud, not silent: a preview that cut nothing would load whole payloads again.
+  if (!listSql.includes(COLUMNS)) throw new Error("withPreview: the statement does not select COLUMNS");
+  return listSql.replace(COLUMNS, PREVIEW_COLUMNS);
+}
+
 export const COUNTS = `
   SELECT state, count(*) AS n FROM spool_jobs WHERE queue = :queue AND state <> 'pending' GROUP BY state`;
 

@@ -5,7 +5,7 @@ import { CliError, UsageError } from "../errors.js";
 import { printJson } from "../format.js";
 import { readLines } from "../lines.js";
 import { parseDuration, parseInteger, parsePositiveInt } from "../parse.js";
-import { withSchemaOption, withSpool } from "../target.js";
+import { queueArg, withSchemaOption, withSpool } from "../target.js";
 
 interface AddFlags {
   priority?: number;
@@ -56,6 +56,7 @@ Examples:
   $ cat jobs.ndjson | spool add jobs.db emails`,
     )
     .action(async (db: string, queueName: string, json: string | undefined, flags: AddFlags) => {
+      queueArg(queueName);
       const options: AddOptions = {};
       if (flags.priority !== undefined) options.priority = flags.priority;
       if (flags.delay !== undefined) options.delay = flags.delay;

@@ -20,7 +20,11 @@ type StartDashboard = (
   options: { port: number; host: string; token?: string; allowedHosts?: string[] },
 ) => Promise<{ url?: string; close?: () => unknown; address?: () => unknown }>;
 
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+/** Addresses that only this machine reaches: all of 127.0.0.0/8, as the library judges them. */
+function isLoopback(host: string): boolean {
+  const h = host.toLowerCase();
+  return h === "localhost" || h === "::1" || h === "[::1]" || /^127(\.\d{1,3}){3}$/.test(h);
+}
 
 export function registerDashboard(program: Command): void {
   const command = program
@@ -41,7 +45,7 @@ Examples:
     )
     .action(async (db: string, flags: DashboardFlags) => {
       const token = flags.token ?? (process.env.SPOOL_DASHBOARD_TOKEN || undefined);
-      if (!LOOPBACK.has(flags.host) && token === undefined) {
+      if (!isLoopback(flags.host) && token === undefined) {
         throw new UsageError(
           `binding to ${flags.host} would expose the dashboard to the network; give --token T (or set SPOOL_DASHBOARD_TOKEN), or keep --host 127.0.0.1.`,
         );

@@ -6,12 +6,25 @@
 import { fstatSync } from "node:fs";
 import type { Command } from "commander";
 import type { AddOptions } from "../../types.js";
-import { CliError, describeError, UsageError } from "../errors.js";
+import {
+  CliError,
+  describeError,
+  EXIT_SIGINT,
+  EXIT_SIGTERM,
+  InterruptedError,
+  UsageError,
+} from "../errors.js";
 import { printJson } from "../format.js";
+import { FreshIds } from "../fresh-ids.js";
 import { readLines } from "../lines.js";
 import { parseCount, parsePositiveInt } from "../parse.js";
 import { startProgress } from "../progress.js";
-import { showTarget, withSchemaOption, withSpool } from "../target.js";
+import { queueArg, showTarget, withSchemaOption, withSpool } from "../target.js";
+import { waitingFor } from "../waiting.js";
+
+const DEFAULT_BATCH = 1000;
+/** Refusals caused by one record (not the store): worth finding which line it was. */
+const INPUT_FAULTS = new Set<unknown>(["PAYLOAD_TOO_LARGE", "INVALID_ARGUMENT", "ENCODE"]);
 
 interface ImportFlags {
   skip: number;
@@ -90,15 +103,16 @@ export function registerImport(program: Command): void {
     .argument("<db>", "SQLite file (created if missing) or postgres:// URL")
     .argument("<queue>", "queue name to add them to")
     .option("--skip <n>", "skip the first n lines (resume an interrupted import)", parseCount, 0)
-    .option("--batch-size <n>", "jobs per transaction", parsePositiveInt, 1000)
-    .option("--json", 'print {"imported", "skipped", "lines"}');
+    .option("--batch-size <n>", "jobs per transaction", parsePositiveInt, DEFAULT_BATCH)
+    .option("--json", 'print {"imported", "duplicates", "skipped", "lines"}');
   withSchemaOption(command)
     .addHelpText(
       "after",
       `
 Priority, maxAttempts and key are kept; state, ids, attempts and times are not.
-If an import stops (a bad line, Ctrl-C, a lost connection), the lines before the failed batch are
-imported and the message says which --skip resumes it.
+If an import stops (a bad line, Ctrl-C, SIGTERM, a lost connection), the lines before the one it
+stopped at are imported and the message gives the command, with --skip N, that resumes it from
+the same input. Interrupted by SIGINT it exits 130, by SIGTERM 143; a bad line exits 1.
 
 Examples:
   $ spool import jobs.db emails < emails.ndjson
@@ -106,24 +120,29 @@ Examples:
   $ spool export old.db emails | spool import new.db emails`,
     )
     .action(async (db: string, queueName: string, flags: ImportFlags) => {
+      queueArg(queueName);
       if (process.stdin.isTTY)
         throw new UsageError("pipe the NDJSON into stdin, e.g. spool import jobs.db q < q.ndjson");
       const totalBytes = stdinSize();
-      // Ctrl-C stops reading; what was read is committed, and the resume point is reported.
-      let interrupted = false;
-      const onSignal = () => {
-        interrupted = true;
-        process.stdin.destroy();
+      // Ctrl-C or SIGTERM stops reading; what was read is committed, and the resume point is
+      // reported. Closing the line reader (not just destroying stdin) is what ends the loop.
+      let interrupted: NodeJS.Signals | null = null;
+      const stop = new AbortController();
+      const onSignal = (signal: NodeJS.Signals) => {
+        interrupted = signal;
+        stop.abort();
       };
       process.once("SIGINT", onSignal);
       process.once("SIGTERM", onSignal);
       let done = flags.skip; // lines fully handled (committed or blank), counting skipped ones
       let imported = 0;
-      const resume = () =>
-        `${imported} jobs were imported; resume with: spool import ${showTarget(db)} ${queueName} --skip ${done}`;
+      let duplicates = 0;
+      const resume = () => resumeHint(db, queueName, flags, imported, done);
+      const stopWaiting = waitingFor("importing stdin");
       try {
         await withSpool(db, { create: true, schema: flags.schema }, async (spool) => {
           const queue = spool.queue(queueName);
+          const fresh = new FreshIds(queue);
           const progress = startProgress({
             total: totalBytes ?? 0,
             format: totalBytes ? "import {bar} {percentage}% | {jobs} jobs" : "import {jobs} jobs",
@@ -131,18 +150,38 @@ Examples:
           });
           let batch: { record: Record; number: number }[] = [];
           let bytes = 0;
+          /** Adds one run of records with equal options; on a refusal, names the input line. */
+          const addRun = async (run: { record: Record; number: number }[]) => {
+            let ids: number[];
+            await fresh.before(run[0]?.record.options.key !== undefined);
+            try {
+              ids = await queue.addBatch(
+                run.map((x) => x.record.payload),
+                run[0]?.record.options,
+              );
+            } catch (error) {
+              const code = (error as { code?: unknown }).code;
+              if (!INPUT_FAULTS.has(code)) throw error;
+              if (run.length === 1) {
+                throw new CliError(`stdin line ${run[0]?.number}: ${describeError(error)}. ${resume()}`);
+              }
+              // The transaction wrote nothing: add the run one by one, so the lines before the
+              // refused one are kept (the imported lines stay a prefix) and the error names it.
+              for (const one of run) await addRun([one]);
+              return;
+            }
+            // A record whose key matches a live job added nothing: it is a duplicate, not imported.
+            const added = fresh.count(ids);
+            imported += added;
+            duplicates += run.length - added;
+            done = run[run.length - 1]?.number ?? done;
+          };
           const flush = async (through: number) => {
             // Consecutive records with equal options go in one addBatch (one transaction).
             for (let start = 0; start < batch.length; ) {
               let end = start + 1;
               while (end < batch.length && batch[end]?.record.group === batch[start]?.record.group) end++;
-              const run = batch.slice(start, end);
-              await queue.addBatch(
-                run.map((x) => x.record.payload),
-                run[0]?.record.options,
-              );
-              imported += run.length;
-              done = run[run.length - 1]?.number ?? done;
+              await addRun(batch.slice(start, end));
               start = end;
             }
             batch = [];
@@ -150,7 +189,7 @@ Examples:
             progress.update(bytes, { jobs: imported });
           };
           try {
-            for await (const { line, number } of readLines(process.stdin)) {
+            for await (const { line, number } of readLines(process.stdin, stop.signal)) {
               bytes += Buffer.byteLength(line) + 1;
               if (number <= flags.skip) continue;
               if (line.trim() === "") {
@@ -176,11 +215,46 @@ Examples:
         if (error instanceof CliError || error instanceof UsageError) throw error;
         throw new CliError(`${describeError(error)}. ${resume()}`);
       } finally {
+        stopWaiting();
         process.off("SIGINT", onSignal);
         process.off("SIGTERM", onSignal);
       }
-      if (interrupted) throw new CliError(`interrupted. ${resume()}`);
-      if (flags.json) printJson({ imported, skipped: flags.skip, lines: done });
-      else process.stdout.write(`imported ${imported} job${imported === 1 ? "" : "s"} into ${queueName}\n`);
+      if (interrupted !== null) {
+        throw new InterruptedError(
+          `interrupted by ${interrupted}. ${resume()}`,
+          interrupted === "SIGTERM" ? EXIT_SIGTERM : EXIT_SIGINT,
+        );
+      }
+      if (flags.json) printJson({ imported, duplicates, skipped: flags.skip, lines: done });
+      else {
+        const dup =
+          duplicates === 0
+            ? ""
+            : ` (${duplicates} line${duplicates === 1 ? "" : "s"} skipped: a live job of the queue has that key)`;
+        process.stdout.write(
+          `imported ${imported} job${imported === 1 ? "" : "s"} into ${queueName}${dup}\n`,
+        );
+      }
     });
+}
+
+/**
+ * The command that picks up where this one stopped: the same target, queue and options, with
+ * `--skip` the number of input lines already handled. A password shown as *** must be put back.
+ */
+function resumeHint(db: string, queue: string, flags: ImportFlags, imported: number, done: number): string {
+  const shown = showTarget(db);
+  const args = [shellWord(shown), queue];
+  if (flags.schema !== undefined) args.push("--schema", flags.schema);
+  if (flags.batchSize !== DEFAULT_BATCH) args.push("--batch-size", String(flags.batchSize));
+  const password = shown === db ? "" : ", with your password in place of ***";
+  return (
+    `${imported} job${imported === 1 ? " was" : "s were"} imported; resume with: ` +
+    `spool import ${args.join(" ")} --skip ${done} (on the same input${password})`
+  );
+}
+
+/** Quotes a word for a POSIX shell when it needs it. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
 }

@@ -1,10 +1,12 @@
 /* `spool list`: jobs of a queue, one line each, cut to the terminal's width. */
 import type { Command } from "commander";
-import { JOB_STATES, type JobInfo, type JobState } from "../../types.js";
-import { formatWhen, jobToJson, previewPayload, renderTable, truncate } from "../format.js";
-import { pageJobs } from "../jobs.js";
+import type { StoredJob } from "../../backend.js";
+import { JOB_STATES, type JobState } from "../../types.js";
+import { formatWhen, jobToJson, previewStored, renderTable, truncate } from "../format.js";
+import { pageJobs, pagePreviews } from "../jobs.js";
 import { parseCount, parsePositiveInt, parseState } from "../parse.js";
-import { withSchemaOption, withSpool } from "../target.js";
+import { queueArg, withSchemaOption, withSpool } from "../target.js";
+import { oneLine, safeJson } from "../terminal.js";
 
 interface ListFlags {
   state?: JobState;
@@ -18,15 +20,18 @@ function terminalWidth(): number {
   return process.stdout.columns || Number(process.env.COLUMNS) || 120;
 }
 
-function table(jobs: readonly JobInfo<unknown>[]): string {
+/** Bytes of payload (characters of error) read per job: enough for any terminal's width. */
+const PREVIEW_BYTES = 2048;
+
+function table(jobs: readonly StoredJob[]): string {
   const now = Date.now();
-  const withErrors = jobs.some((j) => j.lastError !== undefined);
+  const withErrors = jobs.some((j) => j.lastError !== null);
   const rows = jobs.map((j) => [
     String(j.id),
     j.state,
     `${j.attempts}/${j.maxAttempts}`,
     String(j.priority),
-    formatWhen(j.runAt, now),
+    formatWhen(new Date(j.runAt), now),
     ...(withErrors ? [truncate((j.lastError ?? "").replace(/\s+/g, " "), 40)] : []),
   ]);
   const columns = [
@@ -39,11 +44,11 @@ function table(jobs: readonly JobInfo<unknown>[]): string {
   ];
   // The payload takes whatever width the other columns leave, and at least a little.
   const used = columns.reduce(
-    (sum, c, i) => sum + Math.max(c.header.length, ...rows.map((r) => (r[i] ?? "").length)) + 2,
+    (sum, c, i) => sum + Math.max(c.header.length, ...rows.map((r) => oneLine(r[i] ?? "").length)) + 2,
     0,
   );
   const room = Math.max(16, terminalWidth() - used);
-  for (const [i, j] of jobs.entries()) rows[i]?.push(previewPayload(j.payload, room));
+  for (const [i, j] of jobs.entries()) rows[i]?.push(previewStored(j, room));
   return renderTable([...columns, { header: "PAYLOAD" }], rows);
 }
 
@@ -67,15 +72,20 @@ Examples:
   $ spool list jobs.db emails --after 120 --json`,
     )
     .action(async (db: string, queueName: string, flags: ListFlags) => {
+      queueArg(queueName);
       // No --state: every state, merged in id order.
       const states = flags.state ? [flags.state] : JOB_STATES;
-      const jobs = await withSpool(db, { create: false, schema: flags.schema }, (spool) =>
-        pageJobs(spool.queue(queueName), states, flags.after, flags.limit),
-      );
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify(jobs.map(jobToJson), null, 2)}\n`);
+        const full = await withSpool(db, { create: false, schema: flags.schema }, (spool) =>
+          pageJobs(spool.queue(queueName), states, flags.after, flags.limit),
+        );
+        process.stdout.write(`${safeJson(JSON.stringify(full.map(jobToJson), null, 2))}\n`);
         return;
       }
+      // The table shows a line per job: read previews, never whole payloads.
+      const jobs = await withSpool(db, { create: false, schema: flags.schema }, (spool) =>
+        pagePreviews(spool.queue(queueName), states, flags.after, flags.limit, PREVIEW_BYTES),
+      );
       if (jobs.length === 0) {
         process.stdout.write(`no ${flags.state ?? ""}${flags.state ? " " : ""}jobs in queue ${queueName}\n`);
         return;

@@ -2,7 +2,7 @@
 import { type Command, Option } from "commander";
 import { formatDuration, printJson } from "../format.js";
 import { parseDuration } from "../parse.js";
-import { withSchemaOption, withSpool } from "../target.js";
+import { queueArg, withSchemaOption, withSpool } from "../target.js";
 
 interface PurgeFlags {
   state: "completed" | "dead";
@@ -33,6 +33,7 @@ Examples:
   $ spool purge jobs.db emails --state dead --older-than 7d`,
     )
     .action(async (db: string, queueName: string, flags: PurgeFlags) => {
+      queueArg(queueName);
       const purged = await withSpool(db, { create: false, schema: flags.schema }, (spool) =>
         spool
           .queue(queueName)

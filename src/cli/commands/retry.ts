@@ -3,7 +3,7 @@ import { type Command, InvalidArgumentError } from "commander";
 import { UsageError } from "../errors.js";
 import { printJson } from "../format.js";
 import { parsePositiveInt } from "../parse.js";
-import { withSchemaOption, withSpool } from "../target.js";
+import { queueArg, withSchemaOption, withSpool } from "../target.js";
 
 interface RetryFlags {
   all?: boolean;
@@ -40,6 +40,7 @@ Examples:
   $ spool retry jobs.db emails --all`,
     )
     .action(async (db: string, queueName: string, idTexts: string[], flags: RetryFlags) => {
+      queueArg(queueName);
       if (flags.all && idTexts.length > 0) throw new UsageError("give job ids or --all, not both.");
       if (!flags.all && idTexts.length === 0) {
         throw new UsageError("say which dead jobs to retry: job ids (spool retry db queue 41 42) or --all.");

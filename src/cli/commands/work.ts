@@ -7,10 +7,13 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Command } from "commander";
+import { redactText } from "../../redact.js";
 import type { Job } from "../../types.js";
 import { CliError, describeError, EXIT_FAILURE } from "../errors.js";
 import { parseDuration, parsePositiveInt } from "../parse.js";
-import { showTarget, withSchemaOption, withSpool } from "../target.js";
+import { queueArg, showTarget, withSchemaOption, withSpool } from "../target.js";
+import { oneLine } from "../terminal.js";
+import { waitingFor } from "../waiting.js";
 
 interface WorkFlags {
   concurrency: number;
@@ -28,8 +31,9 @@ type Handler = (
 /** A second signal that does not finish the forced stop within this exits regardless. */
 const FORCE_GRACE_MS = 2000;
 
+/** One log line on stderr: no password, no control character (job errors are data). */
 function log(line: string): void {
-  process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+  process.stderr.write(`${new Date().toISOString()} ${oneLine(redactText(line))}\n`);
 }
 
 /** Imports the module (a file path, relative to the current directory) and finds its handler. */
@@ -39,10 +43,13 @@ async function loadHandler(spec: string): Promise<Handler> {
     throw new CliError(`no module at ${spec} (looked for ${path}); give the path of a .js/.mjs file.`);
   }
   let mod: { default?: unknown };
+  const stopWaiting = waitingFor(`loading the worker module ${spec} (its top-level await never settled)`);
   try {
     mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
   } catch (error) {
     throw new CliError(`cannot load ${spec}: ${describeError(error)}`);
+  } finally {
+    stopWaiting();
   }
   // A CommonJS module's `module.exports = fn` arrives as default; `exports.default = fn` one level down.
   let handler = mod.default;
@@ -83,6 +90,7 @@ Examples:
   $ spool work jobs.db emails ./send-email.mjs --concurrency 8 --timeout 30s`,
     )
     .action(async (db: string, queueName: string, modulePath: string, flags: WorkFlags) => {
+      queueArg(queueName);
       const handler = await loadHandler(modulePath);
       await withSpool(db, { create: false, schema: flags.schema }, async (spool) => {
         const queue = spool.queue(queueName);

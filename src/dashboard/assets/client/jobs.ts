@@ -40,7 +40,7 @@ function renderActions() {
   if (view.state === "dead") {
     box.appendChild(h("button", { type: "button", className: "primary", text: "Retry all dead", data: { action: "retry-all" },
       on: { click: function () { confirmThen("Move every dead job of " + q + " back to pending?", function () {
-        act(postJson(queuePath(q) + "/retry", {}), function (r) { return r.moved + " job(s) moved to pending"; });
+        act(postJson(queuePath(q) + "/retry", { all: true }), function (r) { return r.moved + " job(s) moved to pending"; });
       }); } } }));
   }
   if (view.state === "dead" || view.state === "completed") {
@@ -71,7 +71,9 @@ function jobRow(job) {
 function loadJobs() {
   var want = { queue: view.queue, state: view.state, after: view.cursors[view.cursors.length - 1] };
   var url = queuePath(want.queue) + "/jobs?state=" + want.state + "&limit=" + PAGE_SIZE + "&after=" + want.after;
-  return getJson(url).then(function (page) {
+  // A queue whose last job just went (purged, deleted) is unknown to the server: show it empty.
+  var page404 = function (err) { if (err.status === 404) return { jobs: [], next: null }; throw err; };
+  return getJson(url).catch(page404).then(function (page) {
     if (want.queue !== view.queue || want.state !== view.state) return;
     var body = document.querySelector("#jobs tbody");
     clear(body);

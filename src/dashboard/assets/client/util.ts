@@ -37,7 +37,7 @@ function request(method, path, body) {
   }
   return fetch(path, init).then(function (res) {
     return res.json().catch(function () { return {}; }).then(function (data) {
-      if (!res.ok) throw new Error(data.error || ("HTTP " + res.status));
+      if (!res.ok) { var err = new Error(data.error || ("HTTP " + res.status)); err.status = res.status; throw err; }
       return data;
     });
   });

@@ -1,0 +1,74 @@
+/*
+ * One export line written from a stored row, without decoding the payload: a JSON payload is
+ * stored as JSON.stringify's text, so its bytes go to stdout as they are (no parse, no
+ * re-encode, no string of it), and bytes go as base64. A 10 MB job costs one Buffer, not five
+ * copies of itself. The line is the one `jobToJson` describes, byte for byte what
+ * JSON.stringify would write, with the same terminal-safe escapes (see terminal.ts).
+ */
+import { PayloadFormat, type StoredJob } from "../backend.js";
+import { safeJson } from "./terminal.js";
+
+/** True when UTF-8 `bytes` hold DEL, a C1 control or U+2028/2029, which the output escapes. */
+function needsEscape(bytes: Buffer): boolean {
+  if (bytes.indexOf(0x7f) >= 0) return true;
+  for (let i = bytes.indexOf(0xc2); i >= 0; i = bytes.indexOf(0xc2, i + 1)) {
+    const next = bytes[i + 1] ?? 0;
+    if (next >= 0x80 && next <= 0x9f) return true;
+  }
+  for (let i = bytes.indexOf(0xe2); i >= 0; i = bytes.indexOf(0xe2, i + 1)) {
+    if (bytes[i + 1] === 0x80 && (bytes[i + 2] === 0xa8 || bytes[i + 2] === 0xa9)) return true;
+  }
+  return false;
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** A stored value as JSON text (Buffer when it can go out untouched), and whether it is base64. */
+function valueJson(bytes: Uint8Array, format: PayloadFormat): { json: string | Buffer; base64: boolean } {
+  const buffer = asBuffer(bytes);
+  if (format === PayloadFormat.Json) {
+    return { json: needsEscape(buffer) ? safeJson(buffer.toString("utf8")) : buffer, base64: false };
+  }
+  if (format === PayloadFormat.Custom) {
+    // What the CLI's default codec would make of it: JSON when it reads as JSON, else bytes.
+    try {
+      return {
+        json: safeJson(JSON.stringify(JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(buffer)))),
+        base64: false,
+      };
+    } catch {
+      // Not JSON: fall through to base64.
+    }
+  }
+  return { json: `"${buffer.toString("base64")}"`, base64: true };
+}
+
+/** The pieces of one NDJSON export line for `job` (read whole: Queue.listPreviews with no cut). */
+export function exportLine(job: StoredJob): (string | Buffer)[] {
+  const head: Record<string, unknown> = {
+    id: job.id,
+    queue: job.queue,
+    state: job.state,
+    attempts: job.attempts,
+    maxAttempts: job.maxAttempts,
+    priority: job.priority,
+  };
+  if (job.key !== null) head.key = job.key;
+  head.createdAt = new Date(job.createdAt).toISOString();
+  head.runAt = new Date(job.runAt).toISOString();
+  if (job.leaseUntil !== null && job.state === "reserved")
+    head.leaseUntil = new Date(job.leaseUntil).toISOString();
+  if (job.finishedAt !== null) head.finishedAt = new Date(job.finishedAt).toISOString();
+  if (job.lastError !== null) head.lastError = job.lastError;
+  const parts: (string | Buffer)[] = [safeJson(JSON.stringify(head)).slice(0, -1)];
+  if (job.result !== null) {
+    const result = valueJson(job.result, job.resultFormat ?? PayloadFormat.Json);
+    parts.push(',"result":', result.json);
+    if (result.base64) parts.push(',"resultEncoding":"base64"');
+  }
+  const payload = valueJson(job.payload, job.format);
+  parts.push(',"payload":', payload.json, payload.base64 ? ',"encoding":"base64"}\n' : "}\n");
+  return parts;
+}

@@ -1,0 +1,164 @@
+/*
+ * A database password never leaves the CLI (issue 12): in the user info (`user:pass@`, with
+ * `@`, spaces or percent-escapes inside), in the query (`?password=`), or in a URL the parser
+ * refuses, it is searched for in every output of every command: stdout, stderr, worker logs,
+ * the dashboard's startup line and its JSON. Connection failures need no server (port 1); the
+ * commands that work need SPOOL_PG_URL (the test server trusts local connections, so any
+ * password connects).
+ */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { exited, spool, start, tempDir, waitFor } from "./helpers.js";
+
+const base = process.env.SPOOL_PG_URL;
+const dir = tempDir();
+const T = { timeout: 120_000 };
+
+interface Form {
+  name: string;
+  /** The URL for host:port/db, with `schema` in its query. */
+  url: (hostPortDb: string, schema: string) => string;
+  /** Every spelling of the secret that must not appear. */
+  secrets: string[];
+}
+
+const FORMS: Form[] = [
+  {
+    name: "user:pass@",
+    url: (h, s) => `postgres://postgres:Plain-S3cret@${h}?schema=${s}`,
+    secrets: ["Plain-S3cret"],
+  },
+  {
+    name: "?password=",
+    url: (h, s) => `postgres://postgres@${h}?password=Query-S3cret&schema=${s}`,
+    secrets: ["Query-S3cret"],
+  },
+  {
+    name: "@ inside the password",
+    url: (h, s) => `postgres://postgres:At@S3cr@t@${h}?schema=${s}`,
+    secrets: ["At@S3cr@t", "S3cr@t", "At%40S3cr"],
+  },
+  {
+    name: "spaces inside the password",
+    url: (h, s) => `postgres://postgres:Sp ace S3cret@${h}?schema=${s}`,
+    secrets: ["Sp ace S3cret", "ace S3cret", "Sp%20ace"],
+  },
+  {
+    name: "percent-encoded password and sslpassword",
+    url: (h, s) => `postgres://postgres:Pct%2FS3cret%21@${h}?sslpassword=Ssl-S3cret&schema=${s}`,
+    secrets: ["Pct%2FS3cret", "Pct/S3cret", "Ssl-S3cret"],
+  },
+  {
+    name: "postgresql:// with the password in both places",
+    url: (h, s) => `postgresql://postgres:Both-S3cret@${h}?password=Both-S3cret&schema=${s}`,
+    secrets: ["Both-S3cret"],
+  },
+];
+
+function assertHidden(form: Form, what: string, text: string): void {
+  for (const secret of form.secrets) {
+    assert.ok(!text.includes(secret), `${form.name}: ${what} shows ${JSON.stringify(secret)}:\n${text}`);
+  }
+}
+
+describe("CLI passwords: connection failures", () => {
+  for (const form of FORMS) {
+    test(`${form.name}: an unreachable server's error hides the password`, T, async () => {
+      const url = form.url("127.0.0.1:1/db", "s");
+      for (const args of [
+        ["stats", url],
+        ["list", url, "q"],
+        ["add", url, "q", "1"],
+        ["export", url, "q"],
+        ["dashboard", url, "--port", "0"],
+        ["stats", url, "--nope"],
+        ["list", url, "bad name!"],
+      ]) {
+        const r = await spool(args);
+        assert.notEqual(r.code, 0);
+        assertHidden(form, `${args[0]} ${args.slice(2).join(" ")}`, r.stdout + r.stderr);
+      }
+    });
+  }
+
+  test("a URL the parser refuses hides its password too", T, async () => {
+    for (const [url, secret] of [
+      ["postgres://postgres:Hash#S3cret@127.0.0.1:1/db", "Hash#S3cret"],
+      ["postgres://postgres:Sl/ash-S3cret@127.0.0.1:1/db", "ash-S3cret"],
+      ["postgres://postgres:Q?S3cret@host:99999/db", "S3cret"],
+    ] as const) {
+      const r = await spool(["stats", url]);
+      assert.notEqual(r.code, 0);
+      assert.ok(!(r.stdout + r.stderr).includes(secret), `${secret} shown:\n${r.stderr}`);
+    }
+  });
+});
+
+describe("CLI passwords: working commands", { skip: base ? false : "SPOOL_PG_URL is not set" }, () => {
+  const schemas: string[] = [];
+  after(async () => {
+    const { default: pg } = await import("pg");
+    const client = new pg.Client({ connectionString: base });
+    await client.connect();
+    for (const s of schemas) await client.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+    await client.end();
+  });
+
+  for (const form of FORMS) {
+    test(`${form.name}: no output of any command shows the password`, T, async () => {
+      const b = new URL(base ?? "");
+      const schema = `spool_cli_pw_${randomBytes(4).toString("hex")}`;
+      schemas.push(schema);
+      const url = form.url(`${b.host}${b.pathname}`, schema);
+      const outputs: [string, string][] = [];
+      const run = async (args: string[], input?: string) => {
+        const r = await spool(args, input === undefined ? {} : { input });
+        outputs.push([args.join(" "), r.stdout + r.stderr]);
+        return r;
+      };
+      assert.equal((await run(["add", url, "q", '{"n":1}'])).code, 0, outputs.at(-1)?.[1]);
+      assert.equal((await run(["stats", url])).code, 0);
+      assert.equal((await run(["list", url, "q"])).code, 0);
+      assert.equal((await run(["export", url, "q"])).code, 0);
+      const bad = await run(["import", url, "q"], '{"payload":1}\nnot json\n');
+      assert.equal(bad.code, 1);
+      assert.match(bad.stderr, /--skip 1/);
+      await run(["import", url, "q", "--skip", "-1"]);
+
+      // A worker's log, and a handler error that quotes the URL it was given.
+      const handler = join(dir, `pw-${schema}.mjs`);
+      writeFileSync(
+        handler,
+        `export default async function () { throw new Error(${JSON.stringify(`cannot reach ${url}`)}); }\n`,
+      );
+      const worker = start(["work", url, "q", handler]);
+      const workerExit = exited(worker);
+      await waitFor("the worker to log a failure", () => worker.out.stderr.includes("failed (attempt"));
+      worker.kill("SIGINT");
+      const w = await workerExit;
+      outputs.push(["work", w.stdout + w.stderr]);
+
+      const watch = start(["stats", url, "--watch", "--interval", "100ms"]);
+      const watchExit = exited(watch);
+      await waitFor("a stats frame", () => watch.out.stdout.includes("QUEUE"));
+      watch.kill("SIGINT");
+      const st = await watchExit;
+      outputs.push(["stats --watch", st.stdout + st.stderr]);
+
+      const dash = start(["dashboard", url, "--port", "0"]);
+      const dashExit = exited(dash);
+      const at = await waitFor("the dashboard", () => /at (http:\S+\/)/.exec(dash.out.stdout)?.[1]);
+      const overview = await (await fetch(`${at}api/overview`)).text();
+      outputs.push(["dashboard /api/overview", overview]);
+      assert.match(overview, /"target":"postgres/);
+      dash.kill("SIGINT");
+      const d = await dashExit;
+      outputs.push(["dashboard", d.stdout + d.stderr]);
+
+      for (const [what, text] of outputs) assertHidden(form, what, text);
+    });
+  }
+});
