@@ -255,6 +255,10 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
       return;
     }
     const entry: Running<T> = { job, row, controller: new AbortController(), settled: false };
+    // This worker took the job again: its earlier run lost the lease (a stalled loop), and is
+    // now a stale holder like any other. Told so, not left running out of the heartbeat's sight.
+    const earlier = this.running.get(row.id);
+    if (earlier !== undefined) this.loseLease(earlier);
     this.running.set(row.id, entry);
     const context: HandlerContext = {
       signal: entry.controller.signal,
@@ -369,16 +373,21 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
           entry.job.leaseUntil = new Date(Date.now() + this.lease);
           continue;
         }
-        if (entry.settled) continue;
-        entry.settled = true;
-        clearTimeout(entry.timer);
-        const lostLease = leaseLostError(this.queue.name, entry.job.id, "renew the lease of");
-        entry.controller.abort(lostLease);
-        this.report(lostLease);
+        this.loseLease(entry);
       }
     } catch (error) {
       if (!this.queue.ctx.isClosed) this.report(error);
     }
+  }
+
+  /** A run whose lease was lost: its outcome is discarded and its handler told to stop. */
+  private loseLease(entry: Running<T>): void {
+    if (entry.settled) return;
+    entry.settled = true;
+    clearTimeout(entry.timer);
+    const lostLease = leaseLostError(this.queue.name, entry.job.id, "renew the lease of");
+    entry.controller.abort(lostLease);
+    this.report(lostLease);
   }
 
   /**

@@ -16,6 +16,7 @@ import { queueSettings } from "./queue-settings.js";
 import { trustCore } from "./trust-core.js";
 import { validation } from "./validation.js";
 import { worker } from "./worker.js";
+import { workerReclaim } from "./worker-reclaim.js";
 
 export type { BackendFixture } from "./harness.js";
 export { postgresFixture, sqliteFileFixture, sqliteMemoryFixture } from "./harness.js";
@@ -31,6 +32,7 @@ export function conformance(backend: BackendFixture): void {
   codecs(backend);
   validation(backend);
   worker(backend);
+  workerReclaim(backend);
   channels(backend);
   channelDecode(backend);
   channelDecodeKey(backend);
