@@ -6,7 +6,7 @@ import { decodeLenient, decodeResult, encodeResult, type PayloadCodec, resolveCo
 import type { SpoolContext } from "./context.js";
 import { errorText, leaseLostError, SpoolError, show } from "./errors.js";
 import { DEFAULT_RETENTION } from "./settings.js";
-import { heldRef, holdOf, rememberToken, rowHold } from "./tokens.js";
+import { heldRef, holdOf, rowHold } from "./tokens.js";
 import type { AddOptions, Job, JobInfo, JobState, QueueOptions, QueueSize, Retention } from "./types.js";
 import {
   checkDuration,
@@ -245,7 +245,7 @@ export class Queue<T = unknown> {
       leaseUntil: new Date(row.leaseUntil ?? 0),
     };
     if (row.key !== null) job.key = row.key;
-    rememberToken(job as Job<unknown>, row);
+    job.token = row.claims;
     return job;
   }
 
@@ -325,7 +325,7 @@ export class Queue<T = unknown> {
     if (job === null || typeof job !== "object") {
       throw new SpoolError("INVALID_ARGUMENT", `expected a Job or a job id, got ${show(job)}`);
     }
-    return [checkId(job.id), holdOf(job as Job<unknown>, checkInteger(job.attempts, "job.attempts", 1))];
+    return [checkId(job.id), holdOf(job)];
   }
 
   private check(outcome: HeldOutcome, id: number, what: string): void {

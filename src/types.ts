@@ -106,10 +106,18 @@ export interface Job<T> {
   runAt: Date;
   /** When this reservation runs out unless extended. */
   leaseUntil: Date;
+  /**
+   * The lease token: which reservation of the job this is (the job's claim count, which never
+   * repeats, unlike `attempts` after a retry). `complete`, `fail` and `extend` given this Job
+   * act only while that reservation holds; it survives a copy (JSON, structuredClone), so a Job
+   * handed to another thread or process stays exact. Always set by `reserve`; a Job without it
+   * is checked by `attempts` alone.
+   */
+  token?: number;
 }
 
 /** Any job in any state, as `get` and `list` return it. */
-export interface JobInfo<T> extends Omit<Job<T>, "leaseUntil"> {
+export interface JobInfo<T> extends Omit<Job<T>, "leaseUntil" | "token"> {
   state: JobState;
   leaseUntil?: Date;
   lastError?: string;

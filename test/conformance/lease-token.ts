@@ -37,14 +37,42 @@ export function leaseToken(b: BackendFixture): void {
       },
     );
 
-    test("a copy of a Job (no token) is still checked by its attempt", T, async (t) => {
+    test(
+      "a copy of a stale Job (JSON, structuredClone) carries its token and is refused too",
+      T,
+      async (t) => {
+        const { spool } = await fresh(b, t);
+        const q = spool.queue("copytoken", { maxAttempts: 1 });
+        const id = await q.add("x");
+        const stale = (await q.reserve({ lease: 50 })) as Job<unknown>;
+        assert.equal(typeof stale.token, "number");
+        const asJson = JSON.parse(JSON.stringify(stale)) as Job<unknown>;
+        const cloned = structuredClone(stale);
+        await clockPast(stale.leaseUntil);
+        await waitFor("the lapsed job to be dead", async () => {
+          await q.reserve();
+          return (await q.get(id))?.state === "dead";
+        });
+        await q.retry([id]);
+        const now = (await q.reserve()) as Job<unknown>;
+        assert.equal(now.attempts, stale.attempts, "the attempt number repeats after retry");
+        assert.notEqual(now.token, stale.token);
+        await expectCode(() => q.complete(asJson, "stale"), "LEASE_LOST");
+        await expectCode(() => q.complete(cloned, "stale"), "LEASE_LOST");
+        await q.complete(structuredClone(now), "new");
+        assert.equal((await q.get(id))?.result, "new");
+      },
+    );
+
+    test("a Job without a token is checked by its attempt; a bad token is INVALID_ARGUMENT", T, async (t) => {
       const { spool } = await fresh(b, t);
       const q = spool.queue("copy");
       const id = await q.add("x");
       const job = (await q.reserve()) as Job<unknown>;
-      const copy = { ...job, attempts: job.attempts + 1 };
-      await expectCode(() => q.complete(copy), "LEASE_LOST");
-      await q.complete({ ...job });
+      const { token: _token, ...bare } = job;
+      await expectCode(() => q.complete({ ...bare, attempts: job.attempts + 1 }), "LEASE_LOST");
+      await expectCode(() => q.complete({ ...job, token: 1.5 }), "INVALID_ARGUMENT", "job.token");
+      await q.complete(bare);
       assert.equal((await q.get(id))?.state, "completed");
     });
 

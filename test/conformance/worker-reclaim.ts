@@ -28,31 +28,35 @@ async function lapse(b: BackendFixture, db: Db, id: number): Promise<void> {
 
 export function workerReclaim(b: BackendFixture): void {
   describe("a worker reclaiming its own lapsed job", { skip: !b.persistent }, () => {
-    test("the earlier run is aborted as a stale holder when the same worker takes the job again", T, async (t) => {
-      const db = await fresh(b, t);
-      const q = db.spool.queue<string>("reclaim", { maxAttempts: 5 });
-      const id = await q.add("x");
-      const runs: { attempt: number; signal: AbortSignal }[] = [];
-      // A long lease: the heartbeat stays out of the way, the claim meets the lapse first.
-      const worker = q.process(
-        (job, { signal }) => {
-          runs.push({ attempt: job.attempts, signal });
-          return new Promise<void>((resolve) => {
-            if (job.attempts > 1) resolve();
-            else signal.addEventListener("abort", () => resolve());
-          });
-        },
-        { concurrency: 3, lease: 60_000, pollInterval: 20 },
-      );
-      const errors: unknown[] = [];
-      worker.on("error", (e) => errors.push(e));
-      t.after(() => worker.stop({ timeout: 0 }));
-      await waitFor("the first run to start", () => runs.length === 1);
-      await lapse(b, db, id);
-      await waitFor("the same worker to run the job again", () => runs.length === 2);
-      assert.equal(runs[1]?.attempt, 2);
-      await waitFor("the first run's signal to abort", () => runs[0]?.signal.aborted === true);
-      await waitFor("the job to complete", async () => (await q.get(id))?.state === "completed");
-    });
+    test(
+      "the earlier run is aborted as a stale holder when the same worker takes the job again",
+      T,
+      async (t) => {
+        const db = await fresh(b, t);
+        const q = db.spool.queue<string>("reclaim", { maxAttempts: 5 });
+        const id = await q.add("x");
+        const runs: { attempt: number; signal: AbortSignal }[] = [];
+        // A long lease: the heartbeat stays out of the way, the claim meets the lapse first.
+        const worker = q.process(
+          (job, { signal }) => {
+            runs.push({ attempt: job.attempts, signal });
+            return new Promise<void>((resolve) => {
+              if (job.attempts > 1) resolve();
+              else signal.addEventListener("abort", () => resolve());
+            });
+          },
+          { concurrency: 3, lease: 60_000, pollInterval: 20 },
+        );
+        const errors: unknown[] = [];
+        worker.on("error", (e) => errors.push(e));
+        t.after(() => worker.stop({ timeout: 0 }));
+        await waitFor("the first run to start", () => runs.length === 1);
+        await lapse(b, db, id);
+        await waitFor("the same worker to run the job again", () => runs.length === 2);
+        assert.equal(runs[1]?.attempt, 2);
+        await waitFor("the first run's signal to abort", () => runs[0]?.signal.aborted === true);
+        await waitFor("the job to complete", async () => (await q.get(id))?.state === "completed");
+      },
+    );
   });
 }
