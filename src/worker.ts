@@ -96,6 +96,8 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
   private wakes = 0;
   private wake: (() => void) | null = null;
   private drained = false;
+  /** Empty claims in a row while a job was due: see idleWait. */
+  private dueMisses = 0;
   private readonly unsubscribe: () => void;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly loop: Promise<void>;
@@ -193,6 +195,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
       if (this.stopping !== null) break;
       if (rows.length > 0) {
         this.drained = false;
+        this.dueMisses = 0;
         continue;
       }
       if (this.running.size === 0 && !this.drained) {
@@ -216,14 +219,26 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     return Math.min(PREFETCH_MAX, this.concurrency * 4);
   }
 
-  /** How long to sleep when nothing is ready: until the next delayed job, at most pollInterval. */
+  /**
+   * How long to sleep when the claim found nothing: until the next delayed job, at most
+   * pollInterval. A job that is due yet was not claimed (its row locked by another session, a
+   * clock edge) would make that 0 again and again: such misses back off, doubling from 2 ms up
+   * to pollInterval, so an idle worker never spins; any claim that finds work resets them.
+   */
   private async idleWait(): Promise<number> {
+    let due: number | null;
     try {
-      const due = await this.queue.ctx.backend.nextDueIn(this.queue.name);
-      return due === null ? this.pollInterval : Math.min(this.pollInterval, Math.max(1, due));
+      due = await this.queue.ctx.backend.nextDueIn(this.queue.name);
     } catch {
       return this.pollInterval;
     }
+    if (due === null) return this.pollInterval;
+    if (due > 0) {
+      this.dueMisses = 0;
+      return Math.min(this.pollInterval, due);
+    }
+    this.dueMisses = Math.min(this.dueMisses + 1, 30);
+    return Math.min(this.pollInterval, 2 ** this.dueMisses);
   }
 
   /**

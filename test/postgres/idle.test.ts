@@ -4,8 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import pg from "pg";
 import { waitFor } from "../conformance/harness.js";
-import { pgConfigured } from "./pg-helpers.js";
+import { PG_URL, pgConfigured } from "./pg-helpers.js";
 import { spoolFixture } from "./spool-fixture.js";
 
 const run = pgConfigured("test/postgres/idle.test.ts");
@@ -51,5 +52,41 @@ describe("postgres: an idle worker", { skip: !run }, () => {
       counted <= bound,
       `${counted} claims in ${elapsed} ms (pollInterval ${pollInterval}): at most ${bound}`,
     );
+  });
+
+  test("does not spin while the one ready job's row is locked by another session", T, async (t) => {
+    const f = spoolFixture(t);
+    const spool = await f.open();
+    const backend = spool.ctx.backend;
+    const q = spool.queue("locked");
+    const id = await q.add("x");
+    const locker = new pg.Client({ connectionString: PG_URL });
+    await locker.connect();
+    t.after(() => locker.end().catch(() => {}));
+    await locker.query("BEGIN");
+    await locker.query(`SELECT id FROM "${f.schema}".jobs WHERE id = $1 FOR UPDATE`, [id]);
+    const pollInterval = 100;
+    let claims = 0;
+    let first = 0;
+    const claim = backend.claim.bind(backend);
+    backend.claim = (queue, limit, leaseMs) => {
+      if (claims++ === 0) first = Date.now();
+      return claim(queue, limit, leaseMs);
+    };
+    const done: number[] = [];
+    const worker = q.process(async (job) => void done.push(job.id), { pollInterval });
+    t.after(() => worker.stop());
+    await waitFor(
+      "ten poll intervals with the row locked",
+      async () => claims > 0 && Date.now() - first >= 10 * pollInterval,
+    );
+    const elapsed = Date.now() - first;
+    const counted = claims;
+    // "Due now" yet unclaimable backs off from 2 ms up to pollInterval: a handful of quick
+    // tries, then one per interval. A spinning worker makes hundreds.
+    const bound = Math.ceil(elapsed / pollInterval) + 12;
+    assert.ok(counted <= bound, `${counted} claims in ${elapsed} ms with the row locked: at most ${bound}`);
+    await locker.query("COMMIT");
+    await waitFor("the job to run once the row is free", () => done.includes(id));
   });
 });
