@@ -100,6 +100,23 @@ describe("kill fuzz checker", () => {
     assert.equal(v.stats.overlapsStopped, 1);
   });
 
+  test("(b) a stale holder's heartbeat accepted after another holder reserved the job", () => {
+    const v = check(
+      observed({
+        records: [
+          start("2.1", 2, 1, 1, 0),
+          start("3.1", 3, 1, 1, 1500),
+          beat(2, 1600, 1, 1),
+          end("2.1", 1700),
+          end("3.1", 1800),
+        ],
+        stalls: [{ pid: 2, from: 10, to: 1590 }],
+        jobs: [completed(1, "3.1", 1)],
+      }),
+    );
+    assert.match(v.violations.join("\n"), /\(b\) job 1: a stale holder's heartbeat was accepted: run 2\.1/);
+  });
+
   test("(b) a killed holder's run ends at its death", () => {
     const v = check(
       observed({

@@ -6,7 +6,8 @@
  *     is in the store at the end;
  * (b) no job is run by two holders inside one lease: a run may start while an earlier run of the
  *     same job is still going only once that earlier holder's lease had lapsed (its process was
- *     stopped or starved), judged by a sound lower bound of that lease;
+ *     stopped or starved), judged by a sound lower bound of that lease; and once another holder
+ *     has reserved a job, the earlier holder's heartbeats are refused;
  * (c) every job ends completed or dead, and the outcome that finished it is its last holder's
  *     (a stale holder's completion or failure was refused);
  * (d) nothing is stuck: after the drain no job is pending, delayed or reserved.
@@ -134,6 +135,17 @@ export function check(o: Observed): Verdict {
         const earlier = list[i]!;
         if (earlier.end <= later.start) continue;
         overlaps++;
+        const stale = (beats.get(earlier.pid) ?? []).find(
+          (b) =>
+            b.t > later.start &&
+            b.t <= earlier.end &&
+            b.held.some(([job, attempt]) => job === id && attempt === earlier.attempt) &&
+            !b.lost.includes(id),
+        );
+        if (stale)
+          violations.push(
+            `(b) job ${id}: a stale holder's heartbeat was accepted: ${show(earlier)} renewed its lease at ${stale.t}, after ${show(later)} had reserved the job`,
+          );
         const bound = leaseBound(earlier, beats.get(earlier.pid) ?? [], later.start);
         if (later.start < bound.until) {
           violations.push(

@@ -48,6 +48,15 @@ export interface LeaseRange {
   max: number;
 }
 
+/**
+ * NARROWED (issue 11, defect 3): an operator's `retry()` of dead jobs while a stalled holder of
+ * one of them is about to resume makes the fuzz fail today: the stale holder still extends and
+ * completes the new holder's attempt (the attempt number is the only lease token, and retry()
+ * resets it). Turn `RETRIES` on for good once the claim token that retry() does not reset
+ * lands; SPOOL_FUZZ_RETRY=1 turns it on meanwhile.
+ */
+const RETRIES = process.env.SPOOL_FUZZ_RETRY === "1";
+
 /** Runs one round of `chaosMs` of faults on the fresh store `target`. */
 export async function round(
   target: Target,
@@ -60,13 +69,14 @@ export async function round(
   const deaths = new Map<number, number>();
   const stalls: { pid: number; from: number; to: number }[] = [];
   const unexpected: string[] = [];
-  const faults: Record<string, number> = { kill: 0, killProducer: 0, term: 0, stop: 0 };
+  const faults: Record<string, number> = { kill: 0, killProducer: 0, term: 0, stop: 0, retry: 0 };
   let children = 0;
   const all: Proc[] = [];
 
+  // Each process commits at its own durability: a SIGKILL must lose nothing acknowledged at any.
   const base = (): ChildConfig => ({
     target: target.target,
-    options: { ...target.options },
+    options: { ...target.options, durability: random.pick(["off", "normal", "full"]) },
     queue: QUEUE,
     dir,
     seed: derive(seed, children++),
@@ -122,7 +132,7 @@ export async function round(
     return start("worker", cfg, lease);
   };
   const startProducer = (): Proc => {
-    const cfg: ProducerConfig = { ...base(), loops: random.int(1, 2), maxPauseMs: random.int(20, 120) };
+    const cfg: ProducerConfig = { ...base(), loops: 1, maxPauseMs: random.int(150, 400) };
     return start("producer", cfg);
   };
 
@@ -150,6 +160,7 @@ export async function round(
   // creating one new SQLite file at once can fail with BUSY (issue 11, defect 13).
   const spool = await Spool.open(target.target, target.options);
   const pending: Promise<void>[] = [];
+  const retries: NodeJS.Timeout[] = [];
   try {
     const q = spool.queue(QUEUE, { retention: RETENTION });
     const workers = Array.from({ length: random.int(2, 3) }, startWorker);
@@ -162,7 +173,7 @@ export async function round(
     const deadline = Date.now() + chaosMs;
     const startup = Date.now() - began;
     while (Date.now() < deadline) {
-      await sleep(random.int(150, 900));
+      await sleep(random.int(200, 1200));
       fault(random);
     }
 
@@ -170,36 +181,53 @@ export async function round(
       const roll = r.next();
       const i = r.int(0, workers.length - 1);
       const w = workers[i]!;
-      // Mostly faults on running processes; now and then a kill while one is still opening.
+      // Mostly faults on running processes, leaving another worker running (a restart takes
+      // seconds on a loaded machine); now and then a kill while one is still opening.
       const early = r.chance(0.2);
-      if (roll < 0.4) {
-        if (!w.ready && !early) return;
+      const others = workers.some((o) => o !== w && o.ready && o.stopped === null);
+      if (roll < 0.35) {
+        if (!early && (!w.ready || !others)) return;
         faults.kill!++;
         workers[i] = startWorker();
         pending.push(end(w, "SIGKILL"));
-      } else if (roll < 0.55) {
+      } else if (roll < 0.45) {
         const j = r.int(0, producers.length - 1);
         const p = producers[j]!;
         if (!p.ready && !early) return;
         faults.killProducer!++;
         producers[j] = startProducer();
         pending.push(end(p, "SIGKILL"));
-      } else if (roll < 0.7) {
-        if (!w.ready || w.stopped !== null) return;
+      } else if (roll < 0.6) {
+        if (!w.ready || !others || w.stopped !== null) return;
         faults.term!++;
         workers[i] = startWorker();
         pending.push(end(w, "SIGTERM"));
       } else if (roll < 0.9) {
         if (!w.ready || w.stopped !== null || w.exited) return;
         faults.stop!++;
-        const ms = r.int(100, 2 * w.lease);
+        const ms = r.int(Math.round(w.lease / 2), 3 * w.lease);
         w.child.kill("SIGSTOP");
         stalls.push({ pid: w.pid, from: Date.now(), to: Number.POSITIVE_INFINITY });
         w.stopped = setTimeout(() => resume(w), ms);
+        // An operator retries every dead job, again and again once the stalled holder's lease
+        // has run out: some of its jobs went dead then, and another worker may take them before
+        // it resumes.
+        if (RETRIES && r.chance(0.5)) {
+          faults.retry!++;
+          const retry = () =>
+            void pending.push(
+              q.retry().then(
+                () => {},
+                (err: unknown) => void unexpected.push(`retry() rejected: ${String(err)}`),
+              ),
+            );
+          for (let at = w.lease; at < ms; at += r.int(100, 300)) retries.push(setTimeout(retry, at));
+        }
       }
     }
 
     const chaos = Date.now() - began - startup;
+    for (const timer of retries) clearTimeout(timer);
     // Stop everything: producers first, so the drain sees the final set of jobs.
     await Promise.all(producers.map((p) => end(p, "SIGKILL")));
     await Promise.all(workers.map((w) => end(w, "SIGKILL")));
@@ -222,8 +250,12 @@ export async function round(
     );
     const drainDeadline = Date.now() + 120_000;
     let size = await q.size();
+    const backlog = size.pending + size.delayed + size.reserved;
+    const drainBegan = Date.now();
+    let drainReady = 0;
     while (size.pending + size.delayed + size.reserved > 0 && Date.now() < drainDeadline && !drain.exited) {
       await sleep(100);
+      if (drain.ready && drainReady === 0) drainReady = Date.now() - drainBegan;
       size = await q.size();
     }
     await end(drain, "SIGTERM");
@@ -250,6 +282,8 @@ export async function round(
     const verdict = check({ records: readHistory(dir), deaths, stalls, jobs, size });
     verdict.violations.unshift(...unexpected);
     verdict.stats.processes = all.length;
+    verdict.stats.backlog = backlog;
+    verdict.stats.drainStartupMs = drainReady;
     return { seed, verdict, dir, faults, phases: { startup, chaos, drain: drained } };
   } finally {
     for (const p of all) if (!p.exited) await end(p, "SIGKILL");
