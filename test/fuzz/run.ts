@@ -286,6 +286,7 @@ export async function round(
     verdict.stats.drainStartupMs = drainReady;
     return { seed, verdict, dir, faults, phases: { startup, chaos, drain: drained } };
   } finally {
+    for (const timer of retries) clearTimeout(timer);
     for (const p of all) if (!p.exited) await end(p, "SIGKILL");
     await spool.close();
   }
