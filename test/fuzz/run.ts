@@ -49,11 +49,12 @@ export interface LeaseRange {
 }
 
 /**
- * NARROWED (issue 11, defect 3): an operator's `retry()` of dead jobs while a stalled holder of
- * one of them is about to resume makes the fuzz fail today: the stale holder still extends and
- * completes the new holder's attempt (the attempt number is the only lease token, and retry()
- * resets it). Turn `RETRIES` on for good once the claim token that retry() does not reset
- * lands; SPOOL_FUZZ_RETRY=1 turns it on meanwhile.
+ * NARROWED (issue 11, defect 3): operator retries are off by default. With them, a schedule that
+ * retries a job gone dead while its stalled holder is about to resume breaks the rules today:
+ * the stale holder still extends and completes the new holder's attempt (the attempt number is
+ * the only lease token, and retry() resets it). 15 rounds with SPOOL_FUZZ_RETRY=1 did not hit
+ * that window, so it would fail rarely and at random. Turn `RETRIES` on for good once the claim
+ * token that retry() does not reset lands.
  */
 const RETRIES = process.env.SPOOL_FUZZ_RETRY === "1";
 
