@@ -25,6 +25,8 @@ interface Proc {
   exited: boolean;
   /** The child has opened the store (and started its worker or producer). */
   ready: boolean;
+  /** Handlers running in it now, as it last told. */
+  running: number;
   /** Set before the parent signals it to end: any other exit is a finding. */
   ending: boolean;
   stopped: NodeJS.Timeout | null;
@@ -94,6 +96,7 @@ export async function round(
       child,
       exited: false,
       ready: false,
+      running: 0,
       ending: false,
       stopped: null,
       lease,
@@ -113,6 +116,8 @@ export async function round(
     if (child.stdout)
       createInterface({ input: child.stdout }).on("line", (l) => {
         if (l === "ready") p.ready = true;
+        else if (l === "+") p.running++;
+        else if (l === "-") p.running--;
       });
     if (child.stderr) createInterface({ input: child.stderr }).on("line", (l) => p.stderr.push(l));
     all.push(p);
@@ -204,12 +209,15 @@ export async function round(
         workers[i] = startWorker();
         pending.push(end(w, "SIGTERM"));
       } else if (roll < 0.9) {
-        if (!w.ready || w.stopped !== null || w.exited) return;
+        // A stall matters while a handler runs: stop a busy worker when there is one.
+        const busy = workers.filter((o) => o.ready && o.running > 0 && o.stopped === null && !o.exited);
+        const s = busy.length > 0 ? r.pick(busy) : w;
+        if (!s.ready || s.stopped !== null || s.exited) return;
         faults.stop!++;
-        const ms = r.int(Math.round(w.lease / 2), 3 * w.lease);
-        w.child.kill("SIGSTOP");
-        stalls.push({ pid: w.pid, from: Date.now(), to: Number.POSITIVE_INFINITY });
-        w.stopped = setTimeout(() => resume(w), ms);
+        const ms = r.int(Math.round(s.lease / 2), 3 * s.lease);
+        s.child.kill("SIGSTOP");
+        stalls.push({ pid: s.pid, from: Date.now(), to: Number.POSITIVE_INFINITY });
+        s.stopped = setTimeout(() => resume(s), ms);
         // An operator retries every dead job, again and again once the stalled holder's lease
         // has run out: some of its jobs went dead then, and another worker may take them before
         // it resumes.
@@ -222,7 +230,7 @@ export async function round(
                 (err: unknown) => void unexpected.push(`retry() rejected: ${String(err)}`),
               ),
             );
-          for (let at = w.lease; at < ms; at += r.int(100, 300)) retries.push(setTimeout(retry, at));
+          for (let at = s.lease; at < ms; at += r.int(100, 300)) retries.push(setTimeout(retry, at));
         }
       }
     }

@@ -37,6 +37,8 @@ const worker = q.process(
     const run = `${pid}.${++runs}`;
     const ms = duration();
     const fails = random.chance(cfg.failRate);
+    // Tells the parent a handler runs here, so its SIGSTOPs can land mid-run.
+    process.stdout.write("+\n");
     record({
       e: "start",
       run,
@@ -55,6 +57,7 @@ const worker = q.process(
     });
     const outcome = signal.aborted ? "aborted" : fails ? "fail" : "ok";
     record({ e: "end", run, t: Date.now(), lease: job.leaseUntil.getTime(), outcome });
+    process.stdout.write("-\n");
     if (fails) throw new Error(`fuzz failure ${run}`);
     return { run, attempt: job.attempts };
   },
