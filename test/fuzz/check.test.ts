@@ -26,6 +26,7 @@ const beat = (pid: number, t: number, job: number, attempt: number, lost = false
   e: "hb",
   pid,
   t,
+  done: t + 5,
   ms: LEASE,
   held: [[job, attempt]],
   lost: lost ? [job] : [],
@@ -78,7 +79,10 @@ describe("kill fuzz checker", () => {
         jobs: [completed(1, "3.1", 2)],
       }),
     );
-    assert.match(v.violations.join("\n"), /\(b\) job 1 run by two holders inside one lease: run 3\.1/);
+    assert.match(
+      v.violations.join("\n"),
+      /\(b\) job 1 run by two holders inside one lease: both run 2\.1 .* and run 3\.1 .* held it from 1500 to 1600/,
+    );
   });
 
   test("(b) a second run after the first holder's lease lapsed in a SIGSTOP is allowed", () => {
@@ -115,6 +119,24 @@ describe("kill fuzz checker", () => {
       }),
     );
     assert.match(v.violations.join("\n"), /\(b\) job 1: a stale holder's heartbeat was accepted: run 2\.1/);
+  });
+
+  test("(b) a run that starts on a lapsed reservation is no holder", () => {
+    // pid 2 reserved the job, stalled before starting it, and started it after pid 3 took over.
+    const v = check(
+      observed({
+        records: [
+          start("3.1", 3, 1, 2, 1000),
+          { e: "start", run: "2.1", pid: 2, job: 1, attempt: 1, t: 1100, lease: 500 },
+          beat(2, 1200, 1, 1, true),
+          end("2.1", 1210),
+          end("3.1", 1300),
+        ],
+        stalls: [{ pid: 2, from: 0, to: 1090 }],
+        jobs: [completed(1, "3.1", 2)],
+      }),
+    );
+    assert.deepEqual(v.violations, []);
   });
 
   test("(b) a killed holder's run ends at its death", () => {

@@ -88,18 +88,38 @@ export function runsOf(o: Observed): Run[] {
   return [...runs.values()];
 }
 
-/** The latest time `run`'s holder is known to have held its lease, from what it logged before `at`. */
-function leaseBound(run: Run, beats: readonly Beat[], at: number): { until: number; beats: number } {
-  let until = run.lease;
-  let n = 0;
+/**
+ * When `run`'s reservation is proven current, from what its process logged: from its start until
+ * the lease it was reserved with (when that was still ahead), and from each heartbeat that kept
+ * it (its answer came back by `done`, so the store accepted it by then) until the heartbeat's
+ * issue time plus its length (the store's own now was later). All clipped to the run's end,
+ * after which its completion or failure may have ended the reservation. Two runs of one job
+ * must never be current at once; where the history shows nothing (a run that started on a
+ * reservation already lapsed, a heartbeat cut short by SIGKILL), nothing is claimed.
+ */
+export function provenHeld(run: Run, beats: readonly Beat[]): [number, number][] {
+  const out: [number, number][] = [];
+  const clip = (from: number, to: number) => {
+    const until = Math.min(to, run.end);
+    if (from < until) out.push([from, until]);
+  };
+  clip(run.start, run.lease);
   for (const b of beats) {
-    if (b.t < run.start || b.t >= at || b.t > run.end) continue;
+    if (b.t < run.start || b.t > run.end || b.lost.includes(run.job)) continue;
     if (!b.held.some(([id, attempt]) => id === run.job && attempt === run.attempt)) continue;
-    if (b.lost.includes(run.job)) continue;
-    n++;
-    until = Math.max(until, b.t + b.ms);
+    clip(b.done, b.t + b.ms);
   }
-  return { until, beats: n };
+  return out;
+}
+
+function intersection(a: [number, number][], b: [number, number][]): [number, number] | undefined {
+  for (const [x0, x1] of a)
+    for (const [y0, y1] of b) {
+      const from = Math.max(x0, y0);
+      const to = Math.min(x1, y1);
+      if (from < to) return [from, to];
+    }
+  return undefined;
 }
 
 const show = (r: Run) =>
@@ -128,6 +148,8 @@ export function check(o: Observed): Verdict {
   let overlaps = 0;
   let stalled = 0;
   let starved = 0;
+  const held = new Map<Run, [number, number][]>();
+  for (const r of runs) held.set(r, provenHeld(r, beats.get(r.pid) ?? []));
   for (const [id, list] of byJob) {
     for (let j = 1; j < list.length; j++) {
       const later = list[j]!;
@@ -135,24 +157,28 @@ export function check(o: Observed): Verdict {
         const earlier = list[i]!;
         if (earlier.end <= later.start) continue;
         overlaps++;
-        const stale = (beats.get(earlier.pid) ?? []).find(
-          (b) =>
-            b.t > later.start &&
-            b.t <= earlier.end &&
-            b.held.some(([job, attempt]) => job === id && attempt === earlier.attempt) &&
-            !b.lost.includes(id),
-        );
+        const both = intersection(held.get(earlier)!, held.get(later)!);
+        if (both)
+          violations.push(
+            `(b) job ${id} run by two holders inside one lease: both ${show(earlier)} and ${show(later)} held it from ${both[0]} to ${both[1]} (${JSON.stringify(held.get(earlier))} and ${JSON.stringify(held.get(later))})`,
+          );
+        // Once the later run is proven to hold the job, the earlier holder's renewals must fail.
+        const since = held.get(later)![0]?.[0];
+        const stale =
+          since === undefined
+            ? undefined
+            : (beats.get(earlier.pid) ?? []).find(
+                (b) =>
+                  b.t > since &&
+                  b.t <= earlier.end &&
+                  b.held.some(([job, attempt]) => job === id && attempt === earlier.attempt) &&
+                  !b.lost.includes(id),
+              );
         if (stale)
           violations.push(
-            `(b) job ${id}: a stale holder's heartbeat was accepted: ${show(earlier)} renewed its lease at ${stale.t}, after ${show(later)} had reserved the job`,
+            `(b) job ${id}: a stale holder's heartbeat was accepted: ${show(earlier)} renewed its lease at ${stale.t}, after ${show(later)} held the job (from ${since})`,
           );
-        const bound = leaseBound(earlier, beats.get(earlier.pid) ?? [], later.start);
-        if (later.start < bound.until) {
-          violations.push(
-            `(b) job ${id} run by two holders inside one lease: ${show(later)} started ${bound.until - later.start} ms before the lease of ${show(earlier)} ran out (held until ≥ ${bound.until}, from its reservation and ${bound.beats} heartbeat(s) issued before)`,
-          );
-          continue;
-        }
+        if (both || stale) continue;
         const wasStopped = o.stalls.some(
           (s) => s.pid === earlier.pid && s.from < later.start && s.to > earlier.start,
         );
@@ -160,7 +186,7 @@ export function check(o: Observed): Verdict {
         else {
           starved++;
           notes.push(
-            `job ${id}: the lease of ${show(earlier)} lapsed (held until ≥ ${bound.until}) with no SIGSTOP of its process, and ${show(later)} took it over`,
+            `job ${id}: ${show(earlier)}, held ${JSON.stringify(held.get(earlier))}, ran on with no SIGSTOP of its process while ${show(later)} took the job over`,
           );
         }
       }
@@ -176,7 +202,6 @@ export function check(o: Observed): Verdict {
       continue;
     }
     const list = byJob.get(job.id) ?? [];
-    const last = list[list.length - 1];
     let finisher: string | undefined;
     if (job.state === "completed") {
       const result = job.result as { run?: unknown; attempt?: unknown } | undefined;
@@ -195,11 +220,20 @@ export function check(o: Observed): Verdict {
     }
     if (finisher === undefined) continue;
     const run = list.find((r) => r.run === finisher);
-    if (!run) violations.push(`(c) job ${job.id} was finished by ${finisher}, which never logged its start`);
-    else if (last && last !== run && last.start > run.start)
-      violations.push(
-        `(c) job ${job.id} ended ${job.state} by a stale holder: ${show(run)}, while a later holder had reserved it: ${show(last)}`,
-      );
+    if (!run) {
+      violations.push(`(c) job ${job.id} was finished by ${finisher}, which never logged its start`);
+      continue;
+    }
+    // Another run proven to hold the job after this one had reserved it, and before this one
+    // could send its outcome: that outcome had to be refused.
+    for (const other of list) {
+      if (other === run) continue;
+      const between = intersection(held.get(other)!, [[run.start, run.end]]);
+      if (between)
+        violations.push(
+          `(c) job ${job.id} ended ${job.state} by a stale holder: ${show(run)}, while ${show(other)} held it from ${between[0]} to ${between[1]}`,
+        );
+    }
   }
 
   // (d) nothing stuck.

@@ -21,10 +21,10 @@ export type FuzzRecord =
   /** A handler run ended; `lease` is the job's leaseUntil as the worker last renewed it. */
   | { e: "end"; run: string; t: number; lease: number; outcome: "ok" | "fail" | "aborted" }
   /**
-   * A heartbeat: issued at `t` for these (job, attempt) pairs, each not in `lost` now held until
-   * at least t + ms (the store computes its own now, which is later than t).
+   * A heartbeat: issued at `t` for these (job, attempt) pairs, answered by `done`; each not in
+   * `lost` was held when the store took it, until at least t + ms (the store's now is later).
    */
-  | { e: "hb"; pid: number; t: number; ms: number; held: [number, number][]; lost: number[] }
+  | { e: "hb"; pid: number; t: number; done: number; ms: number; held: [number, number][]; lost: number[] }
   /** An error a child saw (an add that failed, a worker "error" event). */
   | { e: "error"; pid: number; t: number; code: string; message: string };
 

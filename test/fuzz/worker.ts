@@ -19,7 +19,7 @@ const extendMany = backend.extendMany.bind(backend);
 backend.extendMany = async (queue, held, ms) => {
   const t = Date.now();
   const lost = await extendMany(queue, held, ms);
-  record({ e: "hb", pid, t, ms, held: held.map((h) => [h.id, h.attempt]), lost });
+  record({ e: "hb", pid, t, done: Date.now(), ms, held: held.map((h) => [h.id, h.attempt]), lost });
   return lost;
 };
 
