@@ -4,12 +4,13 @@
  *
  * (a) nothing acknowledged is lost: every id an add resolved with, and every job a handler ran,
  *     is in the store at the end;
- * (b) no job is run by two holders inside one lease: a run may start while an earlier run of the
- *     same job is still going only once that earlier holder's lease had lapsed (its process was
- *     stopped or starved), judged by a sound lower bound of that lease; and once another holder
- *     has reserved a job, the earlier holder's heartbeats are refused;
- * (c) every job ends completed or dead, and the outcome that finished it is its last holder's
- *     (a stale holder's completion or failure was refused);
+ * (b) no job is run by two holders inside one lease: two runs of one job may overlap only once
+ *     the earlier holder's lease had lapsed (its process was stopped or starved); no two runs'
+ *     reservations are ever proven current at once (see provenHeld), and once a later run holds
+ *     the job, the earlier holder's heartbeats are refused;
+ * (c) every job ends completed or dead, and the outcome that finished it is its holder's: no
+ *     other run held the job between the finisher's start and end (a stale holder's completion
+ *     or failure is refused);
  * (d) nothing is stuck: after the drain no job is pending, delayed or reserved.
  */
 import type { FuzzRecord } from "./log.js";

@@ -54,7 +54,7 @@ export interface LeaseRange {
  * NARROWED (issue 11, defect 3): operator retries are off by default. With them, a schedule that
  * retries a job gone dead while its stalled holder is about to resume breaks the rules today:
  * the stale holder still extends and completes the new holder's attempt (the attempt number is
- * the only lease token, and retry() resets it). 15 rounds with SPOOL_FUZZ_RETRY=1 did not hit
+ * the only lease token, and retry() resets it). About 20 rounds with SPOOL_FUZZ_RETRY=1 did not hit
  * that window, so it would fail rarely and at random. Turn `RETRIES` on for good once the claim
  * token that retry() does not reset lands.
  */
