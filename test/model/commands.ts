@@ -188,9 +188,9 @@ function optsArb(ctx: Ctx): fc.Arbitrary<OptsGen | undefined> {
     .record(
       {
         priority: fc.integer({ min: -2, max: 3 }),
-        delay: dur,
+        delay: fc.oneof({ weight: 2, arbitrary: fc.constant(0) }, dur),
         runAt: fc.record({ offset, date: fc.boolean() }),
-        maxAttempts: fc.integer({ min: 1, max: 4 }),
+        maxAttempts: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 4 })),
         backoff: fc.oneof(
           fc.record({ type: fc.constant("fixed" as const), delay: dur }),
           fc.record(
@@ -271,7 +271,8 @@ function pgOpenAdd(ctx: Ctx, p: NewJobPlan): boolean {
 function jobRef(m: Model, ref: number): number {
   const ids = [...m.jobs.keys()].sort((a, b) => a - b);
   if (ref === 0 || ids.length === 0) return 1_000_000_000 + ref;
-  return ids[(ref - 1) % ids.length] as number;
+  // Small references name the newest jobs: the ones most likely to still be in play.
+  return ids[ids.length - 1 - ((ref - 1) % ids.length)] as number;
 }
 
 /** A job id's possible records in the queue of a handle (a job of another queue is absent). */
@@ -836,8 +837,7 @@ export abstract class QueueCmd implements Cmd {
 function lazyDeath(m: Model, queue: string): boolean {
   for (const j of m.inQueue(queue)) {
     if (j.stale === null || j.rec.state === "pending" || j.rec.state === "reserved") continue;
-    if (j.stale.state === "pending" && isOpen("4")) return true;
-    if (j.stale.state === "reserved" && isOpen("N1")) return true;
+    if (j.cause !== null && isOpen(j.cause)) return true;
   }
   return false;
 }
@@ -857,7 +857,13 @@ export class Retry extends QueueCmd {
   }
 
   override check(m: Readonly<Model>): boolean {
-    return !lazyDeath(m as Model, this.spec().queue);
+    if (lazyDeath(m as Model, this.spec().queue)) return false;
+    // Which of two dead jobs sharing a key moves depends on which the store shows dead: open.
+    return !(m as Model)
+      .inQueue(this.spec().queue)
+      .some(
+        (j) => j.rec.state === "dead" && j.stale !== null && j.stale.state !== "dead" && j.rec.key !== null,
+      );
   }
 
   call(m: Model, real: Real): Promise<unknown> {
@@ -867,9 +873,13 @@ export class Retry extends QueueCmd {
 
   verify(m: Model, value: unknown, what: string): void {
     const moved = m.retryPlan(this.spec().queue, this.ids(m));
-    if (value !== moved.length)
+    count(`Retry moved ${Math.min(moved.length, 2)}`);
+    // A job the store may not show dead yet may not move; keyed ones never reach here unsure.
+    const unsure = moved.filter((j) => j.stale !== null && j.stale.state !== "dead");
+    if (typeof value !== "number" || value < moved.length - unsure.length || value > moved.length)
       fail(`${what}: expected ${moved.length} moved [${moved.map((j) => j.id)}], got ${show(value)}`);
     for (const j of moved) {
+      const stale = unsure.includes(j) && value < moved.length ? j.stale : null;
       j.rec = {
         ...j.rec,
         state: "pending",
@@ -879,7 +889,7 @@ export class Retry extends QueueCmd {
         expiresAt: null,
         leaseUntil: null,
       };
-      j.stale = null;
+      j.stale = stale;
     }
   }
 
@@ -1347,14 +1357,19 @@ export function commandArbs(ctx: Ctx): fc.Arbitrary<Cmd>[] {
   const h = fc.nat(ctx.specs.length - 1);
   const { dur, pos } = durations(ctx);
   const ref: fc.Arbitrary<Ref> = fc.oneof(
-    { weight: 3, arbitrary: fc.oneof(fc.nat(2), fc.nat(20)).map((holder) => ({ holder })) },
+    {
+      weight: 3,
+      arbitrary: fc
+        .oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: fc.nat(3) }, fc.nat(20))
+        .map((holder) => ({ holder })),
+    },
     { weight: 1, arbitrary: fc.nat(20).map((id) => ({ id })) },
   );
   const errorArb: fc.Arbitrary<ErrorGen> = fc.oneof(
     fc.constant({ kind: "none" as const }),
     fc.record({ kind: fc.constantFrom("error" as const, "string" as const), text: errorChars }),
   );
-  const retryIn = fc.option(dur, { nil: undefined });
+  const retryIn = fc.option(dur, { nil: undefined, freq: 2 });
   const same = fc.oneof(
     { weight: 5, arbitrary: fc.constant(true) },
     { weight: 1, arbitrary: fc.constant(false) },
@@ -1402,12 +1417,16 @@ export function commandArbs(ctx: Ctx): fc.Arbitrary<Cmd>[] {
       arbitrary: fc.tuple(s, h, ref, same, pos).map(([s, h, r, sq, ms]) => new Extend(ctx, s, h, r, sq, ms)),
     },
     {
-      weight: 3,
+      weight: 6,
       arbitrary: fc
-        .tuple(s, h, fc.option(fc.array(fc.nat(20), { maxLength: 3 }), { nil: null }))
+        .tuple(
+          s,
+          h,
+          fc.oneof({ weight: 2, arbitrary: fc.constant(null) }, fc.array(fc.nat(6), { maxLength: 3 })),
+        )
         .map(([s, h, ids]) => new Retry(ctx, s, h, ids)),
     },
-    { weight: 1, arbitrary: fc.tuple(s, h, fc.nat(20)).map(([s, h, r]) => new Remove(ctx, s, h, r)) },
+    { weight: 1, arbitrary: fc.tuple(s, h, fc.nat(8)).map(([s, h, r]) => new Remove(ctx, s, h, r)) },
     {
       weight: 2,
       arbitrary: fc
@@ -1432,7 +1451,7 @@ export function commandArbs(ctx: Ctx): fc.Arbitrary<Cmd>[] {
         )
         .map(([s, h, st, l, a]) => new List(ctx, s, h, st, l, a)),
     },
-    { weight: 4, arbitrary: fc.tuple(s, h, fc.nat(20)).map(([s, h, r]) => new Get(ctx, s, h, r)) },
+    { weight: 4, arbitrary: fc.tuple(s, h, fc.nat(8)).map(([s, h, r]) => new Get(ctx, s, h, r)) },
     { weight: 4, arbitrary: fc.tuple(s, h).map(([s, h]) => new Size(ctx, s, h)) },
     { weight: 1, arbitrary: s.map((s) => new Close(s)) },
     { weight: 3, arbitrary: s.map((s) => new Reopen(s)) },
@@ -1480,7 +1499,9 @@ export class Settled implements Cmd {
   ) {}
 
   check(m: Readonly<Model>): boolean {
-    return this.inner.check(m);
+    const ok = this.inner.check(m);
+    if (!ok) count(`${this.inner.constructor.name} skipped`);
+    return ok;
   }
 
   async run(m: Model, real: Real): Promise<void> {

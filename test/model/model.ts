@@ -58,6 +58,8 @@ export interface MJob {
   rec: Rec;
   /** What the store may still show instead (a lapse or expiry not yet applied), or null. */
   stale: Rec | null;
+  /** Why `stale` is there: "4" (a ttl expiry), "N1" (a lapse on the last attempt), "lapse", "decode". */
+  cause: string | null;
 }
 
 export interface Holder {
@@ -217,7 +219,10 @@ export class Model {
       const r = j.rec;
       if (r.state === "reserved" && r.leaseUntil !== null && r.leaseUntil.hi < this.now) {
         const spent = r.attempts >= j.maxAttempts;
-        j.stale ??= r;
+        if (j.stale === null) {
+          j.stale = r;
+          j.cause = spent ? "N1" : "lapse";
+        }
         j.rec = {
           ...r,
           state: spent ? "dead" : "pending",
@@ -227,7 +232,10 @@ export class Model {
           finishedAt: spent ? { lo: r.leaseUntil.lo, hi: Number.POSITIVE_INFINITY } : null,
         };
       } else if (r.state === "pending" && r.expiresAt !== null && r.expiresAt.hi <= this.now) {
-        j.stale ??= r;
+        if (j.stale === null) {
+          j.stale = r;
+          j.cause = "4";
+        }
         j.rec = {
           ...r,
           state: "dead",
@@ -454,6 +462,7 @@ export class Model {
         token: 0,
       },
       stale: null,
+      cause: null,
     };
     this.jobs.set(id, job);
     return job;
