@@ -1182,6 +1182,8 @@ export class Send implements Cmd {
     readonly s: number,
     readonly items: PayloadGen[],
     readonly batch: boolean,
+    /** SQLite only: sendSync, committed before it returns, QUEUE_FULL at once when full. */
+    readonly sync = false,
   ) {}
 
   check(m: Readonly<Model>): boolean {
@@ -1196,6 +1198,7 @@ export class Send implements Cmd {
     const tx = real.chans[this.s]?.[0];
     const o = await outcome(async () => {
       if (tx === undefined) throw new SpoolError("CLOSED", "no channel");
+      if (this.sync) return tx.sendSync(values[0]);
       return this.batch ? tx.sendBatch(values, { timeout: 5 }) : tx.send(values[0], { timeout: 5 });
     });
     const what = this.toString();
@@ -1238,6 +1241,7 @@ export class Send implements Cmd {
   }
 
   toString(): string {
+    if (this.sync) return `s${this.s}.tx.sendSync(${show(this.items[0])})`;
     return this.batch
       ? `s${this.s}.tx.sendBatch([${this.items.map(show).join(", ")}], { timeout: 5 })`
       : `s${this.s}.tx.send(${show(this.items[0])}, { timeout: 5 })`;
@@ -1296,6 +1300,7 @@ export class Len implements Cmd {
   constructor(
     readonly s: number,
     readonly end: 0 | 1,
+    readonly empty: boolean,
   ) {}
 
   check(): boolean {
@@ -1306,17 +1311,53 @@ export class Len implements Cmd {
     const end = real.chans[this.s]?.[this.end];
     const o = await outcome(async () => {
       if (end === undefined) throw new SpoolError("CLOSED", "no channel");
-      return end.len();
+      return this.empty ? end.isEmpty() : end.len();
     });
     const what = this.toString();
     if (closed(m, this.s)) return void expectError(o, ["CLOSED"], what);
-    const n = expectOk(o, what);
+    const got = expectOk(o, what);
     const { min, max } = m.possibleBacklog(CHANNEL);
-    if (n < min || n > max) fail(`${what}: expected ${min === max ? min : `${min}..${max}`}, got ${n}`);
+    if (this.empty) {
+      if ((got && min > 0) || (!got && max === 0)) fail(`${what}: got ${got} with ${min}..${max} items`);
+    } else if ((got as number) < min || (got as number) > max)
+      fail(`${what}: expected ${min === max ? min : `${min}..${max}`}, got ${got}`);
   }
 
   toString(): string {
-    return `s${this.s}.${this.end === 0 ? "tx" : "rx"}.len()`;
+    return `s${this.s}.${this.end === 0 ? "tx" : "rx"}.${this.empty ? "isEmpty" : "len"}()`;
+  }
+}
+
+/** spool.queues(): the names that hold jobs. */
+export class Queues implements Cmd {
+  constructor(readonly s: number) {}
+
+  check(): boolean {
+    return true;
+  }
+
+  async run(m: Model, real: Real): Promise<void> {
+    const spool = real.spools[this.s];
+    const o = await outcome(async () => {
+      if (spool === undefined || spool === null) throw new SpoolError("CLOSED", "no spool");
+      return spool.queues();
+    });
+    const what = this.toString();
+    if (closed(m, this.s)) return void expectError(o, ["CLOSED"], what);
+    const names = expectOk(o, what);
+    const all = [...new Set(m.ctxQueues)];
+    for (const q of all) {
+      const jobs = m.inQueue(q);
+      const surely = jobs.some((j) => m.options(j).every((r) => r.state !== "gone"));
+      const maybe = jobs.some((j) => m.options(j).some((r) => r.state !== "gone"));
+      if (surely && !names.includes(q)) fail(`${what}: ${show(names)} leaves out "${q}", which holds jobs`);
+      if (!maybe && names.includes(q)) fail(`${what}: ${show(names)} names "${q}", which holds no job`);
+    }
+    for (const n of names) if (!all.includes(n)) fail(`${what}: names unknown queue ${show(n)}`);
+  }
+
+  toString(): string {
+    return `s${this.s}.queues()`;
   }
 }
 
@@ -1458,11 +1499,11 @@ export function commandArbs(ctx: Ctx): fc.Arbitrary<Cmd>[] {
     {
       weight: 5,
       arbitrary: fc
-        .tuple(s, fc.array(payloadArb, { minLength: 1, maxLength: 1 }), fc.boolean())
-        .chain(([s, one, batch]) =>
+        .tuple(s, fc.array(payloadArb, { minLength: 1, maxLength: 1 }), fc.boolean(), fc.nat(3))
+        .chain(([s, one, batch, sync]) =>
           batch
             ? fc.array(payloadArb, { maxLength: 6 }).map((items) => new Send(ctx, s, items, true))
-            : fc.constant(new Send(ctx, s, one, false)),
+            : fc.constant(new Send(ctx, s, one, false, ctx.exactTime && sync === 0)),
         ),
     },
     {
@@ -1473,7 +1514,13 @@ export function commandArbs(ctx: Ctx): fc.Arbitrary<Cmd>[] {
     },
     {
       weight: 1,
-      arbitrary: fc.tuple(s, fc.constantFrom(0 as const, 1 as const)).map(([s, e]) => new Len(s, e)),
+      arbitrary: fc
+        .tuple(s, fc.constantFrom(0 as const, 1 as const), fc.boolean())
+        .map(([s, e, empty]) => new Len(s, e, empty)),
+    },
+    {
+      weight: 1,
+      arbitrary: s.map((s) => new Queues(s)),
     },
     { weight: 1, arbitrary: s.map((s) => new ChanClear(s)) },
   ];

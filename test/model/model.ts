@@ -176,6 +176,8 @@ export class Model {
   tokens = 0;
   readonly spoolOpen: boolean[];
   readonly opts: ModelOptions;
+  /** Every queue name the commands use. */
+  ctxQueues: string[] = [];
 
   constructor(now: number, spools: number, opts: ModelOptions) {
     this.now = now;

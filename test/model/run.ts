@@ -1,9 +1,9 @@
 /*
  * Runs the model test on one backend for a time budget: fast-check generates command sequences,
  * runs each on a fresh store beside a fresh model, and on a failure shrinks it and reports the
- * seed, the path and the shrunk commands. Replay one with
- *   SPOOL_MODEL_SEED=<seed> SPOOL_MODEL_PATH=<path> [SPOOL_MODEL_REPLAY=<replayPath>]
- *   node --import tsx --test test/model/sqlite.test.ts
+ * seed, the path and the shrunk commands, with the command that replays it:
+ *   SPOOL_MODEL_KNOWN=<the known set then> SPOOL_MODEL_SEED=<seed> SPOOL_MODEL_PATH=<path>
+ *   [SPOOL_MODEL_REPLAY=<replayPath>] node --import tsx --test test/model/sqlite.test.ts
  * The budget: SPOOL_MODEL_MS, else SPOOL_SOAK_MS (the soak), else the `npm test` default.
  */
 import type { TestContext } from "node:test";
@@ -58,6 +58,7 @@ export async function runModel(t: TestContext, fixture: BackendFixture, budgetMs
         persistent: fixture.persistent,
         tolerance: exactTime ? 0 : 5000,
       });
+      model.ctxQueues = ctx.specs.map((h) => h.queue);
       await fc.asyncModelRun(() => ({ model, real }), commands);
     } finally {
       await closeAll(real);
@@ -117,7 +118,7 @@ async function check(
         .split(/,(?=s\d|clock)/)
         .map((c) => `  ${c}`),
       `error: ${error}`,
-      `replay: SPOOL_MODEL_SEED=${details.seed} SPOOL_MODEL_PATH="${details.counterexamplePath}"${replay ? ` SPOOL_MODEL_REPLAY="${replay}"` : ""} node --import tsx --test --test-name-pattern="model: ${fixture.name}$" ${file}`,
+      `replay: SPOOL_MODEL_KNOWN="${activeKnown().join(",")}" SPOOL_MODEL_SEED=${details.seed} SPOOL_MODEL_PATH="${details.counterexamplePath}"${replay ? ` SPOOL_MODEL_REPLAY="${replay}"` : ""} node --import tsx --test --test-name-pattern="model: ${fixture.name}$" ${file}`,
     ].join("\n"),
   );
 }
