@@ -485,17 +485,19 @@ export class Model {
     return this.tokens;
   }
 
-  /** After a claim that came back short, every lapse and expiry in the queue has been applied. */
-  settleQueue(queue: string): void {
+  /**
+   * After a claim that came back short, every lapse and expiry in the queue has been applied,
+   * and no job the claim left was ready in the store.
+   */
+  settleQueue(queue: string, picked: ReadonlySet<number>): void {
     for (const j of this.inQueue(queue)) {
-      if (j.stale !== null && (j.stale.state === "reserved" || j.stale.state === "pending")) {
-        const staleLapse = j.stale.state === "reserved" && j.rec.lastError === "lease expired";
-        const staleExpiry = j.stale.state === "pending" && j.rec.lastError === "expired";
-        if (staleLapse || staleExpiry) {
-          j.stale = null;
-          if (j.rec.finishedAt !== null && j.rec.finishedAt.hi === Number.POSITIVE_INFINITY) {
-            j.rec.finishedAt = { lo: j.rec.finishedAt.lo, hi: this.now };
-          }
+      if (j.stale === null || picked.has(j.id)) continue;
+      if (j.stale.state !== "reserved" && j.stale.state !== "pending") continue;
+      const timed = j.cause === "lapse" || j.cause === "N1" || j.cause === "4";
+      if (timed || this.claimable(j.stale)) {
+        j.stale = null;
+        if (j.rec.finishedAt !== null && j.rec.finishedAt.hi === Number.POSITIVE_INFINITY) {
+          j.rec.finishedAt = { lo: j.rec.finishedAt.lo, hi: this.now };
         }
       }
     }
