@@ -293,7 +293,7 @@ function checkJob(m: Model, j: MJob, job: Job<unknown>, codec: CodecName): void 
     attempts: r.attempts,
     maxAttempts: j.maxAttempts,
     priority: j.priority,
-    key: r.key ?? undefined,
+    key: r.keyLost && (job as { key?: string }).key === undefined ? undefined : (r.key ?? undefined),
   };
   for (const [k, v] of Object.entries(want)) {
     const got = (job as unknown as Record<string, unknown>)[k];
@@ -336,6 +336,7 @@ export class Add implements Cmd {
     if (!pgOpenAdd(this.ctx, p)) return false;
     if (p.key !== null) {
       for (const j of (m as Model).keyHolders(this.spec().queue, p.key).maybe) {
+        if ((m as Model).options(j).some((r) => r.keyLost) && isOpen("N5")) return false;
         if (j.stale?.state === "pending" && isOpen("4")) return false;
         if (j.stale?.state === "reserved" && isOpen("N1")) return false;
       }

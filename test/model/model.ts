@@ -12,6 +12,7 @@
  *   tolerance, and the generator keeps every duration far from any boundary.
  */
 import { isDeepStrictEqual } from "node:util";
+import { isOpen } from "./known.js";
 
 export type Stored = "pending" | "reserved" | "completed" | "dead" | "gone";
 export type Observed = "pending" | "delayed" | "reserved" | "completed" | "dead";
@@ -42,6 +43,8 @@ export interface Rec {
   expiresAt: Instant | null;
   /** Which claim holds it: a token that never repeats for a job. */
   token: number;
+  /** The store may have dropped its key (N5: a receive that buried it expired). */
+  keyLost?: boolean;
 }
 
 export interface MJob {
@@ -242,6 +245,7 @@ export class Model {
           ...r,
           state: "dead",
           attempts: 0,
+          keyLost: r.key !== null && isOpen("N5"),
           lastError: "expired",
           lastErrorPrefix: false,
           expiresAt: null,
@@ -302,7 +306,7 @@ export class Model {
       const live = this.options(j).map(
         (r) => r.key === key && (r.state === "pending" || r.state === "reserved"),
       );
-      if (live.every(Boolean)) certain = j;
+      if (live.every(Boolean) && !this.options(j).some((r) => r.keyLost)) certain = j;
       else if (live.some(Boolean)) maybe.push(j);
     }
     return { certain, maybe };
@@ -344,7 +348,8 @@ export class Model {
       eq("maxAttempts", info.maxAttempts, j.maxAttempts);
       eq("priority", info.priority, j.priority);
       // A dead letter may drop its key (it never blocks a new job); any other job keeps it.
-      if (!(r.state === "dead" && info.key === undefined)) eq("key", info.key, r.key ?? undefined);
+      if (!((r.state === "dead" || r.keyLost) && info.key === undefined))
+        eq("key", info.key, r.key ?? undefined);
       if (r.lastErrorPrefix) {
         if (typeof info.lastError !== "string" || !info.lastError.startsWith(r.lastError ?? ""))
           fail(`lastError: expected "${r.lastError}…", got ${show(info.lastError)}`);

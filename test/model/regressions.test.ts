@@ -70,6 +70,21 @@ for (const fixture of fixtures) {
       assert.equal(info?.lastError, "boom");
     });
 
+    test("N5: a job past its ttl that a receive buries keeps its key", {
+      ...T,
+      todo: "N5: the receive buries it without its key; retried, it no longer dedupes",
+    }, async (t) => {
+      const { spool } = await fresh(fixture, t);
+      const q = spool.queue("n5");
+      const [, rx] = await spool.channel("n5");
+      const id = await q.add({ n: 1 }, { key: "k", ttl: 1, runAt: Date.now() - 1000 });
+      assert.equal(await rx.recv(), undefined, "a job past its ttl was received");
+      assert.equal((await q.get(id))?.state, "dead");
+      assert.equal(await q.retry([id]), 1);
+      assert.equal((await q.get(id))?.key, "k", "the retried job lost its key");
+      assert.equal(await q.add({ n: 2 }, { key: "k" }), id, "the retried job no longer holds its key");
+    });
+
     test("N3: sendBatch([]) on a closed Spool rejects with CLOSED", {
       ...T,
       todo: "N3: it resolves",
