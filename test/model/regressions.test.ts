@@ -70,10 +70,12 @@ for (const fixture of fixtures) {
       assert.equal(info?.lastError, "boom");
     });
 
+    // SQLite only: PostgreSQL's receive skips a job past its ttl without burying it (defect 4).
     test("N5: a job past its ttl that a receive buries keeps its key", {
       ...T,
       todo: "N5: the receive buries it without its key; retried, it no longer dedupes",
     }, async (t) => {
+      if (fixture.kind !== "sqlite") return t.skip("the receive does not bury it here (defect 4)");
       const { spool } = await fresh(fixture, t);
       const q = spool.queue("n5");
       const [, rx] = await spool.channel("n5");
