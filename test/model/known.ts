@@ -5,6 +5,9 @@
  * on the branch: the model then checks that case too.
  *
  * Numbers are the issue's; "N…" entries are defects this model found (see regressions.test.ts).
+ * The issue's other defects (5 and 7–12: workers; 13–16, 18, 19: processes, timing, servers) lie
+ * outside what the model runs (one process, no workers), so they need no entry here.
+ * SPOOL_MODEL_KNOWN overrides the list for one run (e.g. SPOOL_MODEL_KNOWN="" to see them all).
  */
 export const KNOWN_OPEN: ReadonlySet<string> = new Set([
   // 1: fractional durations (delay 1.5, ttl 2.5, lease 2.5, extend, retryIn) reject with STORAGE.
@@ -14,15 +17,15 @@ export const KNOWN_OPEN: ReadonlySet<string> = new Set([
   "2",
   // 3: after retry(), a stale holder at the same attempt number completes someone else's attempt.
   "3",
-  // 4: a job past its ttl shows pending and keeps its dedupe key (and retry() cannot see it) until
-  //    a claim reaches it.
+  // 4: a job past its ttl shows pending and keeps its dedupe key until a claim reaches it (so
+  //    retry() and purge() do not see it dead yet either).
   "4",
   // 6: a queue's function backoff overrides the job's own stored backoff.
   "6",
   // 17: NUL in an error text or key fails with STORAGE on PostgreSQL.
   "17",
   // N1 (new): a job whose lease lapsed on its last attempt is not dead until a claim rescues it:
-  //    it keeps its dedupe key and retry() cannot see it.
+  //    it keeps its dedupe key, and retry() and purge() do not see it.
   "N1",
   // N2 (new): a channel receive refused for an undecodable item restores the batch's good items
   //    without their lastError and ttl.
