@@ -656,7 +656,8 @@ export abstract class HeldCmd implements Cmd {
     const o = await outcome(async () => this.call(real, arg));
     const what = this.toString();
     if (closed(m, this.s)) return void expectError(o, ["CLOSED"], what);
-    const { id, outcomes } = heldOutcome(m, this.spec().queue, this.ref);
+    const { id, outcomes, gate3 } = heldOutcome(m, this.spec().queue, this.ref);
+    if (gate3) count("stale holder at the same attempt");
     const got = o.ok ? "ok" : o.code;
     if (!(outcomes as string[]).includes(got)) {
       fail(
@@ -1404,7 +1405,11 @@ export class ChanClear implements Cmd {
 
 export function commandArbs(ctx: Ctx): fc.Arbitrary<Cmd>[] {
   const s = fc.nat(ctx.spools - 1);
-  const h = fc.nat(ctx.specs.length - 1);
+  // Most commands go to queue "a" (handles 0–2): jobs meet each other there more often.
+  const h = fc.oneof(
+    { weight: 3, arbitrary: fc.nat(2) },
+    { weight: 2, arbitrary: fc.nat(ctx.specs.length - 1) },
+  );
   const { dur, pos } = durations(ctx);
   const ref: fc.Arbitrary<Ref> = fc.oneof(
     {
@@ -1563,6 +1568,7 @@ export class Settled implements Cmd {
   async run(m: Model, real: Real): Promise<void> {
     if (!this.exactTime) m.now = Date.now();
     current = this.inner.constructor.name;
+    count("~ commands run");
     await this.inner.run(m, real);
     m.settleTime();
   }

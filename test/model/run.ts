@@ -34,7 +34,8 @@ export async function runModel(t: TestContext, fixture: BackendFixture, budgetMs
   };
   const replayPath = process.env.SPOOL_MODEL_REPLAY || undefined;
   const cmds = fc.commands(commandArbs(ctx), {
-    maxCommands: 50,
+    // A soak can afford longer sequences (longer chains, e.g. retry then a stale holder).
+    maxCommands: process.env.SPOOL_SOAK_MS ? 100 : 50,
     size: "max",
     ...(replayPath ? { replayPath } : {}),
   });
