@@ -119,7 +119,7 @@ async function check(
         .split(/,(?=s\d|clock)/)
         .map((c) => `  ${c}`),
       `error: ${error}`,
-      `replay: SPOOL_MODEL_KNOWN="${activeKnown().join(",")}" SPOOL_MODEL_SEED=${details.seed} SPOOL_MODEL_PATH="${details.counterexamplePath}"${replay ? ` SPOOL_MODEL_REPLAY="${replay}"` : ""} node --import tsx --test --test-name-pattern="model: ${fixture.name}$" ${file}`,
+      `replay: SPOOL_MODEL_KNOWN="${activeKnown().join(",")}"${process.env.SPOOL_SOAK_MS ? ` SPOOL_SOAK_MS=${process.env.SPOOL_SOAK_MS}` : ""} SPOOL_MODEL_SEED=${details.seed} SPOOL_MODEL_PATH="${details.counterexamplePath}"${replay ? ` SPOOL_MODEL_REPLAY="${replay}"` : ""} node --import tsx --test --test-name-pattern="model: ${fixture.name}$" ${file}`,
     ].join("\n"),
   );
 }
