@@ -537,7 +537,9 @@ function buryUndecodable(m: Model, j: MJob, take: boolean, maybe = false): void 
     state: "dead",
     // A claim counts the attempt that met the bad payload; a receive takes no attempt.
     attempts: take ? r.attempts : r.attempts + 1,
-    key: take ? null : r.key,
+    // The job keeps its key (dead, it holds none); N5: a receive's bury drops it on SQLite.
+    key: r.key,
+    keyLost: r.keyLost === true || (take && r.key !== null && isOpen("N5")),
     leaseUntil: null,
     expiresAt: null,
     finishedAt: at(m.now),
@@ -899,6 +901,7 @@ export class Retry extends QueueCmd {
         expiresAt: null,
         leaseUntil: null,
       };
+      j.ttlDeadline = null;
       j.stale = stale;
     }
   }
@@ -1266,7 +1269,15 @@ export class Recv implements Cmd {
   ) {}
 
   check(m: Readonly<Model>): boolean {
-    if (!isOpen("N2") || closed(m as Model, this.s)) return true;
+    if (closed(m as Model, this.s)) return true;
+    // N6: a receive buries a job that started once as expired when its ttl deadline has passed.
+    if (isOpen("N6") && this.ctx.exactTime) {
+      const started = (m as Model)
+        .inQueue(CHANNEL)
+        .some((j) => j.rec.attempts === 1 && j.ttlDeadline !== null && j.ttlDeadline.lo <= m.now);
+      if (started) return false;
+    }
+    if (!isOpen("N2")) return true;
     // N2: a refused receive restores the good items without lastError and ttl.
     const jobs = (m as Model).inQueue(CHANNEL);
     const anyBad = jobs.some(

@@ -34,9 +34,12 @@ export const KNOWN_OPEN: ReadonlySet<string> = new Set([
   "N3",
   // N4 (new): addBatch([], options) resolves with [] whatever the options, never INVALID_ARGUMENT.
   "N4",
-  // N5 (new): a channel receive that meets a job past its ttl buries it without its key (a reserve
-  //    keeps it): retried, that job no longer holds its key and get() shows none.
+  // N5 (new, SQLite): a channel receive that buries a job (past its ttl, or undecodable) drops its
+  //    key (a reserve keeps it): retried, that job no longer holds its key and get() shows none.
   "N5",
+  // N6 (new, SQLite): a channel receive buries a job that already started once (attempts 1) as
+  //    "expired" when its ttl deadline has passed: the take path does not count the attempt.
+  "N6",
 ]);
 
 /** SPOOL_MODEL_KNOWN="1,3" (or "") overrides the list: to see which defects still show. */

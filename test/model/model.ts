@@ -63,6 +63,8 @@ export interface MJob {
   stale: Rec | null;
   /** Why `stale` is there: "4" (a ttl expiry), "N1" (a lapse on the last attempt), "lapse", "decode". */
   cause: string | null;
+  /** The ttl deadline the job was added with (until a retry), for gating N6. */
+  ttlDeadline: Instant | null;
 }
 
 export interface Holder {
@@ -470,7 +472,9 @@ export class Model {
       },
       stale: null,
       cause: null,
+      ttlDeadline: null,
     };
+    job.ttlDeadline = job.rec.expiresAt;
     this.jobs.set(id, job);
     return job;
   }

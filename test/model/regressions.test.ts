@@ -87,6 +87,23 @@ for (const fixture of fixtures) {
       assert.equal(await q.add({ n: 2 }, { key: "k" }), id, "the retried job no longer holds its key");
     });
 
+    test("N6: a receive hands out a job that started once, whatever its ttl", {
+      ...T,
+      todo: "N6: SQLite's receive buries it as expired (it does not count the attempt)",
+    }, async (t) => {
+      const { spool } = await fresh(fixture, t);
+      const q = spool.queue("n6");
+      const [, rx] = await spool.channel("n6");
+      const added = Date.now();
+      const id = await q.add({ n: 1 }, { ttl: 200, runAt: added });
+      const job = await q.reserve();
+      assert.equal(job?.id, id);
+      await q.fail(job, new Error("again"), { retryIn: 0 });
+      // It started within its ttl, so it has met it: it may run again at any time.
+      await clockPast(added + 200);
+      assert.deepEqual(await rx.recv(), { n: 1 }, `job ${id} was not received`);
+    });
+
     test("N3: sendBatch([]) on a closed Spool rejects with CLOSED", {
       ...T,
       todo: "N3: it resolves",
