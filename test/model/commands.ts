@@ -870,6 +870,9 @@ export class Retry extends QueueCmd {
 
   override check(m: Readonly<Model>): boolean {
     if (lazyDeath(m as Model, this.spec().queue)) return false;
+    // N5: a dead job whose key the store may have dropped retries even while its key is live.
+    const jobs = (m as Model).inQueue(this.spec().queue);
+    if (isOpen("N5") && jobs.some((j) => j.rec.state === "dead" && j.rec.keyLost)) return false;
     // Which of two dead jobs sharing a key moves depends on which the store shows dead: open.
     return !(m as Model)
       .inQueue(this.spec().queue)
