@@ -160,7 +160,7 @@ export interface Backend {
    * `decode` is called synchronously for each removed job, in order, INSIDE the transaction
    * that removes them, so the whole receive is one atomic step: when every job decodes, they
    * are gone and their items returned; when any does not, every job that failed to decode ends
-   * dead (its `error` as lastError, no key), and every other one exactly where it was (pending,
+   * dead (its `error` as lastError, its key kept like any dead job's: it blocks no add), and every other one exactly where it was (pending,
    * same id, key and place, never visibly gone: an add with its key meets it, a crash loses
    * nothing). A backend may bury the undecodable ones just after rolling the removal back: a
    * crash in between leaves them pending, for the next receive to bury. `failed` then names the first that failed, and `items`

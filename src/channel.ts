@@ -84,7 +84,10 @@ export class Sender<T> {
         `a batch of ${items.length} items can never fit a channel of maxSize ${maxSize}`,
       );
     }
-    if (items.length === 0) return;
+    if (items.length === 0) {
+      queue.ctx.assertOpen();
+      return;
+    }
     const jobs = queue.prepare(items, undefined);
     signal?.throwIfAborted();
     const deadline = timeout === undefined ? undefined : Date.now() + timeout;

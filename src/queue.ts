@@ -148,7 +148,9 @@ export class Queue<T = unknown> {
       throw new SpoolError("INVALID_ARGUMENT", `addBatch takes an array of payloads, got ${show(payloads)}`);
     }
     if (payloads.length === 0) {
+      // Nothing to add, but the call is still checked (as add checks it: CLOSED first).
       this.ctx.assertOpen();
+      this.resolveAdd(options);
       return [];
     }
     return this.insert(payloads, options);

@@ -9,37 +9,10 @@
  * outside what the model runs (one process, no workers), so they need no entry here.
  * SPOOL_MODEL_KNOWN overrides the list for one run (e.g. SPOOL_MODEL_KNOWN="" to see them all).
  */
-export const KNOWN_OPEN: ReadonlySet<string> = new Set([
-  // 1: fractional durations (delay 1.5, ttl 2.5, lease 2.5, extend, retryIn) reject with STORAGE.
-  "1",
-  // 2: a Buffer payload is stored by reference until the group commit: mutating it after the
-  //    call changes what is stored.
-  "2",
-  // 3: after retry(), a stale holder at the same attempt number completes someone else's attempt.
-  "3",
-  // 4: a job past its ttl shows pending and keeps its dedupe key until a claim reaches it (so
-  //    retry() and purge() do not see it dead yet either).
-  "4",
-  // 6: a queue's function backoff overrides the job's own stored backoff.
-  "6",
-  // 17: NUL in an error text or key fails with STORAGE on PostgreSQL.
-  "17",
-  // N1 (new): a job whose lease lapsed on its last attempt is not dead until a claim rescues it:
-  //    it keeps its dedupe key, and retry() and purge() do not see it.
-  "N1",
-  // N2 (new): a channel receive refused for an undecodable item restores the batch's good items
-  //    without their lastError and ttl.
-  "N2",
-  // N3 (new): sendBatch([]) resolves on a closed Spool instead of rejecting with CLOSED.
-  "N3",
-  // N4 (new): addBatch([], options) resolves with [] whatever the options, never INVALID_ARGUMENT.
-  "N4",
-  // N5 (new, SQLite): a channel receive that buries a job (past its ttl, or undecodable) drops its
-  //    key (a reserve keeps it): retried, that job no longer holds its key and get() shows none.
-  "N5",
-  // N6 (new, SQLite): a channel receive buries a job that already started once (attempts 1) as
-  //    "expired" when its ttl deadline has passed: the take path does not count the attempt.
-  "N6",
+export const KNOWN_OPEN: ReadonlySet<string> = new Set<string>([
+  // Every defect the model was gated on (issue 11: 1, 2, 3, 4, 6, 17; found here: N1–N6) is
+  // fixed, with a regression test each (trust-core, lease-token, model/regressions). A new one
+  // found by the model gets an entry here and a `todo` test until it is fixed.
 ]);
 
 /** SPOOL_MODEL_KNOWN="1,3" (or "") overrides the list: to see which defects still show. */

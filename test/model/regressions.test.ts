@@ -1,7 +1,7 @@
 /*
  * Defects the model test found that were not in issue 11's list, each as a minimal standalone
- * test. Marked `todo` until fixed: visible in every run, never failing it. When one is fixed,
- * drop its `todo` and its entry in known.ts.
+ * test that failed before its fix (a new one starts as `todo` with an entry in known.ts until
+ * it is fixed).
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
@@ -24,7 +24,6 @@ for (const fixture of fixtures) {
   describe(`model regressions: ${fixture.name}`, () => {
     test("N1: a job whose lease lapsed on its last attempt no longer holds its dedupe key", {
       ...T,
-      todo: "N1: the lapsed job keeps its key until a claim rescues it; the add is swallowed",
     }, async (t) => {
       const { spool } = await fresh(fixture, t);
       const q = spool.queue("n1");
@@ -39,7 +38,6 @@ for (const fixture of fixtures) {
 
     test("N1: retry() sees a job whose lease lapsed on its last attempt", {
       ...T,
-      todo: "N1: the lapsed job is not dead until a claim rescues it",
     }, async (t) => {
       const { spool } = await fresh(fixture, t);
       const q = spool.queue("n1r");
@@ -52,7 +50,6 @@ for (const fixture of fixtures) {
 
     test("N2: a receive refused for an undecodable item keeps the good items as they were", {
       ...T,
-      todo: "N2: the restored item loses its lastError (and its ttl)",
     }, async (t) => {
       const { spool } = await fresh(fixture, t);
       const q = spool.queue("n2");
@@ -70,12 +67,10 @@ for (const fixture of fixtures) {
       assert.equal(info?.lastError, "boom");
     });
 
-    // SQLite only: PostgreSQL's receive skips a job past its ttl without burying it (defect 4).
+    // A receive never takes a job past its ttl: expiry makes it dead, with its key kept.
     test("N5: a job past its ttl that a receive buries keeps its key", {
       ...T,
-      todo: "N5: the receive buries it without its key; retried, it no longer dedupes",
     }, async (t) => {
-      if (fixture.kind !== "sqlite") return t.skip("the receive does not bury it here (defect 4)");
       const { spool } = await fresh(fixture, t);
       const q = spool.queue("n5");
       const [, rx] = await spool.channel("n5");
@@ -89,7 +84,6 @@ for (const fixture of fixtures) {
 
     test("N6: a receive hands out a job that started once, whatever its ttl", {
       ...T,
-      todo: "N6: SQLite's receive buries it as expired (it does not count the attempt)",
     }, async (t) => {
       const { spool } = await fresh(fixture, t);
       const q = spool.queue("n6");
@@ -106,7 +100,6 @@ for (const fixture of fixtures) {
 
     test("N3: sendBatch([]) on a closed Spool rejects with CLOSED", {
       ...T,
-      todo: "N3: it resolves",
     }, async (t) => {
       const { spool } = await fresh(fixture, t);
       const [tx] = await spool.channel("n3");
@@ -116,7 +109,6 @@ for (const fixture of fixtures) {
 
     test("N4: addBatch([], options) validates its options", {
       ...T,
-      todo: "N4: it resolves with [] whatever the options",
     }, async (t) => {
       const { spool } = await fresh(fixture, t);
       await expectCode(() => spool.queue("n4").addBatch([], { delay: -1 }), "INVALID_ARGUMENT", "delay");

@@ -39,7 +39,8 @@ export function handleSpecs(exactTime: boolean): HandleSpec[] {
       queue: "a",
       backoff: exactTime ? null : JSON.stringify({ type: "exponential", delay: FAR, max: 3_600_000 * 24 }),
     },
-    // 1: defaults stored on each job; completed jobs deleted at once.
+    // 1: defaults stored on each job; it states "delete on completion", but retention is the
+    //    queue's, stored: handle 2, stated later, keeps completed jobs for queue "a".
     {
       ...base,
       queue: "a",

@@ -206,7 +206,7 @@ export class PostgresBackend implements Backend {
    * than that). Otherwise the transaction is rolled back, so every taken row is back exactly as
    * it was (time to the µs, key, claims, place in the order) and no other transaction ever saw
    * one gone (an add with one of their keys waits on the deleted row's lock, then meets the
-   * row); only then do the undecodable ones become dead, without their key, in a statement of
+   * row); only then do the undecodable ones become dead (their key kept), in a statement of
    * their own. A crash between the two loses nothing: the undecodable job is still pending,
    * and the next receive that meets it buries it.
    */
@@ -233,6 +233,12 @@ export class PostgresBackend implements Backend {
       return undo({ taken: { items: [], failed: first }, ids, errors });
     });
     if (ids.length > 0) await this.run("BURY_UNDECODABLE", [queue, ids, errors, this.channel], doing);
+    // A short receive may have passed over jobs past their ttl (never served): make them dead,
+    // as a short claim does, at most every MAINTAIN_EVERY_MS so a draining receiver pays little.
+    const last = this.maintained.get(queue);
+    if (taken.items.length < limit && (last === undefined || Date.now() - last >= MAINTAIN_EVERY_MS)) {
+      await this.maintain(queue, doing);
+    }
     return taken;
   }
 
@@ -370,6 +376,8 @@ export class PostgresBackend implements Backend {
 
   async retry(queue: string, ids: number[] | null): Promise<number> {
     if (ids !== null && ids.length === 0) return 0;
+    // Jobs dead in truth (spent lapsed leases, ttl past) are made so first: retry sees them.
+    await this.maintain(queue, `retrying dead jobs of ${show(queue)}`);
     const rows = await this.run("RETRY", [queue, ids, this.channel], `retrying dead jobs of ${show(queue)}`);
     return num(rows[0]?.done ?? 0);
   }
@@ -380,6 +388,7 @@ export class PostgresBackend implements Backend {
   }
 
   async purge(queue: string, state: "completed" | "dead", olderThanMs: number | null): Promise<number> {
+    if (state === "dead") await this.maintain(queue, `purging dead jobs of ${show(queue)}`);
     const rows = await this.run(
       "PURGE",
       [queue, state, olderThanMs],

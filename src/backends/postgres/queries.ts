@@ -58,10 +58,23 @@ SELECT input.id::float8 AS id, input.key, (ins.id IS NOT NULL) AS inserted
 FROM input LEFT JOIN ins ON ins.id = input.id, (SELECT count(*) FROM woke) AS sent
 ORDER BY input.ord`;
 
-/** Before an add with keys: a job past its ttl can no longer run, so it holds no key. $2 keys. */
+/**
+ * Before an add with keys ($2): a job past its ttl can no longer run, so it holds no key; a
+ * lapsed lease on a job holding one is settled first (dead once its attempts are spent).
+ */
 export const EXPIRE_KEYS = `
+WITH lapsed AS (
+  UPDATE {S}.jobs SET
+    state = CASE WHEN attempts < max_attempts THEN 'pending' ELSE 'dead' END,
+    last_error = CASE WHEN attempts < max_attempts THEN last_error ELSE 'lease expired' END,
+    finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE now() END,
+    lease_until = NULL, expires_at = NULL
+  WHERE queue = $1 AND key = ANY($2::text[]) AND state = 'reserved' AND lease_until < now()
+  RETURNING id
+)
 UPDATE {S}.jobs SET state = 'dead', last_error = 'expired', finished_at = now(), expires_at = NULL
-WHERE queue = $1 AND key = ANY($2::text[]) AND state = 'pending' AND expires_at <= now()`;
+WHERE queue = $1 AND key = ANY($2::text[]) AND state = 'pending' AND expires_at <= now()
+  AND id NOT IN (SELECT id FROM lapsed)`;
 
 /** The live job holding each key (for keys that conflicted on insert). */
 export const FIND_KEYS = `
@@ -124,7 +137,7 @@ SELECT ${JOB} FROM taken, (SELECT count(*) FROM woke) AS sent`;
 
 /**
  * After a receive that met undecodable jobs was rolled back: those jobs ($2 ids, $3 errors)
- * become dead without their key, if still pending (meanwhile another receiver may have met and
+ * become dead (keeping their key, like any dead job), if still pending (meanwhile another receiver may have met and
  * buried one, or one whose codec reads it received it). Rows are locked in id order, as every
  * statement that waits for several rows locks them. Makes room: wakes waiting senders ($4).
  */
@@ -133,7 +146,7 @@ WITH locked AS MATERIALIZED (
   SELECT id FROM {S}.jobs WHERE queue = $1 AND id = ANY($2::bigint[]) AND state = 'pending' ORDER BY id FOR UPDATE
 ),
 done AS (
-  UPDATE {S}.jobs AS j SET state = 'dead', key = NULL, finished_at = now(), last_error = u.error,
+  UPDATE {S}.jobs AS j SET state = 'dead', finished_at = now(), last_error = u.error,
     lease_until = NULL, expires_at = NULL
   FROM unnest($2::bigint[], $3::text[]) AS u(id, error)
   WHERE j.id = u.id AND j.id IN (SELECT id FROM locked) AND j.state = 'pending'

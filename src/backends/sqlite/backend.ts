@@ -184,34 +184,38 @@ export class SqliteBackend implements Backend {
   }
 
   private insertJobs(queue: string, jobs: NewJob[], maxSize?: number): number[] | null {
-    {
-      if (maxSize !== undefined) {
-        const { n } = this.sql(Q.BACKLOG).get({ queue }) as { n: number };
-        if (n + jobs.length > maxSize) return null;
-      }
-      const now = this.clock();
-      const insert = this.sql(Q.INSERT_JOB);
-      return jobs.map((job) => {
-        const runAt = job.runAt ?? now + job.delayMs;
-        // A job past its ttl can never run: it must not swallow this add through its key.
-        if (job.key !== null) this.sql(Q.EXPIRE_KEYED).run({ queue, key: job.key, now });
-        const { changes, lastInsertRowid } = insert.run(
-          queue,
-          job.priority,
-          runAt,
-          job.payload,
-          job.format,
-          job.maxAttempts,
-          job.key,
-          job.backoff,
-          now,
-          job.ttlMs === null ? null : runAt + job.ttlMs,
-        );
-        if (changes > 0) return Number(lastInsertRowid);
-        // The insert met a live job with the same key: that job stands for this one.
-        return (this.sql(Q.FIND_KEYED).get({ queue, key: job.key }) as { id: number }).id;
-      });
+    if (maxSize !== undefined) {
+      const { n } = this.sql(Q.BACKLOG).get({ queue }) as { n: number };
+      if (n + jobs.length > maxSize) return null;
     }
+    const now = this.clock();
+    // Before the batch, once per key: a job past its ttl can never run, nor can one whose last
+    // lease lapsed with its attempts spent (dead in truth); neither may swallow this add.
+    const keys = new Set<string>();
+    for (const job of jobs) if (job.key !== null) keys.add(job.key);
+    for (const key of keys) {
+      this.sql(Q.RESCUE_KEYED).run({ queue, key, now });
+      this.sql(Q.EXPIRE_KEYED).run({ queue, key, now });
+    }
+    const insert = this.sql(Q.INSERT_JOB);
+    return jobs.map((job) => {
+      const runAt = job.runAt ?? now + job.delayMs;
+      const { changes, lastInsertRowid } = insert.run(
+        queue,
+        job.priority,
+        runAt,
+        job.payload,
+        job.format,
+        job.maxAttempts,
+        job.key,
+        job.backoff,
+        now,
+        job.ttlMs === null ? null : runAt + job.ttlMs,
+      );
+      if (changes > 0) return Number(lastInsertRowid);
+      // The insert met a live job with the same key: that job stands for this one.
+      return (this.sql(Q.FIND_KEYED).get({ queue, key: job.key }) as { id: number }).id;
+    });
   }
 
   /**
@@ -436,6 +440,8 @@ export class SqliteBackend implements Backend {
   retry(queue: string, ids: number[] | null): Promise<number> {
     return this.write(() => {
       const now = this.clock();
+      // Jobs dead in truth (spent lapsed leases, ttl past) are made so first: retry sees them.
+      this.rescue(queue, now, true);
       if (ids === null) return this.sql(Q.RETRY_ALL).run({ queue, now }).changes;
       const statement = this.sql(Q.RETRY_ONE);
       return ids.reduce((moved, id) => moved + statement.run({ queue, id, now }).changes, 0);
@@ -448,6 +454,7 @@ export class SqliteBackend implements Backend {
 
   purge(queue: string, state: "completed" | "dead", olderThanMs: number | null): Promise<number> {
     return this.writeDeleting(() => {
+      this.rescue(queue, this.clock(), true);
       const before = this.clock() - (olderThanMs ?? 0);
       return this.sql(Q.PURGE).run({ queue, state, before }).changes;
     });

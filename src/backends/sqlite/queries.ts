@@ -59,6 +59,16 @@ export const EXPIRE = `
    WHERE queue = :queue AND state = 'pending' AND expires_at IS NOT NULL AND expires_at <= :now`;
 
 /** Before an add with a key: a job past its ttl can no longer run, so it holds no key. */
+/** Before an add with a key: a lapsed lease on the job holding it is settled first. */
+export const RESCUE_KEYED = `
+  UPDATE spool_jobs
+     SET state = CASE WHEN attempts < max_attempts THEN 'pending' ELSE 'dead' END,
+         last_error = 'lease expired',
+         finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE :now END,
+         lease_until = NULL, expires_at = NULL
+   WHERE queue = :queue AND key = :key AND state IN ('pending', 'reserved') AND state = 'reserved'
+     AND lease_until < :now`;
+
 export const EXPIRE_KEYED = `
   UPDATE spool_jobs SET state = 'dead', last_error = 'expired', finished_at = :now, expires_at = NULL
    WHERE queue = :queue AND key = :key AND state IN ('pending', 'reserved') AND state = 'pending'
@@ -89,7 +99,7 @@ export const TAKE_ONE = `DELETE FROM spool_jobs WHERE id = (${READY} LIMIT 1) RE
 
 /** A taken item that could not be decoded, put back by its take's savepoint: dead, keyless. */
 export const BURY_UNDECODABLE = `
-  UPDATE spool_jobs SET state = 'dead', key = NULL, finished_at = :now, last_error = :error, lease_until = NULL,
+  UPDATE spool_jobs SET state = 'dead', finished_at = :now, last_error = :error, lease_until = NULL,
                         expires_at = NULL
    WHERE id = :id`;
 
