@@ -1,7 +1,7 @@
 /*
  * A channel receive that meets an undecodable item leaves every good item exactly as it was,
  * stored row for row (times to the microsecond, claims, key), so the order receives serve them
- * in is unchanged; only the undecodable ones change: dead, with their error and no key.
+ * in is unchanged; only the undecodable ones change: dead, with their error, their key kept (a dead job blocks no add).
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
@@ -14,7 +14,7 @@ const run = pgConfigured("test/postgres/take-undo.test.ts");
 const T = { timeout: 60_000 };
 
 describe("postgres: a receive refused for an undecodable item", { skip: !run }, () => {
-  test("leaves the good rows as they were and buries the bad one without its key", T, async (t) => {
+  test("leaves the good rows as they were and buries the bad one, its key kept", T, async (t) => {
     const f = spoolFixture(t);
     const spool = await f.open();
     const q = spool.queue<string>("c", { codec: pickyCodec });
@@ -41,7 +41,7 @@ describe("postgres: a receive refused for an undecodable item", { skip: !run }, 
       assert.equal(err.jobId, id);
       const dead = after.get(id) as Record<string, unknown>;
       assert.equal(dead.state, "dead");
-      assert.equal(dead.key, null, "a dead undecodable item holds no key");
+      assert.equal(dead.key, "k-bad", "a dead undecodable item keeps its key, like any dead job");
       assert.match(String(dead.last_error), /cannot decode bad/);
       assert.notEqual(dead.finished_at, null);
       for (const column of ["payload", "priority", "attempts", "claims", "created_at", "run_at"])
