@@ -49,6 +49,8 @@ export function leases(b: BackendFixture): void {
       assert.equal(second.id, id);
       assert.equal(second.attempts, 2, "the lapsed reservation counted as an attempt");
       assert.equal(second.payload, "x");
+      // Every backend says why the first attempt ended.
+      assert.equal((await q.get(id))?.lastError, "lease expired");
     });
 
     test("an expired lease with attempts spent makes the job dead with 'lease expired'", T, async (t) => {

@@ -59,16 +59,23 @@ FROM input LEFT JOIN ins ON ins.id = input.id, (SELECT count(*) FROM woke) AS se
 ORDER BY input.ord`;
 
 /**
+ * A lapsed lease settled: back to pending while attempts remain, dead otherwise; either way
+ * "lease expired" is its last error (as on SQLite). The holder may have started the job, so it
+ * has met its ttl.
+ */
+const SETTLE_LAPSED = `
+    state = CASE WHEN attempts < max_attempts THEN 'pending' ELSE 'dead' END,
+    last_error = 'lease expired',
+    finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE now() END,
+    lease_until = NULL, expires_at = NULL`;
+
+/**
  * Before an add with keys ($2): a job past its ttl can no longer run, so it holds no key; a
  * lapsed lease on a job holding one is settled first (dead once its attempts are spent).
  */
 export const EXPIRE_KEYS = `
 WITH lapsed AS (
-  UPDATE {S}.jobs SET
-    state = CASE WHEN attempts < max_attempts THEN 'pending' ELSE 'dead' END,
-    last_error = CASE WHEN attempts < max_attempts THEN last_error ELSE 'lease expired' END,
-    finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE now() END,
-    lease_until = NULL, expires_at = NULL
+  UPDATE {S}.jobs SET ${SETTLE_LAPSED}
   WHERE queue = $1 AND key = ANY($2::text[]) AND state = 'reserved' AND lease_until < now()
   RETURNING id
 )
@@ -94,11 +101,7 @@ export const BACKLOG = `SELECT count(*)::float8 AS n FROM {S}.jobs WHERE queue =
  */
 export const MAINTAIN = `
 WITH lapsed AS (
-  UPDATE {S}.jobs SET
-    state = CASE WHEN attempts < max_attempts THEN 'pending' ELSE 'dead' END,
-    last_error = CASE WHEN attempts < max_attempts THEN last_error ELSE 'lease expired' END,
-    finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE now() END,
-    lease_until = NULL, expires_at = NULL
+  UPDATE {S}.jobs SET ${SETTLE_LAPSED}
   WHERE id IN (SELECT id FROM {S}.jobs WHERE queue = $1 AND state = 'reserved' AND lease_until < now()
                FOR UPDATE SKIP LOCKED)
   RETURNING state = 'pending' AS back

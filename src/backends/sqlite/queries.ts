@@ -34,13 +34,19 @@ export const BACKLOG = `
   SELECT (SELECT count(*) FROM spool_jobs WHERE queue = :queue AND state = 'pending')
        + (SELECT count(*) FROM spool_jobs WHERE queue = :queue AND state <> 'pending' AND state = 'reserved') AS n`;
 
-/** Lapsed leases: back to pending while attempts remain, dead otherwise. */
-export const RESCUE_LEASES = `
-  UPDATE spool_jobs
+/**
+ * A lapsed lease settled: back to pending while attempts remain, dead otherwise. The holder may
+ * have started the job, so it has met its ttl.
+ */
+const SETTLE_LAPSED = `
      SET state = CASE WHEN attempts < max_attempts THEN 'pending' ELSE 'dead' END,
          last_error = 'lease expired',
          finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE :now END,
-         lease_until = NULL, expires_at = NULL
+         lease_until = NULL, expires_at = NULL`;
+
+/** Lapsed leases of a queue. */
+export const RESCUE_LEASES = `
+  UPDATE spool_jobs ${SETTLE_LAPSED}
    WHERE queue = :queue AND state <> 'pending' AND state = 'reserved' AND lease_until < :now`;
 
 /**
@@ -58,17 +64,13 @@ export const EXPIRE = `
   UPDATE spool_jobs SET state = 'dead', last_error = 'expired', finished_at = :now, expires_at = NULL
    WHERE queue = :queue AND state = 'pending' AND expires_at IS NOT NULL AND expires_at <= :now`;
 
-/** Before an add with a key: a job past its ttl can no longer run, so it holds no key. */
 /** Before an add with a key: a lapsed lease on the job holding it is settled first. */
 export const RESCUE_KEYED = `
-  UPDATE spool_jobs
-     SET state = CASE WHEN attempts < max_attempts THEN 'pending' ELSE 'dead' END,
-         last_error = 'lease expired',
-         finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE :now END,
-         lease_until = NULL, expires_at = NULL
+  UPDATE spool_jobs ${SETTLE_LAPSED}
    WHERE queue = :queue AND key = :key AND state IN ('pending', 'reserved') AND state = 'reserved'
      AND lease_until < :now`;
 
+/** Before an add with a key: a job past its ttl can no longer run, so it holds no key. */
 export const EXPIRE_KEYED = `
   UPDATE spool_jobs SET state = 'dead', last_error = 'expired', finished_at = :now, expires_at = NULL
    WHERE queue = :queue AND key = :key AND state IN ('pending', 'reserved') AND state = 'pending'
