@@ -3,7 +3,7 @@
 // it fails the job.
 import { SpoolError, show } from "./errors.js";
 import type { Backoff } from "./types.js";
-import { checkDuration, wholeMs } from "./validate.js";
+import { checkDuration, MAX_DURATION_MS, wholeMs } from "./validate.js";
 
 export const DEFAULT_BACKOFF = { type: "exponential", delay: 1000, max: 3_600_000 } as const;
 
@@ -61,7 +61,10 @@ export function backoffDelay(
     } catch {
       return backoffDelay(choices.slice(i + 1), attempt, error);
     }
-    return typeof ms === "number" && Number.isFinite(ms) && ms >= 0 ? wholeMs(ms) : 0;
+    // Capped like any duration: a huge answer must not make the failure itself unstorable.
+    return typeof ms === "number" && Number.isFinite(ms) && ms >= 0
+      ? wholeMs(Math.min(ms, MAX_DURATION_MS))
+      : 0;
   }
   return policyDelay(DEFAULT_BACKOFF, attempt);
 }

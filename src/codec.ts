@@ -26,6 +26,15 @@ export function encodeJson(value: unknown): Uint8Array {
       if (typeof v === "function" || typeof v === "symbol") {
         throw new TypeError(`a ${typeof v} cannot be stored as JSON`);
       }
+      // JSON would keep these as {} (or an index-keyed object): the data silently gone.
+      if (v instanceof Map || v instanceof Set || v instanceof WeakMap || v instanceof WeakSet) {
+        throw new TypeError(`a ${v.constructor.name} cannot be stored as JSON: convert it first`);
+      }
+      if (v instanceof ArrayBuffer || v instanceof SharedArrayBuffer || ArrayBuffer.isView(v)) {
+        throw new TypeError(
+          `a ${(v as object).constructor.name} cannot be stored as JSON: pass a Buffer or Uint8Array (stored as bytes)`,
+        );
+      }
       return v;
     });
   } catch (cause) {

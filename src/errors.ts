@@ -50,7 +50,14 @@ export function show(value: unknown): string {
  * backends must store the same text.
  */
 export function errorText(error: unknown): string {
-  return rawErrorText(error).replaceAll("\0", "\uFFFD");
+  let text: string;
+  try {
+    text = rawErrorText(error);
+  } catch {
+    // A hostile value (a message getter that throws): the failure must still be stored.
+    text = "an error whose text could not be read";
+  }
+  return text.replaceAll("\0", "\uFFFD");
 }
 
 function rawErrorText(error: unknown): string {

@@ -18,6 +18,7 @@ import {
   checkSafeInteger,
   checkState,
   checkTime,
+  MAX_COUNT,
 } from "./validate.js";
 import { Worker, type WorkerHandler, type WorkerOptions } from "./worker.js";
 
@@ -57,15 +58,24 @@ function checkAddOptions(raw: unknown, what: string, allowed: readonly string[])
     out.runAt = checkTime(o.runAt, "runAt");
     out.delayMs = 0;
   }
-  if (o.maxAttempts !== undefined) out.maxAttempts = checkInteger(o.maxAttempts, "maxAttempts", 1);
+  if (o.maxAttempts !== undefined) out.maxAttempts = checkInteger(o.maxAttempts, "maxAttempts", 1, MAX_COUNT);
   if (typeof o.backoff === "function") out.backoffFn = o.backoff as BackoffFn;
   else if (o.backoff !== undefined) out.backoff = checkBackoff(o.backoff);
   if (o.key !== undefined) {
-    // A NUL cannot be stored in PostgreSQL text: refused on every backend alike.
-    if (typeof o.key !== "string" || o.key.length === 0 || o.key.length > 1024 || o.key.includes("\0")) {
+    // Refused alike on every backend: what one store could not keep exactly. PostgreSQL text
+    // holds no NUL and turns a lone surrogate into U+FFFD (two keys would become one), and its
+    // key index takes about 2.7 kB per entry.
+    if (
+      typeof o.key !== "string" ||
+      o.key.length === 0 ||
+      o.key.length > 1024 ||
+      Buffer.byteLength(o.key) > 2048 ||
+      o.key.includes("\0") ||
+      /[\uD800-\uDFFF]/u.test(o.key) // a lone surrogate (a pair is one code point here)
+    ) {
       throw new SpoolError(
         "INVALID_ARGUMENT",
-        `key must be a string of 1–1024 characters without NUL, got ${show(o.key)}`,
+        `key must be well-formed text of 1–1024 characters (2048 bytes in UTF-8) without NUL, got ${show(o.key)}`,
       );
     }
     out.key = o.key;
@@ -462,8 +472,10 @@ export class Queue<T = unknown> {
   /** Starts a worker running `handler` on this queue's jobs. */
   process(handler: WorkerHandler<T>, options?: WorkerOptions): Worker<T> {
     this.ctx.assertOpen();
-    this.ctx.settings.works(this.name); // a Spool that works a queue prunes it (stored retention)
-    return new Worker(this, handler, options);
+    const worker = new Worker(this, handler, options);
+    // Only a worker that exists makes this Spool one that works the queue (and prunes it).
+    this.ctx.settings.works(this.name);
+    return worker;
   }
 
   /**

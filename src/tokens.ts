@@ -3,13 +3,13 @@
 // Every Job that reserve returns carries it as `job.token`, so a copy of the Job (JSON, another
 // thread or process) still proves exactly which reservation it holds.
 import type { HeldRef, Hold, StoredJob } from "./backend.js";
-import { checkInteger } from "./validate.js";
+import { checkInteger, MAX_COUNT } from "./validate.js";
 
 /** What the holder of a Job can prove: its token (when the Job has one) and its attempt. */
 export function holdOf(job: { attempts: unknown; token?: unknown }): Hold {
   return {
-    attempt: checkInteger(job.attempts, "job.attempts", 1),
-    token: job.token === undefined ? null : checkInteger(job.token, "job.token", 1),
+    attempt: checkInteger(job.attempts, "job.attempts", 1, MAX_COUNT),
+    token: job.token === undefined ? null : checkInteger(job.token, "job.token", 1, MAX_COUNT),
   };
 }
 

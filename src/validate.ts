@@ -33,8 +33,15 @@ export function wholeMs(value: number): number {
  * integer, so a huge `delay` is refused here instead of failing in storage.
  */
 export const MAX_DURATION_MS = 1e15;
-/** The range of a valid Date, in ms since the epoch. */
-const MAX_TIME_MS = 8.64e15;
+/**
+ * The times a `runAt` may name, in ms since the epoch: from about 1200 BC to about year 128 700.
+ * Every store holds any of them plus any duration (PostgreSQL's timestamps end in 294 276 AD
+ * and begin in 4713 BC), so an odd time is refused here, never half-stored.
+ */
+const MIN_TIME_MS = -1e14;
+const MAX_TIME_MS = 4e15;
+/** The largest count a store keeps in its integer columns (attempts, tokens: PostgreSQL int4). */
+export const MAX_COUNT = 2_147_483_647;
 
 /**
  * A finite number ≥ 0 (ms durations: delay, timeout, retryIn, olderThan, retention, backoff
@@ -61,18 +68,27 @@ export function checkPositiveDuration(value: unknown, what: string): number {
 /** A point in time: a valid Date or finite ms since the epoch, rounded up to whole ms. */
 export function checkTime(value: unknown, what: string): number {
   const at = value instanceof Date ? value.getTime() : value;
-  if (typeof at !== "number" || !Number.isFinite(at) || Math.abs(at) > MAX_TIME_MS) {
+  if (typeof at !== "number" || !Number.isFinite(at) || at < MIN_TIME_MS || at > MAX_TIME_MS) {
     throw new SpoolError(
       "INVALID_ARGUMENT",
-      `${what} must be a Date or ms since the epoch, got ${show(value)}`,
+      `${what} must be a Date or ms since the epoch from ${MIN_TIME_MS} to ${MAX_TIME_MS}, got ${show(value)}`,
     );
   }
   return wholeMs(at);
 }
 
-export function checkInteger(value: unknown, what: string, min: number): number {
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min) {
-    throw invalid(what, value, `an integer ≥ ${min}`);
+export function checkInteger(
+  value: unknown,
+  what: string,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw invalid(
+      what,
+      value,
+      max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`,
+    );
   }
   return value;
 }
@@ -93,12 +109,16 @@ export function checkState(value: unknown): JobState {
   return value as JobState;
 }
 
+/**
+ * An options object, as a snapshot of its own fields: each getter runs once, here, so a value
+ * checked is the value used (a getter cannot answer one thing to the check and another later).
+ */
 export function checkObject(value: unknown, what: string): Record<string, unknown> {
   if (value === undefined) return {};
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw invalid(what, value, "an object");
   }
-  return value as Record<string, unknown>;
+  return { ...(value as Record<string, unknown>) };
 }
 
 /** Rejects option names that are not known: a typo must not silently change nothing. */

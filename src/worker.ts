@@ -20,6 +20,7 @@ import {
   checkKnownKeys,
   checkObject,
   checkPositiveDuration,
+  wholeMs,
 } from "./validate.js";
 
 /** What a handler gets besides its job. */
@@ -60,6 +61,8 @@ interface Running<T> {
   controller: AbortController;
   /** Set once the outcome must be discarded (timeout handled, lease lost, forced stop). */
   settled: boolean;
+  /** Where the handler's own `extend` put the lease (this process's clock), if it did. */
+  extendedUntil?: number;
   /** The per-job timeout; cleared once the outcome is settled, so it never outlives stop(). */
   timer?: NodeJS.Timeout | undefined;
 }
@@ -126,6 +129,13 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
       );
     }
     this.timeout = o.timeout === undefined ? undefined : checkPositiveDuration(o.timeout, "timeout");
+    if (this.timeout !== undefined && this.timeout > MAX_TIMER_MS) {
+      // A timer fires at most this far ahead: a longer timeout would fire early, not late.
+      throw new SpoolError(
+        "INVALID_ARGUMENT",
+        `timeout must be at most ${MAX_TIMER_MS} ms (about 24.8 days), got ${this.timeout}`,
+      );
+    }
     this.pollInterval =
       o.pollInterval === undefined ? 1000 : checkPositiveDuration(o.pollInterval, "pollInterval");
     this.unsubscribe = queue.ctx.onChange(queue.name, () => this.poke());
@@ -277,7 +287,12 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     this.running.set(row.id, entry);
     const context: HandlerContext = {
       signal: entry.controller.signal,
-      extend: (ms?: number) => this.queue.extend(job, ms ?? this.lease),
+      extend: async (ms?: number) => {
+        const started = Date.now();
+        await this.queue.extend(job, ms ?? this.lease);
+        // Measured from before the call on this process's clock: never later than the store's.
+        entry.extendedUntil = started + wholeMs(ms ?? this.lease);
+      },
     };
     if (this.timeout !== undefined) {
       const timeout = this.timeout;
@@ -373,7 +388,10 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
 
   /** The heartbeat: extends every held lease; a lost one aborts its handler. */
   private async renewLeases(): Promise<void> {
-    const live = [...this.running.values()].filter((e) => !e.settled);
+    // A lease the handler pushed further out itself (ctx.extend) is not cut back to `lease`:
+    // such a job is renewed again once `now + lease` passes what it holds.
+    const renewTo = Date.now() + this.lease;
+    const live = [...this.running.values()].filter((e) => !e.settled && (e.extendedUntil ?? 0) < renewTo);
     const waiting = [...this.buffer];
     if ((live.length === 0 && waiting.length === 0) || this.queue.ctx.isClosed) return;
     const held = [...live.map((e) => heldRef(e.row)), ...waiting.map(heldRef)];

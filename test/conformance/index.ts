@@ -13,6 +13,7 @@ import { ordering } from "./ordering.js";
 import { processes } from "./processes.js";
 import { queueBasics } from "./queue-basics.js";
 import { queueSettings } from "./queue-settings.js";
+import { reviewCore } from "./review-core.js";
 import { trustCore } from "./trust-core.js";
 import { validation } from "./validation.js";
 import { worker } from "./worker.js";
@@ -37,6 +38,7 @@ export function conformance(backend: BackendFixture): void {
   channelDecode(backend);
   channelDecodeKey(backend);
   queueSettings(backend);
+  reviewCore(backend);
   trustCore(backend);
 }
 

@@ -12,6 +12,11 @@ const ms = (column: string) => `floor(extract(epoch from ${column}) * 1000)::flo
 /** A ms-since-epoch number as a timestamptz, exactly (no float seconds on the way). */
 const fromMs = (param: string) => `('epoch'::timestamptz + ${param} * interval '1 millisecond')`;
 const after = (param: string) => `(now() + ${param} * interval '1 millisecond')`;
+/**
+ * `param` ms before now. Capped at 10^14 ms (about 3 170 years, more than any job has been
+ * finished): a longer age would reach before 4713 BC, where timestamps end, and fail.
+ */
+const ago = (param: string) => `(now() - least(${param}, 1e14) * interval '1 millisecond')`;
 
 /** Columns of a StoredJob, in the shape `toStoredJob` reads. */
 const JOB = `id, queue,
@@ -370,7 +375,7 @@ SELECT (SELECT count(*) FROM done)::int AS done, (SELECT count(*) FROM woke) AS 
 export const PURGE = `
 WITH done AS (
   DELETE FROM {S}.jobs WHERE queue = $1 AND state = $2
-    AND ($3::float8 IS NULL OR finished_at < now() - $3::float8 * interval '1 millisecond')
+    AND ($3::float8 IS NULL OR finished_at < ${ago("$3::float8")})
   RETURNING 1
 )
 SELECT count(*)::int AS done FROM done`;
@@ -407,8 +412,8 @@ r AS (
 done AS (
   DELETE FROM {S}.jobs AS j USING r
    WHERE j.queue = $1 AND (
-         (j.state = 'completed' AND j.finished_at <= now() - r.completed * interval '1 millisecond')
-      OR (j.state = 'dead' AND j.finished_at <= now() - r.dead * interval '1 millisecond'))
+         (j.state = 'completed' AND j.finished_at <= ${ago("r.completed")})
+      OR (j.state = 'dead' AND j.finished_at <= ${ago("r.dead")}))
   RETURNING 1
 )
 SELECT count(*)::int AS done FROM done`;
