@@ -22,6 +22,11 @@ export interface BackendOptions {
   crossProcessWakeups: boolean;
   /** false: refuse (STORAGE) a store that is not already a Spool database, writing nothing. */
   create: boolean;
+  /**
+   * false: refuse (STORAGE) a Spool store of an older schema version instead of upgrading it,
+   * writing nothing: a tool must not upgrade a store under the application that runs on it.
+   */
+  migrate: boolean;
   /** SQLite only (one machine): the clock leases and run times are measured on. */
   clock: Clock;
 }

@@ -20,6 +20,7 @@ const OPTION_KEYS = [
   "poolSize",
   "crossProcessWakeups",
   "create",
+  "migrate",
   "clock",
 ] as const;
 /** How often the housekeeping tick runs; each queue prunes at a pace set by its retention. */
@@ -55,6 +56,9 @@ function resolveOptions(raw: unknown): BackendOptions & { maxPayloadBytes: numbe
   if (o.create !== undefined && typeof o.create !== "boolean") {
     throw new SpoolError("INVALID_ARGUMENT", `create must be a boolean, got ${show(o.create)}`);
   }
+  if (o.migrate !== undefined && typeof o.migrate !== "boolean") {
+    throw new SpoolError("INVALID_ARGUMENT", `migrate must be a boolean, got ${show(o.migrate)}`);
+  }
   if (o.clock !== undefined && typeof o.clock !== "function") {
     throw new SpoolError("INVALID_ARGUMENT", `clock must be a function returning ms, got ${show(o.clock)}`);
   }
@@ -70,6 +74,7 @@ function resolveOptions(raw: unknown): BackendOptions & { maxPayloadBytes: numbe
     ...(o.poolSize === undefined ? {} : { poolSize: checkInteger(o.poolSize, "poolSize", 1) }),
     crossProcessWakeups: (o.crossProcessWakeups as boolean | undefined) ?? true,
     create: (o.create as boolean | undefined) ?? true,
+    migrate: (o.migrate as boolean | undefined) ?? true,
     clock: (o.clock as BackendOptions["clock"] | undefined) ?? systemClock,
   };
 }

@@ -165,4 +165,11 @@ export interface SpoolOptions {
    * for tools that only inspect. @default true
    */
   create?: boolean;
+  /**
+   * Upgrade a store written by an older Spool to this version's schema. With `false`, such a
+   * store is refused with `STORAGE` and left as it was: for tools (the CLI, a dashboard) that
+   * must not upgrade it under the application, which would then refuse to open it. A new
+   * store is still created when `create` allows it. @default true
+   */
+  migrate?: boolean;
 }

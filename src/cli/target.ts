@@ -116,8 +116,11 @@ function checkFile(path: string, create: boolean): boolean {
 
 export async function openTarget(target: string, options: OpenOptions): Promise<Spool> {
   let where = target;
-  const spoolOptions: { durability?: Durability; schema?: string; create: boolean } = {
+  // A command line tool never upgrades a store an application runs on (the application, still
+  // on the older version, would then refuse to open it): an older store is refused with words.
+  const spoolOptions: { durability?: Durability; schema?: string; create: boolean; migrate: boolean } = {
     create: options.create,
+    migrate: false,
   };
   if (options.durability !== undefined) spoolOptions.durability = options.durability;
   if (isPostgresTarget(target)) {

@@ -31,6 +31,7 @@ export function baseOptions(schema: string, more: Partial<BackendOptions> = {}):
     schema,
     crossProcessWakeups: true,
     create: true,
+    migrate: true,
     clock: () => Date.now(),
     ...more,
   };

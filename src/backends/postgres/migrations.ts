@@ -137,6 +137,7 @@ export async function migrate(
   schema: string,
   quoted: string,
   create: boolean,
+  upgrade = true,
 ): Promise<void> {
   const seen = await readVersion(client, schema, quoted);
   if (seen === null && !create) {
@@ -146,6 +147,12 @@ export async function migrate(
   if (seen !== null) {
     refuseNewer(schema, seen);
     if (seen === LATEST_VERSION) return;
+    if (!upgrade) {
+      throw new SpoolError(
+        "STORAGE",
+        `the PostgreSQL schema "${schema}" was written by an older Spool (schema version ${seen}; this one needs ${LATEST_VERSION}) and was opened with migrate: false, so it was left as it was: open it once from the application with this Spool version to upgrade it`,
+      );
+    }
   }
   await client.query("BEGIN");
   try {

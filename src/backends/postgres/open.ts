@@ -32,7 +32,7 @@ export const openPostgresBackend: BackendFactory = async (target: string, option
   let listener: PgListener | null = null;
   try {
     await db.withClient(`opening schema ${show(schema)}`, (client) =>
-      migrate(client, schema, quoted, options.create),
+      migrate(client, schema, quoted, options.create, options.migrate),
     );
     if (options.crossProcessWakeups) {
       listener = new PgListener(target, channel, `spool-listener ${schema}`.slice(0, 63), db.pids);

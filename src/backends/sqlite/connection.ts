@@ -101,6 +101,12 @@ export async function openDatabase(path: string, options: BackendOptions): Promi
     // most, allocated only as pages are used (SQLite's default is 2 MiB).
     await step(() => db.pragma("cache_size = -65536"));
     // A current schema needs no write lock at all: opening then never waits for writers.
+    if (version > 0 && version < MIGRATIONS.length && !options.migrate) {
+      throw new SpoolError(
+        "STORAGE",
+        `${path} was written by an older Spool (schema version ${version}; this one needs ${MIGRATIONS.length}) and was opened with migrate: false, so it was left as it was: open it once from the application with this Spool version to upgrade it`,
+      );
+    }
     if (version < MIGRATIONS.length) await step(() => migrate(db));
     return db;
   } catch (error) {
