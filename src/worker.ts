@@ -198,7 +198,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
       } catch (error) {
         if (this.queue.ctx.isClosed || (error as SpoolError).code === "CLOSED") return;
         this.report(error);
-        await this.sleep(Math.min(this.pollInterval, 250), null);
+        await this.sleep(Math.min(this.pollInterval, 250), null); // a store error: back off whatever wakes
         continue;
       }
       this.buffer.push(...rows);
@@ -427,11 +427,20 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
    * Takes no new job and waits for running handlers. Past `timeout` ms their signal is aborted
    * and their jobs go back to pending at once, the interrupted attempt not counted. Calling it
    * again with a shorter timeout (or 0) cuts the wait of an earlier call short.
+   *
+   * A handler must not await its own worker's `stop()` without a timeout: stop waits for that
+   * very handler. Call it without awaiting (`void worker.stop()`), or give a timeout.
    */
   stop(options?: { timeout?: number }): Promise<void> {
-    const o = checkObject(options, "stop options");
-    checkKnownKeys(o, ["timeout"], "stop");
-    const timeout = o.timeout === undefined ? undefined : checkDuration(o.timeout, "timeout");
+    let timeout: number | undefined;
+    try {
+      const o = checkObject(options, "stop options");
+      checkKnownKeys(o, ["timeout"], "stop");
+      timeout = o.timeout === undefined ? undefined : checkDuration(o.timeout, "timeout");
+    } catch (error) {
+      // A promise-returning call reports a bad argument as a rejection, never a throw.
+      return Promise.reject(error);
+    }
     // A later stop with a shorter timeout (a second Ctrl-C) shortens the wait of the first.
     if (timeout !== undefined) this.deadline = Math.min(this.deadline, Date.now() + timeout);
     this.slotFreed?.();

@@ -130,6 +130,27 @@ export function reviewCore(b: BackendFixture): void {
       assert.throws(() => q.process(async () => {}, { timeout: 3e9 }), /timeout/);
     });
 
+    test(
+      "stop() with a bad timeout rejects (a promise never throws) and the worker runs on",
+      T,
+      async (t) => {
+        const { spool } = await fresh(b, t);
+        const q = spool.queue("badstop");
+        const worker = q.process(async () => {});
+        t.after(() => worker.stop());
+        let thrown: unknown;
+        let promise: Promise<void> | undefined;
+        try {
+          promise = worker.stop({ timeout: -1 });
+        } catch (error) {
+          thrown = error;
+        }
+        assert.equal(thrown, undefined, "stop threw instead of rejecting");
+        await expectCode(() => promise, "INVALID_ARGUMENT", "timeout");
+        assert.ok(worker.isRunning);
+      },
+    );
+
     test("payloads JSON would silently empty are ENCODE", T, async (t) => {
       const { spool } = await fresh(b, t);
       const q = spool.queue("emptied");
