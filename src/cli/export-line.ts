@@ -45,8 +45,11 @@ function valueJson(bytes: Uint8Array, format: PayloadFormat): { json: string | B
   return { json: `"${buffer.toString("base64")}"`, base64: true };
 }
 
-/** The pieces of one NDJSON export line for `job` (read whole: Queue.listPreviews with no cut). */
-export function exportLine(job: StoredJob): (string | Buffer)[] {
+/**
+ * The pieces of one NDJSON export line for `job` (read whole: Queue.listPreviews with no cut),
+ * ended by `end` (`list --json` puts its array's separators there instead).
+ */
+export function exportLine(job: StoredJob, end = "\n"): (string | Buffer)[] {
   const head: Record<string, unknown> = {
     id: job.id,
     queue: job.queue,
@@ -69,6 +72,6 @@ export function exportLine(job: StoredJob): (string | Buffer)[] {
     if (result.base64) parts.push(',"resultEncoding":"base64"');
   }
   const payload = valueJson(job.payload, job.format);
-  parts.push(',"payload":', payload.json, payload.base64 ? ',"encoding":"base64"}\n' : "}\n");
+  parts.push(',"payload":', payload.json, payload.base64 ? `,"encoding":"base64"}${end}` : `}${end}`);
   return parts;
 }

@@ -115,8 +115,9 @@ function exitAfterFlush(status: number): void {
 }
 
 async function main(): Promise<void> {
-  // Every password on the command line, in any form, is hidden from everything printed.
-  for (const arg of process.argv) rememberSecrets(arg);
+  // Every password on the command line, in any form, is hidden from everything printed (not
+  // node's and the script's paths: a Windows path such as C:\...\@scope reads like u:pw@host).
+  for (const arg of process.argv.slice(2)) rememberSecrets(arg);
   let finished = false;
   // The loop ran empty with the command still awaiting: Node would exit 13 and say nothing.
   process.on("beforeExit", () => {

@@ -16,15 +16,28 @@ const UNITS: Record<string, number> = {
   w: 604_800_000,
 };
 
-/** "500ms", "30s", "1.5m", "1h", "2d" or a bare number of milliseconds → ms. */
+/**
+ * "500ms", "30s", "1.5m", "1h", "2d" or a bare number of milliseconds → ms, rounded up to whole
+ * ms as the library rounds its durations: "0.4" is 1 ms, never 0 (which a lease refuses).
+ */
 export function parseDuration(text: string): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
   const unit = UNITS[(match?.[2] || "ms").toLowerCase()];
   if (!match || unit === undefined) {
     throw new InvalidArgumentError(`"${text}" is not a duration; use e.g. 500ms, 30s, 15m, 1h or 2d.`);
   }
-  const ms = Math.round(Number(match[1]) * unit);
+  const ms = Math.ceil(Number(match[1]) * unit);
   if (!Number.isSafeInteger(ms)) throw new InvalidArgumentError(`"${text}" is too long a duration.`);
+  return ms;
+}
+
+/**
+ * A duration above 0 (a lease, a timeout): refused here, quoting the text as given ("0s"), not
+ * by the library once it is a bare 0.
+ */
+export function parsePositiveDuration(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === 0) throw new InvalidArgumentError(`"${text}" is no time at all; use e.g. 500ms or 30s.`);
   return ms;
 }
 

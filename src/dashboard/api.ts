@@ -57,11 +57,15 @@ export async function handleApi(
   }
   if (sub === "purge" && path.length === 3) {
     allow(method, "POST");
-    const { state } = await readJsonObject(req);
-    if (state !== "completed" && state !== "dead") {
+    const body = await readJsonObject(req);
+    if (body.state !== "completed" && body.state !== "dead") {
       throw new HttpError(400, 'state must be "completed" or "dead"');
     }
-    return { deleted: await (await existingQueue(ctx.spool, queueName)).purge({ state }) };
+    // The body goes to Queue.purge whole, so it is read exactly as the library reads it:
+    // `olderThan` (ms) is honoured, and any key it does not know (a typo such as "older") is
+    // INVALID_ARGUMENT, answered 400 before anything is deleted, never dropped to purge more.
+    const options = body as { state: "completed" | "dead"; olderThan?: number };
+    return { deleted: await (await existingQueue(ctx.spool, queueName)).purge(options) };
   }
   throw new HttpError(404, "no such API endpoint");
 }

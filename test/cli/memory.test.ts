@@ -118,6 +118,16 @@ for (const target of targets) {
       assert.ok(child.peak() < BOUND, `list peaked at ${Math.round(child.peak() / MB)} MB`);
     });
 
+    test("spool list --json streams whole jobs: its peak RSS does not grow with the page", T, async () => {
+      const child = measured(["list", db, "big", "--json", "--limit", "50"]);
+      const r = await exited(child);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(stdoutBytes(child) > JOBS * PAYLOAD, `listed ${stdoutBytes(child)} bytes`);
+      assert.ok(child.peak() < BOUND, `list --json peaked at ${Math.round(child.peak() / MB)} MB`);
+      // A JSON array, one whole job per line: its start and its first job read as such.
+      assert.match(child.out.stdout, /^\[\n\{"id":1,"queue":"big","state":"pending",/);
+    });
+
     test("spool export streams: its peak RSS does not grow with the page", T, async () => {
       const child = measured(["export", db, "big"]);
       const r = await exited(child);

@@ -97,6 +97,68 @@ describe("CLI passwords: connection failures", () => {
   });
 });
 
+describe("CLI passwords: mistyped URLs", () => {
+  test("a slightly mistyped URL never shows its password, whatever the command says of it", T, async () => {
+    for (const [url, secret] of [
+      [" postgres://u:hun ter2@127.0.0.1:1/db", "hun ter2"],
+      ["postgres:/u:hunter2@127.0.0.1:1/db", "hunter2"],
+      ["postgres//u:hunter2@127.0.0.1:1/db", "hunter2"],
+      ["postgresql:u:hunter2@127.0.0.1:1/db", "hunter2"],
+      ["u:hunter2@127.0.0.1:1/db", "hunter2"],
+      ["postgres://u:123/word@127.0.0.1:1/db", "123/word"],
+      ["postgres://u:123/word@127.0.0.1:1/db", "word@"],
+    ] as const) {
+      for (const args of [
+        ["stats", url],
+        ["list", url, "q"],
+        ["add", url, "q", "1"],
+        ["list", url, "bad name!"],
+      ]) {
+        const r = await spool(args);
+        assert.notEqual(r.code, 0);
+        const out = r.stdout + r.stderr;
+        assert.ok(!out.includes(secret), `${args[0]} ${JSON.stringify(url)} shows ${secret}:\n${out}`);
+      }
+    }
+  });
+});
+
+describe("CLI passwords: a short password", { skip: base ? false : "SPOOL_PG_URL is not set" }, () => {
+  test(
+    "password 0 is hidden in the URL, and the import's resume hint keeps its numbers and works",
+    T,
+    async () => {
+      const b = new URL(base ?? "");
+      const schema = `spool_cli_short_${randomBytes(4).toString("hex")}`;
+      // The test server trusts local connections: any password connects.
+      const url = `postgres://postgres:0@${b.host}${b.pathname}?schema=${schema}`;
+      try {
+        const lines = Array.from({ length: 30 }, (_, i) => `{"payload":${i}}\n`).join("");
+        const bad = await spool(["import", url, "q"], { input: `${lines}not json\n{"payload":30}\n` });
+        assert.equal(bad.code, 1, bad.stderr);
+        assert.match(bad.stderr, /--skip 30\b/, bad.stderr);
+        assert.doesNotMatch(bad.stderr, /:0@/);
+        assert.doesNotMatch(bad.stderr, /\d\*\*\*|\*\*\*\d/, "no number of the message is cut by the mask");
+        const stats = await spool(["stats", url, "--json"]);
+        assert.equal(JSON.parse(stats.stdout).queues.q.pending, 30);
+        // The resume command as printed (with the real URL in place of the masked one) works.
+        const skip = /--skip (\d+)/.exec(bad.stderr)?.[1];
+        const resumed = await spool(["import", url, "q", "--skip", String(Number(skip) + 1)], {
+          input: `${lines}not json\n{"payload":30}\n`,
+        });
+        assert.equal(resumed.code, 0, resumed.stderr);
+        assert.equal(JSON.parse((await spool(["stats", url, "--json"])).stdout).queues.q.pending, 31);
+      } finally {
+        const { default: pg } = await import("pg");
+        const client = new pg.Client({ connectionString: base });
+        await client.connect();
+        await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        await client.end();
+      }
+    },
+  );
+});
+
 describe("CLI passwords: working commands", { skip: base ? false : "SPOOL_PG_URL is not set" }, () => {
   const schemas: string[] = [];
   after(async () => {

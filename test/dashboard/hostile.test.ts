@@ -100,6 +100,37 @@ for (const store of stores) {
       assert.deepEqual(await queue.size(), before);
     });
 
+    test(
+      "a purge with keys it does not know acts on nothing; olderThan works as in the library",
+      T,
+      async (t) => {
+        const spool = await store.open(t);
+        const queue = spool.queue("emails");
+        await seedEveryState(queue);
+        const before = await queue.size();
+        assert.ok(before.dead > 0 && before.completed > 0);
+        const { post } = await served(t, spool);
+        for (const body of [
+          '{"state":"dead","olderThan":86400000,"extra":1}',
+          '{"state":"dead","older":86400000}',
+          '{"state":"dead","olderThan":-1}',
+          '{"state":"dead","olderThan":"1d"}',
+          '{"state":"dead","olderThan":null}',
+        ]) {
+          const res = await post("api/queues/emails/purge", body);
+          assert.equal(res.status, 400, `purge ${body} → ${res.status} ${res.body}`);
+          assert.match(JSON.parse(res.body).error, /\w/);
+        }
+        assert.deepEqual(await queue.size(), before, "nothing purged by a refused body");
+        // Every job here finished just now: none is older than a day, so none goes.
+        const day = await post("api/queues/emails/purge", '{"state":"dead","olderThan":86400000}');
+        assert.deepEqual([day.status, JSON.parse(day.body)], [200, { deleted: 0 }]);
+        assert.deepEqual(await queue.size(), before);
+        const all = await post("api/queues/emails/purge", '{"state":"dead","olderThan":0}');
+        assert.deepEqual([all.status, JSON.parse(all.body)], [200, { deleted: before.dead }]);
+      },
+    );
+
     test("unknown queue names answer 404 and register nothing; invalid ones 400", T, async (t) => {
       const spool = await store.open(t);
       await seedEveryState(spool.queue("emails"));

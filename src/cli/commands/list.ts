@@ -1,12 +1,15 @@
 /* `spool list`: jobs of a queue, one line each, cut to the terminal's width. */
+import { once } from "node:events";
 import type { Command } from "commander";
 import type { StoredJob } from "../../backend.js";
 import { JOB_STATES, type JobState } from "../../types.js";
-import { formatWhen, jobToJson, previewStored, renderTable, truncate } from "../format.js";
-import { pageJobs, pagePreviews } from "../jobs.js";
+import { exportLine } from "../export-line.js";
+import { formatWhen, previewStored, renderTable, truncate } from "../format.js";
+import { pagePreviews } from "../jobs.js";
 import { parseCount, parsePositiveInt, parseState } from "../parse.js";
 import { queueArg, withSchemaOption, withSpool } from "../target.js";
-import { oneLine, safeJson } from "../terminal.js";
+import { oneLine } from "../terminal.js";
+import { wholeJobs } from "../whole-jobs.js";
 
 interface ListFlags {
   state?: JobState;
@@ -14,6 +17,11 @@ interface ListFlags {
   after: number;
   json?: boolean;
   schema?: string;
+}
+
+async function write(text: string | Buffer): Promise<void> {
+  // Respect the pipe's pace, so a long listing is never buffered whole in memory.
+  if (!process.stdout.write(text)) await once(process.stdout, "drain");
 }
 
 function terminalWidth(): number {
@@ -61,7 +69,10 @@ export function registerList(program: Command): void {
     .option("--state <state>", `only this state: ${JOB_STATES.join(", ")}`, parseState)
     .option("--limit <n>", "show at most n jobs", parsePositiveInt, 50)
     .option("--after <id>", "only jobs with a greater id (paging)", parseCount, 0)
-    .option("--json", "print a JSON array of jobs (binary payloads base64, with encoding: base64)");
+    .option(
+      "--json",
+      "print a JSON array of whole jobs, one per line (binary payloads base64, with encoding: base64)",
+    );
   withSchemaOption(command)
     .addHelpText(
       "after",
@@ -76,10 +87,18 @@ Examples:
       // No --state: every state, merged in id order.
       const states = flags.state ? [flags.state] : JOB_STATES;
       if (flags.json) {
-        const full = await withSpool(db, { create: false, schema: flags.schema }, (spool) =>
-          pageJobs(spool.queue(queueName), states, flags.after, flags.limit),
-        );
-        process.stdout.write(`${safeJson(JSON.stringify(full.map(jobToJson), null, 2))}\n`);
+        // Whole jobs, as `spool export` writes them (the same objects jobToJson describes), in
+        // a JSON array of one job per line, each written as it is read: a page of 10 MB jobs
+        // is never one string (which cannot exceed V8's 512 MB) nor all in memory at once.
+        await withSpool(db, { create: false, schema: flags.schema }, async (spool) => {
+          let separator = "[\n";
+          for await (const job of wholeJobs(spool.queue(queueName), states, flags.after, flags.limit)) {
+            await write(separator);
+            for (const part of exportLine(job, "")) await write(part);
+            separator = ",\n";
+          }
+          await write(separator === "[\n" ? "[]\n" : "\n]\n");
+        });
         return;
       }
       // The table shows a line per job: read previews, never whole payloads.

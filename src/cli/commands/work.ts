@@ -7,10 +7,11 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Command } from "commander";
+import { SpoolError } from "../../errors.js";
 import { redactText } from "../../redact.js";
 import type { Job } from "../../types.js";
-import { CliError, describeError, EXIT_FAILURE } from "../errors.js";
-import { parseDuration, parsePositiveInt } from "../parse.js";
+import { CliError, describeError, EXIT_FAILURE, UsageError } from "../errors.js";
+import { parsePositiveDuration, parsePositiveInt } from "../parse.js";
 import { queueArg, showTarget, withSchemaOption, withSpool } from "../target.js";
 import { oneLine } from "../terminal.js";
 import { waitingFor } from "../waiting.js";
@@ -63,6 +64,12 @@ async function loadHandler(spec: string): Promise<Handler> {
 }
 
 export function registerWork(program: Command): void {
+  // The durations as typed, so a refusal quotes "--lease 0.4", not the whole ms it became.
+  const given = new Map<string, string>();
+  const duration = (flag: string) => (text: string) => {
+    given.set(flag, text);
+    return parsePositiveDuration(text);
+  };
   const command = program
     .command("work")
     .description("run a module's default-exported handler as a worker until SIGINT/SIGTERM")
@@ -70,8 +77,12 @@ export function registerWork(program: Command): void {
     .argument("<queue>", "queue name")
     .argument("<module>", "path of an ES or CommonJS module whose default export handles one job")
     .option("-c, --concurrency <n>", "jobs handled at once", parsePositiveInt, 1)
-    .option("--lease <duration>", "reservation length, kept alive while the handler runs", parseDuration)
-    .option("--timeout <duration>", "abort a handler after this and fail its job", parseDuration)
+    .option(
+      "--lease <duration>",
+      "reservation length, kept alive while the handler runs",
+      duration("--lease"),
+    )
+    .option("--timeout <duration>", "abort a handler after this and fail its job", duration("--timeout"))
     .option("-v, --verbose", "also log one line per completed job");
   withSchemaOption(command)
     .addHelpText(
@@ -99,7 +110,16 @@ Examples:
         };
         if (flags.lease !== undefined) options.lease = flags.lease;
         if (flags.timeout !== undefined) options.timeout = flags.timeout;
-        const worker = queue.process(handler, options);
+        let worker: ReturnType<typeof queue.process>;
+        try {
+          worker = queue.process(handler, options);
+        } catch (error) {
+          // The library checks a worker's options (a lease long enough to renew, say): that is
+          // bad usage, reported with the flags as they were typed.
+          if (!(error instanceof SpoolError) || error.code !== "INVALID_ARGUMENT") throw error;
+          const typed = [...given].map(([flag, text]) => `${flag} ${JSON.stringify(text)}`).join(", ");
+          throw new UsageError(`${typed ? `${typed}: ` : ""}${error.message}`);
+        }
         let completed = 0;
         let failed = 0;
         worker.on("completed", (job: Job<unknown>) => {

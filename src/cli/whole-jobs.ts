@@ -1,0 +1,58 @@
+/*
+ * Whole jobs of a queue, in id order across states, read so that memory stays bounded by the
+ * largest job, whatever a page holds (a page of 10 MB jobs is 10 GB): a page is read as
+ * previews first (ids and sizes, no payloads), then whole rows in runs of at most CHUNK_BYTES.
+ * `spool export` and `spool list --json` both write from these, one job per write.
+ */
+import type { StoredJob } from "../backend.js";
+import type { Queue } from "../index.js";
+import type { JobState } from "../types.js";
+import { pagePreviews } from "./jobs.js";
+
+const PAGE = 1000;
+/** A "preview" as long as any stored value can be (1 GiB in both stores): the whole row. */
+const WHOLE = 2 ** 31 - 1;
+/** Payload and result bytes read at once; a job larger than this is read alone. */
+const CHUNK_BYTES = 8 * 1024 * 1024;
+
+/** Splits a page of previews into runs of consecutive jobs of at most CHUNK_BYTES each. */
+function chunks(page: readonly StoredJob[]): number[] {
+  const counts: number[] = [];
+  let count = 0;
+  let bytes = 0;
+  for (const job of page) {
+    const size = (job.sizes?.payload ?? 0) + (job.sizes?.result ?? 0) + (job.sizes?.lastError ?? 0);
+    if (count > 0 && bytes + size > CHUNK_BYTES) {
+      counts.push(count);
+      count = 0;
+      bytes = 0;
+    }
+    count++;
+    bytes += size;
+  }
+  if (count > 0) counts.push(count);
+  return counts;
+}
+
+/** The next `limit` (default: every) whole jobs with id > `after` among `states`, undecoded. */
+export async function* wholeJobs(
+  queue: Queue<unknown>,
+  states: readonly JobState[],
+  after: number,
+  limit = Number.POSITIVE_INFINITY,
+): AsyncGenerator<StoredJob> {
+  let last = after;
+  let left = limit;
+  while (left > 0) {
+    const page = await pagePreviews(queue, states, last, Math.min(PAGE, left), 0);
+    if (page.length === 0) return;
+    for (const count of chunks(page)) {
+      const jobs = await pagePreviews(queue, states, last, count, WHOLE);
+      for (const job of jobs) yield job;
+      left -= jobs.length;
+      last = jobs[jobs.length - 1]?.id ?? last;
+      // Jobs removed meanwhile: the rest of this page is stale, read the next one afresh.
+      if (jobs.length < count) break;
+    }
+  }
+}
