@@ -4,9 +4,11 @@
  * than sleeping for guessed times.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { after } from "node:test";
 
 /** The built binary; SPOOL_CLI_BIN may point at a private build while others rebuild dist/. */
 export const BIN = process.env.SPOOL_CLI_BIN ?? resolve(import.meta.dirname, "../../dist/cli/main.js");
@@ -95,4 +97,57 @@ export function ndjson(text: string): Record<string, unknown>[] {
     .split("\n")
     .filter((l) => l.trim() !== "")
     .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** A store the CLI is pointed at: its name for test titles, and how to make and fill it. */
+export interface SeededTarget {
+  name: string;
+  /** Makes a fresh store, fills it with `fill`, and returns what to give the CLI as <db>. */
+  seed(): Promise<string>;
+}
+
+/**
+ * A SQLite file in `dir` and, when SPOOL_PG_URL is set, a fresh PostgreSQL schema (dropped
+ * when the file's tests end), each filled by `fill` before the CLI sees it.
+ */
+export function seededTargets(
+  dir: string,
+  label: string,
+  fill: (spool: import("../../src/index.js").Spool) => Promise<void>,
+): SeededTarget[] {
+  const targets: SeededTarget[] = [
+    {
+      name: "sqlite",
+      async seed() {
+        const { Spool } = await import("../../src/index.js");
+        const db = join(dir, `${label}.db`);
+        await fill(await Spool.open(db));
+        return db;
+      },
+    },
+  ];
+  const base = process.env.SPOOL_PG_URL;
+  if (!base) return targets;
+  const schemas: string[] = [];
+  targets.push({
+    name: "postgres",
+    async seed() {
+      const { Spool } = await import("../../src/index.js");
+      const schema = `spool_${label}_${randomBytes(4).toString("hex")}`;
+      schemas.push(schema);
+      await fill(await Spool.open(base, { schema }));
+      const url = new URL(base);
+      url.searchParams.set("schema", schema);
+      return url.toString();
+    },
+  });
+  after(async () => {
+    if (schemas.length === 0) return;
+    const { default: pg } = await import("pg");
+    const client = new pg.Client({ connectionString: base });
+    await client.connect();
+    for (const s of schemas) await client.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+    await client.end();
+  });
+  return targets;
 }

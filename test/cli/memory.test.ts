@@ -6,12 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, test } from "node:test";
-import { Spool } from "../../src/index.js";
-import { BIN, exited, type Output, tempDir, waitFor } from "./helpers.js";
+import { describe, test } from "node:test";
+import type { Spool } from "../../src/index.js";
+import { BIN, exited, type Output, seededTargets, tempDir, waitFor } from "./helpers.js";
 
 const dir = tempDir();
 const T = { timeout: 300_000 };
@@ -57,45 +56,7 @@ function measured(args: readonly string[]): ChildProcess & { out: Output; peak: 
 
 const stdoutBytes = (child: ChildProcess) => (child as unknown as { stdoutBytes: number }).stdoutBytes;
 
-interface Target {
-  name: string;
-  /** Makes a store holding JOBS jobs of PAYLOAD bytes in queue "big"; returns the CLI's target. */
-  seed(): Promise<string>;
-}
-
-const targets: Target[] = [
-  {
-    name: "sqlite",
-    async seed() {
-      const db = join(dir, "big.db");
-      await fill(await Spool.open(db));
-      return db;
-    },
-  },
-];
-const base = process.env.SPOOL_PG_URL;
-const schemas: string[] = [];
-if (base) {
-  targets.push({
-    name: "postgres",
-    async seed() {
-      const schema = `spool_mem_${randomBytes(4).toString("hex")}`;
-      schemas.push(schema);
-      await fill(await Spool.open(base, { schema }));
-      const url = new URL(base);
-      url.searchParams.set("schema", schema);
-      return url.toString();
-    },
-  });
-}
-after(async () => {
-  if (schemas.length === 0) return;
-  const { default: pg } = await import("pg");
-  const client = new pg.Client({ connectionString: base });
-  await client.connect();
-  for (const s of schemas) await client.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
-  await client.end();
-});
+const targets = seededTargets(dir, "mem", fill);
 
 async function fill(spool: Spool): Promise<void> {
   const queue = spool.queue("big");

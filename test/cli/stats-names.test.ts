@@ -4,12 +4,10 @@
  * the command never fails over it (issue 12), with --json and --watch alike.
  */
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
-import { join } from "node:path";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { PayloadFormat } from "../../src/backend.js";
-import { Spool } from "../../src/index.js";
-import { exited, spool, start, tempDir, waitFor } from "./helpers.js";
+import type { Spool } from "../../src/index.js";
+import { exited, seededTargets, spool, start, tempDir, waitFor } from "./helpers.js";
 
 const dir = tempDir();
 const T = { timeout: 120_000 };
@@ -36,46 +34,14 @@ async function seed(s: Spool): Promise<void> {
   await s.close();
 }
 
-const targets: { name: string; make(): Promise<string> }[] = [
-  {
-    name: "sqlite",
-    async make() {
-      const db = join(dir, "names.db");
-      await seed(await Spool.open(db));
-      return db;
-    },
-  },
-];
-const base = process.env.SPOOL_PG_URL;
-const schemas: string[] = [];
-if (base) {
-  targets.push({
-    name: "postgres",
-    async make() {
-      const schema = `spool_names_${randomBytes(4).toString("hex")}`;
-      schemas.push(schema);
-      await seed(await Spool.open(base, { schema }));
-      const url = new URL(base);
-      url.searchParams.set("schema", schema);
-      return url.toString();
-    },
-  });
-}
-after(async () => {
-  if (schemas.length === 0) return;
-  const { default: pg } = await import("pg");
-  const client = new pg.Client({ connectionString: base });
-  await client.connect();
-  for (const s of schemas) await client.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
-  await client.end();
-});
+const targets = seededTargets(dir, "names", seed);
 
 const raw = /[^\t\n\u0020-\u007e\u00a0-\uffff]/;
 
 for (const target of targets) {
   describe(`spool stats with a refused queue name in the store (${target.name})`, () => {
     test("the table, --json and --watch show every queue and exit 0", T, async () => {
-      const db = await target.make();
+      const db = await target.seed();
       const table = await spool(["stats", db]);
       assert.equal(table.code, 0, table.stderr);
       assert.match(table.stdout, /bad name!/);
