@@ -98,6 +98,21 @@ for (const fixture of fixtures) {
       assert.deepEqual(await rx.recv(), { n: 1 }, `job ${id} was not received`);
     });
 
+    test(
+      "N7: a receiver's clear keeps a job past its ttl, dead, even before anything settled it",
+      T,
+      async (t) => {
+        const { spool } = await fresh(fixture, t);
+        const q = spool.queue("n7");
+        const [, rx] = await spool.channel("n7");
+        const id = await q.add({ n: 1 }, { ttl: 1, runAt: Date.now() - 1000 });
+        await rx.clear();
+        assert.equal((await q.get(id))?.state, "dead", "clear deleted a dead letter it must keep");
+        assert.equal(await q.retry([id]), 1);
+        assert.deepEqual(await rx.recv(), { n: 1 });
+      },
+    );
+
     test("N3: sendBatch([]) on a closed Spool rejects with CLOSED", {
       ...T,
     }, async (t) => {

@@ -194,6 +194,15 @@ export class PostgresBackend implements Backend {
     return toClaimOrder(rows);
   }
 
+  /**
+   * Before a transition that tells dead jobs from live ones (retry, purge of dead jobs, a clear
+   * that keeps dead letters): jobs dead in truth (past their ttl, or a lapsed lease on their
+   * last attempt) are made so first, not left to the next claim.
+   */
+  private async settle(queue: string, doing: string): Promise<void> {
+    await this.maintain(queue, doing);
+  }
+
   /** Runs MAINTAIN for the queue; returns how many jobs it moved. */
   private async maintain(queue: string, doing: string): Promise<number> {
     this.maintained.set(queue, Date.now());
@@ -377,7 +386,7 @@ export class PostgresBackend implements Backend {
   async retry(queue: string, ids: number[] | null): Promise<number> {
     if (ids !== null && ids.length === 0) return 0;
     // Jobs dead in truth (spent lapsed leases, ttl past) are made so first: retry sees them.
-    await this.maintain(queue, `retrying dead jobs of ${show(queue)}`);
+    await this.settle(queue, `retrying dead jobs of ${show(queue)}`);
     const rows = await this.run("RETRY", [queue, ids, this.channel], `retrying dead jobs of ${show(queue)}`);
     return num(rows[0]?.done ?? 0);
   }
@@ -388,7 +397,7 @@ export class PostgresBackend implements Backend {
   }
 
   async purge(queue: string, state: "completed" | "dead", olderThanMs: number | null): Promise<number> {
-    if (state === "dead") await this.maintain(queue, `purging dead jobs of ${show(queue)}`);
+    if (state === "dead") await this.settle(queue, `purging dead jobs of ${show(queue)}`);
     const rows = await this.run(
       "PURGE",
       [queue, state, olderThanMs],
@@ -398,6 +407,7 @@ export class PostgresBackend implements Backend {
   }
 
   async clear(queue: string, keepDead: boolean): Promise<number> {
+    if (keepDead) await this.settle(queue, `clearing ${show(queue)}`);
     const rows = await this.run("CLEAR", [queue, keepDead, this.channel], `clearing ${show(queue)}`);
     return num(rows[0]?.done ?? 0);
   }

@@ -233,6 +233,15 @@ export class SqliteBackend implements Backend {
     return this.sql(Q.RESCUE_LEASES).run({ queue, now }).changes;
   }
 
+  /**
+   * Inside a write, before a transition that tells dead jobs from live ones (retry, purge of
+   * dead jobs, a clear that keeps dead letters): jobs dead in truth (past their ttl, or a
+   * lapsed lease on their last attempt) are made so first, not left to the next claim.
+   */
+  private settle(queue: string, now: number): void {
+    this.rescue(queue, now, true);
+  }
+
   private claimOrTake(queue: string, limit: number, now: number, pick: (n: number) => Row[]) {
     this.rescue(queue, now, false);
     const rows = pick(limit);
@@ -441,7 +450,7 @@ export class SqliteBackend implements Backend {
     return this.write(() => {
       const now = this.clock();
       // Jobs dead in truth (spent lapsed leases, ttl past) are made so first: retry sees them.
-      this.rescue(queue, now, true);
+      this.settle(queue, now);
       if (ids === null) return this.sql(Q.RETRY_ALL).run({ queue, now }).changes;
       const statement = this.sql(Q.RETRY_ONE);
       return ids.reduce((moved, id) => moved + statement.run({ queue, id, now }).changes, 0);
@@ -454,14 +463,17 @@ export class SqliteBackend implements Backend {
 
   purge(queue: string, state: "completed" | "dead", olderThanMs: number | null): Promise<number> {
     return this.writeDeleting(() => {
-      this.rescue(queue, this.clock(), true);
+      if (state === "dead") this.settle(queue, this.clock());
       const before = this.clock() - (olderThanMs ?? 0);
       return this.sql(Q.PURGE).run({ queue, state, before }).changes;
     });
   }
 
   clear(queue: string, keepDead: boolean): Promise<number> {
-    return this.writeDeleting(() => this.sql(keepDead ? Q.CLEAR_LIVE : Q.CLEAR_ALL).run({ queue }).changes);
+    return this.writeDeleting(() => {
+      if (keepDead) this.settle(queue, this.clock());
+      return this.sql(keepDead ? Q.CLEAR_LIVE : Q.CLEAR_ALL).run({ queue }).changes;
+    });
   }
 
   readSettings(queue: string): Promise<QueueSettings | null> {
