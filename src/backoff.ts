@@ -69,11 +69,6 @@ export function backoffDelay(
   return policyDelay(DEFAULT_BACKOFF, attempt);
 }
 
-/** ms to wait after `attempt` failed under one backoff (a function, stored JSON, or null: the default). */
-export function retryDelay(backoff: BackoffFn | string | null, attempt: number, error: unknown): number {
-  return backoffDelay([backoff], attempt, error);
-}
-
 function policyDelay(policy: StoredBackoff, attempt: number): number {
   if (policy.type === "fixed") return wholeMs(policy.delay);
   const base = policy.delay ?? DEFAULT_BACKOFF.delay;

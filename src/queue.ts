@@ -1,6 +1,6 @@
 // Queue<T>: the contract's job operations. Validation, defaults, codecs and the retry policy live
 // here; each storage change is one backend transition.
-import type { HeldOutcome, Hold, NewJob, StoredJob } from "./backend.js";
+import type { HeldOutcome, Hold, NewJob, StoredJob, StoredResult } from "./backend.js";
 import { type BackoffFn, backoffDelay, checkBackoff } from "./backoff.js";
 import { decodeLenient, decodeResult, encodeResult, type PayloadCodec, resolveCodec } from "./codec.js";
 import type { SpoolContext } from "./context.js";
@@ -284,12 +284,44 @@ export class Queue<T = unknown> {
     const [id, hold] = this.held(job);
     const stored = encodeResult(result);
     this.ctx.assertOpen();
-    // The queue's stored retention decides, whatever this handle stated (see settings.ts).
+    this.check(await this.completeHeld(id, hold, stored), id, "complete");
+  }
+
+  /**
+   * @internal The one completion of a held job, for `complete` and workers alike. The queue's
+   * stored retention decides whether it is kept (whatever this handle stated: settings.ts). The
+   * backend is called in this same turn when that retention is at hand, so a worker's
+   * completions of one turn share one SQLite transaction.
+   */
+  completeHeld(id: number, hold: Hold, stored: StoredResult | null): Promise<HeldOutcome> {
+    const done = (retention: { completed: number }) =>
+      this.ctx.backend.complete(this.name, id, hold, stored, retention.completed > 0).then((outcome) => {
+        if (outcome === "ok") this.forget(id);
+        return outcome;
+      });
     const retention = this.ctx.settings.retention(this.name);
-    const keep = (retention instanceof Promise ? await retention : retention).completed > 0;
-    const outcome = await this.ctx.backend.complete(this.name, id, hold, stored, keep);
-    this.check(outcome, id, "complete");
-    this.forget(id);
+    return retention instanceof Promise ? retention.then(done) : done(retention);
+  }
+
+  /**
+   * @internal The one failure of a held job, for `fail` and workers alike: dead once its
+   * attempts are spent, else pending after `retryIn` or its backoff (retryDelayFor), with the
+   * error's one stored text.
+   */
+  async failHeld(
+    row: { id: number; attempts: number; maxAttempts: number; backoff: string | null },
+    hold: Hold,
+    error: unknown,
+    retryIn?: number,
+  ): Promise<{ outcome: HeldOutcome; state: "pending" | "dead" }> {
+    const dead = row.attempts >= row.maxAttempts;
+    const delay = dead ? null : (retryIn ?? this.retryDelayFor(row, error));
+    const outcome = await this.ctx.backend.fail(this.name, row.id, hold, errorText(error), delay);
+    if (outcome === "ok") {
+      if (dead) this.forget(row.id);
+      else this.ctx.signal(this.name);
+    }
+    return { outcome, state: dead ? "dead" : "pending" };
   }
 
   /** Fails a reserved job: pending again after its backoff, or dead once attempts are spent. */
@@ -308,19 +340,14 @@ export class Queue<T = unknown> {
     if (row === null) throw this.lost("not_found", id, "fail");
     if (row.state !== "reserved" || (attempt !== null && row.attempts !== attempt))
       throw this.lost("lease_lost", id, "fail");
-    const dead = row.attempts >= row.maxAttempts;
-    const delay = dead ? null : (retryIn ?? this.retryDelayFor(row, error));
-    const outcome = await this.ctx.backend.fail(
-      this.name,
-      id,
+    const { outcome, state } = await this.failHeld(
+      row,
       { attempt: row.attempts, token: hold.token },
-      errorText(error),
-      delay,
+      error,
+      retryIn,
     );
     this.check(outcome, id, "fail");
-    if (dead) this.forget(id);
-    else this.ctx.signal(this.name);
-    return dead ? "dead" : "pending";
+    return state;
   }
 
   /** Pushes the lease of a reserved job out to now + `ms`. */
@@ -396,14 +423,20 @@ export class Queue<T = unknown> {
 
   /** Jobs of one state in id order, after id `after`. */
   async list(options: { state: JobState; limit?: number; after?: number }): Promise<JobInfo<T>[]> {
+    const { state, limit, after } = this.listArgs(options);
+    const rows = await this.ctx.backend.list(this.name, state, limit, after);
+    return rows.map((row) => this.toInfo(row));
+  }
+
+  /** The checked arguments of `list` and `listPreviews`. */
+  private listArgs(options: unknown): { state: JobState; limit: number; after: number } {
     const o = checkObject(options, "list options");
     checkKnownKeys(o, ["state", "limit", "after"], "list");
     const state = checkState(o.state);
     const limit = o.limit === undefined ? 100 : checkInteger(o.limit, "limit", 1);
     const after = o.after === undefined ? 0 : checkInteger(o.after, "after", 0);
     this.ctx.assertOpen();
-    const rows = await this.ctx.backend.list(this.name, state, limit, after);
-    return rows.map((row) => this.toInfo(row));
+    return { state, limit, after };
   }
 
   /**
@@ -411,18 +444,9 @@ export class Queue<T = unknown> {
    * error are cut to `preview` bytes by the store's query (full sizes in `sizes`), undecoded.
    */
   async listPreviews(options: { state: JobState; limit?: number; after?: number }, preview: number) {
-    const o = checkObject(options, "list options");
-    checkKnownKeys(o, ["state", "limit", "after"], "list");
-    const limit = o.limit === undefined ? 100 : checkInteger(o.limit, "limit", 1);
-    const after = o.after === undefined ? 0 : checkInteger(o.after, "after", 0);
-    this.ctx.assertOpen();
-    return this.ctx.backend.list(
-      this.name,
-      checkState(o.state),
-      limit,
-      after,
-      checkInteger(preview, "preview", 0),
-    );
+    const bytes = checkInteger(preview, "preview", 0);
+    const { state, limit, after } = this.listArgs(options);
+    return this.ctx.backend.list(this.name, state, limit, after, bytes);
   }
 
   /** Dead jobs back to pending with attempts restarted: all of them, or those of `ids`. */

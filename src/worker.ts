@@ -10,7 +10,7 @@ import { EventEmitter } from "node:events";
 import type { StoredJob } from "./backend.js";
 import { encodeResult } from "./codec.js";
 import type { Stoppable } from "./context.js";
-import { errorText, leaseLostError, SpoolError, show } from "./errors.js";
+import { leaseLostError, SpoolError, show } from "./errors.js";
 import type { Queue } from "./queue.js";
 import { heldRef, rowHold } from "./tokens.js";
 import type { Job } from "./types.js";
@@ -294,10 +294,8 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
         entry.extendedUntil = started + wholeMs(ms ?? this.lease);
       },
     };
-    if (this.timeout !== undefined) {
-      const timeout = this.timeout;
-      entry.timer = setTimeout(() => this.onTimeout(entry), Math.min(MAX_TIMER_MS, timeout));
-    }
+    // The timeout is at most MAX_TIMER_MS (checked when the worker was made).
+    if (this.timeout !== undefined) entry.timer = setTimeout(() => this.onTimeout(entry), this.timeout);
     const started = performance.now();
     let outcome: Promise<unknown>;
     try {
@@ -356,14 +354,8 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
       return this.failJob(entry, error);
     }
     try {
-      const q = this.queue;
-      // Awaited only when the store must be read: a completion issued in this same turn joins
-      // the others in one SQLite transaction.
-      const retention = q.ctx.settings.retention(q.name);
-      const keep = (retention instanceof Promise ? await retention : retention).completed > 0;
-      const outcome = await q.ctx.backend.complete(q.name, job.id, rowHold(entry.row), stored, keep);
-      if (outcome !== "ok") return this.report(leaseLostError(q.name, job.id, "complete"));
-      q.forget(job.id);
+      const outcome = await this.queue.completeHeld(job.id, rowHold(entry.row), stored);
+      if (outcome !== "ok") return this.report(leaseLostError(this.queue.name, job.id, "complete"));
       this.tell("completed", job, result);
     } catch (error) {
       this.report(error);
@@ -372,15 +364,10 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
 
   private async failJob(entry: Running<T>, error: unknown): Promise<void> {
     const { job, row } = entry;
-    const dead = job.attempts >= job.maxAttempts;
     try {
-      const q = this.queue;
-      const delay = dead ? null : q.retryDelayFor(row, error);
-      const outcome = await q.ctx.backend.fail(q.name, job.id, rowHold(row), errorText(error), delay);
-      if (outcome !== "ok") return this.report(leaseLostError(q.name, job.id, "fail"));
-      if (dead) q.forget(job.id);
-      else q.ctx.signal(q.name);
-      this.tell("failed", job, error, dead ? "dead" : "pending");
+      const { outcome, state } = await this.queue.failHeld(row, rowHold(row), error);
+      if (outcome !== "ok") return this.report(leaseLostError(this.queue.name, job.id, "fail"));
+      this.tell("failed", job, error, state);
     } catch (storeError) {
       this.report(storeError);
     }

@@ -69,19 +69,7 @@ function isBytes(value: unknown): value is Uint8Array {
   return value instanceof Uint8Array;
 }
 
-/** A one-line preview of a payload, cut to `width` characters. */
-export function previewPayload(payload: unknown, width: number): string {
-  let text: string;
-  if (isBytes(payload)) {
-    const hex = Buffer.from(payload.subarray(0, Math.max(1, Math.ceil(width / 3)))).toString("hex");
-    text = `<${formatBytes(payload.byteLength)} binary> ${hex.replace(/(..)(?=.)/g, "$1 ")}`;
-  } else {
-    text = JSON.stringify(payload) ?? String(payload);
-  }
-  return truncate(text, width);
-}
-
-/** `previewPayload` for a preview row (Queue.listPreviews): only the payload's first bytes are here. */
+/** A one-line preview of a preview row's payload (Queue.listPreviews: only its first bytes are here), cut to `width` characters. */
 export function previewStored(job: StoredJob, width: number): string {
   const size = job.sizes?.payload ?? job.payload.byteLength;
   const bytes = Buffer.from(job.payload.buffer, job.payload.byteOffset, job.payload.byteLength);

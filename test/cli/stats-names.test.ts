@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { PayloadFormat } from "../../src/backend.js";
 import type { Spool } from "../../src/index.js";
+import { job } from "../helpers/new-job.js";
 import { exited, seededTargets, spool, start, tempDir, waitFor } from "./helpers.js";
 
 const dir = tempDir();
@@ -17,19 +17,7 @@ const BAD = ["bad name!", "\u001b[2Jwipe"];
 async function seed(s: Spool): Promise<void> {
   await s.queue("fine").add(1);
   for (const name of BAD) {
-    await s.ctx.backend.enqueue(name, [
-      {
-        payload: Buffer.from("1"),
-        format: PayloadFormat.Json,
-        priority: 0,
-        maxAttempts: 3,
-        key: null,
-        backoff: null,
-        delayMs: 0,
-        runAt: null,
-        ttlMs: null,
-      },
-    ]);
+    await s.ctx.backend.enqueue(name, [job(1)]);
   }
   await s.close();
 }

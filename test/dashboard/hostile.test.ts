@@ -8,9 +8,9 @@ import assert from "node:assert/strict";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, type TestContext, test } from "node:test";
-import { PayloadFormat } from "../../src/backend.js";
 import { dashboard, startDashboard } from "../../src/dashboard/server.js";
 import { Spool } from "../../src/index.js";
+import { job } from "../helpers/new-job.js";
 import { csrfOf, PG_URL, raw, seedEveryState, stores } from "./helpers.js";
 
 const T = { timeout: 120_000 };
@@ -224,19 +224,7 @@ for (const store of stores) {
       const spool = await store.open(t);
       await spool.queue("fine").add(1);
       // Written under the seam, as an older version or a hand-made row could have.
-      await spool.ctx.backend.enqueue("bad name!", [
-        {
-          payload: Buffer.from("1"),
-          format: PayloadFormat.Json,
-          priority: 0,
-          maxAttempts: 3,
-          key: null,
-          backoff: null,
-          delayMs: 0,
-          runAt: null,
-          ttlMs: null,
-        },
-      ]);
+      await spool.ctx.backend.enqueue("bad name!", [job(1)]);
       const { get } = await served(t, spool);
       const res = await get("api/overview");
       assert.equal(res.status, 200, res.body);

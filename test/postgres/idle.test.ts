@@ -5,11 +5,30 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import pg from "pg";
+import type { Backend } from "../../src/backend.js";
 import { waitFor } from "../conformance/harness.js";
 import { PG_URL, pgConfigured } from "./pg-helpers.js";
 import { spoolFixture } from "./spool-fixture.js";
 
 const run = pgConfigured("test/postgres/idle.test.ts");
+
+/** Counts the backend's claims from the first one on; `over` waits for a window of `ms`. */
+function countClaims(backend: Backend) {
+  let claims = 0;
+  let first = 0;
+  const claim = backend.claim.bind(backend);
+  backend.claim = (queue, limit, leaseMs) => {
+    if (claims++ === 0) first = Date.now();
+    return claim(queue, limit, leaseMs);
+  };
+  return {
+    /** A window of at least `ms` from the first claim, however slow the machine makes it. */
+    async over(what: string, ms: number): Promise<{ counted: number; elapsed: number }> {
+      await waitFor(what, async () => claims > 0 && Date.now() - first >= ms);
+      return { counted: claims, elapsed: Date.now() - first };
+    },
+  };
+}
 const T = { timeout: 30_000 };
 
 describe("postgres: an idle worker", { skip: !run }, () => {
@@ -29,22 +48,11 @@ describe("postgres: an idle worker", { skip: !run }, () => {
     const spool = await spoolFixture(t).open();
     const backend = spool.ctx.backend;
     const pollInterval = 100;
-    let claims = 0;
-    let first = 0;
-    const claim = backend.claim.bind(backend);
-    backend.claim = (queue, limit, leaseMs) => {
-      if (claims++ === 0) first = Date.now();
-      return claim(queue, limit, leaseMs);
-    };
+    const claims = countClaims(backend);
     const worker = spool.queue("idle").process(async () => {}, { pollInterval });
     t.after(() => worker.stop());
     // A window of at least ten poll intervals, however slow the machine makes it.
-    await waitFor(
-      "ten poll intervals of idling",
-      async () => claims > 0 && Date.now() - first >= 10 * pollInterval,
-    );
-    const elapsed = Date.now() - first;
-    const counted = claims;
+    const { counted, elapsed } = await claims.over("ten poll intervals of idling", 10 * pollInterval);
     // One claim per interval, plus the first and a few for wake-ups: generous, yet a spinning
     // worker makes hundreds.
     const bound = Math.ceil(elapsed / pollInterval) + 5;
@@ -66,22 +74,14 @@ describe("postgres: an idle worker", { skip: !run }, () => {
     await locker.query("BEGIN");
     await locker.query(`SELECT id FROM "${f.schema}".jobs WHERE id = $1 FOR UPDATE`, [id]);
     const pollInterval = 100;
-    let claims = 0;
-    let first = 0;
-    const claim = backend.claim.bind(backend);
-    backend.claim = (queue, limit, leaseMs) => {
-      if (claims++ === 0) first = Date.now();
-      return claim(queue, limit, leaseMs);
-    };
+    const claims = countClaims(backend);
     const done: number[] = [];
     const worker = q.process(async (job) => void done.push(job.id), { pollInterval });
     t.after(() => worker.stop());
-    await waitFor(
+    const { counted, elapsed } = await claims.over(
       "ten poll intervals with the row locked",
-      async () => claims > 0 && Date.now() - first >= 10 * pollInterval,
+      10 * pollInterval,
     );
-    const elapsed = Date.now() - first;
-    const counted = claims;
     // "Due now" yet unclaimable backs off from 2 ms up to pollInterval: a handful of quick
     // tries, then one per interval. A spinning worker makes hundreds.
     const bound = Math.ceil(elapsed / pollInterval) + 12;

@@ -5,8 +5,7 @@
 import { randomBytes } from "node:crypto";
 import type { TestContext } from "node:test";
 import pg from "pg";
-import type { Backend, BackendOptions, Hold, NewJob } from "../../src/backend.js";
-import { PayloadFormat } from "../../src/backend.js";
+import type { Backend, BackendOptions, Hold } from "../../src/backend.js";
 import { openPostgresBackend } from "../../src/backends/postgres/index.js";
 
 export const PG_URL = process.env.SPOOL_PG_URL;
@@ -75,20 +74,7 @@ export function fixture(t: TestContext): Fixture {
   };
 }
 
-export function job(payload: unknown, more: Partial<NewJob> = {}): NewJob {
-  return {
-    payload: Buffer.from(JSON.stringify(payload)),
-    format: PayloadFormat.Json,
-    priority: 0,
-    maxAttempts: 3,
-    key: null,
-    backoff: null,
-    delayMs: 0,
-    runAt: null,
-    ttlMs: null,
-    ...more,
-  };
-}
+export { job } from "../helpers/new-job.js";
 
 export const text = (bytes: Uint8Array) => JSON.parse(Buffer.from(bytes).toString("utf8")) as unknown;
 

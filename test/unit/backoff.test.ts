@@ -1,25 +1,25 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { checkBackoff, retryDelay } from "../../src/backoff.js";
+import { backoffDelay, checkBackoff } from "../../src/backoff.js";
 import { SpoolError } from "../../src/index.js";
 
 describe("backoff", () => {
   test("the default is exponential from 1000 ms, doubling each attempt", () => {
     assert.deepEqual(
-      [1, 2, 3, 4, 5].map((a) => retryDelay(null, a, new Error("x"))),
+      [1, 2, 3, 4, 5].map((a) => backoffDelay([null], a, new Error("x"))),
       [1000, 2000, 4000, 8000, 16000],
     );
   });
 
   test("the default exponential backoff is capped at one hour", () => {
-    assert.equal(retryDelay(null, 30, null), 3_600_000);
+    assert.equal(backoffDelay([null], 30, null), 3_600_000);
   });
 
   test("a stored exponential policy honours delay and max", () => {
     const stored = checkBackoff({ type: "exponential", delay: 500, max: 1500 });
     assert.ok(stored);
     assert.deepEqual(
-      [1, 2, 3, 4].map((a) => retryDelay(stored, a, null)),
+      [1, 2, 3, 4].map((a) => backoffDelay([stored], a, null)),
       [500, 1000, 1500, 1500],
     );
   });
@@ -27,7 +27,7 @@ describe("backoff", () => {
   test("a fixed policy waits its delay every time", () => {
     const stored = checkBackoff({ type: "fixed", delay: 250 });
     assert.deepEqual(
-      [1, 2, 9].map((a) => retryDelay(stored, a, null)),
+      [1, 2, 9].map((a) => backoffDelay([stored], a, null)),
       [250, 250, 250],
     );
   });
@@ -40,7 +40,7 @@ describe("backoff", () => {
       return attempt * 10;
     };
     assert.equal(checkBackoff(fn), null);
-    assert.equal(retryDelay(fn, 3, err), 30);
+    assert.equal(backoffDelay([fn], 3, err), 30);
     assert.deepEqual(seen, [3, err]);
   });
 

@@ -32,14 +32,9 @@ export function isRetryable(error: unknown): boolean {
   return code === "40P01" || code === "40001";
 }
 
-/** Removes the passwords from a connection URL (see src/redact.ts, the one scrubber). */
-export function scrubUrl(url: string): string {
-  return redactTarget(url);
-}
-
 /** Builds the translator for one backend: it knows the target to name and the secret to hide. */
 export function makeTranslator(target: string, isClosed: () => boolean) {
-  const shown = scrubUrl(target);
+  const shown = redactTarget(target);
   const secrets = secretsOf(target);
   const scrub = (text: string) => redactText(text, secrets);
 
