@@ -68,8 +68,8 @@ function expectOk<T>(o: Outcome<T>, what: string): T {
   return o.value;
 }
 
-const isFrac = (n: number | undefined) => n !== undefined && !Number.isInteger(n);
-const fuzz = (n: number | undefined) => (isFrac(n) ? 1 : 0);
+/** The contract's rule for every duration and time: whole ms, rounded up (`+ 0`: never -0). */
+const whole = (n: number) => Math.ceil(n) + 0;
 
 // ---- generated values --------------------------------------------------------------------------
 
@@ -245,7 +245,7 @@ function plan(h: HandleSpec, o: OptsGen | undefined, now: number): NewJobPlan {
   else if (g.runAt !== undefined) {
     // A Date holds whole ms: a fractional runAt given as a Date is already rounded down.
     const v = now + g.runAt.offset;
-    runAt = g.runAt.date ? at(Math.floor(v)) : at(v, fuzz(g.runAt.offset));
+    runAt = at(g.runAt.date ? Math.floor(v) : whole(v));
     delay = 0;
   }
   return {
@@ -253,11 +253,9 @@ function plan(h: HandleSpec, o: OptsGen | undefined, now: number): NewJobPlan {
     maxAttempts: g.maxAttempts ?? h.maxAttempts,
     backoff: g.backoff !== undefined ? storedBackoff(g.backoff) : h.backoff,
     key: g.key ?? null,
-    delay,
-    delayFuzz: fuzz(delay),
+    delay: whole(delay),
     runAt,
-    ttl: g.ttl ?? h.ttl,
-    ttlFuzz: fuzz(g.ttl ?? h.ttl ?? 0),
+    ttl: g.ttl !== undefined ? whole(g.ttl) : h.ttl === null ? null : whole(h.ttl),
   };
 }
 
@@ -429,7 +427,7 @@ export class Reserve implements Cmd {
     const lease = this.lease ?? h.lease;
     const picked = checkClaim(m, h.queue, n, h.codec, o, what, false);
     for (const [j, job] of picked) {
-      const token = m.claim(j, lease, fuzz(lease));
+      const token = m.claim(j, whole(lease));
       checkJob(m, j, job as Job<unknown>, h.codec);
       m.holders.push({ id: j.id, queue: j.queue, token, attempts: j.rec.attempts });
       real.jobs.push(job as Job<unknown>);
@@ -778,7 +776,7 @@ export class Fail extends HeldCmd {
     if (dead) j.rec = { ...base, state: "dead", finishedAt: at(m.now) };
     else {
       const delay = m.failDelay(j, this.spec(), this.retryIn) as number;
-      j.rec = { ...base, state: "pending", runAt: at(m.now + delay, fuzz(delay)) };
+      j.rec = { ...base, state: "pending", runAt: at(m.now + whole(delay)) };
     }
   }
 
@@ -807,7 +805,7 @@ export class Extend extends HeldCmd {
   }
 
   apply(m: Model, j: MJob): void {
-    j.rec = { ...j.rec, leaseUntil: at(m.now + this.ms, fuzz(this.ms)) };
+    j.rec = { ...j.rec, leaseUntil: at(m.now + whole(this.ms)) };
   }
 
   toString(): string {
@@ -1255,10 +1253,8 @@ export class Send implements Cmd {
         backoff: null,
         key: null,
         delay: 0,
-        delayFuzz: 0,
         runAt: null,
         ttl: null,
-        ttlFuzz: 0,
       });
       m.observe(j, info as unknown as Record<string, unknown>, "default");
     });

@@ -7,7 +7,6 @@
  * answer instead of predicting one:
  * - when a lapsed lease or an expired ttl becomes visible (the store may still show the job as
  *   it was until a claim reaches it): such a job has a second, "stale" possibility;
- * - how a fractional duration is rounded: its instants are intervals ([v - 1, v + 1]);
  * - on PostgreSQL, which measures time on the server's clock: times are compared within a
  *   tolerance, and the generator keeps every duration far from any boundary.
  */
@@ -25,7 +24,7 @@ export interface Instant {
 }
 
 export const at = (v: number, r = 0): Instant => ({ lo: v - r, hi: v + r });
-const shift = (i: Instant, d: number, r = 0): Instant => ({ lo: i.lo + d - r, hi: i.hi + d + r });
+const shift = (i: Instant, d: number): Instant => ({ lo: i.lo + d, hi: i.hi + d });
 
 /** One possible current record of a job. */
 export interface Rec {
@@ -192,34 +191,6 @@ export class Model {
 
   // ---- time --------------------------------------------------------------------------------
 
-  /** Every fuzzy instant: the clock is never stopped inside one. */
-  private fuzzy(): Instant[] {
-    const out: Instant[] = [];
-    for (const j of this.jobs.values()) {
-      for (const r of [j.rec, j.stale]) {
-        if (r === null) continue;
-        for (const i of [r.runAt, r.leaseUntil, r.expiresAt]) if (i !== null && i.lo < i.hi) out.push(i);
-      }
-    }
-    return out;
-  }
-
-  /** Where time may move to from `now + ms`, stepping past any fuzzy instant. */
-  target(ms: number): number {
-    let t = this.now + ms;
-    const zones = this.fuzzy();
-    for (let moved = true; moved; ) {
-      moved = false;
-      for (const z of zones) {
-        if (z.lo <= t && t <= z.hi) {
-          t = Math.floor(z.hi) + 1;
-          moved = true;
-        }
-      }
-    }
-    return t;
-  }
-
   /** Applies what the passing of time means under the contract: lapses and expiries. */
   settleTime(): void {
     for (const j of this.jobs.values()) {
@@ -258,7 +229,7 @@ export class Model {
   }
 
   advance(ms: number): number {
-    this.now = this.target(ms);
+    this.now += ms;
     this.settleTime();
     return this.now;
   }
@@ -446,7 +417,7 @@ export class Model {
     enc: { bytes: Buffer; format: 0 | 1 },
     o: NewJobPlan,
   ): MJob {
-    const runAt = o.runAt ?? at(this.now + o.delay, o.delayFuzz);
+    const runAt = o.runAt ?? at(this.now + o.delay);
     const job: MJob = {
       id,
       queue,
@@ -467,7 +438,7 @@ export class Model {
         lastErrorPrefix: false,
         result: null,
         key: o.key,
-        expiresAt: o.ttl === null ? null : shift(runAt, o.ttl, o.ttlFuzz),
+        expiresAt: o.ttl === null ? null : shift(runAt, o.ttl),
         token: 0,
       },
       stale: null,
@@ -479,14 +450,14 @@ export class Model {
     return job;
   }
 
-  claim(j: MJob, lease: number, leaseFuzz: number): number {
+  claim(j: MJob, lease: number): number {
     const base = this.claimable(j.rec) ? j.rec : (j.stale ?? j.rec);
     this.tokens += 1;
     j.rec = {
       ...base,
       state: "reserved",
       attempts: base.attempts + 1,
-      leaseUntil: at(this.now + lease, leaseFuzz),
+      leaseUntil: at(this.now + lease),
       expiresAt: null,
       token: this.tokens,
     };
@@ -555,10 +526,8 @@ export interface NewJobPlan {
   backoff: string | null;
   key: string | null;
   delay: number;
-  delayFuzz: number;
   runAt: Instant | null;
   ttl: number | null;
-  ttlFuzz: number;
 }
 
 export function show(v: unknown): string {
