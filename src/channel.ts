@@ -3,15 +3,13 @@
 // transaction that reads it (at most once). A bounded channel makes senders wait for room,
 // woken by receives in this process and by the cross-process notifier, with polling as fallback.
 import type { Decoded } from "./backend.js";
-import { errorText, SpoolError, show } from "./errors.js";
+import { decodeError, errorText, SpoolError, show } from "./errors.js";
 import type { Queue } from "./queue.js";
-import type { Spool } from "./spool.js";
 import type { CodecOption, Durability } from "./types.js";
 import {
   checkAbortSignal,
   checkInteger,
   checkKnownKeys,
-  checkName,
   checkObject,
   checkPositiveDuration,
 } from "./validate.js";
@@ -42,7 +40,7 @@ function closedError(what: string): SpoolError {
   return new SpoolError("CLOSED", `this ${what} is closed`);
 }
 
-/** State both ends share: the queue, the size limit, and who owns the store. */
+/** State both ends share: the queue, the size limit, and what to do once both are closed. */
 class Link<T> {
   senderOpen = true;
   receiverOpen = true;
@@ -50,12 +48,12 @@ class Link<T> {
   constructor(
     readonly queue: Queue<T>,
     readonly maxSize: number | undefined,
-    private readonly owned: Spool | null,
+    /** A standalone channel closes its own store here; a Spool's channel has nothing to do. */
+    private readonly onBothClosed: (() => Promise<void>) | null,
   ) {}
 
-  /** A standalone channel closes its store once both ends are closed. */
   async endClosed(): Promise<void> {
-    if (!this.senderOpen && !this.receiverOpen) await this.owned?.close();
+    if (!this.senderOpen && !this.receiverOpen) await this.onBothClosed?.();
   }
 }
 
@@ -205,7 +203,7 @@ export class Receiver<T> {
     });
     if (taken.failed !== null) {
       queue.ctx.signal(queue.name);
-      throw queue.decodeError(taken.failed.job, taken.failed.cause);
+      throw decodeError(queue.name, taken.failed.job.id, taken.failed.cause);
     }
     if (taken.items.length > 0) queue.ctx.signal(queue.name);
     return taken.items;
@@ -259,42 +257,30 @@ export class Receiver<T> {
   }
 }
 
-/** @internal */
-export function openChannel<T>(
-  spool: Spool,
-  name: string,
-  options: ChannelOptions<T> | undefined,
-  owned: Spool | null,
-): [Sender<T>, Receiver<T>] {
+/**
+ * @internal The options of `spool.channel` and `channel()`, checked before the queue handle is
+ * made (`durability` is the standalone channel's store's, and ignored by a Spool's).
+ */
+export function checkChannelOptions<T>(options: unknown): {
+  maxSize: number | undefined;
+  codec: CodecOption<T> | undefined;
+} {
   const o = checkObject(options, "channel options");
   checkKnownKeys(o, ["maxSize", "codec", "durability"], "channel");
   const maxSize = o.maxSize === undefined ? undefined : checkInteger(o.maxSize, "maxSize", 1);
-  const queue = spool.queue<T>(name, o.codec === undefined ? {} : { codec: o.codec as CodecOption<T> });
-  spool.ctx.settings.works(name); // a channel's ends work the store, so their Spool may prune it
-  const link = new Link(queue, maxSize, owned);
-  return [new Sender(link), new Receiver(link)];
+  return { maxSize, codec: o.codec as CodecOption<T> | undefined };
 }
 
 /**
- * Opens a channel over its own store at `path`, closed once both ends are closed.
- * @example const [tx, rx] = await channel<Msg>("my_queue.db", "messages", { maxSize: 100_000 })
+ * @internal The two ends of a channel over `queue`. `onBothClosed` runs once both ends are
+ * closed (a standalone channel closes its store there).
  */
-export async function channel<T = unknown>(
-  path: string,
-  name: string,
-  options?: StandaloneChannelOptions<T>,
-): Promise<[Sender<T>, Receiver<T>]> {
-  checkName(name, "channel name");
-  const o = checkObject(options, "channel options");
-  const { Spool } = await import("./spool.js");
-  const spool = await Spool.open(
-    path,
-    o.durability === undefined ? {} : { durability: o.durability as Durability },
-  );
-  try {
-    return openChannel<T>(spool, name, options, spool);
-  } catch (error) {
-    await spool.close();
-    throw error;
-  }
+export function openChannel<T>(
+  queue: Queue<T>,
+  maxSize: number | undefined,
+  onBothClosed: (() => Promise<void>) | null,
+): [Sender<T>, Receiver<T>] {
+  queue.ctx.settings.works(queue.name); // a channel's ends work the store, so their Spool may prune it
+  const link = new Link(queue, maxSize, onBothClosed);
+  return [new Sender(link), new Receiver(link)];
 }

@@ -88,3 +88,25 @@ export function leaseLostError(queue: string, id: number, action: string): Spool
     { jobId: id },
   );
 }
+
+/**
+ * The one NOT_FOUND error of a holder's complete, fail or extend: the queue has no job `id`.
+ * `action` is what could not be done.
+ */
+export function notFoundError(queue: string, id: number, action: string): SpoolError {
+  return new SpoolError("NOT_FOUND", `cannot ${action} job ${id}: queue "${queue}" has no such job`, {
+    jobId: id,
+  });
+}
+
+/**
+ * The one DECODE error, for a claimed or received job whose payload the codec refused (the job
+ * is dead by then, with the same text as its lastError).
+ */
+export function decodeError(queue: string, id: number, cause: unknown): SpoolError {
+  return new SpoolError(
+    "DECODE",
+    `job ${id} of queue "${queue}" could not be decoded: ${errorText(cause)}; it is now dead`,
+    { cause, jobId: id },
+  );
+}

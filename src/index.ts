@@ -1,10 +1,9 @@
-export type { Backend, BackendFactory, BackendOptions, Notifier, StoredJob } from "./backend.js";
 export type { ChannelOptions, SendOptions, StandaloneChannelOptions } from "./channel.js";
-export { channel, Receiver, Sender } from "./channel.js";
+export { Receiver, Sender } from "./channel.js";
 export type { SpoolErrorCode } from "./errors.js";
 export { SpoolError } from "./errors.js";
 export { Queue } from "./queue.js";
-export { Spool } from "./spool.js";
+export { channel, Spool } from "./spool.js";
 export type {
   AddOptions,
   Backoff,
@@ -19,5 +18,5 @@ export type {
   Retention,
   SpoolOptions,
 } from "./types.js";
-export type { HandlerContext, WorkerEvents, WorkerHandler, WorkerOptions } from "./worker.js";
 export { Worker } from "./worker.js";
+export type { HandlerContext, WorkerEvents, WorkerHandler, WorkerOptions } from "./worker-options.js";

@@ -1,12 +1,13 @@
-// Queue<T>: the contract's job operations. Validation, defaults, codecs and the retry policy live
-// here; each storage change is one backend transition.
-import type { HeldOutcome, Hold, NewJob, StoredJob, StoredResult } from "./backend.js";
-import { type BackoffFn, backoffDelay, checkBackoff } from "./backoff.js";
+// Queue<T>: the contract's job operations. Validation, defaults and codecs live here; what
+// becomes of a held job (completion, failure, retry delay, burial) lives in held.ts, shared
+// with the worker; each storage change is one backend transition.
+import { checkRetention, QUEUE_KEYS, queueDefaults, type ResolvedAdd, resolveAdd } from "./add-options.js";
+import type { HeldOutcome, Hold, NewJob, StoredJob } from "./backend.js";
 import { decodeLenient, decodeResult, encodeResult, type PayloadCodec, resolveCodec } from "./codec.js";
 import type { SpoolContext } from "./context.js";
-import { errorText, leaseLostError, SpoolError, show } from "./errors.js";
-import { DEFAULT_RETENTION } from "./settings.js";
-import { heldRef, holdOf, rowHold } from "./tokens.js";
+import { decodeError, leaseLostError, notFoundError, SpoolError, show } from "./errors.js";
+import { HeldJobs } from "./held.js";
+import { heldRef, holdOf } from "./tokens.js";
 import type { AddOptions, Job, JobInfo, JobState, QueueOptions, QueueSize, Retention } from "./types.js";
 import {
   checkDuration,
@@ -15,86 +16,12 @@ import {
   checkKnownKeys,
   checkObject,
   checkPositiveDuration,
-  checkSafeInteger,
   checkState,
-  checkTime,
-  MAX_COUNT,
 } from "./validate.js";
-import { Worker, type WorkerHandler, type WorkerOptions } from "./worker.js";
+import { Worker } from "./worker.js";
+import type { WorkerHandler, WorkerOptions } from "./worker-options.js";
 
 export const DEFAULT_LEASE = 30_000;
-export { DEFAULT_RETENTION };
-
-const ADD_KEYS = ["priority", "delay", "runAt", "maxAttempts", "backoff", "key", "ttl"] as const;
-const QUEUE_KEYS = [...ADD_KEYS, "lease", "codec", "retention"] as const;
-
-/** AddOptions after validation, as stored with each job. */
-interface ResolvedAdd {
-  priority: number;
-  delayMs: number;
-  runAt: number | null;
-  maxAttempts: number;
-  backoff: string | null;
-  key: string | null;
-  ttlMs: number | null;
-}
-
-/** Checked add options; a function backoff is kept aside in `backoffFn` (it cannot be stored). */
-type CheckedAdd = Partial<ResolvedAdd> & { backoffFn?: BackoffFn };
-
-function checkAddOptions(raw: unknown, what: string, allowed: readonly string[]): CheckedAdd {
-  const o = checkObject(raw, what);
-  checkKnownKeys(o, allowed, what);
-  const out: CheckedAdd = {};
-  if (o.priority !== undefined) out.priority = checkSafeInteger(o.priority, "priority");
-  if (o.delay !== undefined && o.runAt !== undefined) {
-    throw new SpoolError("INVALID_ARGUMENT", "give either delay or runAt, not both");
-  }
-  if (o.delay !== undefined) {
-    out.delayMs = checkDuration(o.delay, "delay");
-    out.runAt = null;
-  }
-  if (o.runAt !== undefined) {
-    out.runAt = checkTime(o.runAt, "runAt");
-    out.delayMs = 0;
-  }
-  if (o.maxAttempts !== undefined) out.maxAttempts = checkInteger(o.maxAttempts, "maxAttempts", 1, MAX_COUNT);
-  if (typeof o.backoff === "function") out.backoffFn = o.backoff as BackoffFn;
-  else if (o.backoff !== undefined) out.backoff = checkBackoff(o.backoff);
-  if (o.key !== undefined) {
-    // Refused alike on every backend: what one store could not keep exactly. PostgreSQL text
-    // holds no NUL and turns a lone surrogate into U+FFFD (two keys would become one), and its
-    // key index takes about 2.7 kB per entry.
-    if (
-      typeof o.key !== "string" ||
-      o.key.length === 0 ||
-      o.key.length > 1024 ||
-      Buffer.byteLength(o.key) > 2048 ||
-      o.key.includes("\0") ||
-      /[\uD800-\uDFFF]/u.test(o.key) // a lone surrogate (a pair is one code point here)
-    ) {
-      throw new SpoolError(
-        "INVALID_ARGUMENT",
-        `key must be well-formed text of 1–1024 characters (2048 bytes in UTF-8) without NUL, got ${show(o.key)}`,
-      );
-    }
-    out.key = o.key;
-  }
-  if (o.ttl !== undefined) out.ttlMs = checkPositiveDuration(o.ttl, "ttl");
-  return out;
-}
-
-function checkRetention(raw: unknown): Required<Retention> {
-  const o = checkObject(raw, "retention");
-  checkKnownKeys(o, ["completed", "dead"], "retention");
-  return {
-    completed:
-      o.completed === undefined
-        ? DEFAULT_RETENTION.completed
-        : checkDuration(o.completed, "retention.completed"),
-    dead: o.dead === undefined ? DEFAULT_RETENTION.dead : checkDuration(o.dead, "retention.dead"),
-  };
-}
 
 export class Queue<T = unknown> {
   readonly name: string;
@@ -110,15 +37,9 @@ export class Queue<T = unknown> {
   readonly ctx: SpoolContext;
   /** @internal */
   readonly codec: PayloadCodec<T>;
+  /** @internal completions, failures and burials of this queue's held jobs, shared with workers. */
+  readonly held: HeldJobs<T>;
   private readonly defaults: ResolvedAdd;
-  /** The queue's default backoff: a function, or the stored JSON of a policy. */
-  private readonly queueBackoff: BackoffFn | string | null;
-  /**
-   * Per-add function backoffs by job id. A function cannot be stored, so it applies only where
-   * this queue object fails the job; elsewhere the job falls back to the queue default stored
-   * with it. Dropped when this object sees the job finish.
-   */
-  private readonly jobBackoffs = new Map<number, BackoffFn>();
 
   /** @internal use `spool.queue(name, defaults)` */
   constructor(ctx: SpoolContext, name: string, options: QueueOptions<T> | undefined) {
@@ -126,24 +47,12 @@ export class Queue<T = unknown> {
     this.name = name;
     const o = checkObject(options, "queue options");
     checkKnownKeys(o, QUEUE_KEYS, "queue");
-    const add = checkAddOptions(
-      Object.fromEntries(ADD_KEYS.filter((k) => o[k] !== undefined).map((k) => [k, o[k]])),
-      "queue defaults",
-      ADD_KEYS,
-    );
-    this.defaults = {
-      priority: add.priority ?? 0,
-      delayMs: add.delayMs ?? 0,
-      runAt: add.runAt ?? null,
-      maxAttempts: add.maxAttempts ?? 3,
-      backoff: add.backoff ?? null,
-      key: add.key ?? null,
-      ttlMs: add.ttlMs ?? null,
-    };
-    this.queueBackoff = add.backoffFn ?? add.backoff ?? null;
+    const { defaults, backoff } = queueDefaults(o);
+    this.defaults = defaults;
     this.lease = o.lease === undefined ? DEFAULT_LEASE : checkPositiveDuration(o.lease, "lease");
     this.codec = resolveCodec(o.codec as QueueOptions<T>["codec"]);
     this.retention = checkRetention(o.retention);
+    this.held = new HeldJobs(ctx, name, this.codec, backoff);
   }
 
   /** Adds one job; resolves with its id once committed (or the id of a job with the same key). */
@@ -160,7 +69,7 @@ export class Queue<T = unknown> {
     if (payloads.length === 0) {
       // Nothing to add, but the call is still checked (as add checks it: CLOSED first).
       this.ctx.assertOpen();
-      this.resolveAdd(options);
+      resolveAdd(this.defaults, options);
       return [];
     }
     return this.insert(payloads, options);
@@ -169,31 +78,18 @@ export class Queue<T = unknown> {
   /** @internal shared by add, addBatch and the channel's sender. */
   async insert(payloads: readonly T[], options: AddOptions | undefined, maxSize?: number): Promise<number[]> {
     this.ctx.assertOpen();
-    const { add, backoffFn } = this.resolveAdd(options);
+    const { add, backoffFn } = resolveAdd(this.defaults, options);
     const jobs = this.encode(payloads, add);
     const ids = await this.ctx.backend.enqueue(this.name, jobs, maxSize);
     if (ids === null) return [];
-    if (backoffFn !== undefined) for (const id of ids) this.jobBackoffs.set(id, backoffFn);
+    if (backoffFn !== undefined) this.held.remember(ids, backoffFn);
     this.ctx.signal(this.name);
     return ids;
   }
 
   /** @internal validates and encodes before anything is written. */
   prepare(payloads: readonly T[], options: AddOptions | undefined): NewJob[] {
-    return this.encode(payloads, this.resolveAdd(options).add);
-  }
-
-  /** The queue's defaults overlaid with `options`; a per-add function backoff is kept aside. */
-  private resolveAdd(options: AddOptions | undefined): { add: ResolvedAdd; backoffFn?: BackoffFn } {
-    const { backoffFn, ...given } = checkAddOptions(options, "add options", ADD_KEYS);
-    // With a per-add function, the job stores the queue's default policy: a process without the
-    // function falls back to the queue's choice, not to the built-in default.
-    const o: ResolvedAdd = { ...this.defaults, ...given };
-    if (given.delayMs !== undefined || given.runAt !== undefined) {
-      o.delayMs = given.delayMs ?? 0;
-      o.runAt = given.runAt ?? null;
-    }
-    return backoffFn === undefined ? { add: o } : { add: o, backoffFn };
+    return this.encode(payloads, resolveAdd(this.defaults, options).add);
   }
 
   /**
@@ -230,98 +126,25 @@ export class Queue<T = unknown> {
     const jobs: Job<T>[] = [];
     for (const [i, row] of rows.entries()) {
       try {
-        jobs.push(this.toJob(row));
+        jobs.push(this.held.toJob(row));
       } catch (cause) {
         // One bad payload never blocks the queue: it goes dead, the rest go back untouched.
-        await this.bury(row, cause);
+        await this.held.bury(row, cause);
         const held = rows.filter((_, j) => j !== i).map(heldRef);
         // None of them reached the caller: handed back unstarted, they keep their ttl.
         if (held.length > 0) await this.ctx.backend.release(this.name, held, false);
-        throw this.decodeError(row, cause);
+        throw decodeError(this.name, row.id, cause);
       }
     }
     return jobs;
   }
 
-  /** @internal decodes a claimed row; throws the codec's error. */
-  toJob(row: StoredJob): Job<T> {
-    const job: Job<T> = {
-      id: row.id,
-      queue: row.queue,
-      payload: this.codec.decode(row.payload, row.format),
-      attempts: row.attempts,
-      maxAttempts: row.maxAttempts,
-      priority: row.priority,
-      createdAt: new Date(row.createdAt),
-      runAt: new Date(row.runAt),
-      leaseUntil: new Date(row.leaseUntil ?? 0),
-    };
-    if (row.key !== null) job.key = row.key;
-    job.token = row.claims;
-    return job;
-  }
-
-  /** @internal a claimed job whose payload cannot be decoded becomes dead with the error. */
-  async bury(row: StoredJob, cause: unknown): Promise<void> {
-    await this.ctx.backend.fail(this.name, row.id, rowHold(row), `decode failed: ${errorText(cause)}`, null);
-    this.forget(row.id);
-  }
-
-  /** @internal */
-  decodeError(row: StoredJob, cause: unknown): SpoolError {
-    return new SpoolError(
-      "DECODE",
-      `job ${row.id} of queue "${this.name}" could not be decoded: ${errorText(cause)}; it is now dead`,
-      {
-        cause,
-        jobId: row.id,
-      },
-    );
-  }
-
   /** Marks a reserved job completed, keeping `result`. */
   async complete(job: Job<T> | number, result?: unknown): Promise<void> {
-    const [id, hold] = this.held(job);
+    const [id, hold] = this.holder(job);
     const stored = encodeResult(result);
     this.ctx.assertOpen();
-    this.check(await this.completeHeld(id, hold, stored), id, "complete");
-  }
-
-  /**
-   * @internal The one completion of a held job, for `complete` and workers alike. The queue's
-   * stored retention decides whether it is kept (whatever this handle stated: settings.ts). The
-   * backend is called in this same turn when that retention is at hand, so a worker's
-   * completions of one turn share one SQLite transaction.
-   */
-  completeHeld(id: number, hold: Hold, stored: StoredResult | null): Promise<HeldOutcome> {
-    const done = (retention: { completed: number }) =>
-      this.ctx.backend.complete(this.name, id, hold, stored, retention.completed > 0).then((outcome) => {
-        if (outcome === "ok") this.forget(id);
-        return outcome;
-      });
-    const retention = this.ctx.settings.retention(this.name);
-    return retention instanceof Promise ? retention.then(done) : done(retention);
-  }
-
-  /**
-   * @internal The one failure of a held job, for `fail` and workers alike: dead once its
-   * attempts are spent, else pending after `retryIn` or its backoff (retryDelayFor), with the
-   * error's one stored text.
-   */
-  async failHeld(
-    row: { id: number; attempts: number; maxAttempts: number; backoff: string | null },
-    hold: Hold,
-    error: unknown,
-    retryIn?: number,
-  ): Promise<{ outcome: HeldOutcome; state: "pending" | "dead" }> {
-    const dead = row.attempts >= row.maxAttempts;
-    const delay = dead ? null : (retryIn ?? this.retryDelayFor(row, error));
-    const outcome = await this.ctx.backend.fail(this.name, row.id, hold, errorText(error), delay);
-    if (outcome === "ok") {
-      if (dead) this.forget(row.id);
-      else this.ctx.signal(this.name);
-    }
-    return { outcome, state: dead ? "dead" : "pending" };
+    this.check(await this.held.complete(id, hold, stored), id, "complete");
   }
 
   /** Fails a reserved job: pending again after its backoff, or dead once attempts are spent. */
@@ -330,7 +153,7 @@ export class Queue<T = unknown> {
     error?: unknown,
     options?: { retryIn?: number },
   ): Promise<"pending" | "dead"> {
-    const [id, hold] = this.held(job);
+    const [id, hold] = this.holder(job);
     const { attempt } = hold;
     const o = checkObject(options, "fail options");
     checkKnownKeys(o, ["retryIn"], "fail");
@@ -340,7 +163,7 @@ export class Queue<T = unknown> {
     if (row === null) throw this.lost("not_found", id, "fail");
     if (row.state !== "reserved" || (attempt !== null && row.attempts !== attempt))
       throw this.lost("lease_lost", id, "fail");
-    const { outcome, state } = await this.failHeld(
+    const { outcome, state } = await this.held.fail(
       row,
       { attempt: row.attempts, token: hold.token },
       error,
@@ -352,14 +175,15 @@ export class Queue<T = unknown> {
 
   /** Pushes the lease of a reserved job out to now + `ms`. */
   async extend(job: Job<T> | number, ms: number): Promise<void> {
-    const [id, hold] = this.held(job);
+    const [id, hold] = this.holder(job);
     const lease = checkPositiveDuration(ms, "extend ms");
     this.ctx.assertOpen();
     this.check(await this.ctx.backend.extend(this.name, id, hold, lease), id, "extend");
     if (typeof job === "object") job.leaseUntil = new Date(Date.now() + lease);
   }
 
-  private held(job: Job<T> | number): [number, Hold] {
+  /** The id a holder names and the hold it can prove (none for a bare id). */
+  private holder(job: Job<T> | number): [number, Hold] {
     if (typeof job === "number") return [checkId(job), { attempt: null, token: null }];
     if (job === null || typeof job !== "object") {
       throw new SpoolError("INVALID_ARGUMENT", `expected a Job or a job id, got ${show(job)}`);
@@ -372,12 +196,7 @@ export class Queue<T = unknown> {
   }
 
   private lost(outcome: "lease_lost" | "not_found", id: number, what: string): SpoolError {
-    if (outcome === "not_found") {
-      return new SpoolError("NOT_FOUND", `cannot ${what} job ${id}: queue "${this.name}" has no such job`, {
-        jobId: id,
-      });
-    }
-    return leaseLostError(this.name, id, what);
+    return outcome === "not_found" ? notFoundError(this.name, id, what) : leaseLostError(this.name, id, what);
   }
 
   /** Any job of this queue in any state, or null. */
@@ -466,7 +285,7 @@ export class Queue<T = unknown> {
   async remove(id: number): Promise<boolean> {
     checkId(id);
     this.ctx.assertOpen();
-    this.forget(id);
+    this.held.forget(id);
     return this.ctx.backend.remove(this.name, id);
   }
 
@@ -489,7 +308,7 @@ export class Queue<T = unknown> {
   async clear(): Promise<void> {
     this.ctx.assertOpen();
     await this.ctx.backend.clear(this.name, false);
-    this.jobBackoffs.clear();
+    this.held.forgetAll();
     this.ctx.signal(this.name);
   }
 
@@ -500,19 +319,5 @@ export class Queue<T = unknown> {
     // Only a worker that exists makes this Spool one that works the queue (and prunes it).
     this.ctx.settings.works(this.name);
     return worker;
-  }
-
-  /**
-   * @internal The retry delay after the job's current attempt failed, by the one rule that
-   * queue.fail and the worker share: the job's own backoff (a per-add function held here, else
-   * the policy stored with it), then the queue's default, then the built-in exponential one.
-   */
-  retryDelayFor(row: { id: number; attempts: number; backoff: string | null }, error: unknown): number {
-    return backoffDelay([this.jobBackoffs.get(row.id), row.backoff, this.queueBackoff], row.attempts, error);
-  }
-
-  /** @internal a job this object saw finish needs its in-memory backoff no more. */
-  forget(id: number): void {
-    this.jobBackoffs.delete(id);
   }
 }

@@ -141,7 +141,7 @@ export class SettingsCache {
   private async read(queue: string): Promise<QueueSettings | null> {
     const entry = this.cached.get(queue);
     if (entry !== undefined && this.isFresh(entry)) return entry.value;
-    if (entry?.reading) return entry.reading;
+    if (entry !== undefined && entry.reading !== null) return entry.reading;
     const fresh: Cached = entry ?? { value: null, readAt: 0, reading: null };
     const reading = this.backend.readSettings(queue).then(
       (value) => {

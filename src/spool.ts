@@ -1,83 +1,25 @@
 // Spool: opens a store, hands out queues and channels, prunes finished jobs, and closes it all.
-import type { Backend, BackendOptions } from "./backend.js";
-import { type ChannelOptions, openChannel, type Receiver, type Sender } from "./channel.js";
-import { systemClock } from "./clock.js";
+// Which backend a target names is open.ts's to decide; a standalone `channel()` is a Spool of
+// its own, closed with the channel.
+import type { Backend } from "./backend.js";
+import {
+  type ChannelOptions,
+  checkChannelOptions,
+  openChannel,
+  type Receiver,
+  type Sender,
+  type StandaloneChannelOptions,
+} from "./channel.js";
 import { SpoolContext } from "./context.js";
-import { SpoolError, show } from "./errors.js";
+import { openBackend } from "./open.js";
 import { Queue } from "./queue.js";
 import { redactTarget } from "./redact.js";
 import { DEFAULT_RETENTION } from "./settings.js";
-import type { QueueOptions, SpoolOptions } from "./types.js";
-import { checkDuration, checkInteger, checkKnownKeys, checkName, checkObject } from "./validate.js";
+import type { Durability, QueueOptions, SpoolOptions } from "./types.js";
+import { checkName, checkObject } from "./validate.js";
 
-const DURABILITIES = ["off", "normal", "full", "extra"] as const;
-const OPTION_KEYS = [
-  "durability",
-  "busyTimeout",
-  "maxPayloadBytes",
-  "fileMode",
-  "schema",
-  "poolSize",
-  "crossProcessWakeups",
-  "create",
-  "migrate",
-  "clock",
-] as const;
 /** How often the housekeeping tick runs; each queue prunes at a pace set by its retention. */
 const TICK_MS = 250;
-
-export function isPostgresTarget(target: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(target);
-}
-
-function resolveOptions(raw: unknown): BackendOptions & { maxPayloadBytes: number } {
-  const o = checkObject(raw, "Spool.open options");
-  checkKnownKeys(o, OPTION_KEYS, "Spool.open");
-  const durability = o.durability ?? "full";
-  if (!DURABILITIES.includes(durability as (typeof DURABILITIES)[number])) {
-    throw new SpoolError(
-      "INVALID_ARGUMENT",
-      `durability must be "off", "normal", "full" or "extra", got ${show(durability)}`,
-    );
-  }
-  const schema = o.schema ?? "spool";
-  if (typeof schema !== "string" || !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
-    throw new SpoolError(
-      "INVALID_ARGUMENT",
-      `schema must be a lowercase identifier (a–z, 0–9, _; 63 at most), got ${show(schema)}`,
-    );
-  }
-  if (o.crossProcessWakeups !== undefined && typeof o.crossProcessWakeups !== "boolean") {
-    throw new SpoolError(
-      "INVALID_ARGUMENT",
-      `crossProcessWakeups must be a boolean, got ${show(o.crossProcessWakeups)}`,
-    );
-  }
-  if (o.create !== undefined && typeof o.create !== "boolean") {
-    throw new SpoolError("INVALID_ARGUMENT", `create must be a boolean, got ${show(o.create)}`);
-  }
-  if (o.migrate !== undefined && typeof o.migrate !== "boolean") {
-    throw new SpoolError("INVALID_ARGUMENT", `migrate must be a boolean, got ${show(o.migrate)}`);
-  }
-  if (o.clock !== undefined && typeof o.clock !== "function") {
-    throw new SpoolError("INVALID_ARGUMENT", `clock must be a function returning ms, got ${show(o.clock)}`);
-  }
-  return {
-    durability: durability as BackendOptions["durability"],
-    busyTimeout: o.busyTimeout === undefined ? 5000 : checkDuration(o.busyTimeout, "busyTimeout"),
-    maxPayloadBytes:
-      o.maxPayloadBytes === undefined
-        ? 64 * 1024 * 1024
-        : checkInteger(o.maxPayloadBytes, "maxPayloadBytes", 1),
-    fileMode: o.fileMode === undefined ? 0o600 : checkInteger(o.fileMode, "fileMode", 0),
-    schema,
-    ...(o.poolSize === undefined ? {} : { poolSize: checkInteger(o.poolSize, "poolSize", 1) }),
-    crossProcessWakeups: (o.crossProcessWakeups as boolean | undefined) ?? true,
-    create: (o.create as boolean | undefined) ?? true,
-    migrate: (o.migrate as boolean | undefined) ?? true,
-    clock: (o.clock as BackendOptions["clock"] | undefined) ?? systemClock,
-  };
-}
 
 export class Spool implements AsyncDisposable {
   /** What the Spool was opened on, with any password hidden. */
@@ -104,22 +46,8 @@ export class Spool implements AsyncDisposable {
    * @example const spool = await Spool.open("jobs.db", { durability: "normal" })
    */
   static async open(target: string, options?: SpoolOptions): Promise<Spool> {
-    if (typeof target !== "string" || target.length === 0) {
-      throw new SpoolError(
-        "INVALID_ARGUMENT",
-        `target must be a file path, ":memory:" or a postgres:// URL, got ${show(target)}`,
-      );
-    }
-    const resolved = resolveOptions(options);
-    let backend: Backend;
-    if (isPostgresTarget(target)) {
-      const { openPostgresBackend } = await import("./backends/postgres/index.js");
-      backend = await openPostgresBackend(target, resolved);
-    } else {
-      const { openSqliteBackend } = await import("./backends/sqlite/index.js");
-      backend = await openSqliteBackend(target, resolved);
-    }
-    return new Spool(backend, redactTarget(target), resolved.maxPayloadBytes);
+    const { backend, maxPayloadBytes } = await openBackend(target, options);
+    return new Spool(backend, redactTarget(target), maxPayloadBytes);
   }
 
   /** Which storage engine serves this Spool: "sqlite" or "postgres". */
@@ -151,7 +79,18 @@ export class Spool implements AsyncDisposable {
   async channel<T = unknown>(name: string, options?: ChannelOptions<T>): Promise<[Sender<T>, Receiver<T>]> {
     checkName(name, "channel name");
     this.ctx.assertOpen();
-    return openChannel<T>(this, name, options, null);
+    return this.openChannel(name, options, null);
+  }
+
+  /** @internal The ends of a channel over the queue `name`, for `spool.channel` and `channel()`. */
+  openChannel<T>(
+    name: string,
+    options: ChannelOptions<T> | undefined,
+    onBothClosed: (() => Promise<void>) | null,
+  ): [Sender<T>, Receiver<T>] {
+    const { maxSize, codec } = checkChannelOptions<T>(options);
+    const queue = this.queue<T>(name, codec === undefined ? {} : { codec });
+    return openChannel(queue, maxSize, onBothClosed);
   }
 
   /** Stops the workers this Spool started (gracefully), then closes the store. Idempotent. */
@@ -216,4 +155,27 @@ export class Spool implements AsyncDisposable {
 /** How often a queue is pruned: half its shortest retention, between one tick and a minute. */
 function pace({ completed, dead }: { completed: number; dead: number }): number {
   return Math.max(TICK_MS, Math.min(60_000, Math.min(completed || 60_000, dead) / 2));
+}
+
+/**
+ * Opens a channel over its own store at `path`, closed once both ends are closed.
+ * @example const [tx, rx] = await channel<Msg>("my_queue.db", "messages", { maxSize: 100_000 })
+ */
+export async function channel<T = unknown>(
+  path: string,
+  name: string,
+  options?: StandaloneChannelOptions<T>,
+): Promise<[Sender<T>, Receiver<T>]> {
+  checkName(name, "channel name");
+  const o = checkObject(options, "channel options");
+  const spool = await Spool.open(
+    path,
+    o.durability === undefined ? {} : { durability: o.durability as Durability },
+  );
+  try {
+    return spool.openChannel<T>(name, options, () => spool.close());
+  } catch (error) {
+    await spool.close();
+    throw error;
+  }
 }

@@ -10,50 +10,21 @@ import { EventEmitter } from "node:events";
 import type { StoredJob } from "./backend.js";
 import { encodeResult } from "./codec.js";
 import type { Stoppable } from "./context.js";
-import { leaseLostError, SpoolError, show } from "./errors.js";
-import type { Queue } from "./queue.js";
+import { decodeError, leaseLostError, SpoolError, show } from "./errors.js";
 import { heldRef, rowHold } from "./tokens.js";
 import type { Job } from "./types.js";
+import { wholeMs } from "./validate.js";
 import {
-  checkDuration,
-  checkInteger,
-  checkKnownKeys,
-  checkObject,
-  checkPositiveDuration,
-  wholeMs,
-} from "./validate.js";
-
-/** What a handler gets besides its job. */
-export interface HandlerContext {
-  /** Aborted on timeout, lost lease or a forced stop: stop work and return. */
-  signal: AbortSignal;
-  /** Pushes the lease out to now + `ms` (default: the worker's lease). Done automatically too. */
-  extend(ms?: number): Promise<void>;
-}
-
-export type WorkerHandler<T> = (job: Job<T>, context: HandlerContext) => unknown;
-
-export interface WorkerOptions {
-  /** Handlers running at once. @default 1 */
-  concurrency?: number;
-  /**
-   * Reservation length in ms, renewed every third of it while the handler runs; at least
-   * {@link MIN_WORKER_LEASE} (500) so a renewal has time to commit. Rounded up to whole ms.
-   * @default the queue's lease (30 000)
-   */
-  lease?: number;
-  /** ms a handler may run; past it `signal` aborts and the job fails with "timeout". */
-  timeout?: number;
-  /** ms between checks when no wake-up arrives (the fallback). @default 1000 */
-  pollInterval?: number;
-}
-
-export interface WorkerEvents<T> {
-  completed: [job: Job<T>, result: unknown];
-  failed: [job: Job<T>, error: unknown, state: "pending" | "dead"];
-  error: [error: unknown];
-  drained: [];
-}
+  checkStopOptions,
+  checkWorkerOptions,
+  type HandlerContext,
+  MAX_TIMER_MS,
+  type WorkedQueue,
+  type WorkerEvents,
+  type WorkerHandler,
+  type WorkerOptions,
+} from "./worker-options.js";
+import { WorkerPace } from "./worker-pace.js";
 
 interface Running<T> {
   job: Job<T>;
@@ -66,19 +37,6 @@ interface Running<T> {
   /** The per-job timeout; cleared once the outcome is settled, so it never outlives stop(). */
   timer?: NodeJS.Timeout | undefined;
 }
-
-const WORKER_KEYS = ["concurrency", "lease", "timeout", "pollInterval"] as const;
-/** Prefetch only while handlers take less than this on average (ms), and at most this many. */
-const PREFETCH_BELOW_MS = 2;
-const PREFETCH_MAX = 32;
-/**
- * The shortest worker lease (ms). The heartbeat renews every third of the lease, so a renewal
- * has two thirds of it to commit; below this a busy database or event loop lets the lease run
- * out under a live handler and a second worker run the same job.
- */
-export const MIN_WORKER_LEASE = 500;
-/** Node's timers take at most 2^31−1 ms; a longer one would fire after 1 ms. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implements Stoppable {
   readonly concurrency: number;
@@ -99,18 +57,15 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
   private wakes = 0;
   private wake: (() => void) | null = null;
   private drained = false;
-  /** Empty claims in a row while a job was due: see idleWait. */
-  private dueMisses = 0;
   private readonly unsubscribe: () => void;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly loop: Promise<void>;
   private slotFreed: (() => void) | null = null;
-  /** Moving average of handler run time in ms; starts high, so nothing is prefetched blindly. */
-  private handlerMs = Number.POSITIVE_INFINITY;
+  private readonly pace: WorkerPace;
 
   /** @internal use `queue.process(handler, options)` */
   constructor(
-    private readonly queue: Queue<T>,
+    private readonly queue: WorkedQueue<T>,
     private readonly handler: WorkerHandler<T>,
     options: WorkerOptions | undefined,
   ) {
@@ -118,26 +73,12 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     if (typeof handler !== "function") {
       throw new SpoolError("INVALID_ARGUMENT", `process needs a handler function, got ${show(handler)}`);
     }
-    const o = checkObject(options, "worker options");
-    checkKnownKeys(o, WORKER_KEYS, "worker");
-    this.concurrency = o.concurrency === undefined ? 1 : checkInteger(o.concurrency, "concurrency", 1);
-    this.lease = o.lease === undefined ? queue.lease : checkPositiveDuration(o.lease, "lease");
-    if (this.lease < MIN_WORKER_LEASE) {
-      throw new SpoolError(
-        "INVALID_ARGUMENT",
-        `a worker's lease must be ≥ ${MIN_WORKER_LEASE} ms so its heartbeat can renew it in time, got ${this.lease}${o.lease === undefined ? ` (the lease of queue "${queue.name}")` : ""}`,
-      );
-    }
-    this.timeout = o.timeout === undefined ? undefined : checkPositiveDuration(o.timeout, "timeout");
-    if (this.timeout !== undefined && this.timeout > MAX_TIMER_MS) {
-      // A timer fires at most this far ahead: a longer timeout would fire early, not late.
-      throw new SpoolError(
-        "INVALID_ARGUMENT",
-        `timeout must be at most ${MAX_TIMER_MS} ms (about 24.8 days), got ${this.timeout}`,
-      );
-    }
-    this.pollInterval =
-      o.pollInterval === undefined ? 1000 : checkPositiveDuration(o.pollInterval, "pollInterval");
+    const o = checkWorkerOptions(options, queue);
+    this.concurrency = o.concurrency;
+    this.lease = o.lease;
+    this.timeout = o.timeout;
+    this.pollInterval = o.pollInterval;
+    this.pace = new WorkerPace(o.concurrency, o.pollInterval);
     this.unsubscribe = queue.ctx.onChange(queue.name, () => this.poke());
     // Not unref'd: like a server, a running worker keeps its process alive until stop().
     this.heartbeat = setInterval(() => void this.renewLeases(), Math.min(MAX_TIMER_MS, this.lease / 3));
@@ -194,7 +135,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
       const seen = this.wakes;
       let rows: StoredJob[];
       try {
-        rows = await backend.claim(this.queue.name, free + this.prefetch(), this.lease);
+        rows = await backend.claim(this.queue.name, free + this.pace.prefetch(), this.lease);
       } catch (error) {
         if (this.queue.ctx.isClosed || (error as SpoolError).code === "CLOSED") return;
         this.report(error);
@@ -205,7 +146,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
       if (this.stopping !== null) break;
       if (rows.length > 0) {
         this.drained = false;
-        this.dueMisses = 0;
+        this.pace.found();
         continue;
       }
       if (this.running.size === 0 && !this.drained) {
@@ -219,36 +160,15 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     }
   }
 
-  /**
-   * Jobs to claim beyond the free slots. Only for quick handlers: a job held in the buffer waits
-   * a few ms at most, while one claim transaction serves several jobs. Slow handlers get none,
-   * so a long job never sits behind another while a second worker idles.
-   */
-  private prefetch(): number {
-    if (this.handlerMs > PREFETCH_BELOW_MS) return 0;
-    return Math.min(PREFETCH_MAX, this.concurrency * 4);
-  }
-
-  /**
-   * How long to sleep when the claim found nothing: until the next delayed job, at most
-   * pollInterval. A job that is due yet was not claimed (its row locked by another session, a
-   * clock edge) would make that 0 again and again: such misses back off, doubling from 2 ms up
-   * to pollInterval, so an idle worker never spins; any claim that finds work resets them.
-   */
+  /** How long to sleep now that a claim found nothing (worker-pace.ts). */
   private async idleWait(): Promise<number> {
-    let due: number | null;
+    let due: number | null = null;
     try {
       due = await this.queue.ctx.backend.nextDueIn(this.queue.name);
     } catch {
-      return this.pollInterval;
+      // Unknown: wait the poll interval, as when nothing is due.
     }
-    if (due === null) return this.pollInterval;
-    if (due > 0) {
-      this.dueMisses = 0;
-      return Math.min(this.pollInterval, due);
-    }
-    this.dueMisses = Math.min(this.dueMisses + 1, 30);
-    return Math.min(this.pollInterval, 2 ** this.dueMisses);
+    return this.pace.idleWait(due);
   }
 
   /**
@@ -273,10 +193,10 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
   private start(row: StoredJob): void {
     let job: Job<T>;
     try {
-      job = this.queue.toJob(row);
+      job = this.queue.held.toJob(row);
     } catch (cause) {
-      this.track(this.queue.bury(row, cause).catch((e: unknown) => this.report(e)));
-      this.report(this.queue.decodeError(row, cause));
+      this.track(this.queue.held.bury(row, cause).catch((e: unknown) => this.report(e)));
+      this.report(decodeError(this.queue.name, row.id, cause));
       return;
     }
     const entry: Running<T> = { job, row, controller: new AbortController(), settled: false };
@@ -305,20 +225,16 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     }
     outcome.then(
       (result) => {
-        this.observe(performance.now() - started);
+        this.pace.observe(performance.now() - started);
         clearTimeout(entry.timer);
         this.finish(entry, () => this.succeed(entry, result));
       },
       (error: unknown) => {
-        this.observe(performance.now() - started);
+        this.pace.observe(performance.now() - started);
         clearTimeout(entry.timer);
         this.finish(entry, () => this.failJob(entry, error));
       },
     );
-  }
-
-  private observe(ms: number): void {
-    this.handlerMs = Number.isFinite(this.handlerMs) ? this.handlerMs * 0.8 + ms * 0.2 : ms;
   }
 
   /** Frees the slot at once; the outcome's write goes on in the background, tracked for stop(). */
@@ -354,7 +270,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
       return this.failJob(entry, error);
     }
     try {
-      const outcome = await this.queue.completeHeld(job.id, rowHold(entry.row), stored);
+      const outcome = await this.queue.held.complete(job.id, rowHold(entry.row), stored);
       if (outcome !== "ok") return this.report(leaseLostError(this.queue.name, job.id, "complete"));
       this.tell("completed", job, result);
     } catch (error) {
@@ -365,7 +281,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
   private async failJob(entry: Running<T>, error: unknown): Promise<void> {
     const { job, row } = entry;
     try {
-      const { outcome, state } = await this.queue.failHeld(row, rowHold(row), error);
+      const { outcome, state } = await this.queue.held.fail(row, rowHold(row), error);
       if (outcome !== "ok") return this.report(leaseLostError(this.queue.name, job.id, "fail"));
       this.tell("failed", job, error, state);
     } catch (storeError) {
@@ -421,9 +337,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
   stop(options?: { timeout?: number }): Promise<void> {
     let timeout: number | undefined;
     try {
-      const o = checkObject(options, "stop options");
-      checkKnownKeys(o, ["timeout"], "stop");
-      timeout = o.timeout === undefined ? undefined : checkDuration(o.timeout, "timeout");
+      timeout = checkStopOptions(options);
     } catch (error) {
       // A promise-returning call reports a bad argument as a rejection, never a throw.
       return Promise.reject(error);

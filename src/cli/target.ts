@@ -7,6 +7,7 @@
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import type { Command } from "commander";
 import { Spool } from "../index.js";
+import { isPostgresTarget } from "../open.js";
 import { redactTarget } from "../redact.js";
 import type { Durability } from "../types.js";
 import { checkName } from "../validate.js";
@@ -22,10 +23,6 @@ export interface OpenOptions {
 }
 
 const SQLITE_HEADER = "SQLite format 3\u0000";
-
-export function isPostgresTarget(target: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(target);
-}
 
 /** The target as it may be shown to the user: a URL's password replaced by ***. */
 export function showTarget(target: string): string {

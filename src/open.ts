@@ -1,0 +1,106 @@
+// The composition root: the one module that names the backends. It reads what `Spool.open` was
+// given (a target and options) and opens the backend that target names; nothing else in the
+// core imports a backend, and each is loaded only when used (so `pg` only for PostgreSQL).
+import type { Backend, BackendOptions } from "./backend.js";
+import { systemClock } from "./clock.js";
+import { SpoolError, show } from "./errors.js";
+import { checkDuration, checkInteger, checkKnownKeys, checkObject } from "./validate.js";
+
+const DURABILITIES = ["off", "normal", "full", "extra"] as const;
+const OPTION_KEYS = [
+  "durability",
+  "busyTimeout",
+  "maxPayloadBytes",
+  "fileMode",
+  "schema",
+  "poolSize",
+  "crossProcessWakeups",
+  "create",
+  "migrate",
+  // The one internal seam for time: a function returning ms since the epoch that the SQLite
+  // backend measures leases and run times on (PostgreSQL uses the server's clock and ignores
+  // it). Not in SpoolOptions: only tests pass it, to move time (the model test) or skew a
+  // process's clock (the retention and server-clock tests).
+  "clock",
+] as const;
+
+/** Whether `target` names a PostgreSQL database (else it is a SQLite file or ":memory:"). */
+export function isPostgresTarget(target: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(target);
+}
+
+/** Spool.open's options, checked, with the defaults applied. */
+function resolveOptions(raw: unknown): BackendOptions & { maxPayloadBytes: number } {
+  const o = checkObject(raw, "Spool.open options");
+  checkKnownKeys(o, OPTION_KEYS, "Spool.open");
+  const durability = o.durability ?? "full";
+  if (!DURABILITIES.includes(durability as (typeof DURABILITIES)[number])) {
+    throw new SpoolError(
+      "INVALID_ARGUMENT",
+      `durability must be "off", "normal", "full" or "extra", got ${show(durability)}`,
+    );
+  }
+  const schema = o.schema ?? "spool";
+  if (typeof schema !== "string" || !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new SpoolError(
+      "INVALID_ARGUMENT",
+      `schema must be a lowercase identifier (a–z, 0–9, _; 63 at most), got ${show(schema)}`,
+    );
+  }
+  if (o.crossProcessWakeups !== undefined && typeof o.crossProcessWakeups !== "boolean") {
+    throw new SpoolError(
+      "INVALID_ARGUMENT",
+      `crossProcessWakeups must be a boolean, got ${show(o.crossProcessWakeups)}`,
+    );
+  }
+  if (o.create !== undefined && typeof o.create !== "boolean") {
+    throw new SpoolError("INVALID_ARGUMENT", `create must be a boolean, got ${show(o.create)}`);
+  }
+  if (o.migrate !== undefined && typeof o.migrate !== "boolean") {
+    throw new SpoolError("INVALID_ARGUMENT", `migrate must be a boolean, got ${show(o.migrate)}`);
+  }
+  if (o.clock !== undefined && typeof o.clock !== "function") {
+    throw new SpoolError("INVALID_ARGUMENT", `clock must be a function returning ms, got ${show(o.clock)}`);
+  }
+  return {
+    durability: durability as BackendOptions["durability"],
+    busyTimeout: o.busyTimeout === undefined ? 5000 : checkDuration(o.busyTimeout, "busyTimeout"),
+    maxPayloadBytes:
+      o.maxPayloadBytes === undefined
+        ? 64 * 1024 * 1024
+        : checkInteger(o.maxPayloadBytes, "maxPayloadBytes", 1),
+    fileMode: o.fileMode === undefined ? 0o600 : checkInteger(o.fileMode, "fileMode", 0),
+    schema,
+    ...(o.poolSize === undefined ? {} : { poolSize: checkInteger(o.poolSize, "poolSize", 1) }),
+    crossProcessWakeups: (o.crossProcessWakeups as boolean | undefined) ?? true,
+    create: (o.create as boolean | undefined) ?? true,
+    migrate: (o.migrate as boolean | undefined) ?? true,
+    clock: (o.clock as BackendOptions["clock"] | undefined) ?? systemClock,
+  };
+}
+
+/**
+ * Opens the backend `target` names, with `options` checked first (nothing is opened when they
+ * are wrong). Returns it with the payload limit the core enforces.
+ */
+export async function openBackend(
+  target: unknown,
+  options: unknown,
+): Promise<{ backend: Backend; maxPayloadBytes: number }> {
+  if (typeof target !== "string" || target.length === 0) {
+    throw new SpoolError(
+      "INVALID_ARGUMENT",
+      `target must be a file path, ":memory:" or a postgres:// URL, got ${show(target)}`,
+    );
+  }
+  const resolved = resolveOptions(options);
+  let backend: Backend;
+  if (isPostgresTarget(target)) {
+    const { openPostgresBackend } = await import("./backends/postgres/index.js");
+    backend = await openPostgresBackend(target, resolved);
+  } else {
+    const { openSqliteBackend } = await import("./backends/sqlite/index.js");
+    backend = await openSqliteBackend(target, resolved);
+  }
+  return { backend, maxPayloadBytes: resolved.maxPayloadBytes };
+}
