@@ -1,0 +1,41 @@
+// The worker's pace without timers or a store: how much it prefetches and how long it sleeps.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { WorkerPace } from "../../src/worker-pace.js";
+
+describe("worker pace", () => {
+  test("nothing is prefetched until handlers are known to be quick", () => {
+    const pace = new WorkerPace(2, 1000);
+    assert.equal(pace.prefetch(), 0, "no handler has run yet");
+    pace.observe(0.5);
+    assert.equal(pace.prefetch(), 8, "four per slot");
+    for (let i = 0; i < 20; i++) pace.observe(50);
+    assert.equal(pace.prefetch(), 0, "slow handlers get none");
+  });
+
+  test("prefetch is capped at 32 however many slots", () => {
+    const pace = new WorkerPace(100, 1000);
+    pace.observe(0);
+    assert.equal(pace.prefetch(), 32);
+  });
+
+  test("an idle worker sleeps until the next due job, at most the poll interval", () => {
+    const pace = new WorkerPace(1, 1000);
+    assert.equal(pace.idleWait(null), 1000, "nothing waiting (or unknown)");
+    assert.equal(pace.idleWait(300), 300);
+    assert.equal(pace.idleWait(5000), 1000);
+  });
+
+  test("a due job that was not claimed backs off, doubling, until work is found", () => {
+    const pace = new WorkerPace(1, 100);
+    assert.deepEqual(
+      [0, 0, 0, 0, 0, 0, 0, 0].map(() => pace.idleWait(0)),
+      [2, 4, 8, 16, 32, 64, 100, 100],
+    );
+    pace.found();
+    assert.equal(pace.idleWait(0), 2, "a claim that found work resets the back-off");
+    pace.idleWait(0);
+    assert.equal(pace.idleWait(50), 50, "a job ahead resets it too");
+    assert.equal(pace.idleWait(0), 2);
+  });
+});
