@@ -154,7 +154,8 @@ export interface Backend {
    * `fail`, a started `release`, a lapsed lease). It also
    * returns jobs with lapsed leases to pending (or dead with "lease expired" once attempts are
    * spent): always when it finds fewer than `limit` ready jobs, and otherwise at least every
-   * few hundred ms per queue, so a busy queue does not pay for that scan on every claim.
+   * few hundred ms per queue, so a busy queue does not pay for that scan on every claim (the
+   * rescue: its policy is written once, for both backends, in backends/shared.ts).
    */
   claim(queue: string, limit: number, leaseMs: number): Promise<StoredJob[]>;
 

@@ -20,7 +20,7 @@ describe("sqlite schema upgrades", () => {
       const path = join(dir, "old.db");
       const old = new Database(path);
       old.pragma("journal_mode = WAL");
-      old.exec(MIGRATIONS[0] as string);
+      old.exec(MIGRATIONS[0]?.sql ?? "");
       old.pragma("user_version = 1");
       const now = Date.now();
       const insert = old.prepare(

@@ -1,7 +1,7 @@
 /*
  * The PostgreSQL backend: each seam method is one named statement (queries.ts) or one short
- * transaction. All time is the database's (now()); options.clock is deliberately ignored, since
- * several hosts with drifting clocks share one server.
+ * transaction; reads are in reads.ts. All time is the database's (now()); options.clock is
+ * deliberately ignored, since several hosts with drifting clocks share one server.
  */
 import type {
   Backend,
@@ -18,23 +18,17 @@ import type {
 } from "../../backend.js";
 import { show } from "../../errors.js";
 import type { JobState, QueueSize } from "../../types.js";
+import { RescueThrottle } from "../shared.js";
 import { Grouper, type HeldCall } from "./group.js";
-import type { PgListener } from "./listener.js";
+import type { ListenNotifier } from "./notifier.js";
 import type { Connections, Row, Values } from "./pool.js";
 import type { QueryName } from "./queries.js";
-import { asBuffer, toClaimOrder, toStoredJob } from "./rows.js";
+import * as reads from "./reads.js";
+import { asBuffer, toClaimOrder } from "./rows.js";
 
 const silentNotifier: Notifier = { subscribe: () => () => {}, announce: () => {} };
 
 const num = (v: unknown) => Number(v);
-
-/**
- * Lapsed leases and ttl expiry (MAINTAIN) run before a claim at most this often per queue while
- * claims find work: a lapsed job waits that much longer at worst. A claim that comes back empty
- * runs it and looks again, so a lapsed job is never left behind an idle queue; one that comes
- * back short but not empty runs it right after, without holding its rows back.
- */
-const MAINTAIN_EVERY_MS = 250;
 
 interface Completion extends HeldCall {
   result: Buffer | null;
@@ -45,13 +39,6 @@ interface Failure extends HeldCall {
   retryInMs: number | null;
 }
 
-function toSettings(row: Row): QueueSettings {
-  const { retention_completed: completed, retention_dead: dead } = row;
-  return {
-    retention: completed === null || dead === null ? null : { completed: num(completed), dead: num(dead) },
-  };
-}
-
 /** Thrown inside a transaction to have it run again (SQLSTATE serialization_failure). */
 class RunAgain extends Error {
   readonly code = "40001";
@@ -60,8 +47,8 @@ class RunAgain extends Error {
 export class PostgresBackend implements Backend {
   readonly kind = "postgres";
   readonly notifier: Notifier;
-  /** When MAINTAIN last ran for each queue, on the process clock (only a throttle). */
-  private readonly maintained = new Map<string, number>();
+  /** When each queue was last rescued, on the process clock (only a throttle). */
+  private readonly rescues = new RescueThrottle();
   private readonly completions: Grouper<Completion>;
   private readonly deletions: Grouper<HeldCall>;
   private readonly failures: Grouper<Failure>;
@@ -70,7 +57,7 @@ export class PostgresBackend implements Backend {
     private readonly db: Connections,
     private readonly schema: string,
     private readonly channel: string,
-    private readonly listener: PgListener | null,
+    private readonly listener: ListenNotifier | null,
   ) {
     this.notifier = listener ?? silentNotifier;
     const closed = () => db.isClosed;
@@ -149,7 +136,7 @@ export class PostgresBackend implements Backend {
         if (held + jobs.length > maxSize) return null;
       }
       const keys = [...new Set(jobs.flatMap((j) => (j.key === null ? [] : [j.key])))];
-      if (keys.length > 0) await run("EXPIRE_KEYS", [queue, keys]);
+      if (keys.length > 0) await run("RESCUE_KEYED", [queue, keys]);
       const rows = await run("ENQUEUE", values);
       // Keys: the first inserted row of a key gives its id to later repeats in the batch; a key
       // that was already live resolves to the job holding it.
@@ -160,7 +147,7 @@ export class PostgresBackend implements Backend {
         ...new Set(rows.filter((r) => !r.inserted && !byKey.has(String(r.key))).map((r) => String(r.key))),
       ];
       if (missing.length > 0) {
-        for (const r of await run("FIND_KEYS", [queue, missing])) byKey.set(String(r.key), num(r.id));
+        for (const r of await run("FIND_KEYED", [queue, missing])) byKey.set(String(r.key), num(r.id));
         // The live holder finished between our insert and the look-up: do it all again.
         if (missing.some((k) => !byKey.has(k))) throw new RunAgain("a deduplicated job finished meanwhile");
       }
@@ -169,25 +156,23 @@ export class PostgresBackend implements Backend {
   }
 
   /**
-   * Each step autocommits on its own (one round trip, no BEGIN/COMMIT): MAINTAIN only changes
-   * jobs nobody holds, so another process claiming between it and CLAIM is the same as that
-   * process claiming first.
+   * The claim with the rescue (shared.ts) around it: before it when the throttle says so; after
+   * it when it came back short and the rescue did not just run. Unlike SQLite's, that costs a
+   * round trip, so an empty claim rescues and claims again, and a short but non-empty one sends
+   * its rows at once (a woken idle worker's latency) and rescues after them, unawaited: what
+   * that returns to pending is there for the claim that comes next. Each step autocommits on
+   * its own (no BEGIN/COMMIT): the rescue only changes jobs nobody holds, so another process
+   * claiming between it and CLAIM is the same as that process claiming first.
    */
   async claim(queue: string, limit: number, leaseMs: number): Promise<StoredJob[]> {
     const doing = `reserving from ${show(queue)}`;
-    const last = this.maintained.get(queue);
-    let maintainedNow = false;
-    if (last === undefined || Date.now() - last >= MAINTAIN_EVERY_MS) {
-      await this.maintain(queue, doing);
-      maintainedNow = true;
-    }
+    const rescuedFirst = this.rescues.isDue(queue, Date.now());
+    if (rescuedFirst) await this.rescue(queue, doing);
     const rows = await this.run("CLAIM", [queue, limit, leaseMs], doing);
-    if (rows.length < limit && !maintainedNow) {
+    if (rows.length < limit && !rescuedFirst) {
       if (rows.length > 0) {
-        // The rows go out now (a woken idle worker's latency); the upkeep follows unawaited,
-        // and what it returns to pending is there for the claim that comes next.
-        this.maintain(queue, doing).catch(() => {});
-      } else if ((await this.maintain(queue, doing)) > 0) {
+        this.rescue(queue, doing).catch(() => {});
+      } else if ((await this.rescue(queue, doing)) > 0) {
         rows.push(...(await this.run("CLAIM", [queue, limit, leaseMs], doing)));
       }
     }
@@ -200,13 +185,13 @@ export class PostgresBackend implements Backend {
    * last attempt) are made so first, not left to the next claim.
    */
   private async settle(queue: string, doing: string): Promise<void> {
-    await this.maintain(queue, doing);
+    await this.rescue(queue, doing);
   }
 
-  /** Runs MAINTAIN for the queue; returns how many jobs it moved. */
-  private async maintain(queue: string, doing: string): Promise<number> {
-    this.maintained.set(queue, Date.now());
-    const row = (await this.run("MAINTAIN", [queue, this.channel], doing))[0];
+  /** Runs RESCUE for the queue; returns how many jobs it moved. */
+  private async rescue(queue: string, doing: string): Promise<number> {
+    this.rescues.ran(queue, Date.now());
+    const row = (await this.run("RESCUE", [queue, this.channel], doing))[0];
     return num(row?.lapsed ?? 0) + num(row?.expired ?? 0);
   }
 
@@ -243,11 +228,9 @@ export class PostgresBackend implements Backend {
     });
     if (ids.length > 0) await this.run("BURY_UNDECODABLE", [queue, ids, errors, this.channel], doing);
     // A short receive may have passed over jobs past their ttl (never served): make them dead,
-    // as a short claim does, at most every MAINTAIN_EVERY_MS so a draining receiver pays little.
-    const last = this.maintained.get(queue);
-    if (taken.items.length < limit && (last === undefined || Date.now() - last >= MAINTAIN_EVERY_MS)) {
-      await this.maintain(queue, doing);
-    }
+    // as a short claim does, but only when the throttle says so, so a draining receiver pays
+    // little. (SQLite's take rescues as its claim does: there it costs no round trip.)
+    if (taken.items.length < limit && this.rescues.isDue(queue, Date.now())) await this.rescue(queue, doing);
     return taken;
   }
 
@@ -302,85 +285,32 @@ export class PostgresBackend implements Backend {
     );
   }
 
-  async get(queue: string, id: number): Promise<StoredJob | null> {
-    const row = (await this.run("GET", [queue, id], `reading job ${id} of ${show(queue)}`))[0];
-    return row === undefined ? null : toStoredJob(row);
+  get(queue: string, id: number): Promise<StoredJob | null> {
+    return reads.get(this.db, queue, id);
   }
 
-  async list(
-    queue: string,
-    state: JobState,
-    limit: number,
-    afterId: number,
-    previewBytes?: number,
-  ): Promise<StoredJob[]> {
-    const doing = `listing ${state} jobs of ${show(queue)}`;
-    if (previewBytes !== undefined)
-      return this.listPreviews(queue, state, limit, afterId, previewBytes, doing);
-    const rows =
-      state === "pending"
-        ? await this.run("LIST_PENDING", [queue, afterId, limit], doing)
-        : state === "delayed"
-          ? await this.run("LIST_DELAYED", [queue, afterId, limit], doing)
-          : await this.run("LIST_STATE", [queue, afterId, limit, state], doing);
-    return rows.map(toStoredJob);
+  list(queue: string, state: JobState, limit: number, afterId: number, previewBytes?: number) {
+    return reads.list(this.db, queue, state, limit, afterId, previewBytes);
   }
 
-  /** `list` with payload, result and error cut in the query (see Backend.list). */
-  private async listPreviews(
-    queue: string,
-    state: JobState,
-    limit: number,
-    afterId: number,
-    previewBytes: number,
-    doing: string,
-  ): Promise<StoredJob[]> {
-    const rows =
-      state === "pending"
-        ? await this.run("LIST_PENDING_PREVIEW", [queue, afterId, limit, previewBytes], doing)
-        : state === "delayed"
-          ? await this.run("LIST_DELAYED_PREVIEW", [queue, afterId, limit, previewBytes], doing)
-          : await this.run("LIST_STATE_PREVIEW", [queue, afterId, limit, state, previewBytes], doing);
-    const orNull = (v: unknown) => (v === null || v === undefined ? null : num(v));
-    return rows.map((row) => ({
-      ...toStoredJob(row),
-      sizes: {
-        payload: num(row.payload_size),
-        result: orNull(row.result_size),
-        lastError: orNull(row.error_size),
-      },
-    }));
+  counts(queue: string): Promise<QueueSize> {
+    return reads.counts(this.db, queue);
   }
 
-  async counts(queue: string): Promise<QueueSize> {
-    const row = (await this.run("COUNTS", [queue], `counting jobs of ${show(queue)}`))[0] ?? {};
-    const size = {
-      pending: num(row.pending ?? 0),
-      delayed: num(row.delayed ?? 0),
-      reserved: num(row.reserved ?? 0),
-      completed: num(row.completed ?? 0),
-      dead: num(row.dead ?? 0),
-    };
-    return { ...size, total: size.pending + size.delayed + size.reserved + size.completed + size.dead };
+  queues(): Promise<string[]> {
+    return reads.queues(this.db);
   }
 
-  async queues(): Promise<string[]> {
-    return (await this.run("QUEUES", [], "listing queues")).map((r) => String(r.queue));
+  nextDueIn(queue: string): Promise<number | null> {
+    return reads.nextDueIn(this.db, queue);
   }
 
-  async nextDueIn(queue: string): Promise<number | null> {
-    const ms = (await this.run("NEXT_DUE_IN", [queue], `reading the schedule of ${show(queue)}`))[0]?.ms;
-    return ms === null || ms === undefined ? null : num(ms);
+  oldestPendingAge(queue: string): Promise<number | null> {
+    return reads.oldestPendingAge(this.db, queue);
   }
 
-  async oldestPendingAge(queue: string): Promise<number | null> {
-    const ms = (await this.run("OLDEST_PENDING_AGE", [queue], `reading the backlog of ${show(queue)}`))[0]
-      ?.ms;
-    return ms === null || ms === undefined ? null : num(ms);
-  }
-
-  async backlog(queue: string): Promise<number> {
-    return num((await this.run("BACKLOG", [queue], `counting items of ${show(queue)}`))[0]?.n ?? 0);
+  backlog(queue: string): Promise<number> {
+    return reads.backlog(this.db, queue);
   }
 
   async retry(queue: string, ids: number[] | null): Promise<number> {
@@ -412,9 +342,8 @@ export class PostgresBackend implements Backend {
     return num(rows[0]?.done ?? 0);
   }
 
-  async readSettings(queue: string): Promise<QueueSettings | null> {
-    const row = (await this.run("READ_SETTINGS", [queue], `reading the settings of ${show(queue)}`))[0];
-    return row === undefined ? null : toSettings(row);
+  readSettings(queue: string): Promise<QueueSettings | null> {
+    return reads.readSettings(this.db, queue);
   }
 
   async storeRetention(queue: string, retention: { completed: number; dead: number }): Promise<void> {

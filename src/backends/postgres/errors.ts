@@ -5,6 +5,7 @@
  */
 import { SpoolError } from "../../errors.js";
 import { redactTarget, redactText, secretsOf } from "../../redact.js";
+import { closedError } from "../shared.js";
 
 /** SQLSTATEs that mean "someone else held a lock too long" rather than a broken store. */
 const BUSY_STATES = new Set([
@@ -43,8 +44,7 @@ export function makeTranslator(target: string, isClosed: () => boolean) {
     const e = (error ?? {}) as { code?: unknown; message?: unknown };
     const code = typeof e.code === "string" ? e.code : undefined;
     const words = scrub(typeof e.message === "string" ? e.message : String(error));
-    if (isClosed())
-      return new SpoolError("CLOSED", `the PostgreSQL store ${shown} is closed`, { cause: error });
+    if (isClosed()) return closedError(error);
     if (code !== undefined && BUSY_STATES.has(code)) {
       return new SpoolError("BUSY", `PostgreSQL stayed locked while ${doing} (${words})`, { cause: error });
     }

@@ -11,7 +11,7 @@
  * is run again one call at a time, so one bad call never sinks its neighbours.
  */
 import type { HeldOutcome } from "../../backend.js";
-import { SpoolError } from "../../errors.js";
+import { closedError } from "../shared.js";
 import { isRetryable } from "./errors.js";
 import type { Row } from "./pool.js";
 
@@ -48,7 +48,7 @@ export class Grouper<C extends HeldCall> {
   ) {}
 
   add(queue: string, call: C): Promise<HeldOutcome> {
-    if (this.isClosed()) return Promise.reject(new SpoolError("CLOSED", "the PostgreSQL store is closed"));
+    if (this.isClosed()) return Promise.reject(closedError());
     return new Promise<HeldOutcome>((resolve, reject) => {
       let list = this.waiting.get(queue);
       if (list === undefined) {

@@ -1,16 +1,11 @@
 /*
- * The PostgreSQL schema as numbered migrations, compiled in (nothing reads .sql files at run
- * time). `{S}` stands for the quoted schema name. A migration, once released, never changes:
- * a new one is appended instead, and `schema_version` records which ones a schema has.
+ * The PostgreSQL schema as numbered migrations (the same shape as the SQLite backend's), applied
+ * in order on open by `migrate` below. `{S}` stands for the quoted schema name. The table
+ * `schema_version` records which ones a schema has.
  */
 import type { PoolClient } from "pg";
 import { SpoolError } from "../../errors.js";
-
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
+import { latestVersion, type Migration } from "../shared.js";
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -81,7 +76,7 @@ CREATE TABLE {S}.queues (
   },
 ];
 
-export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
+export const LATEST_VERSION = latestVersion(MIGRATIONS);
 
 /** The least time an open waits for another process's migration to finish. */
 const MIGRATION_WAIT_MS = 60_000;

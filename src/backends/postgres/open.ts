@@ -6,8 +6,8 @@
 import type { BackendFactory, BackendOptions } from "../../backend.js";
 import { SpoolError, show } from "../../errors.js";
 import { PostgresBackend } from "./backend.js";
-import { PgListener } from "./listener.js";
 import { migrate } from "./migrations.js";
+import { ListenNotifier } from "./notifier.js";
 import { Connections } from "./pool.js";
 import { bindQueries } from "./queries.js";
 
@@ -29,13 +29,13 @@ export const openPostgresBackend: BackendFactory = async (target: string, option
   const quoted = `"${schema}"`;
   const db = new Connections(target, options, bindQueries(quoted));
   const channel = channelFor(schema);
-  let listener: PgListener | null = null;
+  let listener: ListenNotifier | null = null;
   try {
     await db.withClient(`opening schema ${show(schema)}`, (client) =>
       migrate(client, schema, quoted, options.create, options.migrate),
     );
     if (options.crossProcessWakeups) {
-      listener = new PgListener(target, channel, `spool-listener ${schema}`.slice(0, 63), db.pids);
+      listener = new ListenNotifier(target, channel, `spool-listener ${schema}`.slice(0, 63), db.pids);
       await listener.start().catch((error: unknown) => {
         throw db.translate(error, "starting the LISTEN connection");
       });

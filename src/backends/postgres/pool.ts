@@ -7,6 +7,7 @@
 import pg from "pg";
 import type { BackendOptions } from "../../backend.js";
 import { SpoolError } from "../../errors.js";
+import { closedError } from "../shared.js";
 import { isRetryable, makeTranslator, type Translate } from "./errors.js";
 import type { QueryName } from "./queries.js";
 
@@ -78,7 +79,7 @@ export class Connections {
   }
 
   private check(): void {
-    if (this.closed) throw new SpoolError("CLOSED", "the PostgreSQL store is closed");
+    if (this.closed) throw closedError();
   }
 
   /** Runs one named statement on any free connection. */

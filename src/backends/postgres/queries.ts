@@ -1,14 +1,21 @@
 /*
- * Every runtime statement of the PostgreSQL backend, by name (the SQLite backend uses the same
- * names). `{S}` is the quoted schema, substituted once on open by `bindQueries`. Queue names
+ * The PostgreSQL statements that change jobs, by name: the same names as the SQLite backend's
+ * queries.ts for the same transitions (the statements that only read are in read-queries.ts).
+ * `{S}` is the quoted schema, substituted once on open by `bindQueries`. Queue names
  * and all other values are bound parameters. Every time is taken from the database's clock
  * (now(): the transaction's start), never the process's, so hosts with drifting clocks agree.
  * Statements that make work available end with pg_notify in the same statement, so the signal
  * goes out exactly when (and only if) the change commits.
+ *
+ * Where SQLite runs two statements or more and PostgreSQL one (RESCUE, RESCUE_KEYED, FAIL,
+ * RETRY, CLEAR), the reason is the round trip: here every statement costs one, and WITH can
+ * hold an UPDATE or DELETE, so one statement does it all.
  */
+import { expiredSet, lapsedSet } from "../shared.js";
+import * as R from "./read-queries.js";
 
-/** A timestamptz as whole ms since the epoch (exact: extract() is numeric). */
-const ms = (column: string) => `floor(extract(epoch from ${column}) * 1000)::float8`;
+const { JOB } = R;
+
 /** A ms-since-epoch number as a timestamptz, exactly (no float seconds on the way). */
 const fromMs = (param: string) => `('epoch'::timestamptz + ${param} * interval '1 millisecond')`;
 const after = (param: string) => `(now() + ${param} * interval '1 millisecond')`;
@@ -18,17 +25,9 @@ const after = (param: string) => `(now() + ${param} * interval '1 millisecond')`
  */
 const ago = (param: string) => `(now() - least(${param}, 1e14) * interval '1 millisecond')`;
 
-/** Columns of a StoredJob, in the shape `toStoredJob` reads. */
-const JOB = `id, queue,
-  CASE WHEN state = 'pending' AND run_at > now() THEN 'delayed' ELSE state END AS state,
-  payload, format, priority, attempts, claims, max_attempts, key, backoff,
-  ${ms("created_at")} AS created_at, ${ms("run_at")} AS run_at, ${ms("lease_until")} AS lease_until,
-  ${ms("finished_at")} AS finished_at, last_error, result, result_format,
-  (extract(epoch from run_at) * 1000000)::float8 AS run_at_us`;
-
 /**
  * The claim order, shared by claim and take so both serve jobs alike. Jobs past their ttl are
- * never served, even before MAINTAIN (throttled) has made them dead.
+ * never served, even before the rescue (throttled) has made them dead.
  */
 const READY = `SELECT id FROM {S}.jobs
   WHERE queue = $1 AND state = 'pending' AND run_at <= now() AND (expires_at IS NULL OR expires_at > now())
@@ -53,7 +52,7 @@ timed AS (
 ins AS (
   INSERT INTO {S}.jobs (id, queue, state, payload, format, priority, max_attempts, key, backoff, run_at, expires_at)
   SELECT id, $1, 'pending', payload, format, priority, max_attempts, key, backoff, run_at,
-         run_at + ttl_ms * interval '1 millisecond'
+         run_at + ttl_ms * interval '1 millisecond' -- expiryDeadline (shared.ts), on the database's clock
   FROM timed ORDER BY ord
   ON CONFLICT DO NOTHING
   RETURNING id
@@ -64,56 +63,43 @@ FROM input LEFT JOIN ins ON ins.id = input.id, (SELECT count(*) FROM woke) AS se
 ORDER BY input.ord`;
 
 /**
- * A lapsed lease settled: back to pending while attempts remain, dead otherwise; either way
- * "lease expired" is its last error (as on SQLite). The holder may have started the job, so it
- * has met its ttl.
- */
-const SETTLE_LAPSED = `
-    state = CASE WHEN attempts < max_attempts THEN 'pending' ELSE 'dead' END,
-    last_error = 'lease expired',
-    finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE now() END,
-    lease_until = NULL, expires_at = NULL`;
-
-/**
  * Before an add with keys ($2): a job past its ttl can no longer run, so it holds no key; a
  * lapsed lease on a job holding one is settled first (dead once its attempts are spent).
  */
-export const EXPIRE_KEYS = `
+export const RESCUE_KEYED = `
 WITH lapsed AS (
-  UPDATE {S}.jobs SET ${SETTLE_LAPSED}
+  UPDATE {S}.jobs SET ${lapsedSet("now()")}
   WHERE queue = $1 AND key = ANY($2::text[]) AND state = 'reserved' AND lease_until < now()
   RETURNING id
 )
-UPDATE {S}.jobs SET state = 'dead', last_error = 'expired', finished_at = now(), expires_at = NULL
+UPDATE {S}.jobs SET ${expiredSet("now()")}
 WHERE queue = $1 AND key = ANY($2::text[]) AND state = 'pending' AND expires_at <= now()
   AND id NOT IN (SELECT id FROM lapsed)`;
 
 /** The live job holding each key (for keys that conflicted on insert). */
-export const FIND_KEYS = `
+export const FIND_KEYED = `
 SELECT key, id::float8 AS id FROM {S}.jobs
 WHERE queue = $1 AND key = ANY($2::text[]) AND state IN ('pending', 'reserved')`;
 
 /** Serialises bounded enqueues of one queue (channel send), until the transaction ends. */
 export const LOCK_QUEUE = "SELECT pg_advisory_xact_lock(hashtext('spool.queue'), hashtext($1 || '/' || $2))";
 
-export const BACKLOG = `SELECT count(*)::float8 AS n FROM {S}.jobs WHERE queue = $1 AND state IN ('pending', 'reserved')`;
-
 /**
- * Before a claim: lapsed leases go back to pending (dead with "lease expired" once attempts are
- * spent), and never-started jobs past their ttl die with "expired". Rows another transaction
- * has locked are skipped, never waited for: it is handling them. A job handed back to pending
- * is work for any worker, so it notifies on $2 like an add does.
+ * The rescue (shared.ts), run by claims: lapsed leases go back to pending (dead with "lease
+ * expired" once attempts are spent), and never-started jobs past their ttl die with "expired".
+ * Rows another transaction has locked are skipped, never waited for: it is handling them. A job
+ * handed back to pending is work for any worker, so it notifies on $2 like an add does.
  */
-export const MAINTAIN = `
+export const RESCUE = `
 WITH lapsed AS (
-  UPDATE {S}.jobs SET ${SETTLE_LAPSED}
+  UPDATE {S}.jobs SET ${lapsedSet("now()")}
   WHERE id IN (SELECT id FROM {S}.jobs WHERE queue = $1 AND state = 'reserved' AND lease_until < now()
                FOR UPDATE SKIP LOCKED)
   RETURNING state = 'pending' AS back
 ),
 woke AS (SELECT pg_notify($2, $1) FROM (SELECT 1 FROM lapsed WHERE back LIMIT 1) AS any_row),
 expired AS (
-  UPDATE {S}.jobs SET state = 'dead', last_error = 'expired', finished_at = now(), expires_at = NULL
+  UPDATE {S}.jobs SET ${expiredSet("now()")}
   WHERE id IN (SELECT id FROM {S}.jobs WHERE queue = $1 AND state = 'pending' AND expires_at <= now()
                FOR UPDATE SKIP LOCKED)
   RETURNING 1
@@ -123,9 +109,7 @@ SELECT (SELECT count(*) FROM lapsed)::int AS lapsed, (SELECT count(*) FROM expir
 
 /**
  * $1 queue, $2 limit, $3 lease ms. Rows come back unordered: the caller sorts them. The ttl
- * deadline stays: a claimed job that the claimer hands back unstarted (a worker's prefetch) is
- * still bound by it. Every transition that means the job started clears it (FAIL's retry, a
- * started job's RELEASE, a lapsed lease in MAINTAIN).
+ * deadline stays (see shared.ts).
  */
 export const CLAIM = `
 UPDATE {S}.jobs SET state = 'reserved', attempts = attempts + 1, claims = claims + 1,
@@ -145,9 +129,11 @@ SELECT ${JOB} FROM taken, (SELECT count(*) FROM woke) AS sent`;
 
 /**
  * After a receive that met undecodable jobs was rolled back: those jobs ($2 ids, $3 errors)
- * become dead (keeping their key, like any dead job), if still pending (meanwhile another receiver may have met and
- * buried one, or one whose codec reads it received it). Rows are locked in id order, as every
- * statement that waits for several rows locks them. Makes room: wakes waiting senders ($4).
+ * become dead (keeping their key, like any dead job), if still pending (meanwhile another
+ * receiver may have met and buried one, or one whose codec reads it received it). Rows are
+ * locked in id order, as every statement that waits for several rows locks them. The UPDATE's
+ * `j.state = 'pending'` repeats what `locked` checked: it states the rule where the row is
+ * written, and changes no result. Makes room: wakes waiting senders ($4).
  */
 export const BURY_UNDECODABLE = `
 WITH locked AS MATERIALIZED (
@@ -202,7 +188,7 @@ SELECT u.id::float8 AS id, (done.id IS NOT NULL) AS done,
             ELSE true END AS found
 FROM u LEFT JOIN done ON done.id = u.id${alsoFrom}`;
 
-/** $4 result bytes, $5 result formats, $6 tokens. */
+/** $4 result bytes, $5 result formats, $6 tokens. (SQLite: COMPLETE, one job a statement.) */
 export const COMPLETE = `
 WITH u AS (SELECT * FROM unnest($2::bigint[], $3::integer[], $4::bytea[], $5::smallint[], $6::integer[])
            AS u(id, attempt, result, fmt, token)),
@@ -219,7 +205,11 @@ WITH u AS (SELECT * FROM unnest($2::bigint[], $3::integer[], $4::integer[]) AS u
 ${held("u.id")},
 done AS (DELETE FROM {S}.jobs AS j USING held AS h WHERE j.id = h.id RETURNING j.id)${outcomes()}`;
 
-/** $4 errors, $5 retry-in ms (null: dead), $6 channel (told once if any job is pending again), $7 tokens. */
+/**
+ * $4 errors, $5 retry-in ms (null: dead), $6 channel (told once if any job is pending again), $7
+ * tokens. Both outcomes in one statement, since one group carries both (SQLite: FAIL_RETRY and
+ * FAIL_DEAD).
+ */
 export const FAIL = `
 WITH u AS (SELECT * FROM unnest($2::bigint[], $3::integer[], $4::text[], $5::float8[], $7::integer[])
            AS u(id, attempt, error, retry_ms, token)),
@@ -275,76 +265,6 @@ done AS (
 woke AS (SELECT pg_notify($4, $1) FROM (SELECT 1 FROM done LIMIT 1) AS any_row)
 SELECT (SELECT count(*) FROM done)::int AS done, (SELECT count(*) FROM woke) AS sent`;
 
-export const GET = `SELECT ${JOB} FROM {S}.jobs WHERE queue = $1 AND id = $2`;
-
-/** $2 after id, $3 limit; one statement per state so each uses its index. */
-export const LIST_PENDING = `SELECT ${JOB} FROM {S}.jobs
-WHERE queue = $1 AND state = 'pending' AND run_at <= now() AND id > $2 ORDER BY id LIMIT $3`;
-export const LIST_DELAYED = `SELECT ${JOB} FROM {S}.jobs
-WHERE queue = $1 AND state = 'pending' AND run_at > now() AND id > $2 ORDER BY id LIMIT $3`;
-/** $4 the stored state (reserved, completed, dead). */
-export const LIST_STATE = `SELECT ${JOB} FROM {S}.jobs
-WHERE queue = $1 AND state = $4 AND id > $2 ORDER BY id LIMIT $3`;
-
-/**
- * The LIST_* statements reading previews: payload and result cut to their first $N bytes
- * (PostgreSQL detoasts only that slice of a large value), the error to $N characters, and
- * their full sizes. $N is the statement's last parameter.
- */
-const preview = (sql: string, n: string) =>
-  [
-    ["payload, format,", `substring(payload from 1 for ${n}) AS payload, format,`],
-    [
-      "last_error, result,",
-      `left(last_error, ${n}) AS last_error, substring(result from 1 for ${n}) AS result,`,
-    ],
-    [
-      " FROM {S}.jobs",
-      ", octet_length(payload) AS payload_size, octet_length(result) AS result_size, length(last_error) AS error_size FROM {S}.jobs",
-    ],
-  ].reduce((text, [from = "", to = ""]) => {
-    // Loud, not silent: a preview that cut nothing would load whole payloads again.
-    if (!text.includes(from))
-      throw new Error(`preview: ${JSON.stringify(from)} is not in the LIST statement`);
-    return text.replace(from, to);
-  }, sql);
-export const LIST_PENDING_PREVIEW = preview(LIST_PENDING, "$4");
-export const LIST_DELAYED_PREVIEW = preview(LIST_DELAYED, "$4");
-export const LIST_STATE_PREVIEW = preview(LIST_STATE, "$5");
-
-export const COUNTS = `
-SELECT count(*) FILTER (WHERE state = 'pending' AND run_at <= now())::float8 AS pending,
-       count(*) FILTER (WHERE state = 'pending' AND run_at > now())::float8 AS delayed,
-       count(*) FILTER (WHERE state = 'reserved')::float8 AS reserved,
-       count(*) FILTER (WHERE state = 'completed')::float8 AS completed,
-       count(*) FILTER (WHERE state = 'dead')::float8 AS dead
-FROM {S}.jobs WHERE queue = $1`;
-
-/** Distinct queue names by skipping through the index, one probe per queue (not a full scan). */
-export const QUEUES = `
-WITH RECURSIVE q AS (
-  (SELECT queue FROM {S}.jobs ORDER BY queue LIMIT 1)
-  UNION ALL
-  SELECT (SELECT j.queue FROM {S}.jobs AS j WHERE j.queue > q.queue ORDER BY j.queue LIMIT 1)
-  FROM q WHERE q.queue IS NOT NULL
-)
-SELECT queue FROM q WHERE queue IS NOT NULL`;
-
-/**
- * ms until the earliest pending job a claim could take is due (0: now), null when there is none.
- * min() of no rows is NULL and greatest() ignores NULL, so the CASE keeps "nothing pending" from
- * reading as "due now" (which had idle workers claiming in a tight loop). Jobs past their ttl
- * are left out, as the claim leaves them out.
- */
-export const NEXT_DUE_IN = `
-SELECT CASE WHEN min(run_at) IS NULL THEN NULL
-            ELSE greatest(0, ceil(extract(epoch from (min(run_at) - now())) * 1000)) END::float8 AS ms
-FROM {S}.jobs WHERE queue = $1 AND state = 'pending' AND (expires_at IS NULL OR expires_at > now())`;
-
-export const OLDEST_PENDING_AGE = `
-SELECT floor(extract(epoch from (now() - min(run_at))) * 1000)::float8 AS ms
-FROM {S}.jobs WHERE queue = $1 AND state = 'pending' AND run_at <= now()`;
-
 /**
  * Dead → pending with attempts reset ($2 ids, or null for all). A dead job whose key is live
  * again (or repeated among those retried) is left dead rather than break the dedupe rule.
@@ -388,8 +308,6 @@ SELECT (SELECT count(*) FROM done)::int AS done, (SELECT count(*) FROM woke) AS 
 
 // ---- queue settings ({S}.queues) -------------------------------------------------------------
 
-export const READ_SETTINGS = `SELECT queue, retention_completed, retention_dead FROM {S}.queues WHERE queue = $1`;
-
 /** Upserts the retention only: the row's other settings stay as they are. $1 queue. */
 export const STORE_RETENTION = `
 INSERT INTO {S}.queues (queue, retention_completed, retention_dead) VALUES ($1, $2::float8, $3::float8)
@@ -418,13 +336,13 @@ done AS (
 )
 SELECT count(*)::int AS done FROM done`;
 
+/** The statements that change jobs, here, and those that only read (read-queries.ts). */
 const ALL = {
   ENQUEUE,
-  EXPIRE_KEYS,
-  FIND_KEYS,
+  FIND_KEYED,
   LOCK_QUEUE,
-  BACKLOG,
-  MAINTAIN,
+  RESCUE,
+  RESCUE_KEYED,
   CLAIM,
   TAKE,
   BURY_UNDECODABLE,
@@ -434,24 +352,25 @@ const ALL = {
   EXTEND,
   EXTEND_MANY,
   RELEASE,
-  GET,
-  LIST_PENDING,
-  LIST_DELAYED,
-  LIST_STATE,
-  LIST_PENDING_PREVIEW,
-  LIST_DELAYED_PREVIEW,
-  LIST_STATE_PREVIEW,
-  COUNTS,
-  QUEUES,
-  NEXT_DUE_IN,
-  OLDEST_PENDING_AGE,
   RETRY,
   REMOVE,
   PURGE,
   CLEAR,
-  READ_SETTINGS,
   STORE_RETENTION,
   PRUNE,
+  GET: R.GET,
+  LIST_PENDING: R.LIST_PENDING,
+  LIST_DELAYED: R.LIST_DELAYED,
+  LIST_STATE: R.LIST_STATE,
+  LIST_PENDING_PREVIEW: R.LIST_PENDING_PREVIEW,
+  LIST_DELAYED_PREVIEW: R.LIST_DELAYED_PREVIEW,
+  LIST_STATE_PREVIEW: R.LIST_STATE_PREVIEW,
+  COUNTS: R.COUNTS,
+  BACKLOG: R.BACKLOG,
+  QUEUES: R.QUEUES,
+  NEXT_DUE_IN: R.NEXT_DUE_IN,
+  OLDEST_PENDING_AGE: R.OLDEST_PENDING_AGE,
+  READ_SETTINGS: R.READ_SETTINGS,
 };
 export type QueryName = keyof typeof ALL;
 

@@ -3,7 +3,7 @@
  * (JS numbers cannot hold every int8); ids and priorities are JS safe integers by contract, so
  * Number() is exact. Times arrive as float8 ms already.
  */
-import type { PayloadFormat, StoredJob } from "../../backend.js";
+import type { PayloadFormat, QueueSettings, StoredJob } from "../../backend.js";
 import type { JobState } from "../../types.js";
 import type { Row } from "./pool.js";
 
@@ -44,4 +44,24 @@ export function toClaimOrder(rows: Row[]): StoredJob[] {
 /** Byte arrays as Buffers (node-postgres sends Buffers as bytea without copying twice). */
 export function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** A preview row: the cut columns, and `sizes` telling what they were cut from. */
+export function toPreviewJob(row: Row): StoredJob {
+  return {
+    ...toStoredJob(row),
+    sizes: {
+      payload: num(row.payload_size),
+      result: numOrNull(row.result_size),
+      lastError: numOrNull(row.error_size),
+    },
+  };
+}
+
+/** A row of {S}.queues. Durations are float8 (a stated duration may be fractional). */
+export function toSettings(row: Row): QueueSettings {
+  const { retention_completed: completed, retention_dead: dead } = row;
+  return {
+    retention: completed === null || dead === null ? null : { completed: num(completed), dead: num(dead) },
+  };
 }

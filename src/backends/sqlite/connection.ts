@@ -1,10 +1,10 @@
 // Opening a SQLite database for Spool: refuse what is not ours before writing a byte, then set
-// the journal and durability, and migrate. Also the translation of driver errors.
+// the journal and durability, and migrate (migrations.ts). Also the translation of driver errors.
 import { closeSync, existsSync, openSync } from "node:fs";
 import Database from "better-sqlite3";
 import type { BackendOptions } from "../../backend.js";
 import { SpoolError } from "../../errors.js";
-import { MIGRATIONS, SPOOL_TABLES } from "./migrations.js";
+import { checkOwnership, LATEST_VERSION, migrate } from "./migrations.js";
 
 type SqliteDatabase = Database.Database;
 
@@ -101,13 +101,13 @@ export async function openDatabase(path: string, options: BackendOptions): Promi
     // most, allocated only as pages are used (SQLite's default is 2 MiB).
     await step(() => db.pragma("cache_size = -65536"));
     // A current schema needs no write lock at all: opening then never waits for writers.
-    if (version > 0 && version < MIGRATIONS.length && !options.migrate) {
+    if (version > 0 && version < LATEST_VERSION && !options.migrate) {
       throw new SpoolError(
         "STORAGE",
-        `${path} was written by an older Spool (schema version ${version}; this one needs ${MIGRATIONS.length}) and was opened with migrate: false, so it was left as it was: open it once from the application with this Spool version to upgrade it`,
+        `${path} was written by an older Spool (schema version ${version}; this one needs ${LATEST_VERSION}) and was opened with migrate: false, so it was left as it was: open it once from the application with this Spool version to upgrade it`,
       );
     }
-    if (version < MIGRATIONS.length) await step(() => migrate(db));
+    if (version < LATEST_VERSION) await step(() => migrate(db));
     return db;
   } catch (error) {
     db.close();
@@ -126,51 +126,4 @@ async function whenUnlocked<T>(run: () => T, deadline: number): Promise<T> {
       await new Promise((resolve) => setTimeout(resolve, 1 + Math.random() * 4));
     }
   }
-}
-
-/** Refuses a database that is not ours; returns its schema version (0: not yet a Spool one). */
-function checkOwnership(db: SqliteDatabase, path: string): number {
-  // One read transaction, so the version and the tables come from one snapshot: read apart, a
-  // migration committed in between by another process would look like a foreign table.
-  const { version, tables } = db
-    .transaction(() => ({
-      version: db.pragma("user_version", { simple: true }) as number,
-      tables: db
-        .prepare(
-          `SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (${SPOOL_TABLES.map(() => "?").join(",")})`,
-        )
-        .all(...SPOOL_TABLES) as { name: string }[],
-    }))
-    .deferred();
-  if (version > MIGRATIONS.length) {
-    throw new SpoolError(
-      "STORAGE",
-      `${path} was written by a newer Spool (schema version ${version}; this one knows up to ${MIGRATIONS.length}): upgrade Spool to open it`,
-    );
-  }
-  if (version === 0 && tables.length > 0) {
-    throw new SpoolError(
-      "STORAGE",
-      `${path} is not a Spool database: it already has a table named ${tables[0]?.name} of another application`,
-    );
-  }
-  if (version > 0 && tables.length === 0) {
-    throw new SpoolError(
-      "STORAGE",
-      `${path} is not a Spool database: another application set its user_version to ${version}`,
-    );
-  }
-  return version;
-}
-
-/** Applies the missing migrations in one IMMEDIATE transaction (the caller retries on busy). */
-function migrate(db: SqliteDatabase): void {
-  db.transaction(() => {
-    // Re-read inside the write lock: another process may have migrated meanwhile.
-    const current = db.pragma("user_version", { simple: true }) as number;
-    for (let v = current; v < MIGRATIONS.length; v++) {
-      db.exec(MIGRATIONS[v] as string);
-      db.pragma(`user_version = ${v + 1}`);
-    }
-  }).immediate();
 }

@@ -1,12 +1,18 @@
-// The SQLite schema as numbered migrations, applied in order on open and tracked with
-// PRAGMA user_version. Kept as code so nothing reads files at run time.
+// The SQLite schema as numbered migrations (the same shape as the PostgreSQL backend's), applied
+// in order on open by connection.ts. PRAGMA user_version records which ones a database has.
+import type Database from "better-sqlite3";
+import { SpoolError } from "../../errors.js";
+import { latestVersion, type Migration } from "../shared.js";
 
 /** Tables Spool owns: a database that has one of these without being Spool's is refused. */
 export const SPOOL_TABLES = ["spool_jobs", "spool_queues"] as const;
 
-export const MIGRATIONS: readonly string[] = [
-  // 0001_init
-  `CREATE TABLE spool_jobs (
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "init",
+    sql: `
+  CREATE TABLE spool_jobs (
      id           INTEGER PRIMARY KEY,            -- never reused: see PLACEHOLDER in queries.ts
      queue        TEXT    NOT NULL,
      state        TEXT    NOT NULL,               -- pending, reserved, completed, dead (no CHECK: it cost 30% of an insert)
@@ -34,8 +40,12 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX spool_jobs_done ON spool_jobs (queue, state, finished_at) WHERE state <> 'pending';
    CREATE UNIQUE INDEX spool_jobs_key ON spool_jobs (queue, key)
      WHERE key IS NOT NULL AND state IN ('pending', 'reserved');`,
-  // 0002_claim_token_and_expiry
-  `-- The lease token: how many times a job was ever claimed. attempts restarts on retry and
+  },
+  {
+    version: 2,
+    name: "claim_token_and_expiry",
+    sql: `
+   -- The lease token: how many times a job was ever claimed. attempts restarts on retry and
    -- goes down on release; claims never does, so a stale holder cannot pass for a later one.
    ALTER TABLE spool_jobs ADD COLUMN claims INTEGER NOT NULL DEFAULT 0;
    UPDATE spool_jobs SET claims = attempts;
@@ -43,13 +53,69 @@ export const MIGRATIONS: readonly string[] = [
    -- Only jobs that have a ttl enter it, so a plain insert pays nothing for it.
    CREATE INDEX spool_jobs_expiry ON spool_jobs (queue, expires_at)
      WHERE state = 'pending' AND expires_at IS NOT NULL;`,
-  // 0003_queue_settings: settings every process must agree on, one row per queue. A NULL
-  // column was never stated (the contract's default applies); later settings (pause, rate
-  // limits, concurrency) become columns of this row. Durations are REAL: ms may be fractional.
-  `CREATE TABLE spool_queues (
+  },
+  {
+    // Settings every process must agree on, one row per queue. A NULL column was never stated
+    // (the contract's default applies); later settings (pause, rate limits, concurrency) become
+    // columns of this row. Durations are REAL: ms may be fractional.
+    version: 3,
+    name: "queue_settings",
+    sql: `
+  CREATE TABLE spool_queues (
      queue               TEXT PRIMARY KEY,
      retention_completed REAL,                    -- ms; 0 deletes jobs on completion
      retention_dead      REAL,                    -- ms
      updated_at          INTEGER NOT NULL         -- ms since the epoch, of the last change
    ) STRICT, WITHOUT ROWID;`,
+  },
 ];
+
+export const LATEST_VERSION = latestVersion(MIGRATIONS);
+
+/** Refuses a database that is not ours; returns its schema version (0: not yet a Spool one). */
+export function checkOwnership(db: Database.Database, path: string): number {
+  // One read transaction, so the version and the tables come from one snapshot: read apart, a
+  // migration committed in between by another process would look like a foreign table.
+  const { version, tables } = db
+    .transaction(() => ({
+      version: db.pragma("user_version", { simple: true }) as number,
+      tables: db
+        .prepare(
+          `SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (${SPOOL_TABLES.map(() => "?").join(",")})`,
+        )
+        .all(...SPOOL_TABLES) as { name: string }[],
+    }))
+    .deferred();
+  if (version > LATEST_VERSION) {
+    throw new SpoolError(
+      "STORAGE",
+      `${path} was written by a newer Spool (schema version ${version}; this one knows up to ${LATEST_VERSION}): upgrade Spool to open it`,
+    );
+  }
+  if (version === 0 && tables.length > 0) {
+    throw new SpoolError(
+      "STORAGE",
+      `${path} is not a Spool database: it already has a table named ${tables[0]?.name} of another application`,
+    );
+  }
+  if (version > 0 && tables.length === 0) {
+    throw new SpoolError(
+      "STORAGE",
+      `${path} is not a Spool database: another application set its user_version to ${version}`,
+    );
+  }
+  return version;
+}
+
+/** Applies the missing migrations in one IMMEDIATE transaction (the caller retries on busy). */
+export function migrate(db: Database.Database): void {
+  db.transaction(() => {
+    // Re-read inside the write lock: another process may have migrated meanwhile.
+    const current = db.pragma("user_version", { simple: true }) as number;
+    for (const m of MIGRATIONS) {
+      if (m.version <= current) continue;
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    }
+  }).immediate();
+}

@@ -1,6 +1,7 @@
-// Cross-process wake-ups for one SQLite file. Every commit by any process appends to the WAL,
-// so a watch on the database's directory (which survives the WAL being deleted and recreated)
-// tells us the file moved; PRAGMA data_version then says whether another connection committed,
+// Cross-process wake-ups for one SQLite file (the Notifier; PostgreSQL's, in its notifier.ts,
+// is LISTEN/NOTIFY). Every commit by any process appends to the WAL, so a watch on the
+// database's directory (which survives the WAL being deleted and recreated) tells us the file
+// moved; PRAGMA data_version then says whether another connection committed,
 // which filters out our own writes. Best effort: pollers stay the safety net.
 //
 // Two details shape it:

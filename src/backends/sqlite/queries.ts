@@ -1,14 +1,23 @@
-// Every runtime statement of the SQLite backend, by name. Parameters are bound, never spliced:
-// queue names and payloads never reach SQL as text. `:now` is the backend clock in ms.
-
-const COLUMNS = `id, queue, state, priority, run_at, payload, format, attempts, claims, max_attempts, key, backoff,
-  created_at, lease_until, expires_at, finished_at, last_error, result, result_format`;
+// The SQLite statements that change jobs, by name: the same names as the PostgreSQL backend's
+// queries.ts for the same transitions (the statements that only read are in read-queries.ts).
+// Parameters are bound, never spliced: queue names and payloads never reach SQL as text.
+// `:now` is the backend clock in ms.
+//
+// Where PostgreSQL runs one statement and SQLite two or more (RESCUE, RESCUE_KEYED, FAIL,
+// RETRY, CLEAR), the reason is the engine's: SQLite has no UPDATE or DELETE inside WITH, and
+// its statements cost no round trip, so plain ones beside each other in one transaction serve.
+import { expiredSet, lapsedSet } from "../shared.js";
+import { COLUMNS, IN_DONE_INDEX, IN_KEY_INDEX } from "./read-queries.js";
 
 /** Positional: binding by position is measurably cheaper than by name on the hottest path. */
-export const INSERT_JOB = `
+export const ENQUEUE = `
   INSERT INTO spool_jobs (queue, state, priority, run_at, payload, format, max_attempts, key, backoff, created_at, expires_at)
   VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT DO NOTHING`;
+
+/** The live job holding a key (for an add whose key conflicted on insert). */
+export const FIND_KEYED = `
+  SELECT id FROM spool_jobs WHERE queue = :queue AND key = :key AND ${IN_KEY_INDEX}`;
 
 /*
  * Job ids are never reused, so a stale holder or a remembered id can never meet a newer job.
@@ -26,61 +35,42 @@ export const PLACEHOLDER = `
 export const DROP_PLACEHOLDERS =
   "DELETE FROM spool_jobs WHERE queue = '' AND state <> 'pending' AND id < :id";
 
-export const FIND_KEYED = `
-  SELECT id FROM spool_jobs WHERE queue = :queue AND key = :key AND state IN ('pending', 'reserved')`;
-
-/** Two counts, so each uses its own index (ready rows; the rest). */
-export const BACKLOG = `
-  SELECT (SELECT count(*) FROM spool_jobs WHERE queue = :queue AND state = 'pending')
-       + (SELECT count(*) FROM spool_jobs WHERE queue = :queue AND state <> 'pending' AND state = 'reserved') AS n`;
-
-/**
- * A lapsed lease settled: back to pending while attempts remain, dead otherwise. The holder may
- * have started the job, so it has met its ttl.
- */
-const SETTLE_LAPSED = `
-     SET state = CASE WHEN attempts < max_attempts THEN 'pending' ELSE 'dead' END,
-         last_error = 'lease expired',
-         finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE :now END,
-         lease_until = NULL, expires_at = NULL`;
-
-/** Lapsed leases of a queue. */
+/** RESCUE, first half: lapsed leases of a queue settled (the done index finds reserved rows). */
 export const RESCUE_LEASES = `
-  UPDATE spool_jobs ${SETTLE_LAPSED}
-   WHERE queue = :queue AND state <> 'pending' AND state = 'reserved' AND lease_until < :now`;
+  UPDATE spool_jobs SET ${lapsedSet(":now")}
+   WHERE queue = :queue AND ${IN_DONE_INDEX} AND state = 'reserved' AND lease_until < :now`;
 
 /**
- * The claim order, driven by spool_jobs_ready. A job past its ttl is never served, even before
- * EXPIRE (throttled, like the lease rescue) has made it dead: the deadline check reads the row
- * the claim reads anyway.
+ * RESCUE, second half: never-started jobs past their ttl become dead with "expired", found
+ * through spool_jobs_expiry (`expires_at IS NOT NULL` is that index's condition).
+ */
+export const RESCUE_EXPIRED = `
+  UPDATE spool_jobs SET ${expiredSet(":now")}
+   WHERE queue = :queue AND state = 'pending' AND expires_at IS NOT NULL AND expires_at <= :now`;
+
+/** Before an add with a key: a lapsed lease on the job holding it is settled first. */
+export const RESCUE_KEYED_LEASES = `
+  UPDATE spool_jobs SET ${lapsedSet(":now")}
+   WHERE queue = :queue AND key = :key AND ${IN_KEY_INDEX} AND state = 'reserved' AND lease_until < :now`;
+
+/** Before an add with a key: a job past its ttl can no longer run, so it holds no key. */
+export const RESCUE_KEYED_EXPIRED = `
+  UPDATE spool_jobs SET ${expiredSet(":now")}
+   WHERE queue = :queue AND key = :key AND ${IN_KEY_INDEX} AND state = 'pending' AND expires_at <= :now`;
+
+/**
+ * The claim order, driven by spool_jobs_ready, shared by claim and take so both serve jobs
+ * alike. A job past its ttl is never served, even before the rescue has made it dead: the
+ * deadline check reads the row the claim reads anyway.
  */
 const READY = `SELECT id FROM spool_jobs
                  WHERE queue = :queue AND state = 'pending' AND run_at <= :now
                    AND (expires_at IS NULL OR expires_at > :now)
                  ORDER BY priority DESC, run_at, id`;
 
-/** Never-started jobs past their ttl become dead with "expired" (through spool_jobs_expiry). */
-export const EXPIRE = `
-  UPDATE spool_jobs SET state = 'dead', last_error = 'expired', finished_at = :now, expires_at = NULL
-   WHERE queue = :queue AND state = 'pending' AND expires_at IS NOT NULL AND expires_at <= :now`;
-
-/** Before an add with a key: a lapsed lease on the job holding it is settled first. */
-export const RESCUE_KEYED = `
-  UPDATE spool_jobs ${SETTLE_LAPSED}
-   WHERE queue = :queue AND key = :key AND state IN ('pending', 'reserved') AND state = 'reserved'
-     AND lease_until < :now`;
-
-/** Before an add with a key: a job past its ttl can no longer run, so it holds no key. */
-export const EXPIRE_KEYED = `
-  UPDATE spool_jobs SET state = 'dead', last_error = 'expired', finished_at = :now, expires_at = NULL
-   WHERE queue = :queue AND key = :key AND state IN ('pending', 'reserved') AND state = 'pending'
-     AND expires_at <= :now`;
-
 /**
- * The claim: one statement, driven by spool_jobs_ready in its own order. The ttl deadline
- * stays: a claimed job handed back unstarted (a worker's prefetch) is still bound by it. Every
- * transition that means the job started clears it (a retry after FAIL, a started job's
- * RELEASE, a lapsed lease).
+ * The claim: one statement, driven by spool_jobs_ready in its own order. Rows come back
+ * unordered: the caller sorts them. The ttl deadline stays (see shared.ts).
  */
 export const CLAIM = `
   UPDATE spool_jobs
@@ -88,18 +78,19 @@ export const CLAIM = `
    WHERE id IN (${READY} LIMIT :limit)
   RETURNING ${COLUMNS}`;
 
-/** The same for one job: `id = (…)` plans measurably cheaper than `id IN (…)`. */
+/** The same for one job: `id = (…)` plans measurably cheaper than `id IN (…)` on SQLite. */
 export const CLAIM_ONE = `
   UPDATE spool_jobs
      SET state = 'reserved', attempts = attempts + 1, claims = claims + 1, lease_until = :lease_until
    WHERE id = (${READY} LIMIT 1)
   RETURNING ${COLUMNS}`;
 
+/** Channel receive: removes ready jobs (not expired ones). */
 export const TAKE = `DELETE FROM spool_jobs WHERE id IN (${READY} LIMIT :limit) RETURNING ${COLUMNS}`;
 
 export const TAKE_ONE = `DELETE FROM spool_jobs WHERE id = (${READY} LIMIT 1) RETURNING ${COLUMNS}`;
 
-/** A taken item that could not be decoded, put back by its take's savepoint: dead, keyless. */
+/** A taken item that could not be decoded, put back by its take's savepoint: dead, key kept. */
 export const BURY_UNDECODABLE = `
   UPDATE spool_jobs SET state = 'dead', finished_at = :now, last_error = :error, lease_until = NULL,
                         expires_at = NULL
@@ -109,23 +100,28 @@ export const BURY_UNDECODABLE = `
 const HELD = `queue = :queue AND id = :id AND state = 'reserved' AND (:token IS NULL OR claims = :token)
               AND (:attempt IS NULL OR attempts = :attempt) AND lease_until >= :now`;
 
-export const COMPLETE_KEEP = `
+export const COMPLETE = `
   UPDATE spool_jobs SET state = 'completed', finished_at = :now, lease_until = NULL, result = :result,
                         result_format = :result_format
    WHERE ${HELD}`;
 
 export const COMPLETE_DELETE = `DELETE FROM spool_jobs WHERE ${HELD}`;
 
+/** FAIL, retried: pending again after :retry_in ms; a failed attempt means the job started. */
 export const FAIL_RETRY = `
   UPDATE spool_jobs SET state = 'pending', run_at = :now + :retry_in, lease_until = NULL, last_error = :error,
                         expires_at = NULL
    WHERE ${HELD}`;
 
+/** FAIL, for good. */
 export const FAIL_DEAD = `
   UPDATE spool_jobs SET state = 'dead', finished_at = :now, lease_until = NULL, last_error = :error
    WHERE ${HELD}`;
 
 export const EXTEND = `UPDATE spool_jobs SET lease_until = :lease_until WHERE ${HELD}`;
+
+/** After a held transition changed nothing: tells a lost lease from a missing job. */
+export const EXISTS = `SELECT 1 AS found FROM spool_jobs WHERE queue = :queue AND id = :id`;
 
 /**
  * Hands a job back without counting the interrupted attempt (claims, the token, stays). A job
@@ -136,63 +132,10 @@ export const RELEASE = `
                         expires_at = CASE WHEN :started THEN NULL ELSE expires_at END
    WHERE queue = :queue AND id = :id AND state = 'reserved' AND claims = :token`;
 
-export const EXISTS = `SELECT 1 AS found FROM spool_jobs WHERE queue = :queue AND id = :id`;
-
-export const GET = `SELECT ${COLUMNS} FROM spool_jobs WHERE queue = :queue AND id = :id`;
-
-/** Reserved and dead jobs are few: the done index finds them, a sort orders them. */
-export const LIST_STATE = `
-  SELECT ${COLUMNS} FROM spool_jobs WHERE queue = :queue AND state <> 'pending' AND state = :state AND id > :after
-   ORDER BY id LIMIT :limit`;
-
-/** Completed jobs are many and mostly in id order already: walk the table by id from `after`. */
-export const LIST_COMPLETED = `
-  SELECT ${COLUMNS} FROM spool_jobs NOT INDEXED WHERE id > :after AND queue = :queue AND state = 'completed'
-   ORDER BY id LIMIT :limit`;
-
-export const LIST_READY = `
-  SELECT ${COLUMNS} FROM spool_jobs
-   WHERE queue = :queue AND state = 'pending' AND run_at <= :now AND id > :after ORDER BY id LIMIT :limit`;
-
-export const LIST_DELAYED = `
-  SELECT ${COLUMNS} FROM spool_jobs
-   WHERE queue = :queue AND state = 'pending' AND run_at > :now AND id > :after ORDER BY id LIMIT :limit`;
-
-/** COLUMNS with payload, result and error cut to :preview (bytes of a blob, characters of text). */
-const PREVIEW_COLUMNS = COLUMNS.replace("payload,", "substr(payload, 1, :preview) AS payload,")
-  .replace(
-    "last_error, result,",
-    "substr(last_error, 1, :preview) AS last_error, substr(result, 1, :preview) AS result,",
-  )
-  .concat(
-    ", length(payload) AS payload_size, length(result) AS result_size, length(last_error) AS error_size",
-  );
-
-/** A LIST_* statement that reads previews: a page of 10 MB jobs costs kilobytes, not a gigabyte. */
-export function withPreview(listSql: string): string {
-  // Loud, not silent: a preview that cut nothing would load whole payloads again.
-  if (!listSql.includes(COLUMNS)) throw new Error("withPreview: the statement does not select COLUMNS");
-  return listSql.replace(COLUMNS, PREVIEW_COLUMNS);
-}
-
-export const COUNTS = `
-  SELECT state, count(*) AS n FROM spool_jobs WHERE queue = :queue AND state <> 'pending' GROUP BY state`;
-
-export const COUNT_PENDING = `
-  SELECT count(*) AS n, coalesce(sum(run_at > :now), 0) AS delayed FROM spool_jobs
-   WHERE queue = :queue AND state = 'pending'`;
-
-export const QUEUES = `SELECT DISTINCT queue FROM spool_jobs WHERE queue <> '' ORDER BY queue`;
-
-export const NEXT_RUN_AT = `
-  SELECT min(run_at) AS at FROM spool_jobs WHERE queue = :queue AND state = 'pending'`;
-
-export const OLDEST_READY = `
-  SELECT min(run_at) AS at FROM spool_jobs WHERE queue = :queue AND state = 'pending' AND run_at <= :now`;
-
+/** RETRY of every dead job; OR IGNORE leaves dead one whose key is live again. */
 export const RETRY_ALL = `
   UPDATE OR IGNORE spool_jobs SET state = 'pending', attempts = 0, run_at = :now, finished_at = NULL, expires_at = NULL
-   WHERE queue = :queue AND state <> 'pending' AND state = 'dead'`;
+   WHERE queue = :queue AND ${IN_DONE_INDEX} AND state = 'dead'`;
 
 export const RETRY_ONE = `
   UPDATE OR IGNORE spool_jobs SET state = 'pending', attempts = 0, run_at = :now, finished_at = NULL, expires_at = NULL
@@ -201,17 +144,11 @@ export const RETRY_ONE = `
 export const REMOVE = `DELETE FROM spool_jobs WHERE queue = :queue AND id = :id`;
 
 export const PURGE = `
-  DELETE FROM spool_jobs WHERE queue = :queue AND state <> 'pending' AND state = :state AND finished_at <= :before`;
+  DELETE FROM spool_jobs WHERE queue = :queue AND ${IN_DONE_INDEX} AND state = :state AND finished_at <= :before`;
 
 export const CLEAR_ALL = `DELETE FROM spool_jobs WHERE queue = :queue`;
 
 export const CLEAR_LIVE = `DELETE FROM spool_jobs WHERE queue = :queue AND state <> 'dead'`;
-
-// ---- queue settings (spool_queues) -----------------------------------------------------------
-
-const SETTINGS = "queue, retention_completed, retention_dead";
-
-export const READ_SETTINGS = `SELECT ${SETTINGS} FROM spool_queues WHERE queue = :queue`;
 
 /** Upserts the retention only: the row's other settings stay as they are. */
 export const STORE_RETENTION = `

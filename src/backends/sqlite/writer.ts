@@ -6,7 +6,7 @@
 // when another process holds it, the batch is retried on a timer until `busyTimeout`, so timers
 // and heartbeats keep running and no process can lock the others out for long.
 import type Database from "better-sqlite3";
-import { SpoolError } from "../../errors.js";
+import { closedError } from "../shared.js";
 import { isBusy, translate } from "./connection.js";
 
 interface Pending<T> {
@@ -40,8 +40,7 @@ export class Writer {
 
   /** Runs `run` inside a write transaction shared with the other writes of this tick. */
   write<T>(run: () => T): Promise<T> {
-    if (this.closed)
-      return Promise.reject(new SpoolError("CLOSED", "this Spool is closed: open it again to use it"));
+    if (this.closed) return Promise.reject(closedError());
     return new Promise<T>((resolve, reject) => {
       const deadline = Date.now() + this.busyTimeout;
       this.queue.push({ run, resolve, reject, deadline } as Pending<unknown>);
@@ -54,7 +53,7 @@ export class Writer {
    * the thread (up to busyTimeout): only for callers that cannot await, such as exit handlers.
    */
   writeSync<T>(run: () => T): T {
-    if (this.closed) throw new SpoolError("CLOSED", "this Spool is closed: open it again to use it");
+    if (this.closed) throw closedError();
     const started = Date.now();
     for (;;) {
       try {
@@ -95,10 +94,7 @@ export class Writer {
     this.scheduled = false;
     if (this.queue.length === 0) return;
     if (this.closed) {
-      this.failAll(
-        this.queue.splice(0),
-        new SpoolError("CLOSED", "this Spool is closed: open it again to use it"),
-      );
+      this.failAll(this.queue.splice(0), closedError());
       return;
     }
     try {

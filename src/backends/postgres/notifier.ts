@@ -1,6 +1,7 @@
 /*
- * Cross-process wake-ups over LISTEN/NOTIFY, on one dedicated connection per backend (a pooled
- * one would be handed to queries and miss notifications). When the connection drops (server
+ * Cross-process wake-ups (the Notifier; SQLite's, in its notifier.ts, watches the WAL) over
+ * LISTEN/NOTIFY, on one dedicated connection per backend (a pooled one would be handed to
+ * queries and miss notifications). When the connection drops (server
  * restart, network), it reconnects with backoff, LISTENs again, and tells every listener `null`:
  * notifications sent meanwhile are lost, so any queue may have work. Delivery is best effort;
  * the core's polling is the safety net.
@@ -12,7 +13,7 @@ import { KEEPALIVE_DELAY_MS } from "./pool.js";
 const FIRST_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 5_000;
 
-export class PgListener implements Notifier {
+export class ListenNotifier implements Notifier {
   private readonly listeners = new Set<(queue: string | null) => void>();
   private client: pg.Client | null = null;
   private closed = false;

@@ -1,0 +1,88 @@
+// The SQLite statements that only read, by name (the PostgreSQL backend uses the same names in
+// its read-queries.ts). Parameters are bound, never spliced. `:now` is the backend clock in ms.
+
+/** The columns of a stored job, as every statement that returns jobs selects them (see rows.ts). */
+export const COLUMNS = `id, queue, state, priority, run_at, payload, format, attempts, claims, max_attempts, key, backoff,
+  created_at, lease_until, expires_at, finished_at, last_error, result, result_format`;
+
+/*
+ * Index hints. SQLite uses a partial index only when the query's WHERE contains every term of
+ * the index's WHERE as written: it does not reason that `state = 'reserved'` implies
+ * `state <> 'pending'`. So a statement repeats an index's condition beside a stricter one; the
+ * repeated term changes no result, it only lets the index serve.
+ */
+
+/** spool_jobs_done's condition (every row that is not pending). */
+export const IN_DONE_INDEX = "state <> 'pending'";
+/** spool_jobs_key's condition (the live jobs, whose keys are unique). */
+export const IN_KEY_INDEX = "state IN ('pending', 'reserved')";
+
+export const GET = `SELECT ${COLUMNS} FROM spool_jobs WHERE queue = :queue AND id = :id`;
+
+export const LIST_PENDING = `
+  SELECT ${COLUMNS} FROM spool_jobs
+   WHERE queue = :queue AND state = 'pending' AND run_at <= :now AND id > :after ORDER BY id LIMIT :limit`;
+
+export const LIST_DELAYED = `
+  SELECT ${COLUMNS} FROM spool_jobs
+   WHERE queue = :queue AND state = 'pending' AND run_at > :now AND id > :after ORDER BY id LIMIT :limit`;
+
+/** Reserved and dead jobs are few: the done index finds them, a sort orders them. */
+export const LIST_STATE = `
+  SELECT ${COLUMNS} FROM spool_jobs WHERE queue = :queue AND ${IN_DONE_INDEX} AND state = :state AND id > :after
+   ORDER BY id LIMIT :limit`;
+
+/**
+ * Completed jobs are many and mostly in id order already: walk the table by id from `after`
+ * (NOT INDEXED: the done index would read every completed job of the queue, then sort).
+ */
+export const LIST_COMPLETED = `
+  SELECT ${COLUMNS} FROM spool_jobs NOT INDEXED WHERE id > :after AND queue = :queue AND state = 'completed'
+   ORDER BY id LIMIT :limit`;
+
+/**
+ * The LIST_* statements reading previews: payload, result and error cut to :preview (bytes of a
+ * blob, characters of text), and their full sizes. A page of 10 MB jobs costs kilobytes.
+ */
+const preview = (sql: string) => {
+  const cut = COLUMNS.replace("payload,", "substr(payload, 1, :preview) AS payload,")
+    .replace(
+      "last_error, result,",
+      "substr(last_error, 1, :preview) AS last_error, substr(result, 1, :preview) AS result,",
+    )
+    .concat(
+      ", length(payload) AS payload_size, length(result) AS result_size, length(last_error) AS error_size",
+    );
+  // Loud, not silent: a preview that cut nothing would load whole payloads again.
+  if (!sql.includes(COLUMNS)) throw new Error("preview: the statement does not select COLUMNS");
+  return sql.replace(COLUMNS, cut);
+};
+export const LIST_PENDING_PREVIEW = preview(LIST_PENDING);
+export const LIST_DELAYED_PREVIEW = preview(LIST_DELAYED);
+export const LIST_STATE_PREVIEW = preview(LIST_STATE);
+export const LIST_COMPLETED_PREVIEW = preview(LIST_COMPLETED);
+
+/** The rows that are not pending, by state (the done index); COUNT_PENDING counts the rest. */
+export const COUNTS = `
+  SELECT state, count(*) AS n FROM spool_jobs WHERE queue = :queue AND ${IN_DONE_INDEX} GROUP BY state`;
+
+export const COUNT_PENDING = `
+  SELECT count(*) AS n, coalesce(sum(run_at > :now), 0) AS delayed FROM spool_jobs
+   WHERE queue = :queue AND state = 'pending'`;
+
+/** Two counts, so each uses its own index (ready rows; the rest). */
+export const BACKLOG = `
+  SELECT (SELECT count(*) FROM spool_jobs WHERE queue = :queue AND state = 'pending')
+       + (SELECT count(*) FROM spool_jobs WHERE queue = :queue AND ${IN_DONE_INDEX} AND state = 'reserved') AS n`;
+
+/** Queue '' holds only the id placeholder (see PLACEHOLDER in queries.ts). */
+export const QUEUES = `SELECT DISTINCT queue FROM spool_jobs WHERE queue <> '' ORDER BY queue`;
+
+/** The earliest run time; reads.ts measures it against the process clock (SQLite's clock). */
+export const NEXT_DUE_IN = `
+  SELECT min(run_at) AS at FROM spool_jobs WHERE queue = :queue AND state = 'pending'`;
+
+export const OLDEST_PENDING_AGE = `
+  SELECT min(run_at) AS at FROM spool_jobs WHERE queue = :queue AND state = 'pending' AND run_at <= :now`;
+
+export const READ_SETTINGS = `SELECT queue, retention_completed, retention_dead FROM spool_queues WHERE queue = :queue`;

@@ -1,0 +1,86 @@
+// Rows as better-sqlite3 returns them → the seam's StoredJob and QueueSettings. Times are ms on
+// the process clock already; "delayed" is derived here, against the clock of the read.
+import type { PayloadFormat, QueueSettings, StoredJob } from "../../backend.js";
+
+/** A row of spool_jobs, as COLUMNS selects it. */
+export interface Row {
+  id: number;
+  queue: string;
+  state: "pending" | "reserved" | "completed" | "dead";
+  priority: number;
+  run_at: number;
+  payload: Buffer;
+  format: number;
+  attempts: number;
+  claims: number;
+  max_attempts: number;
+  key: string | null;
+  backoff: string | null;
+  created_at: number;
+  lease_until: number | null;
+  expires_at: number | null;
+  finished_at: number | null;
+  last_error: string | null;
+  result: Buffer | null;
+  result_format: number | null;
+}
+
+/** The full lengths a preview list reads beside the cut columns. */
+export interface PreviewRow {
+  payload_size: number;
+  result_size: number | null;
+  error_size: number | null;
+}
+
+export function toStoredJob(row: Row, now: number): StoredJob {
+  return {
+    id: row.id,
+    queue: row.queue,
+    state: row.state === "pending" && row.run_at > now ? "delayed" : row.state,
+    payload: row.payload,
+    format: row.format as PayloadFormat,
+    priority: row.priority,
+    attempts: row.attempts,
+    claims: row.claims,
+    maxAttempts: row.max_attempts,
+    key: row.key,
+    backoff: row.backoff,
+    createdAt: row.created_at,
+    runAt: row.run_at,
+    leaseUntil: row.lease_until,
+    finishedAt: row.finished_at,
+    lastError: row.last_error,
+    result: row.result,
+    resultFormat: row.result_format as PayloadFormat | null,
+  };
+}
+
+/** A preview row: the cut columns, and `sizes` telling what they were cut from. */
+export function toPreviewJob(row: Row & PreviewRow, now: number): StoredJob {
+  const job = toStoredJob(row, now);
+  job.sizes = { payload: row.payload_size, result: row.result_size, lastError: row.error_size };
+  // substr() of an empty blob is NULL, not an empty blob.
+  if (job.payload === null) job.payload = Buffer.alloc(0);
+  if (job.result === null && job.sizes.result !== null) job.result = Buffer.alloc(0);
+  return job;
+}
+
+/** Claim order (priority desc, run time, id): RETURNING gives no order guarantee. */
+export function toClaimOrder(rows: Row[], now: number): StoredJob[] {
+  if (rows.length > 1) {
+    rows.sort((a, b) => b.priority - a.priority || a.run_at - b.run_at || a.id - b.id);
+  }
+  return rows.map((row) => toStoredJob(row, now));
+}
+
+/** A row of spool_queues. */
+export interface SettingsRow {
+  queue: string;
+  retention_completed: number | null;
+  retention_dead: number | null;
+}
+
+export function toSettings(row: SettingsRow): QueueSettings {
+  const { retention_completed: completed, retention_dead: dead } = row;
+  return { retention: completed === null || dead === null ? null : { completed, dead } };
+}
