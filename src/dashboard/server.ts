@@ -10,7 +10,7 @@ import { networkInterfaces, hostname as osHostname } from "node:os";
 import { SpoolError } from "../errors.js";
 import { Spool } from "../spool.js";
 import { handleApi } from "./api.js";
-import { APP_JS, STYLE_CSS } from "./assets/index.js";
+import { appScript, STYLE_CSS } from "./assets/index.js";
 import { renderPage } from "./assets/page.js";
 import { HttpError, sendJson, sendText, statusOf } from "./http.js";
 import {
@@ -132,7 +132,7 @@ export function dashboard(spool: Spool, options: DashboardOptions = {}): Dashboa
       throw new HttpError(405, "use GET here", { Allow: "GET, HEAD" });
     }
     if (rest === "/") return sendAsset(res, "text/html", renderPage(csrf));
-    if (rest === "/app.js") return sendAsset(res, "text/javascript", APP_JS);
+    if (rest === "/app.js") return sendAsset(res, "text/javascript", appScript());
     if (rest === "/style.css") return sendAsset(res, "text/css", STYLE_CSS);
     return sendText(res, 404, "Not found\n");
   }

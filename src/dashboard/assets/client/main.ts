@@ -1,91 +1,125 @@
 /*
- * Client: the hash router (#/q/<queue>/<state>[/job/<id>]) and the poll loop. One overview
- * request a second keeps counts and the chart live; the job list reloads when its count moves.
+ * The entry point: the hash router (#/q/<queue>/<state>[/job/<id>]) and the poll loop. One
+ * overview request a second keeps counts and the chart live; the job list reloads when its
+ * count moves. scripts/build-dashboard.mjs bundles this and what it imports into app.js.
  */
-export const MAIN_JS = String.raw`
-var view = { queue: null, state: "pending", jobId: null, cursors: [0], next: null, loadedCount: null };
-var lastOverview = null;
-var POLL_MS = 1000;
+import { drawChart } from "./chart.js";
+import { $ } from "./dom.js";
+import { loadDetail, loadJobs, onAction, renderActions, renderTabs } from "./jobs.js";
+import { renderOverview, renderQueues, setStatus } from "./overview.js";
+import { getJson, messageOf } from "./requests.js";
+import { isJobState, latest, sizeOf, view } from "./state.js";
+import type { JobState, Overview } from "./wire.js";
 
-function parseHash() {
-  var parts = location.hash.replace(/^#\/?/, "").split("/");
-  if (parts[0] !== "q" || !parts[1]) return { queue: null, state: "pending", jobId: null };
-  var queue;
-  try { queue = decodeURIComponent(parts[1]); } catch (e) { return { queue: null, state: "pending", jobId: null }; }
-  var state = STATES.indexOf(parts[2]) >= 0 ? parts[2] : "pending";
-  var jobId = parts[3] === "job" && /^\d+$/.test(parts[4] || "") ? Number(parts[4]) : null;
-  return { queue: queue, state: state, jobId: jobId };
+const POLL_MS = 1000;
+
+interface Route {
+  queue: string | null;
+  state: JobState;
+  jobId: number | null;
 }
 
-function route() {
-  var next = parseHash();
-  var listChanged = next.queue !== view.queue || next.state !== view.state;
+function parseHash(): Route {
+  const home: Route = { queue: null, state: "pending", jobId: null };
+  const parts = location.hash.replace(/^#\/?/, "").split("/");
+  if (parts[0] !== "q" || !parts[1]) return home;
+  let queue: string;
+  try {
+    queue = decodeURIComponent(parts[1]);
+  } catch {
+    return home;
+  }
+  const state = isJobState(parts[2]) ? parts[2] : "pending";
+  const jobId = parts[3] === "job" && /^\d+$/.test(parts[4] ?? "") ? Number(parts[4]) : null;
+  return { queue, state, jobId };
+}
+
+function route(): void {
+  const next = parseHash();
+  const listChanged = next.queue !== view.queue || next.state !== view.state;
   view.queue = next.queue;
   view.state = next.state;
   view.jobId = next.jobId;
-  if (listChanged) { view.cursors = [0]; view.next = null; }
+  if (listChanged) {
+    view.cursors = [0];
+    view.next = null;
+  }
   $("browser").hidden = view.queue === null;
-  if (view.queue === null) { $("detail").hidden = true; return; }
-  $("browser-title").textContent = "Jobs in " + view.queue;
-  renderTabs();
-  renderActions();
-  if (listChanged) loadJobs();
-  loadDetail();
-  if (lastOverview) renderQueues(lastOverview);
+  if (view.queue === null) {
+    $("detail").hidden = true;
+    return;
+  }
+  $("browser-title").textContent = `Jobs in ${view.queue}`;
+  renderTabs(view.queue);
+  renderActions(view.queue);
+  if (listChanged) void loadJobs(view.queue);
+  void loadDetail(view.queue);
+  if (latest.overview) renderQueues(latest.overview);
 }
 
-function refreshAll() {
-  return poll().then(function () {
-    if (view.queue === null) return;
-    loadJobs();
-    loadDetail();
-  });
+async function refreshAll(): Promise<void> {
+  await poll();
+  if (view.queue === null) return;
+  void loadJobs(view.queue);
+  void loadDetail(view.queue);
 }
 
-function poll() {
-  var chosen = $("chart-queue").value;
-  return getJson("api/overview" + (chosen ? "?queue=" + encodeURIComponent(chosen) : "")).then(function (data) {
-    lastOverview = data;
+async function poll(): Promise<void> {
+  const chosen = $("chart-queue", HTMLSelectElement).value;
+  try {
+    const data = await getJson<Overview>(
+      `api/overview${chosen ? `?queue=${encodeURIComponent(chosen)}` : ""}`,
+    );
+    latest.overview = data;
     renderOverview(data);
     if (view.queue !== null) {
-      renderTabs();
-      renderActions();
+      renderTabs(view.queue);
+      renderActions(view.queue);
       // Any count of this queue moving may change the page shown (a job left or joined it).
-      var size = sizeOf(view.queue);
-      if (size && view.loadedCount !== null && JSON.stringify(size) !== view.loadedCount) loadJobs();
+      const size = sizeOf(view.queue);
+      if (size && view.loadedCount !== null && JSON.stringify(size) !== view.loadedCount) {
+        void loadJobs(view.queue);
+      }
     }
-  }).catch(function (err) {
-    setStatus("error", "Disconnected · " + err.message);
-  });
+  } catch (error) {
+    setStatus("error", `Disconnected · ${messageOf(error)}`);
+  }
 }
 
-function loop() {
-  poll().then(function () {
+function loop(): void {
+  void poll().then(() => {
     // A hidden tab polls slowly: nobody is watching, but the chart should not go stale.
-    setTimeout(loop, document.hidden ? POLL_MS * 10 : POLL_MS);
+    window.setTimeout(loop, document.hidden ? POLL_MS * 10 : POLL_MS);
   });
 }
 
-$("page-next").addEventListener("click", function () {
-  if (view.next === null) return;
-  view.cursors.push(view.next);
-  loadJobs();
-});
-$("page-prev").addEventListener("click", function () {
-  if (view.cursors.length < 2) return;
-  view.cursors.pop();
-  loadJobs();
-});
-$("chart-queue").addEventListener("change", function () { poll(); });
-function closeDetail() {
-  if (view.queue !== null) location.hash = "#/q/" + encodeURIComponent(view.queue) + "/" + view.state;
+function closeDetail(): void {
+  if (view.queue !== null) location.hash = `#/q/${encodeURIComponent(view.queue)}/${view.state}`;
 }
+
+$("page-next").addEventListener("click", () => {
+  if (view.next === null || view.queue === null) return;
+  view.cursors.push(view.next);
+  void loadJobs(view.queue);
+});
+$("page-prev").addEventListener("click", () => {
+  if (view.cursors.length < 2 || view.queue === null) return;
+  view.cursors.pop();
+  void loadJobs(view.queue);
+});
+$("chart-queue").addEventListener("change", () => void poll());
 $("detail-close").addEventListener("click", closeDetail);
-document.addEventListener("keydown", function (e) { if (e.key === "Escape" && view.jobId !== null) closeDetail(); });
+document.addEventListener("keydown", (e) => {
+  if (e.key === "Escape" && view.jobId !== null) closeDetail();
+});
 window.addEventListener("hashchange", route);
-window.addEventListener("resize", function () { if (lastOverview) drawChart($("chart"), lastOverview.throughput, lastOverview.now); });
-document.addEventListener("visibilitychange", function () { if (!document.hidden) poll(); });
+window.addEventListener("resize", () => {
+  if (latest.overview) drawChart($("chart"), latest.overview.throughput, latest.overview.now);
+});
+document.addEventListener("visibilitychange", () => {
+  if (!document.hidden) void poll();
+});
+onAction(() => void refreshAll());
 
 route();
 loop();
-`;

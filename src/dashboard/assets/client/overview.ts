@@ -1,50 +1,62 @@
-/* Client: the queue table, the chart's queue picker and the live status, redrawn on each poll. */
-export const OVERVIEW_JS = String.raw`
-function countCell(name, state, value) {
-  var cls = "count" + (value === 0 ? " zero" : "") + (state === "dead" ? " dead" : "");
-  var link = h("a", { href: "#/q/" + encodeURIComponent(name) + "/" + state, className: cls, text: fmtInt(value) });
-  return h("td", { className: "num", data: { state: state } }, [link]);
+/* The queue table, the chart's queue picker and the live status, redrawn on each poll. */
+import { drawChart } from "./chart.js";
+import { $, clear, h, one } from "./dom.js";
+import { fmtAge, fmtInt, fmtRate, fmtTime } from "./format.js";
+import { JOB_STATES, view } from "./state.js";
+import type { JobState, Overview } from "./wire.js";
+
+function countCell(name: string, state: JobState, value: number): HTMLTableCellElement {
+  const cls = `count${value === 0 ? " zero" : ""}${state === "dead" ? " dead" : ""}`;
+  const link = h("a", {
+    href: `#/q/${encodeURIComponent(name)}/${state}`,
+    className: cls,
+    text: fmtInt(value),
+  });
+  return h("td", { className: "num", data: { state } }, [link]);
 }
 
-function renderQueues(data) {
-  var body = document.querySelector("#queues tbody");
+export function renderQueues(data: Overview): void {
+  const body = one("#queues tbody");
   clear(body);
-  data.queues.forEach(function (q) {
-    var row = h("tr", { data: { queue: q.name }, className: view.queue === q.name ? "selected" : "" }, [
-      h("td", {}, [h("a", { className: "queue-name", href: "#/q/" + encodeURIComponent(q.name) + "/pending", text: q.name })]),
+  for (const q of data.queues) {
+    const row = h("tr", { data: { queue: q.name }, className: view.queue === q.name ? "selected" : "" }, [
+      h("td", {}, [
+        h("a", { className: "queue-name", href: `#/q/${encodeURIComponent(q.name)}/pending`, text: q.name }),
+      ]),
     ]);
-    STATES.forEach(function (state) { row.appendChild(countCell(q.name, state, q.size[state])); });
+    for (const state of JOB_STATES) row.appendChild(countCell(q.name, state, q.size[state]));
     row.appendChild(h("td", { className: "num", data: { state: "total" }, text: fmtInt(q.size.total) }));
-    row.appendChild(h("td", { className: "num", data: { field: "oldest" }, text: fmtAge(q.oldestPendingAge) }));
+    row.appendChild(
+      h("td", { className: "num", data: { field: "oldest" }, text: fmtAge(q.oldestPendingAge) }),
+    );
     row.appendChild(h("td", { className: "num", text: fmtRate(q.rate.completed) }));
     body.appendChild(row);
-  });
+  }
   $("no-queues").hidden = data.queues.length > 0;
-  $("queue-count").textContent = data.queues.length === 1 ? "1 queue" : data.queues.length + " queues";
+  $("queue-count").textContent = data.queues.length === 1 ? "1 queue" : `${data.queues.length} queues`;
 }
 
-function renderChartPicker(data) {
-  var select = $("chart-queue");
-  var names = data.queues.map(function (q) { return q.name; });
-  var have = Array.prototype.slice.call(select.options, 1).map(function (o) { return o.value; });
+function renderChartPicker(data: Overview): void {
+  const select = $("chart-queue", HTMLSelectElement);
+  const names = data.queues.map((q) => q.name);
+  const have = Array.from(select.options, (o) => o.value).slice(1);
   if (have.join("\n") === names.join("\n")) return;
-  var chosen = select.value;
+  const chosen = select.value;
   while (select.options.length > 1) select.remove(1);
-  names.forEach(function (name) { select.appendChild(h("option", { text: name })); });
-  select.value = names.indexOf(chosen) >= 0 ? chosen : "";
+  for (const name of names) select.appendChild(h("option", { text: name }));
+  select.value = names.includes(chosen) ? chosen : "";
 }
 
-function setStatus(state, text) {
+export function setStatus(state: "live" | "error", text: string): void {
   $("status").dataset.state = state;
   $("status-text").textContent = text;
 }
 
-function renderOverview(data) {
+export function renderOverview(data: Overview): void {
   $("target").textContent = data.target;
   $("kind").textContent = data.kind;
   renderQueues(data);
   renderChartPicker(data);
   drawChart($("chart"), data.throughput, data.now);
-  setStatus("live", "Live · " + fmtTime(data.now).slice(11));
+  setStatus("live", `Live · ${fmtTime(data.now).slice(11)}`);
 }
-`;

@@ -1,0 +1,77 @@
+/*
+ * The JSON the dashboard's API sends, as the browser reads it. The server builds these shapes
+ * in src/dashboard/{api,jobs,throughput}.ts; test/dashboard/wire-fits.ts fails the type check
+ * when they drift apart. Types only: nothing here reaches the bundle.
+ */
+import type { JobState, QueueSize } from "../../../types.js";
+
+export type { JobState, QueueSize };
+
+export interface Rates {
+  completed: number;
+  failed: number;
+}
+
+export interface ThroughputPoint extends Rates {
+  /** ms since the epoch. */
+  t: number;
+}
+
+export interface ThroughputSeries {
+  queue: string | null;
+  intervalMs: number;
+  windowMs: number;
+  points: ThroughputPoint[];
+  totals: Rates;
+}
+
+export interface QueueOverview {
+  name: string;
+  size: QueueSize;
+  oldestPendingAge: number | null;
+  /** Per second, over the last minute. */
+  rate: Rates;
+}
+
+/** `GET api/overview` */
+export interface Overview {
+  target: string;
+  kind: string;
+  now: number;
+  queues: QueueOverview[];
+  throughput: ThroughputSeries;
+}
+
+/** One row of `GET api/queues/<name>/jobs`. */
+export interface JobRow {
+  id: number;
+  state: string;
+  attempts: number;
+  maxAttempts: number;
+  priority: number;
+  key: string | null;
+  createdAt: number;
+  runAt: number;
+  finishedAt: number | null;
+  lastError: string | null;
+  preview: string;
+}
+
+export interface JobPage {
+  jobs: JobRow[];
+  next: number | null;
+}
+
+/** A payload or result as the detail drawer shows it. */
+export type ShownValue =
+  | { kind: "json"; text: string; truncated: boolean }
+  | { kind: "binary"; size: number; hex: string; truncated: boolean }
+  | { kind: "none" };
+
+/** `GET api/queues/<name>/jobs/<id>` */
+export interface JobDetail extends JobRow {
+  queue: string;
+  leaseUntil: number | null;
+  payload: ShownValue;
+  result: ShownValue;
+}
