@@ -2,20 +2,24 @@
 // that decide how durable an acknowledged job is there, printed beside those peers' numbers.
 import { Redis } from "ioredis";
 import pg from "pg";
-import { PG_URL, REDIS } from "./peers/server-peers.mjs";
+import type { ServerFacts } from "./document.js";
+import { PG_URL, REDIS } from "./peers/server-peers.js";
 
-export async function serverFacts() {
+export async function serverFacts(): Promise<{ redis: ServerFacts; postgres: ServerFacts }> {
   return { redis: await redisFacts(), postgres: await postgresFacts() };
 }
 
-async function redisFacts() {
+async function redisFacts(): Promise<ServerFacts> {
   const redis = new Redis({ ...REDIS, lazyConnect: true, connectTimeout: 1500, maxRetriesPerRequest: 0 });
   redis.on("error", () => {});
   try {
     await redis.connect();
-    const [, appendonly] = await redis.config("GET", "appendonly");
-    const [, appendfsync] = await redis.config("GET", "appendfsync");
-    const [, save] = await redis.config("GET", "save");
+    // CONFIG GET answers [name, value].
+    const setting = async (name: string): Promise<string | undefined> =>
+      ((await redis.config("GET", name)) as string[])[1];
+    const appendonly = await setting("appendonly");
+    const appendfsync = await setting("appendfsync");
+    const save = await setting("save");
     const version = /redis_version:(\S+)/.exec(await redis.info("server"))?.[1] ?? "?";
     const persisted =
       appendonly === "yes"
@@ -25,14 +29,14 @@ async function redisFacts() {
           : "no AOF, no snapshots: jobs live in memory only";
     return { version, durability: `Redis ${version}: ${persisted}` };
   } catch (error) {
-    return { unreachable: `Redis not reachable at ${REDIS.host}:${REDIS.port} (${error.message})` };
+    return { unreachable: `Redis not reachable at ${REDIS.host}:${REDIS.port} (${messageOf(error)})` };
   } finally {
     redis.disconnect();
   }
 }
 
 /** Connects to the bench database, creating it (through the server's default database) if missing. */
-async function postgresFacts() {
+async function postgresFacts(): Promise<ServerFacts> {
   const url = new URL(PG_URL);
   const database = url.pathname.slice(1);
   try {
@@ -41,18 +45,23 @@ async function postgresFacts() {
     try {
       const { rowCount } = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
       if (rowCount === 0) await admin.query(`CREATE DATABASE "${database.replace(/"/g, "")}"`);
-      const settings = {};
-      for (const name of ["server_version", "synchronous_commit", "fsync"]) {
-        settings[name] = (await admin.query(`SHOW ${name}`)).rows[0][name];
-      }
+      const show = async (name: string): Promise<string> =>
+        String((await admin.query<Record<string, unknown>>(`SHOW ${name}`)).rows[0]?.[name]);
+      const version = await show("server_version");
+      const synchronousCommit = await show("synchronous_commit");
+      const fsync = await show("fsync");
       return {
-        version: settings.server_version,
-        durability: `PostgreSQL ${settings.server_version}: synchronous_commit=${settings.synchronous_commit}, fsync=${settings.fsync}`,
+        version,
+        durability: `PostgreSQL ${version}: synchronous_commit=${synchronousCommit}, fsync=${fsync}`,
       };
     } finally {
       await admin.end();
     }
   } catch (error) {
-    return { unreachable: `PostgreSQL not reachable at ${url.host} (${error.message})` };
+    return { unreachable: `PostgreSQL not reachable at ${url.host} (${messageOf(error)})` };
   }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

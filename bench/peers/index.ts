@@ -1,38 +1,39 @@
 // Every subject of the peer comparison by name, with what the report says beside its numbers.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { fromDist } from "../dist.mjs";
+import { join } from "node:path";
+import type { OpenSubject, Subject, SubjectOptions } from "../../src/bench/subject.js";
+import type { Store } from "../document.js";
+import { ROOT } from "../paths.js";
+import { openBullmq, openGraphile, openPgBoss } from "./server-peers.js";
+import { openLiteque, openPlainjob } from "./sqlite-peers.js";
 
-const versionOf = (packageJson) => JSON.parse(readFileSync(packageJson, "utf8")).version;
-const rootRequire = createRequire(new URL("../../package.json", import.meta.url));
+const versionOf = (packageJson: string): string =>
+  (JSON.parse(readFileSync(packageJson, "utf8")) as { version: string }).version;
+const rootRequire = createRequire(join(ROOT, "package.json"));
 
-import { openBullmq, openGraphile, openPgBoss } from "./server-peers.mjs";
-import { openLiteque, openPlainjob } from "./sqlite-peers.mjs";
+export interface Peer {
+  label: string;
+  store: Store;
+  version: string;
+  open: (options: SubjectOptions) => Promise<Subject>;
+  note?: string;
+}
 
-/**
- * @typedef {object} Peer
- * @property {string} label
- * @property {"sqlite" | "redis" | "postgres"} store
- * @property {string} version
- * @property {(options: import("../../dist/bench/subject.js").SubjectOptions) => Promise<import("../../dist/bench/subject.js").Subject>} open
- * @property {string} [note]
- */
-
-/** @type {Record<string, Peer>} */
-export const PEERS = {
+export const PEERS: Record<string, Peer> = {
   raw: {
     label: "raw better-sqlite3",
     store: "sqlite",
     version: versionOf(rootRequire.resolve("better-sqlite3/package.json")),
-    open: async (o) => (await fromDist("bench/raw.js")).openRaw(o),
+    open: async (o) => (await import("../../src/bench/raw.js")).openRaw(o),
     note: "the same SQL, no library: the limit",
   },
   // Loaded on use, so the peers still run (and Spool's cells say why) if the core fails to load.
   spool: {
     label: "Spool",
     store: "sqlite",
-    version: versionOf(new URL("../../package.json", import.meta.url)),
-    open: async (o) => (await fromDist("bench/spool-subject.js")).openSpool(o),
+    version: versionOf(join(ROOT, "package.json")),
+    open: async (o) => (await import("../../src/bench/spool-subject.js")).openSpool(o),
   },
   plainjob: {
     label: "plainjob",
@@ -79,8 +80,8 @@ export const PEERS = {
 };
 
 /** The producer child process opens subjects through this. */
-export function openSubject(name, options) {
+export const openSubject: OpenSubject = (name, options) => {
   const peer = PEERS[name];
   if (!peer) return Promise.reject(new Error(`unknown peer "${name}"`));
   return peer.open(options);
-}
+};

@@ -3,61 +3,64 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { barChart } from "./svg.mjs";
+import type {
+  Durability,
+  MeasuredResult,
+  PeerInfo,
+  ResultRow,
+  ResultsDocument,
+  ServerFacts,
+} from "./document.js";
+import type { Bar } from "./svg.js";
+import { barChart } from "./svg.js";
 
 const ORDER = ["raw", "spool", "plainjob", "liteque", "bullmq", "pgboss", "graphile", "graphile-fast"];
 const LOWER_IS_BETTER = new Set(["lat", "latx"]);
 
-const fmt = (v) => {
+const fmt = (v: number): string => {
   if (!Number.isFinite(v)) return "—";
   const a = Math.abs(v);
   const digits = a >= 100 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : 3;
   return v.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 };
 
-/**
- * @param {any} doc the results document
- * @param {string} root the repository root
- * @returns {string} the main Markdown table, for the terminal
- */
-export function writeReport(doc, root) {
+/** Writes docs/benchmarks.md and its charts under `root`; returns the main table, for the terminal. */
+export function writeReport(doc: ResultsDocument, root: string): string {
   const peers = ORDER.filter((id) => doc.peers[id]);
-  const footnotes = [];
-  const footnote = (text) => {
+  const footnotes: string[] = [];
+  const footnote = (text: string): string => {
     let i = footnotes.indexOf(text);
     if (i === -1) i = footnotes.push(text) - 1;
     return `[^${i + 1}]`;
   };
-  const find = (peer, durability, workload) => {
-    if (!doc.peers[peer]) return undefined;
-    const store = doc.peers[peer].store;
+  const label = (peer: string): string => doc.peers[peer]?.label ?? peer;
+  const find = (peer: string, durability: Durability, workload: string): ResultRow | undefined => {
+    const store = doc.peers[peer]?.store;
+    if (store === undefined) return undefined;
     const d = store === "sqlite" ? durability : "server";
     return doc.results.find((r) => r.peer === peer && r.durability === d && r.workload === workload);
   };
-  const cellText = (r) => {
+  const cellText = (r: ResultRow | undefined): string => {
     if (!r) return "";
-    if (r.status === "n/a") return `n/a${footnote(`${doc.peers[r.peer].label}: ${r.reason}`)}`;
-    if (r.status === "timeout")
-      return `timeout${footnote(`${doc.peers[r.peer].label}, ${r.workload}: ${r.reason}`)}`;
-    if (r.status !== "ok")
-      return `error${footnote(`${doc.peers[r.peer].label}, ${r.workload}: ${r.reason}`)}`;
+    if (r.status === "n/a") return `n/a${footnote(`${label(r.peer)}: ${r.reason}`)}`;
+    if (r.status === "timeout") return `timeout${footnote(`${label(r.peer)}, ${r.workload}: ${r.reason}`)}`;
+    if (r.status !== "ok") return `error${footnote(`${label(r.peer)}, ${r.workload}: ${r.reason}`)}`;
     const mark = r.partial ? "\\*" : "";
     const note =
-      r.note && !r.partial
-        ? footnote(`${doc.peers[r.peer].label}, ${doc.workloads[r.workload]}: ${r.note}`)
-        : "";
-    if (r.unit === "ms") return `${fmt(r.value)} / ${fmt(r.p99)}${mark}${note}`;
+      r.note && !r.partial ? footnote(`${label(r.peer)}, ${doc.workloads[r.workload]}: ${r.note}`) : "";
+    if (r.unit === "ms") return `${fmt(r.value)} / ${fmt(r.p99 ?? Number.NaN)}${mark}${note}`;
     return `${fmt(r.value)}${mark}${note}`;
   };
-  const better = (workload, a, b) => (LOWER_IS_BETTER.has(workload) ? a < b : a > b);
-  const ratioText = (spool, other) => {
+  const better = (workload: string, a: number, b: number): boolean =>
+    LOWER_IS_BETTER.has(workload) ? a < b : a > b;
+  const ratioText = (spool: ResultRow | undefined, other: ResultRow | undefined): string => {
     if (spool?.status !== "ok" || other?.status !== "ok") return "";
     const r = spool.value / other.value;
     return `${r >= 100 ? r.toFixed(0) : r >= 1 ? r.toFixed(2) : r.toPrecision(2)}×`;
   };
 
-  const table = (durability, workloads) => {
-    const head = ["workload", ...peers.map((p) => doc.peers[p].label), "Spool ÷ raw", "Spool ÷ best peer"];
+  const table = (durability: Durability, workloads: string[]): string => {
+    const head = ["workload", ...peers.map(label), "Spool ÷ raw", "Spool ÷ best peer"];
     const lines = [
       `| ${head.join(" | ")} |`,
       `|${head.map((_, i) => (i === 0 ? "---" : "---:")).join("|")}|`,
@@ -66,14 +69,14 @@ export function writeReport(doc, root) {
       const cells = peers.map((p) => find(p, durability, w));
       const spool = find("spool", durability, w);
       const raw = find("raw", durability, w);
-      let best = null;
+      let best: MeasuredResult | null = null;
       for (const p of peers) {
         if (p === "raw" || p === "spool") continue;
         const r = find(p, durability, w);
         if (r?.status === "ok" && (best === null || better(w, r.value, best.value))) best = r;
       }
       const bestRatio = best ? ratioText(spool, best) : "";
-      const bestText = bestRatio ? `${bestRatio} (${doc.peers[best.peer].label})` : "";
+      const bestText = best && bestRatio ? `${bestRatio} (${label(best.peer)})` : "";
       const unit = LOWER_IS_BETTER.has(w) ? "ms p50 / p99, lower is better" : w === "mb" ? "MB/s" : "jobs/s";
       lines.push(
         `| ${doc.workloads[w]} (${unit}) | ${cells.map(cellText).join(" | ")} | ${ratioText(spool, raw)} | ${bestText} |`,
@@ -87,7 +90,7 @@ export function writeReport(doc, root) {
   const normalTable = table("normal", all);
   const fullTable = table("full", fullSet);
 
-  const rssHead = ["workload", ...peers.map((p) => doc.peers[p].label)];
+  const rssHead = ["workload", ...peers.map(label)];
   const rssLines = [
     `| ${rssHead.join(" | ")} |`,
     `|${rssHead.map((_, i) => (i === 0 ? "---" : "---:")).join("|")}|`,
@@ -100,10 +103,11 @@ export function writeReport(doc, root) {
     rssLines.push(`| ${doc.workloads[w]} | ${cells.join(" | ")} |`);
   }
 
-  const durabilityOf = (p) => {
-    const peer = doc.peers[p];
-    if (peer.store === "redis") return doc.servers.redis.durability ?? doc.servers.redis.unreachable;
-    if (peer.store === "postgres") return doc.servers.postgres.durability ?? doc.servers.postgres.unreachable;
+  const serverText = (facts: ServerFacts): string =>
+    "durability" in facts ? facts.durability : facts.unreachable;
+  const durabilityOf = (p: string, peer: PeerInfo): string => {
+    if (peer.store === "redis") return serverText(doc.servers.redis);
+    if (peer.store === "postgres") return serverText(doc.servers.postgres);
     if (p === "plainjob" || p === "liteque") {
       return "WAL + synchronous=NORMAL at its defaults; for `full`, synchronous=FULL set on its connection";
     }
@@ -112,9 +116,12 @@ export function writeReport(doc, root) {
   const peerLines = [
     "| subject | version | store | durability as measured | notes |",
     "|---|---|---|---|---|",
-    ...peers.map((p) => {
+    ...peers.flatMap((p) => {
       const peer = doc.peers[p];
-      return `| ${peer.label} | ${peer.version} | ${peer.store} | ${durabilityOf(p)} | ${peer.note} |`;
+      if (!peer) return [];
+      return [
+        `| ${peer.label} | ${peer.version} | ${peer.store} | ${durabilityOf(p, peer)} | ${peer.note} |`,
+      ];
     }),
   ];
 
@@ -123,21 +130,25 @@ export function writeReport(doc, root) {
   mkdirSync(dir, { recursive: true });
   const m = doc.machine;
   const machineLine = `${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.date.slice(0, 10)}`;
-  const groupsFor = (durability, workloads, pick) =>
+  const groupsFor = (
+    durability: Durability,
+    workloads: string[],
+    pick: (r: MeasuredResult) => number,
+  ): Array<{ title: string; bars: Bar[] }> =>
     workloads.map((w) => ({
-      title: doc.workloads[w],
-      bars: peers.map((p) => {
+      title: doc.workloads[w] ?? w,
+      bars: peers.map((p): Bar => {
         const r = find(p, durability, w);
         const ok = r?.status === "ok";
         return {
-          label: doc.peers[p].label,
+          label: label(p),
           value: ok ? pick(r) : null,
           text: ok ? `${fmt(pick(r))}${r.partial ? "*" : ""}` : (r?.status ?? "not run"),
           strong: p === "spool",
         };
       }),
     }));
-  const rateWorkloads = (set) => set.filter((w) => !LOWER_IS_BETTER.has(w) && w !== "mb");
+  const rateWorkloads = (set: string[]): string[] => set.filter((w) => !LOWER_IS_BETTER.has(w) && w !== "mb");
   writeFileSync(
     join(dir, "throughput-normal.svg"),
     barChart({
@@ -172,7 +183,7 @@ export function writeReport(doc, root) {
 
   const md = `# Benchmarks
 
-<!-- Generated by bench/run.mjs from bench/results/latest.json: edit those, not this file. -->
+<!-- Generated by bench/run.ts from bench/results/latest.json: edit those, not this file. -->
 
 Spool side by side with raw better-sqlite3 (the same SQL work with no library around it: the
 physical limit) and the other Node.js job queues, on one machine, with every peer at its
@@ -194,7 +205,7 @@ first install builds from source in about two minutes), reads
 Redis at 127.0.0.1:6379 and PostgreSQL at \`SPOOL_BENCH_PG_URL\` (default
 \`postgres://postgres@127.0.0.1:5432/bench\`, created if missing; each peer uses its own schema,
 dropped and recreated per run). A peer whose server is not reachable shows \`n/a\`.
-\`node bench/run.mjs --peers spool,raw --workloads drain16 --runs 1\` runs a slice.
+\`npm run bench:peers -- --peers spool,raw --workloads drain16 --runs 1\` runs a slice.
 
 ## How to read the numbers
 

@@ -1,10 +1,12 @@
 // plainjob and liteque, the SQLite peers, behind the benchmark's Subject interface.
 import { createRequire } from "node:module";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import Database from "better-sqlite3";
 import { better, defineQueue, defineWorker } from "plainjob";
-
-/** @typedef {import("../../dist/bench/subject.js").Subject} Subject */
-/** @typedef {import("../../dist/bench/subject.js").SubjectOptions} SubjectOptions */
+import type { BenchPayload } from "../../src/bench/stats.js";
+import type { Subject, SubjectOptions } from "../../src/bench/subject.js";
+import { BENCH } from "../paths.js";
 
 // Both libraries log every job by default; a quiet logger keeps the terminal out of the timing.
 const quiet = { error() {}, warn() {}, info() {}, debug() {} };
@@ -13,10 +15,8 @@ const quiet = { error() {}, warn() {}, info() {}, debug() {} };
  * plainjob 0.0.14: hard-codes WAL + synchronous=NORMAL in defineQueue; for `full` the pragma is
  * set again on its connection afterwards. It has no concurrency option, so concurrency N is N
  * worker loops in one process, as its README does with processes.
- * @param {SubjectOptions} options
- * @returns {Promise<Subject>}
  */
-export async function openPlainjob(options) {
+export async function openPlainjob(options: SubjectOptions): Promise<Subject> {
   const connection = better(new Database(options.path));
   const queue = defineQueue({ connection, logger: quiet });
   if (options.durability === "full") connection.pragma("synchronous = FULL");
@@ -30,7 +30,7 @@ export async function openPlainjob(options) {
     },
     prefill: async (count, make) => {
       for (let start = 0; start < count; start += 1000) {
-        const batch = [];
+        const batch: BenchPayload[] = [];
         for (let i = start; i < Math.min(count, start + 1000); i++) batch.push(make(i));
         queue.addMany(type, batch);
       }
@@ -43,7 +43,7 @@ export async function openPlainjob(options) {
     },
     work: async (handler, concurrency) => {
       const workers = Array.from({ length: concurrency }, () =>
-        defineWorker(type, (job) => handler(JSON.parse(job.data)), { queue, logger: quiet }),
+        defineWorker(type, (job) => handler(JSON.parse(job.data) as BenchPayload), { queue, logger: quiet }),
       );
       const loops = workers.map((w) => w.start());
       return {
@@ -61,20 +61,23 @@ export async function openPlainjob(options) {
 
 // liteque needs better-sqlite3 11.9 (12 rejects its transaction callbacks), so it lives in
 // bench/liteque/ with its own node_modules, loaded from there.
-const requireLiteque = createRequire(new URL("../liteque/package.json", import.meta.url));
+const requireLiteque = createRequire(join(BENCH, "liteque", "package.json"));
 
 /**
  * liteque 0.8.0: WAL + synchronous=NORMAL from buildDBClient; for `full` the pragma is set on
  * its connection afterwards. No batch enqueue; prefill writes rows through its own drizzle
  * table, with the values its enqueue would write.
- * @param {SubjectOptions} options
- * @returns {Promise<Subject>}
  */
-export async function openLiteque(options) {
-  const { buildDBClient, SqliteQueue, Runner } = await import(requireLiteque.resolve("liteque"));
+export async function openLiteque(options: SubjectOptions): Promise<Subject> {
+  const { buildDBClient, SqliteQueue, Runner } = (await import(
+    pathToFileURL(requireLiteque.resolve("liteque")).href
+  )) as typeof import("liteque");
   const db = buildDBClient(options.path, { runMigrations: options.role !== "producer" });
-  if (options.durability === "full") db.session.client.pragma("synchronous = FULL");
-  const queue = new SqliteQueue(options.name, db, {
+  // Its better-sqlite3 connection sits on a drizzle field that drizzle's types leave out.
+  const connection = (db as unknown as { session: { client: Pick<Database.Database, "pragma" | "close"> } })
+    .session.client;
+  if (options.durability === "full") connection.pragma("synchronous = FULL");
+  const queue = new SqliteQueue<BenchPayload>(options.name, db, {
     defaultJobArgs: { numRetries: 0 },
     keepFailedJobs: false,
   });
@@ -122,7 +125,7 @@ export async function openLiteque(options) {
       };
     },
     close: async () => {
-      db.session.client.close();
+      connection.close();
     },
   };
 }

@@ -8,24 +8,36 @@ const BAR_H = 13;
 const GAP = 4;
 const PLOT_W = WIDTH - LABEL_W - VALUE_W - 20;
 
-const esc = (s) => String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+const esc = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
-/**
- * @param {object} chart
- * @param {string} chart.title
- * @param {string} chart.subtitle
- * @param {string} chart.axis what the numbers are, e.g. "jobs/s (log scale, longer is better)"
- * @param {Array<{ title: string, bars: Array<{ label: string, value: number | null, text: string, strong?: boolean }> }>} chart.groups
- * @returns {string}
- */
-export function barChart({ title, subtitle, axis, groups }) {
-  const values = groups.flatMap((g) => g.bars.map((b) => b.value)).filter((v) => v !== null && v > 0);
+export interface Bar {
+  label: string;
+  /** null draws no bar, only `text` (e.g. "timeout"). */
+  value: number | null;
+  text: string;
+  /** Drawn darker: Spool's own bar. */
+  strong?: boolean;
+}
+
+export interface BarChart {
+  title: string;
+  subtitle: string;
+  /** What the numbers are, e.g. "jobs/s (log scale, longer is better)". */
+  axis: string;
+  groups: Array<{ title: string; bars: Bar[] }>;
+}
+
+export function barChart({ title, subtitle, axis, groups }: BarChart): string {
+  const values = groups
+    .flatMap((g) => g.bars.map((b) => b.value))
+    .filter((v): v is number => v !== null && v > 0);
   const lo = 10 ** Math.floor(Math.log10(Math.min(...values, 1)));
   const hi = 10 ** Math.ceil(Math.log10(Math.max(...values, 10)));
   const span = Math.log10(hi) - Math.log10(lo);
-  const x = (v) => LABEL_W + (Math.max(0, Math.log10(Math.max(v, lo)) - Math.log10(lo)) / span) * PLOT_W;
+  const x = (v: number): number =>
+    LABEL_W + (Math.max(0, Math.log10(Math.max(v, lo)) - Math.log10(lo)) / span) * PLOT_W;
 
-  const parts = [];
+  const parts: string[] = [];
   let y = 58;
   for (const group of groups) {
     parts.push(`<text x="10" y="${y + 11}" class="group">${esc(group.title)}</text>`);
@@ -51,7 +63,7 @@ export function barChart({ title, subtitle, axis, groups }) {
     y += 10;
   }
   const height = y + 30;
-  const grid = [];
+  const grid: string[] = [];
   for (let d = lo; d <= hi * 1.0001; d *= 10) {
     const gx = x(d).toFixed(1);
     grid.push(`<line x1="${gx}" y1="50" x2="${gx}" y2="${height - 28}" class="grid"/>`);
@@ -73,7 +85,7 @@ ${parts.join("\n")}
 `;
 }
 
-function tick(v) {
+function tick(v: number): string {
   if (v >= 1e6) return `${v / 1e6}M`;
   if (v >= 1e3) return `${v / 1e3}k`;
   return String(v);

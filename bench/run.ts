@@ -1,18 +1,29 @@
 // The peer comparison: every subject × workload × run in a child process of its own, killed if
 // it overstays; medians into bench/results/latest.json, tables and charts into docs/.
 //
-//   node bench/run.mjs [--runs 3] [--budget 1000] [--peers spool,raw,…] [--workloads add1,…]
-//   node bench/run.mjs --report-only     (rewrites docs/benchmarks.md from latest.json)
+//   npm run bench:peers [-- --runs 3 --budget 1000 --peers spool,raw,… --workloads add1,…]
+//   npm run bench:peers -- --report-only     (rewrites docs/benchmarks.md from latest.json)
+//
+// `npm run bench:peers` installs the peers, type-checks and compiles bench/ (with the parts of
+// src/ it imports) into bench/.build/ with tsc, then runs this file from there with plain node.
+// Not through tsx: its loader thread added 25-40 MB to each child's peak RSS, which the report
+// prints as the queue's own.
 import { spawn } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { machineInfo } from "../src/bench/machine.js";
+import { median } from "../src/bench/stats.js";
+import type { Figure, Outcome } from "../src/bench/workloads.js";
+import type { ChildResult, ChildSpec } from "./child.js";
+import type { Durability, MeasuredResult, ResultRow, ResultsDocument } from "./document.js";
+import { BENCH, ROOT } from "./paths.js";
+import { writeReport } from "./report.js";
 
-const here = fileURLToPath(new URL(".", import.meta.url));
-const root = join(here, "..");
-const resultsFile = join(here, "results", "latest.json");
+const resultsFile = join(BENCH, "results", "latest.json");
+const childScript = fileURLToPath(new URL("./child.js", import.meta.url));
 
 const { values: args } = parseArgs({
   options: {
@@ -29,27 +40,38 @@ const { values: args } = parseArgs({
 // measured at `normal` only, which keeps the whole comparison under ten minutes on 2 cores.
 const FULL_WORKLOADS = new Set(["add1", "batch", "drain1", "drain16", "lat", "latx"]);
 
-async function main() {
+/** A run that measured: its figure and the child's peak RSS. */
+interface Sample extends Figure {
+  rssMB: number;
+}
+
+interface Failure {
+  status: "timeout" | "error";
+  message: string;
+}
+
+type ChildOutcome = { status: "ok"; figure: Outcome; rssMB: number } | Failure;
+
+/** One peer × durability × workload, filled run by run. */
+interface Cell {
+  peer: string;
+  durability: Durability;
+  workload: string;
+  samples: Sample[];
+  failures: Failure[];
+  /** Why the peer cannot do this workload at all. */
+  na?: string;
+}
+
+async function main(): Promise<void> {
   if (args["report-only"]) {
-    const { writeReport } = await import("./report.mjs");
-    writeReport(JSON.parse(readFileSync(resultsFile, "utf8")), root);
+    writeReport(JSON.parse(readFileSync(resultsFile, "utf8")) as ResultsDocument, ROOT);
     return;
   }
-  if (!existsSync(join(root, "dist", "bench", "workloads.js"))) {
-    throw new Error("dist/bench is missing: run `npm run build` at the repository root first");
-  }
-  // Children load Spool from a snapshot, so a rebuild elsewhere in the tree cannot pull dist/
-  // out from under a ten-minute run.
-  const snapshot = join(here, ".dist");
-  rmSync(snapshot, { recursive: true, force: true });
-  cpSync(join(root, "dist"), snapshot, { recursive: true });
-  process.env.SPOOL_BENCH_DIST = snapshot;
-  const { fromDist } = await import("./dist.mjs");
-  const { WORKLOADS } = await import("./child.mjs");
-  const { PEERS } = await import("./peers/index.mjs");
-  const { machineInfo } = await fromDist("bench/machine.js");
-  const { median } = await fromDist("bench/stats.js");
-  const { serverFacts } = await import("./servers.mjs");
+  // The peers load on use, so --report-only works without bench/node_modules.
+  const { WORKLOADS } = await import("./child.js");
+  const { PEERS } = await import("./peers/index.js");
+  const { serverFacts } = await import("./servers.js");
 
   const runs = Number(args.runs);
   const budgetMs = Number(args.budget);
@@ -59,7 +81,7 @@ async function main() {
   const servers = await serverFacts();
 
   /** One line of the plan: a peer at a durability (SQLite) or at its server's settings. */
-  const configs = [];
+  const configs: Array<{ peer: string; durability: Durability }> = [];
   for (const id of wanted) {
     const peer = PEERS[id];
     if (!peer) throw new Error(`unknown peer ${id}; known: ${Object.keys(PEERS).join(", ")}`);
@@ -71,7 +93,7 @@ async function main() {
   }
 
   const scratch = mkdtempSync(join(tmpdir(), "spool-peers-"));
-  const cells = new Map();
+  const cells = new Map<string, Cell>();
   const began = Date.now();
   let step = 0;
   const total = runs * configs.length * workloads.length;
@@ -82,11 +104,13 @@ async function main() {
         for (const workload of workloads) {
           step++;
           const key = `${config.peer}|${config.durability}|${workload}`;
-          const cell = cells.get(key) ?? { ...config, workload, samples: [], failures: [] };
+          const cell: Cell = cells.get(key) ?? { ...config, workload, samples: [], failures: [] };
           cells.set(key, cell);
           if (config.durability === "full" && !FULL_WORKLOADS.has(workload)) continue;
           const peer = PEERS[config.peer];
-          const unreachable = peer.store === "sqlite" ? null : servers[peer.store].unreachable;
+          if (!peer) continue;
+          const facts = peer.store === "sqlite" ? null : servers[peer.store];
+          const unreachable = facts && "unreachable" in facts ? facts.unreachable : null;
           if (unreachable) {
             cell.na = unreachable;
             continue;
@@ -97,7 +121,7 @@ async function main() {
           );
           const name = `bench_${config.peer.replace(/\W/g, "_")}_${process.pid}_${step}`;
           const path = join(scratch, `${name}.db`);
-          const spec = {
+          const spec: ChildSpec = {
             peer: config.peer,
             workload,
             budgetMs,
@@ -118,58 +142,54 @@ async function main() {
 
   const results = [...cells.values()]
     .filter((c) => !(c.durability === "full" && !FULL_WORKLOADS.has(c.workload)))
-    .map((c) => summarize(c, median));
-  const document = {
+    .map(summarize);
+  const document: ResultsDocument = {
     machine: machineInfo(),
     settings: { runs, budgetMs, timeoutMs, fullWorkloads: [...FULL_WORKLOADS] },
     elapsedSeconds: Math.round((Date.now() - began) / 1000),
     servers,
     peers: Object.fromEntries(
-      wanted.map((id) => [
-        id,
-        {
-          label: PEERS[id].label,
-          version: PEERS[id].version,
-          store: PEERS[id].store,
-          note: PEERS[id].note ?? "",
-        },
-      ]),
+      wanted.flatMap((id) => {
+        const peer = PEERS[id];
+        return peer
+          ? [[id, { label: peer.label, version: peer.version, store: peer.store, note: peer.note ?? "" }]]
+          : [];
+      }),
     ),
-    workloads: Object.fromEntries(workloads.map((w) => [w, WORKLOADS[w].title])),
+    workloads: Object.fromEntries(workloads.map((w) => [w, WORKLOADS[w]?.title ?? w])),
     results,
   };
-  mkdirSync(join(here, "results"), { recursive: true });
+  mkdirSync(join(BENCH, "results"), { recursive: true });
   writeFileSync(resultsFile, `${JSON.stringify(document, null, 2)}\n`);
-  const { writeReport } = await import("./report.mjs");
-  const table = writeReport(document, root);
+  const table = writeReport(document, ROOT);
   console.log(table);
   console.log(`\nwrote bench/results/latest.json and docs/benchmarks.md in ${document.elapsedSeconds} s`);
 }
 
 /** The median of a cell's runs, or why it has none. */
-function summarize(cell, median) {
+function summarize(cell: Cell): ResultRow {
   const base = { peer: cell.peer, durability: cell.durability, workload: cell.workload };
   if (cell.na) return { ...base, status: "n/a", reason: cell.na };
   if (cell.samples.length === 0) {
-    const failure = cell.failures[0] ?? { status: "error", message: "not run" };
+    const failure: Failure = cell.failures[0] ?? { status: "error", message: "not run" };
     return { ...base, status: failure.status, reason: failure.message };
   }
   const s = cell.samples;
-  const out = {
+  const out: MeasuredResult = {
     ...base,
     status: "ok",
     value: median(s.map((x) => x.value)),
-    unit: s[0].unit,
+    unit: s[0]!.unit,
     runs: s.map((x) => x.value),
     rssMB: Math.round(median(s.map((x) => x.rssMB))),
   };
-  const p99 = s.map((x) => x.p99).filter((v) => v !== undefined);
+  const p99 = s.map((x) => x.p99).filter((v): v is number => v !== undefined);
   if (p99.length > 0) out.p99 = median(p99);
   const notes = [
     ...new Set(
       s
         .map((x) => x.note)
-        .filter(Boolean)
+        .filter((n): n is string => Boolean(n))
         .map((n) => n.replace(/\d[\d,]* of /, "N of ")),
     ),
   ];
@@ -180,18 +200,18 @@ function summarize(cell, median) {
 }
 
 /** Runs one workload in a child process; a child past `timeoutMs` is killed and reported. */
-function runChild(spec, timeoutMs) {
+function runChild(spec: ChildSpec, timeoutMs: number): Promise<ChildOutcome> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(here, "child.mjs"), JSON.stringify(spec)], {
+    const child = spawn(process.execPath, [childScript, JSON.stringify(spec)], {
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d) => {
+    child.stdout.on("data", (d: Buffer) => {
       stdout += d;
     });
-    child.stderr.on("data", (d) => {
+    child.stderr.on("data", (d: Buffer) => {
       stderr = (stderr + d).slice(-2000);
     });
     let timedOut = false;
@@ -199,7 +219,7 @@ function runChild(spec, timeoutMs) {
       timedOut = true;
       // The group, so a producer grandchild dies with it.
       try {
-        process.kill(-child.pid, "SIGKILL");
+        process.kill(-child.pid!, "SIGKILL");
       } catch {
         child.kill("SIGKILL");
       }
@@ -209,22 +229,22 @@ function runChild(spec, timeoutMs) {
       if (timedOut) return resolve({ status: "timeout", message: `killed after ${timeoutMs / 1000} s` });
       const line = stdout.split("\n").find((l) => l.startsWith("RESULT "));
       if (!line) return resolve({ status: "error", message: `exit ${code}: ${lastError(stderr)}` });
-      const parsed = JSON.parse(line.slice(7));
-      if (parsed.error) return resolve({ status: "error", message: parsed.error });
+      const parsed = JSON.parse(line.slice(7)) as ChildResult;
+      if ("error" in parsed) return resolve({ status: "error", message: parsed.error });
       resolve({ status: "ok", figure: parsed.figure, rssMB: parsed.rssMB });
     });
   });
 }
 
 /** The line of a crash's stderr that names the error, not Node's version banner. */
-function lastError(stderr) {
+function lastError(stderr: string): string {
   const lines = stderr
     .split("\n")
     .filter((l) => l.trim() && !l.startsWith("    at ") && !l.startsWith("Node.js v"));
   return (lines.findLast((l) => /error/i.test(l)) ?? lines.at(-1) ?? "").trim().slice(0, 300);
 }
 
-main().catch((error) => {
+main().catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);
 });

@@ -2,17 +2,20 @@
 import { Queue, Worker } from "bullmq";
 import { Logger, makeWorkerUtils, run } from "graphile-worker";
 import PgBoss from "pg-boss";
-
-/** @typedef {import("../../dist/bench/subject.js").Subject} Subject */
-/** @typedef {import("../../dist/bench/subject.js").SubjectOptions} SubjectOptions */
+import type { BenchPayload } from "../../src/bench/stats.js";
+import type { Subject, SubjectOptions } from "../../src/bench/subject.js";
 
 export const REDIS = { host: "127.0.0.1", port: 6379 };
 export const PG_URL = process.env.SPOOL_BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/bench";
 
 /** Fills in batches of 1,000 through the subject's own batch call. */
-async function prefillWith(addBatch, count, make) {
+async function prefillWith(
+  addBatch: (payloads: BenchPayload[]) => Promise<void>,
+  count: number,
+  make: (i: number) => BenchPayload,
+): Promise<void> {
   for (let start = 0; start < count; start += 1000) {
-    const batch = [];
+    const batch: BenchPayload[] = [];
     for (let i = start; i < Math.min(count, start + 1000); i++) batch.push(make(i));
     await addBatch(batch);
   }
@@ -21,15 +24,12 @@ async function prefillWith(addBatch, count, make) {
 /**
  * BullMQ 6.7.0 at its defaults (completed jobs kept, event-driven workers). Each run has its
  * own queue name and obliterates it when done.
- * @param {SubjectOptions} options
- * @returns {Promise<Subject>}
  */
-export async function openBullmq(options) {
+export async function openBullmq(options: SubjectOptions): Promise<Subject> {
   const connection = { ...REDIS, maxRetriesPerRequest: null };
-  const queue = new Queue(options.name, { connection });
-  /** @type {Worker | null} */
-  let manual = null;
-  const addBatch = async (payloads) => {
+  const queue = new Queue<BenchPayload>(options.name, { connection });
+  let manual: Worker<BenchPayload> | null = null;
+  const addBatch = async (payloads: BenchPayload[]): Promise<void> => {
     await queue.addBulk(payloads.map((data) => ({ name: "job", data })));
   };
   return {
@@ -40,14 +40,17 @@ export async function openBullmq(options) {
     prefill: (count, make) => prefillWith(addBatch, count, make),
     // Its documented manual processing: a worker without a processor, getNextJob, moveToCompleted.
     takeOne: async () => {
-      manual ??= new Worker(options.name, null, { connection, autorun: false });
+      manual ??= new Worker<BenchPayload>(options.name, null, { connection, autorun: false });
       const job = await manual.getNextJob("bench", { block: false });
       if (!job) return false;
       await job.moveToCompleted("done", "bench", false);
       return true;
     },
     work: async (handler, concurrency) => {
-      const worker = new Worker(options.name, async (job) => handler(job.data), { connection, concurrency });
+      const worker = new Worker<BenchPayload>(options.name, async (job) => handler(job.data), {
+        connection,
+        concurrency,
+      });
       worker.on("error", () => {});
       return { stop: () => worker.close() };
     },
@@ -62,17 +65,15 @@ export async function openBullmq(options) {
 /**
  * pg-boss 10.4.2 at its defaults (poll every 2 s; one work() call per unit of concurrency, as
  * v10 dropped teamSize). Its own schema in the bench database, dropped before each run.
- * @param {SubjectOptions} options
- * @returns {Promise<Subject>}
  */
-export async function openPgBoss(options) {
+export async function openPgBoss(options: SubjectOptions): Promise<Subject> {
   const schema = "spool_bench_pgboss";
   if (options.role !== "producer") await dropSchema(schema);
   const boss = new PgBoss({ connectionString: PG_URL, schema });
   boss.on("error", () => {});
   await boss.start();
   if (options.role !== "producer") await boss.createQueue(options.name);
-  const addBatch = async (payloads) => {
+  const addBatch = async (payloads: BenchPayload[]): Promise<void> => {
     await boss.insert(payloads.map((data) => ({ name: options.name, data })));
   };
   return {
@@ -82,14 +83,16 @@ export async function openPgBoss(options) {
     addBatch,
     prefill: (count, make) => prefillWith(addBatch, count, make),
     takeOne: async () => {
-      const [job] = await boss.fetch(options.name);
+      const [job] = await boss.fetch<BenchPayload>(options.name);
       if (!job) return false;
       await boss.complete(options.name, job.id);
       return true;
     },
     work: async (handler, concurrency) => {
       for (let i = 0; i < concurrency; i++) {
-        await boss.work(options.name, async ([job]) => handler(job.data));
+        await boss.work<BenchPayload>(options.name, async ([job]) => {
+          if (job) handler(job.data);
+        });
       }
       return { stop: () => boss.offWork(options.name) };
     },
@@ -100,18 +103,15 @@ export async function openPgBoss(options) {
 /**
  * graphile-worker 0.17.3, at its defaults or (`fast`) with its documented batching settings.
  * Its own schema in the bench database, dropped before each run.
- * @param {SubjectOptions} options
- * @param {boolean} fast
- * @returns {Promise<Subject>}
  */
-export async function openGraphile(options, fast) {
+export async function openGraphile(options: SubjectOptions, fast: boolean): Promise<Subject> {
   const schema = "spool_bench_graphile";
   const logger = new Logger(() => () => {});
   if (options.role !== "producer") await dropSchema(schema);
   const utils = await makeWorkerUtils({ connectionString: PG_URL, schema, logger });
   if (options.role !== "producer") await utils.migrate();
   const task = options.name;
-  const addBatch = async (payloads) => {
+  const addBatch = async (payloads: BenchPayload[]): Promise<void> => {
     await utils.addJobs(payloads.map((payload) => ({ identifier: task, payload })));
   };
   const preset = fast
@@ -131,16 +131,18 @@ export async function openGraphile(options, fast) {
         logger,
         concurrency,
         noHandleSignals: true,
-        taskList: { [task]: async (payload) => handler(payload) },
+        taskList: { [task]: async (payload) => handler(payload as BenchPayload) },
         ...(preset ? { preset } : {}),
       });
       return { stop: () => runner.stop() };
     },
-    close: () => utils.release(),
+    close: async () => {
+      await utils.release();
+    },
   };
 }
 
-async function dropSchema(schema) {
+async function dropSchema(schema: string): Promise<void> {
   const { default: pg } = await import("pg");
   const client = new pg.Client({ connectionString: PG_URL });
   await client.connect();

@@ -1,0 +1,60 @@
+/*
+ * The shape of bench/results/latest.json: what run.ts writes after a comparison and report.ts
+ * turns into docs/benchmarks.md. One declaration, so the two cannot drift apart.
+ */
+import type { MachineInfo } from "../src/bench/machine.js";
+import type { Figure } from "../src/bench/workloads.js";
+
+export type Store = "sqlite" | "redis" | "postgres";
+
+/** A SQLite peer is measured at each durability; a server peer at its server's settings. */
+export type Durability = "normal" | "full" | "server";
+
+export type ServerFacts = { version: string; durability: string } | { unreachable: string };
+
+export interface PeerInfo {
+  label: string;
+  version: string;
+  store: Store;
+  note: string;
+}
+
+interface Cell {
+  peer: string;
+  durability: Durability;
+  workload: string;
+}
+
+/** The median of a cell's runs. */
+export interface MeasuredResult extends Cell {
+  status: "ok";
+  value: number;
+  unit: Figure["unit"];
+  runs: number[];
+  rssMB: number;
+  p99?: number;
+  note?: string;
+  /** Some run finished less than the count asked for within its budget. */
+  partial?: true;
+  /** Runs that failed beside the ones measured. */
+  failures?: string[];
+}
+
+/** A cell with no figure: the peer lacks the capability, or every run failed. */
+export interface UnmeasuredResult extends Cell {
+  status: "n/a" | "timeout" | "error";
+  reason: string;
+}
+
+export type ResultRow = MeasuredResult | UnmeasuredResult;
+
+export interface ResultsDocument {
+  machine: MachineInfo;
+  settings: { runs: number; budgetMs: number; timeoutMs: number; fullWorkloads: string[] };
+  elapsedSeconds: number;
+  servers: { redis: ServerFacts; postgres: ServerFacts };
+  peers: Record<string, PeerInfo>;
+  /** Workload id → its title. */
+  workloads: Record<string, string>;
+  results: ResultRow[];
+}
