@@ -13,7 +13,7 @@
  */
 import { readFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import ts from "typescript";
 
 export interface ClassSurface {
@@ -205,4 +205,4 @@ export async function readSurface(root: string): Promise<Surface> {
 }
 
 /** The repository root, from this file's place in it. */
-export const repositoryRoot = join(dirname(new URL(import.meta.url).pathname), "..", "..");
+export const repositoryRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
