@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { describe, type TestContext, test } from "node:test";
 import { SpoolError } from "../../src/errors.js";
 import type { Job } from "../../src/types.js";
-import type { HandlerContext } from "../../src/worker.js";
+import type { HandlerContext } from "../../src/worker-options.js";
 import { T, waitFor } from "../conformance/harness.js";
 import { job } from "../helpers/new-job.js";
 import { Gate, queueOn, RecordingBackend } from "./recording-backend.js";

@@ -52,7 +52,8 @@ export class Store {
 
   /** `run` inside the IMMEDIATE transaction this turn's writes share (see writer.ts). */
   write<T>(run: () => T): Promise<T> {
-    this.assertOpen();
+    // A promise-returning seam rejects, never throws: callers chain `.catch` on it.
+    if (this.closed) return Promise.reject(closedError());
     return this.writer.write(run);
   }
 
