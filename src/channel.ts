@@ -58,7 +58,7 @@ class Link<T> {
 }
 
 export class Sender<T> {
-  /** @internal */
+  /** Not for users: `spool.channel(name)` makes a sender and a receiver. */
   constructor(private readonly link: Link<T>) {}
 
   /** Sends one item; waits while the channel is full. */
@@ -177,7 +177,7 @@ export class Sender<T> {
 export class Receiver<T> {
   private readonly closeWaiters = new Set<() => void>();
 
-  /** @internal */
+  /** Not for users: `spool.channel(name)` makes a sender and a receiver. */
   constructor(private readonly link: Link<T>) {}
 
   /** Removes and returns the oldest item; `undefined` when the channel is empty. */

@@ -41,7 +41,7 @@ export class Queue<T = unknown> {
   readonly held: HeldJobs<T>;
   private readonly defaults: ResolvedAdd;
 
-  /** @internal use `spool.queue(name, defaults)` */
+  /** Not for users: `spool.queue(name, defaults)` makes a Queue. */
   constructor(ctx: SpoolContext, name: string, options: QueueOptions<T> | undefined) {
     this.ctx = ctx;
     this.name = name;

@@ -63,7 +63,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
   private slotFreed: (() => void) | null = null;
   private readonly pace: WorkerPace;
 
-  /** @internal use `queue.process(handler, options)` */
+  /** Not for users: `queue.process(handler, options)` makes a Worker. */
   constructor(
     private readonly queue: WorkedQueue<T>,
     private readonly handler: WorkerHandler<T>,

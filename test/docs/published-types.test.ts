@@ -15,8 +15,6 @@ const CONSUMER = `
 import { channel, Queue, Spool, SpoolError, type AddOptions, type Job, type JobInfo, type QueueOptions,
   type SpoolErrorCode, type SpoolOptions, type WorkerOptions } from "spool";
 import { dashboard, startDashboard, type DashboardOptions } from "spool/dashboard";
-import type { SqliteBackend } from "spool/sqlite";
-import type { PostgresBackend } from "spool/postgres";
 
 interface Email { to: string }
 
@@ -55,8 +53,6 @@ export async function use(): Promise<void> {
   const error = new SpoolError("BUSY", "locked");
   const code: SpoolErrorCode = error.code;
   void code;
-  const kinds: Array<SqliteBackend["kind"] | PostgresBackend["kind"]> = [];
-  void kinds;
   await spool.close();
 }
 
@@ -121,9 +117,7 @@ test("a user's program compiles against the published types, which hold no @inte
   assert.deepEqual(compileAsUser(CONSUMER), []);
 });
 
-test("the classes a user gets from the library cannot be constructed from the published types", {
-  todo: "stripInternal removes the @internal constructors of Queue, Worker, Sender and Receiver, so `new Queue()` type-checks (and fails at run time); their constructors need another way to stay internal (src/, not this part)",
-}, () => {
+test("the classes a user gets from the library cannot be constructed from the published types", () => {
   const source = `
 import { Queue, Receiver, Sender, Worker } from "spool";
 // @ts-expect-error use spool.queue()

@@ -1,5 +1,5 @@
 /*
- * A small, pure model of the Queue and Channel contract (../shared/API.md, docs/guarantees.md).
+ * A small, pure model of the Queue and Channel contract (docs/api.md, docs/guarantees.md).
  * No I/O: the commands run an operation on the real store, then hand its outcome to the model,
  * which checks it against the contract and updates its own state.
  *
