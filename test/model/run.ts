@@ -6,6 +6,7 @@
  *   [SPOOL_MODEL_REPLAY=<replayPath>] node --import tsx --test test/model/sqlite.test.ts
  * The budget: SPOOL_MODEL_MS, else SPOOL_SOAK_MS (the soak), else the `npm test` default.
  */
+import { appendFileSync } from "node:fs";
 import type { TestContext } from "node:test";
 import fc from "fast-check";
 import type { BackendFixture } from "../conformance/harness.js";
@@ -85,6 +86,13 @@ export async function runModel(t: TestContext, fixture: BackendFixture, budgetMs
   do {
     const seed = (base + seeds * 7919) | 0;
     seeds += 1;
+    // A soak that overruns its budget is killed by the test timeout without a word: the trace
+    // file names the seed that was running.
+    if (process.env.SPOOL_MODEL_TRACE)
+      appendFileSync(
+        process.env.SPOOL_MODEL_TRACE,
+        `${new Date().toISOString()} ${fixture.name} seed ${seed}\n`,
+      );
     await check(property, { seed, numRuns: RUNS_PER_SEED }, fixture);
   } while (Date.now() < deadline);
   if (process.env.SPOOL_MODEL_STATS) {
