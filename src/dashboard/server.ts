@@ -132,7 +132,7 @@ export function dashboard(spool: Spool, options: DashboardOptions = {}): Dashboa
       throw new HttpError(405, "use GET here", { Allow: "GET, HEAD" });
     }
     if (rest === "/") return sendAsset(res, "text/html", renderPage(csrf));
-    if (rest === "/app.js") return sendAsset(res, "text/javascript", appScript());
+    if (rest === "/app.js") return sendAsset(res, "text/javascript", await appScript());
     if (rest === "/style.css") return sendAsset(res, "text/css", STYLE_CSS);
     return sendText(res, 404, "Not found\n");
   }
