@@ -17,12 +17,15 @@ const OPTION_KEYS = [
   "crossProcessWakeups",
   "create",
   "migrate",
-  // The one internal seam for time: a function returning ms since the epoch that the SQLite
-  // backend measures leases and run times on (PostgreSQL uses the server's clock and ignores
-  // it). Not in SpoolOptions: only tests pass it, to move time (the model test) or skew a
-  // process's clock (the retention and server-clock tests).
-  "clock",
 ] as const;
+
+/*
+ * The one internal seam for time, `clock`: a function returning ms since the epoch that the
+ * SQLite backend measures leases and run times on (PostgreSQL uses the server's clock and
+ * ignores it). Not in SpoolOptions, nor named to users among the known options: only tests
+ * pass it, to move time (the model test) or skew a process's clock (the retention and
+ * server-clock tests).
+ */
 
 /** Whether `target` names a PostgreSQL database (else it is a SQLite file or ":memory:"). */
 export function isPostgresTarget(target: string): boolean {
@@ -32,7 +35,8 @@ export function isPostgresTarget(target: string): boolean {
 /** Spool.open's options, checked, with the defaults applied. */
 function resolveOptions(raw: unknown): BackendOptions & { maxPayloadBytes: number } {
   const o = checkObject(raw, "Spool.open options");
-  checkKnownKeys(o, OPTION_KEYS, "Spool.open");
+  const { clock: _clock, ...named } = o;
+  checkKnownKeys(named, OPTION_KEYS, "Spool.open");
   const durability = o.durability ?? "full";
   if (!DURABILITIES.includes(durability as (typeof DURABILITIES)[number])) {
     throw new SpoolError(
