@@ -58,6 +58,9 @@ class Link<T> {
 }
 
 export class Sender<T> {
+  /** Sends waiting for room, woken by close() so they end at once instead of sending later. */
+  private readonly closeWaiters = new Set<() => void>();
+
   /** Not for users: `spool.channel(name)` makes a sender and a receiver. */
   constructor(private readonly link: Link<T>) {}
 
@@ -118,6 +121,7 @@ export class Sender<T> {
         const cleanUp = () => {
           clearTimeout(timer);
           stop();
+          this.closeWaiters.delete(done);
           signal?.removeEventListener("abort", aborted);
         };
         const done = () => {
@@ -130,9 +134,13 @@ export class Sender<T> {
         };
         const timer = setTimeout(done, Math.min(left, ROOM_POLL_MS));
         const stop = queue.ctx.onChange(queue.name, done);
+        this.closeWaiters.add(done);
         if (signal?.aborted) aborted();
         else signal?.addEventListener("abort", aborted, { once: true });
       });
+      // A send still waiting when its sender closes sends nothing: nothing is written after
+      // close() has resolved.
+      if (!this.link.senderOpen) throw closedError("sender");
       queue.ctx.assertOpen();
       // A cheap read first: only try the write when the room may be there.
       if ((await queue.ctx.backend.backlog(queue.name)) + needed <= maxSize) return;
@@ -170,6 +178,7 @@ export class Sender<T> {
   async close(): Promise<void> {
     if (!this.link.senderOpen) return;
     this.link.senderOpen = false;
+    for (const wake of this.closeWaiters) wake();
     await this.link.endClosed();
   }
 }

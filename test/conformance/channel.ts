@@ -82,6 +82,18 @@ export function channels(b: BackendFixture): void {
       assert.deepEqual(await rx.recvBatch(5), ["a"]);
     });
 
+    test("a send waiting for room when its sender closes rejects CLOSED and writes nothing", T, async (t) => {
+      // Found by review: the waiting send delivered its item after close() had resolved.
+      const { spool } = await fresh(b, t);
+      const [tx, rx] = await spool.channel<string>("close-waiting", { maxSize: 1 });
+      await tx.send("a");
+      const sending = tx.send("b");
+      await tx.close();
+      await expectCode(() => sending, "CLOSED");
+      assert.equal(await rx.recv(), "a");
+      assert.equal(await rx.len(), 0, "the waiting send wrote its item after close");
+    });
+
     test("aborting a waiting send rejects with the signal's reason and writes nothing", T, async (t) => {
       const { spool } = await fresh(b, t);
       const [tx] = await spool.channel<string>("abort", { maxSize: 1 });
