@@ -21,7 +21,7 @@ import { WalNotifier } from "./notifier.js";
 import * as Q from "./queries.js";
 import { BACKLOG } from "./read-queries.js";
 import * as reads from "./reads.js";
-import { type Row, toClaimOrder } from "./rows.js";
+import { type ClaimedRow, type Row, toClaimedJob, toClaimOrder, toStoredJob } from "./rows.js";
 import { Store } from "./store.js";
 
 type Held = ReadonlyArray<HeldRef>;
@@ -112,14 +112,20 @@ export class SqliteBackend implements Backend {
    * after it when it came back short and the rescue did not just run, and then the pick again
    * for what the rescue returned. Here that costs no round trip: it is all one transaction.
    */
-  private pickWithRescue(queue: string, limit: number, now: number, pick: (n: number) => Row[]) {
+  private pickWithRescue<R extends ClaimedRow>(
+    queue: string,
+    limit: number,
+    now: number,
+    pick: (n: number) => R[],
+    toJob: (row: R) => StoredJob,
+  ) {
     const rescuedFirst = this.rescues.isDue(queue, now);
     if (rescuedFirst) this.rescue(queue, now);
     const rows = pick(limit);
     if (rows.length < limit && !rescuedFirst && this.rescue(queue, now) > 0) {
       rows.push(...pick(limit - rows.length));
     }
-    return toClaimOrder(rows, now);
+    return toClaimOrder(rows, toJob);
   }
 
   claim(queue: string, limit: number, leaseMs: number): Promise<StoredJob[]> {
@@ -135,7 +141,8 @@ export class SqliteBackend implements Backend {
         (n) =>
           (n === 1
             ? one.all({ queue, now, lease_until })
-            : many.all({ queue, now, limit: n, lease_until })) as Row[],
+            : many.all({ queue, now, limit: n, lease_until })) as ClaimedRow[],
+        (row) => toClaimedJob(row, queue, lease_until),
       );
     });
   }
@@ -155,6 +162,7 @@ export class SqliteBackend implements Backend {
           limit,
           now,
           (n) => (n === 1 ? one.all({ queue, now }) : many.all({ queue, now, limit: n })) as Row[],
+          (row) => toStoredJob(row, now),
         );
         for (const job of jobs) {
           const decoded = decode(job);

@@ -69,6 +69,16 @@ const READY = `SELECT id FROM spool_jobs
                  ORDER BY priority DESC, run_at, id`;
 
 /**
+ * What a claim returns: the columns a claimed job can differ in. The others are known without
+ * reading them (see toClaimedJob): the queue, the state and the lease are the claim's own, and a
+ * pending row has no finish time and no result (only a completion sets them, and a completed
+ * job never becomes pending again). Each returned column costs a JS value per row: on the
+ * drain's hottest statement the seven skipped ones measured about a fifth of its time.
+ */
+const CLAIMED_COLUMNS = `id, priority, run_at, payload, format, attempts, claims, max_attempts, key, backoff,
+  created_at, last_error`;
+
+/**
  * The claim: one statement, driven by spool_jobs_ready in its own order. Rows come back
  * unordered: the caller sorts them. The ttl deadline stays (see shared.ts).
  */
@@ -76,14 +86,14 @@ export const CLAIM = `
   UPDATE spool_jobs
      SET state = 'reserved', attempts = attempts + 1, claims = claims + 1, lease_until = :lease_until
    WHERE id IN (${READY} LIMIT :limit)
-  RETURNING ${COLUMNS}`;
+  RETURNING ${CLAIMED_COLUMNS}`;
 
 /** The same for one job: `id = (…)` plans measurably cheaper than `id IN (…)` on SQLite. */
 export const CLAIM_ONE = `
   UPDATE spool_jobs
      SET state = 'reserved', attempts = attempts + 1, claims = claims + 1, lease_until = :lease_until
    WHERE id = (${READY} LIMIT 1)
-  RETURNING ${COLUMNS}`;
+  RETURNING ${CLAIMED_COLUMNS}`;
 
 /** Channel receive: removes ready jobs (not expired ones). */
 export const TAKE = `DELETE FROM spool_jobs WHERE id IN (${READY} LIMIT :limit) RETURNING ${COLUMNS}`;

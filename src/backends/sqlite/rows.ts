@@ -65,12 +65,53 @@ export function toPreviewJob(row: Row & PreviewRow, now: number): StoredJob {
   return job;
 }
 
+/** A row as a claim returns it (CLAIMED_COLUMNS in queries.ts). */
+export type ClaimedRow = Pick<
+  Row,
+  | "id"
+  | "priority"
+  | "run_at"
+  | "payload"
+  | "format"
+  | "attempts"
+  | "claims"
+  | "max_attempts"
+  | "key"
+  | "backoff"
+  | "created_at"
+  | "last_error"
+>;
+
+/** A row the claim in `queue` just reserved until `leaseUntil`: the rest is the claim's own. */
+export function toClaimedJob(row: ClaimedRow, queue: string, leaseUntil: number): StoredJob {
+  return {
+    id: row.id,
+    queue,
+    state: "reserved",
+    payload: row.payload,
+    format: row.format as PayloadFormat,
+    priority: row.priority,
+    attempts: row.attempts,
+    claims: row.claims,
+    maxAttempts: row.max_attempts,
+    key: row.key,
+    backoff: row.backoff,
+    createdAt: row.created_at,
+    runAt: row.run_at,
+    leaseUntil,
+    finishedAt: null,
+    lastError: row.last_error,
+    result: null,
+    resultFormat: null,
+  };
+}
+
 /** Claim order (priority desc, run time, id): RETURNING gives no order guarantee. */
-export function toClaimOrder(rows: Row[], now: number): StoredJob[] {
+export function toClaimOrder<R extends ClaimedRow>(rows: R[], toJob: (row: R) => StoredJob): StoredJob[] {
   if (rows.length > 1) {
     rows.sort((a, b) => b.priority - a.priority || a.run_at - b.run_at || a.id - b.id);
   }
-  return rows.map((row) => toStoredJob(row, now));
+  return rows.map(toJob);
 }
 
 /** A row of spool_queues. */
