@@ -21,7 +21,7 @@ import { WalNotifier } from "./notifier.js";
 import * as Q from "./queries.js";
 import { BACKLOG } from "./read-queries.js";
 import * as reads from "./reads.js";
-import { type ClaimedRow, type Row, toClaimedJob, toClaimOrder, toStoredJob } from "./rows.js";
+import { type PickedRow, toClaimOrder, toPickedJob } from "./rows.js";
 import { Store } from "./store.js";
 
 type Held = ReadonlyArray<HeldRef>;
@@ -112,12 +112,12 @@ export class SqliteBackend implements Backend {
    * after it when it came back short and the rescue did not just run, and then the pick again
    * for what the rescue returned. Here that costs no round trip: it is all one transaction.
    */
-  private pickWithRescue<R extends ClaimedRow>(
+  private pickWithRescue(
     queue: string,
     limit: number,
     now: number,
-    pick: (n: number) => R[],
-    toJob: (row: R) => StoredJob,
+    pick: (n: number) => PickedRow[],
+    toJob: (row: PickedRow) => StoredJob,
   ) {
     const rescuedFirst = this.rescues.isDue(queue, now);
     if (rescuedFirst) this.rescue(queue, now);
@@ -141,8 +141,8 @@ export class SqliteBackend implements Backend {
         (n) =>
           (n === 1
             ? one.all({ queue, now, lease_until })
-            : many.all({ queue, now, limit: n, lease_until })) as ClaimedRow[],
-        (row) => toClaimedJob(row, queue, lease_until),
+            : many.all({ queue, now, limit: n, lease_until })) as PickedRow[],
+        (row) => toPickedJob(row, queue, "reserved", lease_until),
       );
     });
   }
@@ -161,8 +161,8 @@ export class SqliteBackend implements Backend {
           queue,
           limit,
           now,
-          (n) => (n === 1 ? one.all({ queue, now }) : many.all({ queue, now, limit: n })) as Row[],
-          (row) => toStoredJob(row, now),
+          (n) => (n === 1 ? one.all({ queue, now }) : many.all({ queue, now, limit: n })) as PickedRow[],
+          (row) => toPickedJob(row, queue, "pending", null),
         );
         for (const job of jobs) {
           const decoded = decode(job);

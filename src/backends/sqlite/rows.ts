@@ -65,8 +65,8 @@ export function toPreviewJob(row: Row & PreviewRow, now: number): StoredJob {
   return job;
 }
 
-/** A row as a claim returns it (CLAIMED_COLUMNS in queries.ts). */
-export type ClaimedRow = Pick<
+/** A row as a claim or a take returns it (PICKED_COLUMNS in queries.ts). */
+export type PickedRow = Pick<
   Row,
   | "id"
   | "priority"
@@ -82,12 +82,20 @@ export type ClaimedRow = Pick<
   | "last_error"
 >;
 
-/** A row the claim in `queue` just reserved until `leaseUntil`: the rest is the claim's own. */
-export function toClaimedJob(row: ClaimedRow, queue: string, leaseUntil: number): StoredJob {
+/**
+ * A row a claim or take in `queue` just picked: now `state` (reserved, or still pending for a
+ * take, which only ever picks due rows) with the lease `leaseUntil`; the rest is the statement's own.
+ */
+export function toPickedJob(
+  row: PickedRow,
+  queue: string,
+  state: "reserved" | "pending",
+  leaseUntil: number | null,
+): StoredJob {
   return {
     id: row.id,
     queue,
-    state: "reserved",
+    state,
     payload: row.payload,
     format: row.format as PayloadFormat,
     priority: row.priority,
@@ -107,7 +115,7 @@ export function toClaimedJob(row: ClaimedRow, queue: string, leaseUntil: number)
 }
 
 /** Claim order (priority desc, run time, id): RETURNING gives no order guarantee. */
-export function toClaimOrder<R extends ClaimedRow>(rows: R[], toJob: (row: R) => StoredJob): StoredJob[] {
+export function toClaimOrder(rows: PickedRow[], toJob: (row: PickedRow) => StoredJob): StoredJob[] {
   if (rows.length > 1) {
     rows.sort((a, b) => b.priority - a.priority || a.run_at - b.run_at || a.id - b.id);
   }
