@@ -132,8 +132,8 @@ export class SqliteBackend implements Backend {
     return this.store.write(() => {
       const now = this.now();
       const lease_until = now + leaseMs;
-      const one = this.sql(Q.CLAIM_ONE);
-      const many = this.sql(Q.CLAIM);
+      const one = this.store.rawSql(Q.CLAIM_ONE);
+      const many = this.store.rawSql(Q.CLAIM);
       return this.pickWithRescue(
         queue,
         limit,
@@ -150,8 +150,8 @@ export class SqliteBackend implements Backend {
   take<T>(queue: string, limit: number, decode: (job: StoredJob) => Decoded<T>): Promise<Taken<T>> {
     return this.store.writeDeleting(() => {
       const now = this.now();
-      const one = this.sql(Q.TAKE_ONE);
-      const many = this.sql(Q.TAKE);
+      const one = this.store.rawSql(Q.TAKE_ONE);
+      const many = this.store.rawSql(Q.TAKE);
       const failed: [StoredJob, Extract<Decoded<T>, { error: string }>][] = [];
       const items: T[] = [];
       // A savepoint inside the writer's transaction: when an item cannot be decoded, the take

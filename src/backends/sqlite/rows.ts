@@ -65,22 +65,24 @@ export function toPreviewJob(row: Row & PreviewRow, now: number): StoredJob {
   return job;
 }
 
-/** A row as a claim or a take returns it (PICKED_COLUMNS in queries.ts). */
-export type PickedRow = Pick<
-  Row,
-  | "id"
-  | "priority"
-  | "run_at"
-  | "payload"
-  | "format"
-  | "attempts"
-  | "claims"
-  | "max_attempts"
-  | "key"
-  | "backoff"
-  | "created_at"
-  | "last_error"
->;
+/**
+ * A row as a claim or a take returns it: PICKED_COLUMNS of queries.ts in that order, as an array
+ * (the statements run in raw mode: no object per row on the drain's hottest statement).
+ */
+export type PickedRow = [
+  id: number,
+  priority: number,
+  runAt: number,
+  payload: Buffer,
+  format: number,
+  attempts: number,
+  claims: number,
+  maxAttempts: number,
+  key: string | null,
+  backoff: string | null,
+  createdAt: number,
+  lastError: string | null,
+];
 
 /**
  * A row a claim or take in `queue` just picked: now `state` (reserved, or still pending for a
@@ -92,23 +94,37 @@ export function toPickedJob(
   state: "reserved" | "pending",
   leaseUntil: number | null,
 ): StoredJob {
+  const [
+    id,
+    priority,
+    runAt,
+    payload,
+    format,
+    attempts,
+    claims,
+    maxAttempts,
+    key,
+    backoff,
+    createdAt,
+    lastError,
+  ] = row;
   return {
-    id: row.id,
+    id,
     queue,
     state,
-    payload: row.payload,
-    format: row.format as PayloadFormat,
-    priority: row.priority,
-    attempts: row.attempts,
-    claims: row.claims,
-    maxAttempts: row.max_attempts,
-    key: row.key,
-    backoff: row.backoff,
-    createdAt: row.created_at,
-    runAt: row.run_at,
+    payload,
+    format: format as PayloadFormat,
+    priority,
+    attempts,
+    claims,
+    maxAttempts,
+    key,
+    backoff,
+    createdAt,
+    runAt,
     leaseUntil,
     finishedAt: null,
-    lastError: row.last_error,
+    lastError,
     result: null,
     resultFormat: null,
   };
@@ -116,9 +132,7 @@ export function toPickedJob(
 
 /** Claim order (priority desc, run time, id): RETURNING gives no order guarantee. */
 export function toClaimOrder(rows: PickedRow[], toJob: (row: PickedRow) => StoredJob): StoredJob[] {
-  if (rows.length > 1) {
-    rows.sort((a, b) => b.priority - a.priority || a.run_at - b.run_at || a.id - b.id);
-  }
+  if (rows.length > 1) rows.sort((a, b) => b[1] - a[1] || a[2] - b[2] || a[0] - b[0]);
   return rows.map(toJob);
 }
 
