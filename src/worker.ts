@@ -25,11 +25,12 @@ import {
   type WorkerOptions,
 } from "./worker-options.js";
 import { WorkerPace } from "./worker-pace.js";
+import { LazyAbort } from "./worker-signal.js";
 
 interface Running<T> {
   job: Job<T>;
   row: StoredJob;
-  controller: AbortController;
+  controller: LazyAbort;
   /** Set once the outcome must be discarded (timeout handled, lease lost, forced stop). */
   settled: boolean;
   /** Where the handler's own `extend` put the lease (this process's clock), if it did. */
@@ -199,14 +200,16 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
       this.report(decodeError(this.queue.name, row.id, cause));
       return;
     }
-    const entry: Running<T> = { job, row, controller: new AbortController(), settled: false };
+    const entry: Running<T> = { job, row, controller: new LazyAbort(), settled: false };
     // This worker took the job again: its earlier run lost the lease (a stalled loop), and is
     // now a stale holder like any other. Told so, not left running out of the heartbeat's sight.
     const earlier = this.running.get(row.id);
     if (earlier !== undefined) this.loseLease(earlier);
     this.running.set(row.id, entry);
     const context: HandlerContext = {
-      signal: entry.controller.signal,
+      get signal() {
+        return entry.controller.signal;
+      },
       extend: async (ms?: number) => {
         const started = Date.now();
         await this.queue.extend(job, ms ?? this.lease);

@@ -21,10 +21,17 @@ import { WalNotifier } from "./notifier.js";
 import * as Q from "./queries.js";
 import { BACKLOG } from "./read-queries.js";
 import * as reads from "./reads.js";
-import { type Row, toClaimOrder } from "./rows.js";
+import { type PickedRow, toClaimOrder, toPickedJob } from "./rows.js";
 import { Store } from "./store.js";
 
 type Held = ReadonlyArray<HeldRef>;
+
+/** What a held-job statement binds (HELD in queries.ts), beside its own values. */
+interface HeldParams extends Hold {
+  queue: string;
+  id: number;
+  now: number;
+}
 
 /** Thrown inside a take's savepoint to undo it: an item of the batch could not be decoded. */
 const UNDO = Symbol("undo the take");
@@ -112,22 +119,28 @@ export class SqliteBackend implements Backend {
    * after it when it came back short and the rescue did not just run, and then the pick again
    * for what the rescue returned. Here that costs no round trip: it is all one transaction.
    */
-  private pickWithRescue(queue: string, limit: number, now: number, pick: (n: number) => Row[]) {
+  private pickWithRescue(
+    queue: string,
+    limit: number,
+    now: number,
+    pick: (n: number) => PickedRow[],
+    toJob: (row: PickedRow) => StoredJob,
+  ) {
     const rescuedFirst = this.rescues.isDue(queue, now);
     if (rescuedFirst) this.rescue(queue, now);
     const rows = pick(limit);
     if (rows.length < limit && !rescuedFirst && this.rescue(queue, now) > 0) {
       rows.push(...pick(limit - rows.length));
     }
-    return toClaimOrder(rows, now);
+    return toClaimOrder(rows, toJob);
   }
 
   claim(queue: string, limit: number, leaseMs: number): Promise<StoredJob[]> {
     return this.store.write(() => {
       const now = this.now();
       const lease_until = now + leaseMs;
-      const one = this.sql(Q.CLAIM_ONE);
-      const many = this.sql(Q.CLAIM);
+      const one = this.store.rawSql(Q.CLAIM_ONE);
+      const many = this.store.rawSql(Q.CLAIM);
       return this.pickWithRescue(
         queue,
         limit,
@@ -135,7 +148,8 @@ export class SqliteBackend implements Backend {
         (n) =>
           (n === 1
             ? one.all({ queue, now, lease_until })
-            : many.all({ queue, now, limit: n, lease_until })) as Row[],
+            : many.all({ queue, now, limit: n, lease_until })) as PickedRow[],
+        (row) => toPickedJob(row, queue, "reserved", lease_until),
       );
     });
   }
@@ -143,8 +157,8 @@ export class SqliteBackend implements Backend {
   take<T>(queue: string, limit: number, decode: (job: StoredJob) => Decoded<T>): Promise<Taken<T>> {
     return this.store.writeDeleting(() => {
       const now = this.now();
-      const one = this.sql(Q.TAKE_ONE);
-      const many = this.sql(Q.TAKE);
+      const one = this.store.rawSql(Q.TAKE_ONE);
+      const many = this.store.rawSql(Q.TAKE);
       const failed: [StoredJob, Extract<Decoded<T>, { error: string }>][] = [];
       const items: T[] = [];
       // A savepoint inside the writer's transaction: when an item cannot be decoded, the take
@@ -154,7 +168,8 @@ export class SqliteBackend implements Backend {
           queue,
           limit,
           now,
-          (n) => (n === 1 ? one.all({ queue, now }) : many.all({ queue, now, limit: n })) as Row[],
+          (n) => (n === 1 ? one.all({ queue, now }) : many.all({ queue, now, limit: n })) as PickedRow[],
+          (row) => toPickedJob(row, queue, "pending", null),
         );
         for (const job of jobs) {
           const decoded = decode(job);
@@ -176,32 +191,42 @@ export class SqliteBackend implements Backend {
     });
   }
 
-  /** Runs a held-job statement; on no change, tells a lost lease from a missing job. */
-  private heldOutcome(queue: string, id: number, statement: string, params: object): HeldOutcome {
-    const { changes } = this.sql(statement).run({ queue, id, now: this.now(), ...params });
+  /**
+   * Runs a held-job statement; on no change, tells a lost lease from a missing job. `now` is
+   * read here, inside the transaction that runs it. The bound values are one object literal
+   * built by the caller (no spread: this is a completion's path, once per job).
+   */
+  private heldOutcome(statement: string, params: HeldParams): HeldOutcome {
+    params.now = this.now();
+    const { changes } = this.sql(statement).run(params);
     if (changes > 0) return "ok";
-    return this.sql(Q.EXISTS).get({ queue, id }) === undefined ? "not_found" : "lease_lost";
+    return this.sql(Q.EXISTS).get({ queue: params.queue, id: params.id }) === undefined
+      ? "not_found"
+      : "lease_lost";
   }
 
-  complete(queue: string, id: number, hold: Hold, result: StoredResult | null, keep: boolean) {
+  complete(queue: string, id: number, { attempt, token }: Hold, result: StoredResult | null, keep: boolean) {
     if (!keep) {
-      return this.store.writeDeleting(() => this.heldOutcome(queue, id, Q.COMPLETE_DELETE, hold));
+      const held = { queue, id, attempt, token, now: 0 };
+      return this.store.writeDeleting(() => this.heldOutcome(Q.COMPLETE_DELETE, held));
     }
-    const stored = { ...hold, result: result?.bytes ?? null, result_format: result?.format ?? null };
-    return this.store.write(() => this.heldOutcome(queue, id, Q.COMPLETE, stored));
+    const result_format = result?.format ?? null;
+    const stored = { queue, id, attempt, token, now: 0, result: result?.bytes ?? null, result_format };
+    return this.store.write(() => this.heldOutcome(Q.COMPLETE, stored));
   }
 
-  fail(queue: string, id: number, hold: Hold, error: string, retryInMs: number | null) {
+  fail(queue: string, id: number, { attempt, token }: Hold, error: string, retryInMs: number | null) {
     if (retryInMs === null) {
-      return this.store.write(() => this.heldOutcome(queue, id, Q.FAIL_DEAD, { ...hold, error }));
+      const dead = { queue, id, attempt, token, now: 0, error };
+      return this.store.write(() => this.heldOutcome(Q.FAIL_DEAD, dead));
     }
-    const retry = { ...hold, error, retry_in: Math.round(retryInMs) };
-    return this.store.write(() => this.heldOutcome(queue, id, Q.FAIL_RETRY, retry));
+    const retry = { queue, id, attempt, token, now: 0, error, retry_in: Math.round(retryInMs) };
+    return this.store.write(() => this.heldOutcome(Q.FAIL_RETRY, retry));
   }
 
-  extend(queue: string, id: number, hold: Hold, leaseMs: number) {
-    const lease = { ...hold, lease_until: this.now() + leaseMs };
-    return this.store.write(() => this.heldOutcome(queue, id, Q.EXTEND, lease));
+  extend(queue: string, id: number, { attempt, token }: Hold, leaseMs: number) {
+    const lease = { queue, id, attempt, token, now: 0, lease_until: this.now() + leaseMs };
+    return this.store.write(() => this.heldOutcome(Q.EXTEND, lease));
   }
 
   extendMany(queue: string, held: Held, leaseMs: number): Promise<number[]> {

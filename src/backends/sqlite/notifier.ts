@@ -30,12 +30,15 @@ export class WalNotifier implements Notifier {
   private readonly dir: string;
   private readonly file: string;
   private enabled: boolean;
+  /** Prepared once: it runs every few ms while the file is busy (db.pragma would prepare anew). */
+  private readonly version: Database.Statement;
 
   constructor(
     private readonly db: Database.Database,
     path: string,
     enabled: boolean,
   ) {
+    this.version = db.prepare("PRAGMA data_version").pluck();
     this.lastVersion = this.dataVersion();
     this.dir = dirname(path);
     this.file = basename(path);
@@ -74,7 +77,7 @@ export class WalNotifier implements Notifier {
 
   private dataVersion(): number {
     try {
-      return this.db.pragma("data_version", { simple: true }) as number;
+      return this.version.get() as number;
     } catch {
       return this.lastVersion;
     }

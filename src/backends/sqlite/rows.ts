@@ -65,12 +65,75 @@ export function toPreviewJob(row: Row & PreviewRow, now: number): StoredJob {
   return job;
 }
 
+/**
+ * A row as a claim or a take returns it: PICKED_COLUMNS of queries.ts in that order, as an array
+ * (the statements run in raw mode: no object per row on the drain's hottest statement).
+ */
+export type PickedRow = [
+  id: number,
+  priority: number,
+  runAt: number,
+  payload: Buffer,
+  format: number,
+  attempts: number,
+  claims: number,
+  maxAttempts: number,
+  key: string | null,
+  backoff: string | null,
+  createdAt: number,
+  lastError: string | null,
+];
+
+/**
+ * A row a claim or take in `queue` just picked: now `state` (reserved, or still pending for a
+ * take, which only ever picks due rows) with the lease `leaseUntil`; the rest is the statement's own.
+ */
+export function toPickedJob(
+  row: PickedRow,
+  queue: string,
+  state: "reserved" | "pending",
+  leaseUntil: number | null,
+): StoredJob {
+  const [
+    id,
+    priority,
+    runAt,
+    payload,
+    format,
+    attempts,
+    claims,
+    maxAttempts,
+    key,
+    backoff,
+    createdAt,
+    lastError,
+  ] = row;
+  return {
+    id,
+    queue,
+    state,
+    payload,
+    format: format as PayloadFormat,
+    priority,
+    attempts,
+    claims,
+    maxAttempts,
+    key,
+    backoff,
+    createdAt,
+    runAt,
+    leaseUntil,
+    finishedAt: null,
+    lastError,
+    result: null,
+    resultFormat: null,
+  };
+}
+
 /** Claim order (priority desc, run time, id): RETURNING gives no order guarantee. */
-export function toClaimOrder(rows: Row[], now: number): StoredJob[] {
-  if (rows.length > 1) {
-    rows.sort((a, b) => b.priority - a.priority || a.run_at - b.run_at || a.id - b.id);
-  }
-  return rows.map((row) => toStoredJob(row, now));
+export function toClaimOrder(rows: PickedRow[], toJob: (row: PickedRow) => StoredJob): StoredJob[] {
+  if (rows.length > 1) rows.sort((a, b) => b[1] - a[1] || a[2] - b[2] || a[0] - b[0]);
+  return rows.map(toJob);
 }
 
 /** A row of spool_queues. */
