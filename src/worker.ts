@@ -210,6 +210,16 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
       get signal() {
         return entry.controller.signal;
       },
+      // Made on first read, yet still a handler's to replace (`ctx.signal = AbortSignal.any(…)`),
+      // as when it was a plain property.
+      set signal(value: AbortSignal) {
+        Object.defineProperty(this, "signal", {
+          value,
+          writable: true,
+          enumerable: true,
+          configurable: true,
+        });
+      },
       extend: async (ms?: number) => {
         const started = Date.now();
         await this.queue.extend(job, ms ?? this.lease);

@@ -54,6 +54,25 @@ export function worker(b: BackendFixture): void {
       assert.deepEqual((await q.get(id))?.result, { doubled: 42 });
     });
 
+    test("a handler may replace its context's signal, before or after reading it", T, async (t) => {
+      // Found by review: once the signal was made on first read, assigning it threw a TypeError.
+      const { spool } = await fresh(b, t);
+      const q = spool.queue<number>("signal-swap");
+      const ids = await q.addBatch([1, 2]);
+      const w = q.process(async (job, ctx) => {
+        const timeout = AbortSignal.timeout(60_000);
+        ctx.signal = job.payload === 1 ? AbortSignal.any([ctx.signal, timeout]) : timeout;
+        ctx.signal.throwIfAborted();
+        return ctx.signal === timeout || job.payload === 1;
+      });
+      t.after(() => w.stop());
+      await waitFor("both jobs to complete", async () => {
+        const states = await Promise.all(ids.map(async (id) => (await q.get(id))?.state));
+        return states.every((s) => s === "completed");
+      });
+      for (const id of ids) assert.equal((await q.get(id))?.result, true);
+    });
+
     test("a throwing handler fails the job with backoff and emits failed", T, async (t) => {
       const { spool } = await fresh(b, t);
       const q = spool.queue("throws");
