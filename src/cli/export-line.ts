@@ -2,8 +2,9 @@
  * One export line written from a stored row, without decoding the payload: a JSON payload is
  * stored as JSON.stringify's text, so its bytes go to stdout as they are (no parse, no
  * re-encode, no string of it), and bytes go as base64. A 10 MB job costs one Buffer, not five
- * copies of itself. The line is the one `jobToJson` describes, byte for byte what
- * JSON.stringify would write, with the same terminal-safe escapes (see terminal.ts).
+ * copies of itself. The line is a job's JSON form (only fields that are set; bytes as base64
+ * with an `encoding` marker), byte for byte what JSON.stringify would write of it, with the
+ * same terminal-safe escapes (see terminal.ts).
  */
 import { PayloadFormat, type StoredJob } from "../backend.js";
 import { safeJson } from "./terminal.js";

@@ -4,7 +4,6 @@
  * ever contains raw bytes that would garble a terminal.
  */
 import { PayloadFormat, type StoredJob } from "../backend.js";
-import type { JobInfo } from "../types.js";
 import { oneLine, safeJson } from "./terminal.js";
 
 export interface Column {
@@ -65,10 +64,6 @@ export function formatBytes(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-function isBytes(value: unknown): value is Uint8Array {
-  return value instanceof Uint8Array;
-}
-
 /** A one-line preview of a preview row's payload (Queue.listPreviews: only its first bytes are here), cut to `width` characters. */
 export function previewStored(job: StoredJob, width: number): string {
   const size = job.sizes?.payload ?? job.payload.byteLength;
@@ -87,42 +82,6 @@ export function previewStored(job: StoredJob, width: number): string {
 export function truncate(text: string, width: number): string {
   if (width < 1) return "";
   return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`;
-}
-
-/** A payload (or result) as JSON: bytes become base64 with an `encoding` marker beside them. */
-export function encodeValue(value: unknown): { value: unknown; base64: boolean } {
-  if (isBytes(value)) return { value: Buffer.from(value).toString("base64"), base64: true };
-  return { value, base64: false };
-}
-
-/**
- * The JSON form of a job, used by `list --json` and `export`. Only fields that are set appear;
- * a binary payload is `"payload": "<base64>", "encoding": "base64"`.
- */
-export function jobToJson(job: JobInfo<unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {
-    id: job.id,
-    queue: job.queue,
-    state: job.state,
-    attempts: job.attempts,
-    maxAttempts: job.maxAttempts,
-    priority: job.priority,
-  };
-  if (job.key !== undefined) out.key = job.key;
-  out.createdAt = job.createdAt.toISOString();
-  out.runAt = job.runAt.toISOString();
-  if (job.leaseUntil !== undefined) out.leaseUntil = job.leaseUntil.toISOString();
-  if (job.finishedAt !== undefined) out.finishedAt = job.finishedAt.toISOString();
-  if (job.lastError !== undefined) out.lastError = job.lastError;
-  if (job.result !== undefined) {
-    const result = encodeValue(job.result);
-    out.result = result.value;
-    if (result.base64) out.resultEncoding = "base64";
-  }
-  const payload = encodeValue(job.payload);
-  out.payload = payload.value;
-  if (payload.base64) out.encoding = "base64";
-  return out;
 }
 
 /** Writes one JSON document to stdout. */

@@ -87,7 +87,7 @@ Examples:
       // No --state: every state, merged in id order.
       const states = flags.state ? [flags.state] : JOB_STATES;
       if (flags.json) {
-        // Whole jobs, as `spool export` writes them (the same objects jobToJson describes), in
+        // Whole jobs, as `spool export` writes them (export-line.ts), in
         // a JSON array of one job per line, each written as it is read: a page of 10 MB jobs
         // is never one string (which cannot exceed V8's 512 MB) nor all in memory at once.
         await withSpool(db, { create: false, schema: flags.schema }, async (spool) => {
