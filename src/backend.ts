@@ -136,9 +136,11 @@ export interface Backend {
    * reserved job of the queue inserts nothing and yields that job's id; a pending job past its
    * ttl holds no key (it is made dead with "expired" first). With `maxSize`, the
    * insert happens only if the queue's pending and reserved jobs plus the new ones fit, and
-   * `null` is returned otherwise (nothing written).
+   * `null` is returned otherwise (nothing written). When `inserted` is given, its entry i is set
+   * to whether job i was written (false: a live job with its key stands for it), so the core
+   * attaches what it keeps in memory for new jobs (a function backoff) to new jobs only.
    */
-  enqueue(queue: string, jobs: NewJob[], maxSize?: number): Promise<number[] | null>;
+  enqueue(queue: string, jobs: NewJob[], maxSize?: number, inserted?: boolean[]): Promise<number[] | null>;
 
   /**
    * SQLite only (optional): `enqueue` committed before it returns, for code that cannot await.

@@ -80,9 +80,15 @@ export class Queue<T = unknown> {
     this.ctx.assertOpen();
     const { add, backoffFn } = resolveAdd(this.defaults, options);
     const jobs = this.encode(payloads, add);
-    const ids = await this.ctx.backend.enqueue(this.name, jobs, maxSize);
+    // A function backoff belongs to the jobs this add wrote: a key's existing job keeps its own.
+    const inserted: boolean[] = [];
+    const ids = await this.ctx.backend.enqueue(this.name, jobs, maxSize, inserted);
     if (ids === null) return [];
-    if (backoffFn !== undefined) this.held.remember(ids, backoffFn);
+    if (backoffFn !== undefined)
+      this.held.remember(
+        ids.filter((_, i) => inserted[i]),
+        backoffFn,
+      );
     this.ctx.signal(this.name);
     return ids;
   }

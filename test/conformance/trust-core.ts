@@ -175,6 +175,18 @@ export function trustCore(b: BackendFixture): void {
       near((await q.get(id))!.runAt.getTime() - at, 123_456, TOL, "the job's function backoff");
     });
 
+    test("a deduplicated add's function backoff leaves the existing job's policy alone", T, async (t) => {
+      // Found by review: the add that a key swallowed attached its function to the job it found.
+      const { spool } = await fresh(b, t);
+      const q = spool.queue("dedupe-fn", { backoff: { type: "fixed", delay: 600_000 } });
+      const id = await q.add("first", { key: "k" });
+      assert.equal(await q.add("second", { key: "k", backoff: () => 123_456 }), id);
+      const job = await q.reserve();
+      const at = Date.now();
+      await q.fail(job!, "no");
+      near((await q.get(id))!.runAt.getTime() - at, 600_000, TOL, "the existing job's queue backoff");
+    });
+
     test("a per-add function backoff applies where this queue's worker fails the job", T, async (t) => {
       const { spool } = await fresh(b, t);
       const q = spool.queue("add-fn-worker", { backoff: () => 600_000 });

@@ -141,8 +141,8 @@ export class RecordingBackend implements Backend {
   }
 
   // Everything else goes straight to the store.
-  enqueue(queue: string, jobs: NewJob[], maxSize?: number): Promise<number[] | null> {
-    return this.store.enqueue(queue, jobs, maxSize);
+  enqueue(queue: string, jobs: NewJob[], maxSize?: number, inserted?: boolean[]): Promise<number[] | null> {
+    return this.store.enqueue(queue, jobs, maxSize, inserted);
   }
   take<T>(queue: string, limit: number, decode: (job: StoredJob) => Decoded<T>): Promise<Taken<T>> {
     return this.store.take(queue, limit, decode);

@@ -109,7 +109,12 @@ export class PostgresBackend implements Backend {
     return this.db.run(name, values, doing);
   }
 
-  async enqueue(queue: string, jobs: NewJob[], maxSize?: number): Promise<number[] | null> {
+  async enqueue(
+    queue: string,
+    jobs: NewJob[],
+    maxSize?: number,
+    inserted?: boolean[],
+  ): Promise<number[] | null> {
     if (jobs.length === 0) return [];
     const values = [
       queue,
@@ -127,6 +132,7 @@ export class PostgresBackend implements Backend {
     const doing = `adding ${jobs.length} job(s) to ${show(queue)}`;
     // The common case, no keys and no bound, is one autocommitted statement.
     if (maxSize === undefined && jobs.every((j) => j.key === null)) {
+      if (inserted !== undefined) for (let i = 0; i < jobs.length; i++) inserted[i] = true;
       return (await this.run("ENQUEUE", values, doing)).map((r) => num(r.id));
     }
     return this.db.transaction(doing, async (run) => {
@@ -151,6 +157,7 @@ export class PostgresBackend implements Backend {
         // The live holder finished between our insert and the look-up: do it all again.
         if (missing.some((k) => !byKey.has(k))) throw new RunAgain("a deduplicated job finished meanwhile");
       }
+      if (inserted !== undefined) rows.forEach((r, i) => (inserted[i] = Boolean(r.inserted)));
       return rows.map((r) => (r.inserted ? num(r.id) : (byKey.get(String(r.key)) as number)));
     });
   }

@@ -61,15 +61,15 @@ export class SqliteBackend implements Backend {
     return this.store.clock();
   }
 
-  enqueue(queue: string, jobs: NewJob[], maxSize?: number): Promise<number[] | null> {
-    return this.store.write(() => this.insertJobs(queue, jobs, maxSize));
+  enqueue(queue: string, jobs: NewJob[], maxSize?: number, inserted?: boolean[]): Promise<number[] | null> {
+    return this.store.write(() => this.insertJobs(queue, jobs, maxSize, inserted));
   }
 
   enqueueSync(queue: string, jobs: NewJob[], maxSize?: number): number[] | null {
     return this.store.writeSync(() => this.insertJobs(queue, jobs, maxSize));
   }
 
-  private insertJobs(queue: string, jobs: NewJob[], maxSize?: number): number[] | null {
+  private insertJobs(queue: string, jobs: NewJob[], maxSize?: number, inserted?: boolean[]): number[] | null {
     if (maxSize !== undefined) {
       const { n } = this.sql(BACKLOG).get({ queue }) as { n: number };
       if (n + jobs.length > maxSize) return null;
@@ -84,7 +84,7 @@ export class SqliteBackend implements Backend {
       this.sql(Q.RESCUE_KEYED_EXPIRED).run({ queue, key, now });
     }
     const insert = this.sql(Q.ENQUEUE);
-    return jobs.map((job) => {
+    return jobs.map((job, i) => {
       const runAt = job.runAt ?? now + job.delayMs;
       const { changes, lastInsertRowid } = insert.run(
         queue,
@@ -98,6 +98,7 @@ export class SqliteBackend implements Backend {
         now,
         expiryDeadline(runAt, job.ttlMs),
       );
+      if (inserted !== undefined) inserted[i] = changes > 0;
       if (changes > 0) return Number(lastInsertRowid);
       // The insert met a live job with the same key: that job stands for this one.
       return (this.sql(Q.FIND_KEYED).get({ queue, key: job.key }) as { id: number }).id;

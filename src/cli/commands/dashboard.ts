@@ -1,5 +1,6 @@
 /* `spool dashboard`: serves the web dashboard over one database until Ctrl-C. */
 import type { Command } from "commander";
+import { isLoopbackHost } from "../../dashboard/security.js";
 import type { Spool } from "../../index.js";
 import { CliError, UsageError } from "../errors.js";
 import { loadOptional } from "../optional.js";
@@ -20,12 +21,6 @@ type StartDashboard = (
   options: { port: number; host: string; token?: string; allowedHosts?: string[] },
 ) => Promise<{ url?: string; close?: () => unknown; address?: () => unknown }>;
 
-/** Addresses that only this machine reaches: all of 127.0.0.0/8, as the library judges them. */
-function isLoopback(host: string): boolean {
-  const h = host.toLowerCase();
-  return h === "localhost" || h === "::1" || h === "[::1]" || /^127(\.\d{1,3}){3}$/.test(h);
-}
-
 export function registerDashboard(program: Command): void {
   const command = program
     .command("dashboard")
@@ -45,7 +40,7 @@ Examples:
     )
     .action(async (db: string, flags: DashboardFlags) => {
       const token = flags.token ?? (process.env.SPOOL_DASHBOARD_TOKEN || undefined);
-      if (!isLoopback(flags.host) && token === undefined) {
+      if (!isLoopbackHost(flags.host) && token === undefined) {
         throw new UsageError(
           `binding to ${flags.host} would expose the dashboard to the network; give --token T (or set SPOOL_DASHBOARD_TOKEN), or keep --host 127.0.0.1.`,
         );
