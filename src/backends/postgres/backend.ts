@@ -157,7 +157,7 @@ export class PostgresBackend implements Backend {
         // The live holder finished between our insert and the look-up: do it all again.
         if (missing.some((k) => !byKey.has(k))) throw new RunAgain("a deduplicated job finished meanwhile");
       }
-      if (inserted !== undefined) rows.forEach((r, i) => (inserted[i] = Boolean(r.inserted)));
+      if (inserted !== undefined) for (const [i, r] of rows.entries()) inserted[i] = Boolean(r.inserted);
       return rows.map((r) => (r.inserted ? num(r.id) : (byKey.get(String(r.key)) as number)));
     });
   }
