@@ -10,6 +10,7 @@ import {
   type Sender,
   type StandaloneChannelOptions,
 } from "./channel.js";
+import { resolveCodec } from "./codec.js";
 import { SpoolContext } from "./context.js";
 import { openBackend } from "./open.js";
 import { Queue } from "./queue.js";
@@ -168,6 +169,8 @@ export async function channel<T = unknown>(
 ): Promise<[Sender<T>, Receiver<T>]> {
   checkName(name, "channel name");
   const o = checkObject(options, "channel options");
+  // Every option is checked before the store is opened: a refused call creates no file.
+  resolveCodec(checkChannelOptions<T>(o).codec);
   const spool = await Spool.open(
     path,
     o.durability === undefined ? {} : { durability: o.durability as Durability },

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { describe, test } from "node:test";
 import { channel } from "../../src/index.js";
 import type { Durability } from "../../src/types.js";
@@ -260,6 +261,17 @@ export function channels(b: BackendFixture): void {
       assert.deepEqual(await rx2.recvBatch(5), ["y"], "survives closing both ends and reopening");
       await tx2.close();
       await rx2.close();
+    });
+
+    test("a standalone channel with a bad option is INVALID_ARGUMENT and creates no file", T, async (t) => {
+      // Found by review: the store was opened (and its file made) before the options were checked.
+      if (b.kind !== "sqlite" || !b.persistent) return t.skip("a file target shows what was created");
+      const target = await b.newTarget();
+      t.after(() => target.cleanup());
+      for (const bad of [{ maxSize: 0 }, { codec: 5 }, { bogus: 1 }]) {
+        await expectCode(() => channel(target.target, "bad", bad as never), "INVALID_ARGUMENT");
+        assert.equal(existsSync(target.target), false, `${JSON.stringify(bad)} created the file`);
+      }
     });
 
     test("sendSync commits before returning and is QUEUE_FULL at once when full (SQLite)", T, async (t) => {
