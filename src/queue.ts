@@ -17,6 +17,7 @@ import {
   checkObject,
   checkPositiveDuration,
   checkState,
+  MAX_COUNT,
 } from "./validate.js";
 import { Worker } from "./worker.js";
 import type { WorkerHandler, WorkerOptions } from "./worker-options.js";
@@ -269,7 +270,8 @@ export class Queue<T = unknown> {
    * error are cut to `preview` bytes by the store's query (full sizes in `sizes`), undecoded.
    */
   async listPreviews(options: { state: JobState; limit?: number; after?: number }, preview: number) {
-    const bytes = checkInteger(preview, "preview", 0);
+    // At most what PostgreSQL's substring takes (an int4), as on SQLite.
+    const bytes = checkInteger(preview, "preview", 0, MAX_COUNT);
     const { state, limit, after } = this.listArgs(options);
     return this.ctx.backend.list(this.name, state, limit, after, bytes);
   }

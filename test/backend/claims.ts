@@ -86,5 +86,13 @@ export function claims(fixture: BackendFixture): void {
       assert.ok(age !== null && age >= 5000 && age < 15_000, `age ${age}`);
       assert.equal(await b.nextDueIn("q"), 0);
     });
+
+    test("nextDueIn leaves out a job past its ttl, which no claim will serve", T, async (t) => {
+      // Found by review: SQLite counted it (due now, for nothing); PostgreSQL did not.
+      const b = (await store(fixture, t)).backend;
+      const runAt = Date.now() - 60_000;
+      await b.enqueue("q", [{ ...job("late"), runAt, ttlMs: 1000 }]);
+      assert.equal(await b.nextDueIn("q"), null);
+    });
   });
 }

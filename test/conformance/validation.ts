@@ -80,6 +80,15 @@ export function validation(b: BackendFixture): void {
       assert.deepEqual(await spool.queues(), []);
     });
 
+    test("a preview size beyond an int4 is INVALID_ARGUMENT on every store", T, async (t) => {
+      // Found by review: SQLite served it, PostgreSQL failed with STORAGE (an int4 overflow).
+      const { spool } = await fresh(b, t);
+      const q = spool.queue("preview");
+      await q.add(1);
+      await expectCode(() => q.listPreviews({ state: "pending" }, 3e9), "INVALID_ARGUMENT", "3000000000");
+      assert.equal((await q.listPreviews({ state: "pending" }, 2 ** 31 - 1)).length, 1);
+    });
+
     test("a bad lease is INVALID_ARGUMENT", T, async (t) => {
       const { spool } = await fresh(b, t);
       const q = spool.queue("lease");

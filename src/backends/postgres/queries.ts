@@ -295,7 +295,7 @@ SELECT (SELECT count(*) FROM done)::int AS done, (SELECT count(*) FROM woke) AS 
 export const PURGE = `
 WITH done AS (
   DELETE FROM {S}.jobs WHERE queue = $1 AND state = $2
-    AND ($3::float8 IS NULL OR finished_at < ${ago("$3::float8")})
+    AND ($3::float8 IS NULL OR finished_at <= ${ago("$3::float8")})
   RETURNING 1
 )
 SELECT count(*)::int AS done FROM done`;

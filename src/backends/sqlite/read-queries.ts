@@ -79,8 +79,10 @@ export const BACKLOG = `
 export const QUEUES = `SELECT DISTINCT queue FROM spool_jobs WHERE queue <> '' ORDER BY queue`;
 
 /** The earliest run time; reads.ts measures it against the process clock (SQLite's clock). */
+/** A job past its ttl is never served, so it is due for nothing (as on PostgreSQL). */
 export const NEXT_DUE_IN = `
-  SELECT min(run_at) AS at FROM spool_jobs WHERE queue = :queue AND state = 'pending'`;
+  SELECT min(run_at) AS at FROM spool_jobs
+   WHERE queue = :queue AND state = 'pending' AND (expires_at IS NULL OR expires_at > :now)`;
 
 export const OLDEST_PENDING_AGE = `
   SELECT min(run_at) AS at FROM spool_jobs WHERE queue = :queue AND state = 'pending' AND run_at <= :now`;

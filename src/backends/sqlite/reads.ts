@@ -78,8 +78,9 @@ export function queues(store: Store): Promise<string[]> {
 
 export function nextDueIn(store: Store, queue: string): Promise<number | null> {
   return store.read(() => {
-    const { at } = store.sql(R.NEXT_DUE_IN).get({ queue }) as { at: number | null };
-    return at === null ? null : Math.max(0, at - store.clock());
+    const now = store.clock();
+    const { at } = store.sql(R.NEXT_DUE_IN).get({ queue, now }) as { at: number | null };
+    return at === null ? null : Math.max(0, at - now);
   });
 }
 
