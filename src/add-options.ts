@@ -15,7 +15,7 @@ import {
   MAX_COUNT,
 } from "./validate.js";
 
-export const ADD_KEYS = ["priority", "delay", "runAt", "maxAttempts", "backoff", "key", "ttl"] as const;
+const ADD_KEYS = ["priority", "delay", "runAt", "maxAttempts", "backoff", "key", "ttl"] as const;
 export const QUEUE_KEYS = [...ADD_KEYS, "lease", "codec", "retention"] as const;
 
 /** AddOptions after validation, as stored with each job. */
@@ -30,7 +30,7 @@ export interface ResolvedAdd {
 }
 
 /** Checked add options; a function backoff is kept aside in `backoffFn` (it cannot be stored). */
-export type CheckedAdd = Partial<ResolvedAdd> & { backoffFn?: BackoffFn };
+type CheckedAdd = Partial<ResolvedAdd> & { backoffFn?: BackoffFn };
 
 export function checkAddOptions(raw: unknown, what: string, allowed: readonly string[]): CheckedAdd {
   const o = checkObject(raw, what);

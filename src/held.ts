@@ -11,7 +11,7 @@ import { rowHold } from "./tokens.js";
 import type { Job } from "./types.js";
 
 /** What a failure needs to know of the job: its attempts and its stored backoff policy. */
-export interface FailingJob {
+interface FailingJob {
   id: number;
   attempts: number;
   maxAttempts: number;

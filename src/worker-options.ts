@@ -62,12 +62,12 @@ const WORKER_KEYS = ["concurrency", "lease", "timeout", "pollInterval"] as const
  * has two thirds of it to commit; below this a busy database or event loop lets the lease run
  * out under a live handler and a second worker run the same job.
  */
-export const MIN_WORKER_LEASE = 500;
+const MIN_WORKER_LEASE = 500;
 /** Node's timers take at most 2^31−1 ms; a longer one would fire after 1 ms. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** WorkerOptions after validation, defaults applied. */
-export interface ResolvedWorkerOptions {
+interface ResolvedWorkerOptions {
   concurrency: number;
   lease: number;
   timeout: number | undefined;

@@ -11,6 +11,14 @@ export function closedError(cause?: unknown): SpoolError {
   return new SpoolError("CLOSED", "this Spool is closed: open it again to use it", { cause });
 }
 
+/** A store behind this Spool's schema, opened with `migrate: false`: left as it was, and why. */
+export function olderStoreError(store: string, version: number, latest: number): SpoolError {
+  return new SpoolError(
+    "STORAGE",
+    `${store} was written by an older Spool (schema version ${version}; this one needs ${latest}) and was opened with migrate: false, so it was left as it was: open it once from the application with this Spool version to upgrade it`,
+  );
+}
+
 /**
  * One step of a backend's schema, compiled in (nothing reads .sql files at run time). Versions
  * count from 1 with no gap; a released migration never changes: a new one is appended instead.
@@ -66,7 +74,7 @@ export const lapsedSet = (
  * that much longer at worst; a claim that comes back short rescues at once (each backend's
  * `claim` says how), so a lapsed job is never left behind an idle queue.
  */
-export const RESCUE_EVERY_MS = 250;
+const RESCUE_EVERY_MS = 250;
 
 /** When each queue was last rescued by this process: only a throttle, on whatever clock it is given. */
 export class RescueThrottle {

@@ -24,11 +24,9 @@ import type { ListenNotifier } from "./notifier.js";
 import type { Connections, Row, Values } from "./pool.js";
 import type { QueryName } from "./queries.js";
 import * as reads from "./reads.js";
-import { asBuffer, toClaimOrder } from "./rows.js";
+import { asBuffer, num, toClaimOrder } from "./rows.js";
 
 const silentNotifier: Notifier = { subscribe: () => () => {}, announce: () => {} };
-
-const num = (v: unknown) => Number(v);
 
 interface Completion extends HeldCall {
   result: Buffer | null;

@@ -5,7 +5,7 @@
  */
 import type { PoolClient } from "pg";
 import { SpoolError } from "../../errors.js";
-import { latestVersion, type Migration } from "../shared.js";
+import { latestVersion, type Migration, olderStoreError } from "../shared.js";
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -143,10 +143,7 @@ export async function migrate(
     refuseNewer(schema, seen);
     if (seen === LATEST_VERSION) return;
     if (!upgrade) {
-      throw new SpoolError(
-        "STORAGE",
-        `the PostgreSQL schema "${schema}" was written by an older Spool (schema version ${seen}; this one needs ${LATEST_VERSION}) and was opened with migrate: false, so it was left as it was: open it once from the application with this Spool version to upgrade it`,
-      );
+      throw olderStoreError(`the PostgreSQL schema "${schema}"`, seen, LATEST_VERSION);
     }
   }
   await client.query("BEGIN");

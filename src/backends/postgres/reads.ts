@@ -7,10 +7,7 @@ import { show } from "../../errors.js";
 import type { JobState, QueueSize } from "../../types.js";
 import type { Connections } from "./pool.js";
 import type { QueryName } from "./queries.js";
-import { toPreviewJob, toSettings, toStoredJob } from "./rows.js";
-
-const num = (v: unknown) => Number(v);
-const numOrNull = (v: unknown) => (v === null || v === undefined ? null : num(v));
+import { num, numOrNull, toPreviewJob, toSettings, toStoredJob } from "./rows.js";
 
 export async function get(db: Connections, queue: string, id: number): Promise<StoredJob | null> {
   const row = (await db.run("GET", [queue, id], `reading job ${id} of ${show(queue)}`))[0];

@@ -7,8 +7,8 @@ import type { PayloadFormat, QueueSettings, StoredJob } from "../../backend.js";
 import type { JobState } from "../../types.js";
 import type { Row } from "./pool.js";
 
-const num = (v: unknown): number => (typeof v === "number" ? v : Number(v));
-const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
+export const num = (v: unknown): number => (typeof v === "number" ? v : Number(v));
+export const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
 const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
 export function toStoredJob(row: Row): StoredJob {

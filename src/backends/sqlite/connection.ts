@@ -4,6 +4,7 @@ import { closeSync, existsSync, openSync } from "node:fs";
 import Database from "better-sqlite3";
 import type { BackendOptions } from "../../backend.js";
 import { SpoolError } from "../../errors.js";
+import { olderStoreError } from "../shared.js";
 import { checkOwnership, LATEST_VERSION, migrate } from "./migrations.js";
 
 type SqliteDatabase = Database.Database;
@@ -102,10 +103,7 @@ export async function openDatabase(path: string, options: BackendOptions): Promi
     await step(() => db.pragma("cache_size = -65536"));
     // A current schema needs no write lock at all: opening then never waits for writers.
     if (version > 0 && version < LATEST_VERSION && !options.migrate) {
-      throw new SpoolError(
-        "STORAGE",
-        `${path} was written by an older Spool (schema version ${version}; this one needs ${LATEST_VERSION}) and was opened with migrate: false, so it was left as it was: open it once from the application with this Spool version to upgrade it`,
-      );
+      throw olderStoreError(path, version, LATEST_VERSION);
     }
     if (version < LATEST_VERSION) await step(() => migrate(db));
     return db;
