@@ -75,18 +75,9 @@ export class SqliteBackend implements Backend {
       if (n + jobs.length > maxSize) return null;
     }
     const now = this.now();
-    // Before the batch, once per key: a job past its ttl can never run, nor can one whose last
-    // lease lapsed with its attempts spent (dead in truth); neither may swallow this add.
-    const keys = new Set<string>();
-    for (const job of jobs) if (job.key !== null) keys.add(job.key);
-    for (const key of keys) {
-      this.sql(Q.RESCUE_KEYED_LEASES).run({ queue, key, now });
-      this.sql(Q.RESCUE_KEYED_EXPIRED).run({ queue, key, now });
-    }
     const insert = this.sql(Q.ENQUEUE);
-    return jobs.map((job, i) => {
-      const runAt = job.runAt ?? now + job.delayMs;
-      const { changes, lastInsertRowid } = insert.run(
+    const add = (job: NewJob, runAt: number) =>
+      insert.run(
         queue,
         job.priority,
         runAt,
@@ -98,10 +89,30 @@ export class SqliteBackend implements Backend {
         now,
         expiryDeadline(runAt, job.ttlMs),
       );
+    // The ids this batch gave its keys, and the keys whose holder was already settled.
+    const mine = new Map<string, number>();
+    const settled = new Set<string>();
+    return jobs.map((job, i) => {
+      const runAt = job.runAt ?? now + job.delayMs;
+      let { changes, lastInsertRowid } = add(job, runAt);
+      const key = job.key;
+      if (changes === 0 && key !== null && !mine.has(key) && !settled.has(key)) {
+        // The key is held by a job from before this batch. If that job is dead in truth (past
+        // its ttl, or its last lease lapsed) it may not swallow this add: settle it, try again.
+        // Only on a conflict: an add whose key is free pays nothing for this.
+        settled.add(key);
+        this.sql(Q.RESCUE_KEYED_LEASES).run({ queue, key, now });
+        this.sql(Q.RESCUE_KEYED_EXPIRED).run({ queue, key, now });
+        ({ changes, lastInsertRowid } = add(job, runAt));
+      }
       if (inserted !== undefined) inserted[i] = changes > 0;
-      if (changes > 0) return Number(lastInsertRowid);
-      // The insert met a live job with the same key: that job stands for this one.
-      return (this.sql(Q.FIND_KEYED).get({ queue, key: job.key }) as { id: number }).id;
+      if (changes > 0) {
+        const id = Number(lastInsertRowid);
+        if (key !== null) mine.set(key, id);
+        return id;
+      }
+      // A live job with the same key stands for this one: this batch's own, or an older one.
+      return mine.get(key as string) ?? (this.sql(Q.FIND_KEYED).get({ queue, key }) as { id: number }).id;
     });
   }
 
