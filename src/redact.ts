@@ -112,7 +112,10 @@ const known = new Set<string>();
 
 /** Remembers the secrets of `target`, so every later `redactText` hides them. */
 export function rememberSecrets(target: string): void {
-  for (const secret of secretsOf(target)) known.add(secret);
+  for (const secret of secretsOf(target)) {
+    known.add(secret);
+    if (!knownSpots.has(secret)) knownSpots.set(secret, urlSpots(secret));
+  }
 }
 
 const WORD = /[\p{L}\p{N}_]/u;
@@ -135,6 +138,20 @@ function hidePlain(text: string, secret: string): string {
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
+/** Where a secret stands in a URL: after `user:` and after `name=`. */
+interface UrlSpots {
+  colon: RegExp;
+  equals: RegExp;
+}
+
+function urlSpots(secret: string): UrlSpots {
+  const s = escapeRegExp(secret);
+  return { colon: new RegExp(`:${s}(?=@)`, "g"), equals: new RegExp(`=${s}(?=$|[&#\\s'"])`, "g") };
+}
+
+/** The known secrets' patterns, compiled once: redactText runs on every line the CLI prints. */
+const knownSpots = new Map<string, UrlSpots>();
+
 /**
  * `text` with every known secret (and `extra`) replaced where it stands in a URL, and
  * anywhere as a whole token when it is at least MIN_PLAIN long; and every password-shaped part
@@ -145,10 +162,8 @@ export function redactText(text: string, extra: readonly string[] = []): string 
   const secrets = [...new Set([...extra, ...known])].sort((a, b) => b.length - a.length);
   for (const secret of secrets) {
     if (secret === "") continue;
-    const s = escapeRegExp(secret);
-    out = out
-      .replace(new RegExp(`:${s}(?=@)`, "g"), `:${MASK}`)
-      .replace(new RegExp(`=${s}(?=$|[&#\\s'"])`, "g"), `=${MASK}`);
+    const spots = knownSpots.get(secret) ?? urlSpots(secret);
+    out = out.replace(spots.colon, `:${MASK}`).replace(spots.equals, `=${MASK}`);
     if (secret.length >= MIN_PLAIN) out = hidePlain(out, secret);
   }
   return out
