@@ -4,7 +4,7 @@ import { describe, test } from "node:test";
 import { channel } from "../../src/index.js";
 import type { Durability } from "../../src/types.js";
 import { pickyCodec } from "./codecs.js";
-import { type BackendFixture, expectCode, fresh, T, waitFor } from "./harness.js";
+import { type BackendFixture, clockPast, expectCode, fresh, T, waitFor } from "./harness.js";
 
 export function channels(b: BackendFixture): void {
   describe("channel", () => {
@@ -262,6 +262,23 @@ export function channels(b: BackendFixture): void {
       await tx2.close();
       await rx2.close();
     });
+
+    test(
+      "a receive serves a job whose lease lapsed in its claim order, even when batches come back full",
+      T,
+      async (t) => {
+        // Found by review: PostgreSQL's take rescued only after a short take, so a receiver whose
+        // takes came back full never saw a lapsed job come back.
+        const { spool } = await fresh(b, t);
+        const q = spool.queue<string>("lapsed-recv");
+        const [, rx] = await spool.channel<string>("lapsed-recv");
+        await q.addBatch(["a", "b", "c"]);
+        const held = await q.reserve({ lease: 300 });
+        assert.equal(held?.payload, "a");
+        await clockPast(held.leaseUntil);
+        assert.equal(await rx.recv(), "a", "the lapsed job is first in claim order");
+      },
+    );
 
     test("a standalone channel with a bad option is INVALID_ARGUMENT and creates no file", T, async (t) => {
       // Found by review: the store was opened (and its file made) before the options were checked.
