@@ -41,8 +41,6 @@ export function queueArg(name: string): string {
   }
 }
 
-const SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
-
 /** Adds the option every database command shares. */
 export function withSchemaOption(command: Command): Command {
   return command.option(
@@ -63,12 +61,8 @@ function postgresTarget(target: string, schema: string | undefined): { url: stri
   }
   const fromUrl = url.searchParams.get("schema");
   url.searchParams.delete("schema");
+  // Spool.open checks the name; its INVALID_ARGUMENT becomes a usage error in openTarget.
   const chosen = schema ?? fromUrl ?? undefined;
-  if (chosen !== undefined && !SCHEMA.test(chosen)) {
-    throw new UsageError(
-      `schema ${JSON.stringify(chosen.slice(0, 80))} is not a lowercase identifier (a–z, 0–9, _; 63 at most, not starting with a digit)`,
-    );
-  }
   return chosen === undefined ? { url: url.toString() } : { url: url.toString(), schema: chosen };
 }
 
