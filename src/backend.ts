@@ -111,6 +111,13 @@ export type Taken<T> =
  * field was never stated: the contract's default applies. Pause, rate limits and concurrency
  * join as further fields (columns of the same row).
  */
+/** Which ids a browse reads: `after` < id <= `through`, at most `limit` of them. */
+export interface BrowseRange {
+  after: number;
+  through: number;
+  limit: number;
+}
+
 export interface QueueSettings {
   /** ms finished jobs are kept (`completed: 0` deletes on completion), or null when never stated. */
   retention: { completed: number; dead: number } | null;
@@ -222,6 +229,17 @@ export interface Backend {
     state: JobState,
     limit: number,
     afterId: number,
+    previewBytes?: number,
+  ): Promise<StoredJob[]>;
+  /**
+   * Jobs of any of `states` with `range.after` < id <= `range.through`, in id order, at most
+   * `range.limit`, read in one statement: one snapshot, so a job that moves between two of the
+   * states while a reader pages through them is seen once. `previewBytes` as for list.
+   */
+  browse(
+    queue: string,
+    states: readonly JobState[],
+    range: BrowseRange,
     previewBytes?: number,
   ): Promise<StoredJob[]>;
   /** Counts by state. */

@@ -276,6 +276,24 @@ export class Queue<T = unknown> {
     return this.ctx.backend.list(this.name, state, limit, after, bytes);
   }
 
+  /**
+   * @internal For the CLI: jobs of any of `states` with `after` < id <= `through`, in id order,
+   * as stored rows cut like listPreviews', read in one snapshot (see Backend.browse).
+   */
+  async browsePreviews(
+    states: readonly JobState[],
+    range: { after: number; through?: number; limit: number },
+    preview: number,
+  ) {
+    const bytes = checkInteger(preview, "preview", 0, MAX_COUNT);
+    const list = states.map((s) => checkState(s));
+    const after = checkInteger(range.after, "after", 0);
+    const through = checkInteger(range.through ?? Number.MAX_SAFE_INTEGER, "through", 0);
+    const limit = checkInteger(range.limit, "limit", 1);
+    this.ctx.assertOpen();
+    return this.ctx.backend.browse(this.name, list, { after, through, limit }, bytes);
+  }
+
   /** Dead jobs back to pending with attempts restarted: all of them, or those of `ids`. */
   async retry(ids?: readonly number[]): Promise<number> {
     if (ids !== undefined && !Array.isArray(ids)) {

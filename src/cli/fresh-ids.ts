@@ -40,12 +40,8 @@ export class FreshIds {
 
   /** The highest id among the queue's live jobs, or 0: bisection on `list`'s `after`. */
   private async highestLiveId(): Promise<number> {
-    const anyAbove = async (after: number) => {
-      for (const state of LIVE) {
-        if ((await this.queue.listPreviews({ state, limit: 1, after }, 0)).length > 0) return true;
-      }
-      return false;
-    };
+    const anyAbove = async (after: number) =>
+      (await this.queue.browsePreviews(LIVE, { after, limit: 1 }, 0)).length > 0;
     if (!(await anyAbove(0))) return 0;
     // Invariant: some live id is above `low`, none is above `high`.
     let low = 0;

@@ -1,13 +1,13 @@
 /*
  * Whole jobs of a queue, in id order across states, read so that memory stays bounded by the
  * largest job, whatever a page holds (a page of 10 MB jobs is 10 GB): a page is read as
- * previews first (ids and sizes, no payloads), then whole rows in runs of at most CHUNK_BYTES.
+ * previews first (ids and sizes, no payloads), then whole rows in runs of at most CHUNK_BYTES,
+ * each run bounded by the ids its previews had.
  * `spool export` and `spool list --json` both write from these, one job per write.
  */
 import type { StoredJob } from "../backend.js";
 import type { Queue } from "../index.js";
 import type { JobState } from "../types.js";
-import { pagePreviews } from "./jobs.js";
 
 const PAGE = 1000;
 /** A "preview" as long as any stored value can be (1 GiB in both stores): the whole row. */
@@ -44,15 +44,26 @@ export async function* wholeJobs(
   let last = after;
   let left = limit;
   while (left > 0) {
-    const page = await pagePreviews(queue, states, last, Math.min(PAGE, left), 0);
+    // Each read is one statement over every state: a job changing state meanwhile is read once.
+    const page = await queue.browsePreviews(states, { after: last, limit: Math.min(PAGE, left) }, 0);
     if (page.length === 0) return;
+    let start = 0;
     for (const count of chunks(page)) {
-      const jobs = await pagePreviews(queue, states, last, count, WHOLE);
+      const through = (page[start + count - 1] as StoredJob).id;
+      start += count;
+      const jobs = await queue.browsePreviews(states, { after: last, through, limit: count }, WHOLE);
       for (const job of jobs) yield job;
       left -= jobs.length;
-      last = jobs[jobs.length - 1]?.id ?? last;
-      // Jobs removed meanwhile: the rest of this page is stale, read the next one afresh.
-      if (jobs.length < count) break;
+      const lastRead = jobs[jobs.length - 1]?.id ?? last;
+      // A run that came back full but short of `through` met jobs the page did not list (they
+      // entered the states meanwhile): read the rest afresh from the last job written.
+      if (jobs.length === count && lastRead < through) {
+        last = lastRead;
+        break;
+      }
+      // Otherwise every job of the run's ids was read; those missing were removed meanwhile.
+      last = through;
+      if (left <= 0) return;
     }
   }
 }

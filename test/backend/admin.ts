@@ -16,6 +16,7 @@ const retention = { completed: 1000, dead: 1000 };
 const reads: Call[] = [
   ["get", (b) => b.get("q", 1)],
   ["list", (b) => b.list("q", "pending", 10, 0)],
+  ["browse", (b) => b.browse("q", ["pending"], { after: 0, through: 10, limit: 10 })],
   ["counts", (b) => b.counts("q")],
   ["queues", (b) => b.queues()],
   ["nextDueIn", (b) => b.nextDueIn("q")],

@@ -1,6 +1,7 @@
 // The backend suite: the seam's transitions, registered for one store by `backendSuite(fixture)`.
 import type { BackendFixture } from "../conformance/harness.js";
 import { admin } from "./admin.js";
+import { browse } from "./browse.js";
 import { claims } from "./claims.js";
 import { enqueueAndTake } from "./enqueue-take.js";
 import { held } from "./held.js";
@@ -13,4 +14,5 @@ export function backendSuite(fixture: BackendFixture): void {
   held(fixture);
   enqueueAndTake(fixture);
   admin(fixture);
+  browse(fixture);
 }

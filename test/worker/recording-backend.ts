@@ -8,6 +8,7 @@
 import type {
   Backend,
   BackendOptions,
+  BrowseRange,
   Decoded,
   HeldOutcome,
   HeldRef,
@@ -161,6 +162,9 @@ export class RecordingBackend implements Backend {
   }
   list(queue: string, state: JobState, limit: number, afterId: number, previewBytes?: number) {
     return this.store.list(queue, state, limit, afterId, previewBytes);
+  }
+  browse(queue: string, states: readonly JobState[], range: BrowseRange, previewBytes?: number) {
+    return this.store.browse(queue, states, range, previewBytes);
   }
   counts(queue: string) {
     return this.store.counts(queue);

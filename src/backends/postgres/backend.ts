@@ -5,6 +5,7 @@
  */
 import type {
   Backend,
+  BrowseRange,
   Decoded,
   HeldOutcome,
   HeldRef,
@@ -296,6 +297,10 @@ export class PostgresBackend implements Backend {
 
   list(queue: string, state: JobState, limit: number, afterId: number, previewBytes?: number) {
     return reads.list(this.db, queue, state, limit, afterId, previewBytes);
+  }
+
+  browse(queue: string, states: readonly JobState[], range: BrowseRange, previewBytes?: number) {
+    return reads.browse(this.db, queue, states, range, previewBytes);
   }
 
   counts(queue: string): Promise<QueueSize> {

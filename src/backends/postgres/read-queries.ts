@@ -30,6 +30,15 @@ export const LIST_STATE = `SELECT ${JOB} FROM {S}.jobs
 WHERE queue = $1 AND state = $4 AND id > $2 ORDER BY id LIMIT $3`;
 
 /**
+ * Jobs of the states in $4 ('delayed' standing for pending jobs not yet due), with
+ * $2 < id <= $5, in id order: one statement, so one snapshot, whatever states move meanwhile.
+ */
+export const BROWSE = `SELECT ${JOB} FROM {S}.jobs
+WHERE queue = $1 AND id > $2 AND id <= $5
+  AND (CASE WHEN state = 'pending' AND run_at > now() THEN 'delayed' ELSE state END) = ANY($4::text[])
+ORDER BY id LIMIT $3`;
+
+/**
  * The LIST_* statements reading previews: payload and result cut to their first $N bytes
  * (PostgreSQL detoasts only that slice of a large value), the error to $N characters, and
  * their full sizes. $N is the statement's last parameter.
@@ -54,6 +63,7 @@ const preview = (sql: string, n: string) =>
 export const LIST_PENDING_PREVIEW = preview(LIST_PENDING, "$4");
 export const LIST_DELAYED_PREVIEW = preview(LIST_DELAYED, "$4");
 export const LIST_STATE_PREVIEW = preview(LIST_STATE, "$5");
+export const BROWSE_PREVIEW = preview(BROWSE, "$6");
 
 export const COUNTS = `
 SELECT count(*) FILTER (WHERE state = 'pending' AND run_at <= now())::float8 AS pending,

@@ -2,7 +2,7 @@
  * The Backend methods of the PostgreSQL backend that only read (get, list, counts, the schedule,
  * the settings): one autocommitted statement each, on any free connection of the pool.
  */
-import type { QueueSettings, StoredJob } from "../../backend.js";
+import type { BrowseRange, QueueSettings, StoredJob } from "../../backend.js";
 import { show } from "../../errors.js";
 import type { JobState, QueueSize } from "../../types.js";
 import type { Connections } from "./pool.js";
@@ -37,6 +37,19 @@ export async function list(
   const values: unknown[] = full === "LIST_STATE" ? [queue, afterId, limit, state] : [queue, afterId, limit];
   if (previewBytes === undefined) return (await db.run(full, values, doing)).map(toStoredJob);
   return (await db.run(preview, [...values, previewBytes], doing)).map(toPreviewJob);
+}
+
+export async function browse(
+  db: Connections,
+  queue: string,
+  states: readonly JobState[],
+  range: BrowseRange,
+  previewBytes?: number,
+): Promise<StoredJob[]> {
+  const doing = `listing ${states.join(", ")} jobs of ${show(queue)}`;
+  const values: unknown[] = [queue, range.after, range.limit, states, range.through];
+  if (previewBytes === undefined) return (await db.run("BROWSE", values, doing)).map(toStoredJob);
+  return (await db.run("BROWSE_PREVIEW", [...values, previewBytes], doing)).map(toPreviewJob);
 }
 
 export async function counts(db: Connections, queue: string): Promise<QueueSize> {

@@ -4,6 +4,7 @@
 import type {
   Backend,
   BackendOptions,
+  BrowseRange,
   Decoded,
   HeldOutcome,
   HeldRef,
@@ -267,6 +268,10 @@ export class SqliteBackend implements Backend {
 
   list(queue: string, state: JobState, limit: number, afterId: number, previewBytes?: number) {
     return reads.list(this.store, queue, state, limit, afterId, previewBytes);
+  }
+
+  browse(queue: string, states: readonly JobState[], range: BrowseRange, previewBytes?: number) {
+    return reads.browse(this.store, queue, states, range, previewBytes);
   }
 
   counts(queue: string): Promise<QueueSize> {

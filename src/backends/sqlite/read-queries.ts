@@ -41,6 +41,18 @@ export const LIST_COMPLETED = `
    ORDER BY id LIMIT :limit`;
 
 /**
+ * Jobs of the states whose flag is 1, with :after < id <= :through, in id order: one statement,
+ * so one snapshot, whatever states move meanwhile (a job moving from one listed state to another
+ * between two reads of one state each would be seen twice or never). It walks the table by id,
+ * as LIST_COMPLETED does: a browse across states is mostly over finished jobs.
+ */
+export const BROWSE = `
+  SELECT ${COLUMNS} FROM spool_jobs NOT INDEXED WHERE id > :after AND id <= :through AND queue = :queue
+   AND CASE state WHEN 'pending' THEN iif(run_at <= :now, :pending, :delayed)
+     WHEN 'reserved' THEN :reserved WHEN 'completed' THEN :completed ELSE :dead END
+   ORDER BY id LIMIT :limit`;
+
+/**
  * The LIST_* statements reading previews: payload, result and error cut to :preview (bytes of a
  * blob, characters of text), and their full sizes. A page of 10 MB jobs costs kilobytes.
  */
@@ -61,6 +73,7 @@ export const LIST_PENDING_PREVIEW = preview(LIST_PENDING);
 export const LIST_DELAYED_PREVIEW = preview(LIST_DELAYED);
 export const LIST_STATE_PREVIEW = preview(LIST_STATE);
 export const LIST_COMPLETED_PREVIEW = preview(LIST_COMPLETED);
+export const BROWSE_PREVIEW = preview(BROWSE);
 
 /** The rows that are not pending, by state (the done index); COUNT_PENDING counts the rest. */
 export const COUNTS = `

@@ -1,6 +1,6 @@
 // The Backend methods of the SQLite backend that only read (get, list, counts, the schedule, the
 // settings). They run outside the writer: WAL readers never wait for it.
-import type { QueueSettings, StoredJob } from "../../backend.js";
+import type { BrowseRange, QueueSettings, StoredJob } from "../../backend.js";
 import type { JobState, QueueSize } from "../../types.js";
 import * as R from "./read-queries.js";
 import {
@@ -48,6 +48,26 @@ export function list(
       return (store.sql(full).all(params) as Row[]).map((r) => toStoredJob(r, now));
     params.preview = previewBytes;
     return (store.sql(preview).all(params) as (Row & PreviewRow)[]).map((r) => toPreviewJob(r, now));
+  });
+}
+
+export function browse(
+  store: Store,
+  queue: string,
+  states: readonly JobState[],
+  range: BrowseRange,
+  previewBytes?: number,
+): Promise<StoredJob[]> {
+  return store.read(() => {
+    const now = store.clock();
+    const params: Record<string, unknown> = { queue, now, ...range };
+    for (const state of ["pending", "delayed", "reserved", "completed", "dead"] as const) {
+      params[state] = states.includes(state) ? 1 : 0;
+    }
+    if (previewBytes === undefined)
+      return (store.sql(R.BROWSE).all(params) as Row[]).map((r) => toStoredJob(r, now));
+    params.preview = previewBytes;
+    return (store.sql(R.BROWSE_PREVIEW).all(params) as (Row & PreviewRow)[]).map((r) => toPreviewJob(r, now));
   });
 }
 

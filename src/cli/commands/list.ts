@@ -5,7 +5,6 @@ import type { StoredJob } from "../../backend.js";
 import { JOB_STATES, type JobState } from "../../types.js";
 import { exportLine } from "../export-line.js";
 import { formatWhen, previewStored, renderTable, truncate } from "../format.js";
-import { pagePreviews } from "../jobs.js";
 import { parseCount, parsePositiveInt, parseState } from "../parse.js";
 import { queueArg, withSchemaOption, withSpool } from "../target.js";
 import { oneLine } from "../terminal.js";
@@ -103,7 +102,9 @@ Examples:
       }
       // The table shows a line per job: read previews, never whole payloads.
       const jobs = await withSpool(db, { create: false, schema: flags.schema }, (spool) =>
-        pagePreviews(spool.queue(queueName), states, flags.after, flags.limit, PREVIEW_BYTES),
+        spool
+          .queue(queueName)
+          .browsePreviews(states, { after: flags.after, limit: flags.limit }, PREVIEW_BYTES),
       );
       if (jobs.length === 0) {
         process.stdout.write(`no ${flags.state ?? ""}${flags.state ? " " : ""}jobs in queue ${queueName}\n`);
