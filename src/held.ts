@@ -18,6 +18,11 @@ interface FailingJob {
   backoff: string | null;
 }
 
+/** The states in which a job can still fail, and so still needs its backoff. */
+const LIVE = ["pending", "delayed", "reserved"] as const;
+/** The fewest per-add backoffs kept before the store is asked which jobs still live. */
+const PRUNE_FLOOR = 1024;
+
 export class HeldJobs<T> {
   /**
    * Per-add function backoffs by job id. A function cannot be stored, so it applies only where
@@ -25,6 +30,9 @@ export class HeldJobs<T> {
    * with it. Dropped when this object sees the job finish.
    */
   private readonly jobBackoffs = new Map<number, BackoffFn>();
+  /** The size of jobBackoffs at which it is next checked against the store (see remember). */
+  private pruneAt = PRUNE_FLOOR;
+  private pruning = false;
 
   constructor(
     readonly ctx: SpoolContext,
@@ -38,6 +46,51 @@ export class HeldJobs<T> {
   /** Keeps a per-add function backoff for the jobs just added with it. */
   remember(ids: readonly number[], backoff: BackoffFn): void {
     for (const id of ids) this.jobBackoffs.set(id, backoff);
+    this.maybePrune();
+  }
+
+  private maybePrune(): void {
+    if (this.jobBackoffs.size < this.pruneAt || this.pruning) return;
+    this.pruning = true;
+    this.pruneBackoffs()
+      .catch(() => {
+        // Kept too long costs memory only: try again when the map has grown as much again.
+        this.pruneAt = 2 * this.jobBackoffs.size;
+      })
+      .finally(() => {
+        this.pruning = false;
+        this.maybePrune(); // adds made meanwhile may have passed the new threshold
+      });
+  }
+
+  /**
+   * Drops the backoffs of jobs no longer live: finished by another process, this object never
+   * sees them finish. One read of the live jobs in the map's id range; the next check waits
+   * until the map has doubled past what stays, so the reads cost O(1) per add over time.
+   */
+  private async pruneBackoffs(): Promise<void> {
+    const ids = [...this.jobBackoffs.keys()];
+    let after = Number.POSITIVE_INFINITY;
+    let through = 0;
+    for (const id of ids) {
+      after = Math.min(after, id - 1);
+      through = Math.max(through, id);
+    }
+    const live = new Set<number>();
+    for (let from = after; ; ) {
+      const page = await this.ctx.backend.browse(
+        this.queue,
+        LIVE,
+        { after: from, through, limit: 10_000 },
+        0,
+      );
+      for (const row of page) live.add(row.id);
+      const last = page[page.length - 1];
+      if (page.length < 10_000 || last === undefined) break;
+      from = last.id;
+    }
+    for (const id of ids) if (!live.has(id)) this.jobBackoffs.delete(id);
+    this.pruneAt = Math.max(PRUNE_FLOOR, 2 * this.jobBackoffs.size);
   }
 
   /** A job this object saw finish (or removed) needs its in-memory backoff no more. */

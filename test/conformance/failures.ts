@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { Job } from "../../src/index.js";
-import { type BackendFixture, expectCode, fresh, near, T } from "./harness.js";
+import { type BackendFixture, expectCode, fresh, near, T, waitFor } from "./harness.js";
 
 const TOL = 500;
 
@@ -155,6 +155,36 @@ export function failures(b: BackendFixture): void {
       assert.equal((await q.get(ids[1]!))?.state, "dead");
       assert.equal((await q.get(ids[2]!))?.state, "pending");
       assert.equal(await q.retry([]), 0);
+    });
+
+    test("per-add function backoffs of jobs finished elsewhere are let go", T, async (t) => {
+      const { spool } = await fresh(b, t);
+      const producer = spool.queue("fnmem");
+      // Another handle stands for another process: the producer never sees its jobs finish.
+      const consumer = spool.queue("fnmem");
+      const kept = () =>
+        (producer as unknown as { held: { jobBackoffs: Map<number, unknown> } }).held.jobBackoffs;
+      const backoff = () => 5;
+      await producer.addBatch(
+        Array.from({ length: 2000 }, (_, i) => i),
+        { backoff },
+      );
+      for (;;) {
+        const jobs = await consumer.reserveBatch(500);
+        if (jobs.length === 0) break;
+        for (const job of jobs) await consumer.complete(job);
+      }
+      await producer.addBatch(
+        Array.from({ length: 2100 }, (_, i) => i),
+        { backoff },
+      );
+      await waitFor("the finished jobs' backoffs dropped", () => kept().size === 2100);
+      // Those still live keep theirs: a failure here still uses the add's function.
+      const job = await producer.reserve();
+      assert.ok(job);
+      await producer.fail(job, new Error("x"));
+      const info = await producer.get(job.id);
+      assert.ok(info && info.runAt.getTime() - Date.now() < 1000, "the add's 5 ms backoff applied");
     });
 
     test("fail on a job held by nobody is LEASE_LOST, on a missing one NOT_FOUND", T, async (t) => {
