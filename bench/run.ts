@@ -8,9 +8,9 @@
 //                                             results go to bench/results/*.quick.tmp and its
 //                                             report to a temporary folder, not docs/)
 //
-// Which peers run is decided by the Node running this (bench/peers/index.ts): Node 20 runs
-// bench/'s and writes bench/results/latest.json; Node 22+ runs bench/node24/'s, compiled into
-// bench/node24/.build/, and writes bench/results/node24.json. The report shows both.
+// Which peers run is decided by the build this runs from (bench/peers/index.ts): bench/.build/,
+// on Node 20, runs bench/'s and writes bench/results/latest.json; bench/node24/.build/, on Node
+// 24, runs bench/node24/'s and writes bench/results/node24.json. The report shows both.
 //
 // `npm run bench:peers` installs the peers, type-checks and compiles bench/ (with the parts of
 // src/ it imports) into bench/.build/ with tsc, then runs this file from there with plain node.

@@ -1,20 +1,24 @@
 // Every subject of the peer comparison by name, with what the report says beside its numbers.
 //
-// Two sets of peers: on Node 20, bench/'s (pg-boss 10, graphile-worker 0.17: the newest that run
-// there); on Node 22+ (the Node 24 run, `npm run bench:peers:24`), bench/node24/'s newest ones.
+// Two sets of peers: `npm run bench:peers` (Node 20) runs bench/'s (pg-boss 10, graphile-worker
+// 0.17: the newest that run there); `npm run bench:peers:24` (Node 24) bench/node24/'s newest.
 // The Node 24 run is compiled into bench/node24/.build/, so every package its code imports,
 // better-sqlite3 for raw and Spool included, resolves from bench/node24/node_modules first: a
-// native module built for Node 24's ABI, not the root's built for Node 20.
+// native module built for Node 24's ABI, not the root's built for Node 20. The build a module
+// runs from therefore decides its set, not the Node version: the two go together.
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative, sep } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { OpenSubject, Subject, SubjectOptions } from "../../src/bench/subject.js";
 import type { PeerSet, Store } from "../document.js";
 import { BENCH, ROOT } from "../paths.js";
 import { openBullmq, openGraphile } from "./server-peers.js";
 import { openLiteque, openPlainjob } from "./sqlite-peers.js";
 
-/** The peer set this Node runs: the key under which its results are kept. */
-export const PEER_SET: PeerSet = Number(process.versions.node.split(".")[0]) >= 22 ? "node24" : "node20";
+/** The peer set of the build this runs from: the key under which its results are kept. */
+export const PEER_SET: PeerSet = relative(BENCH, fileURLToPath(import.meta.url)).startsWith(`node24${sep}`)
+  ? "node24"
+  : "node20";
 
 /** The folder whose node_modules hold this set's peers. */
 const setDir = PEER_SET === "node24" ? join(BENCH, "node24") : BENCH;
