@@ -12,6 +12,8 @@ export interface ChildSpec {
   peer: string;
   workload: string;
   budgetMs: number;
+  /** Counts × this (1: full size; less for a smoke run). */
+  scale: number;
   options: SubjectOptions;
 }
 
@@ -23,29 +25,63 @@ export interface Workload {
   run: (subject: Subject, budgetMs: number, spec: ChildSpec) => Promise<Outcome>;
 }
 
-/** What one workload asks of a subject, and the time budget it measures within. */
-export const WORKLOADS: Record<string, Workload> = {
-  add1: { title: "add one at a time (10k)", run: (s, b) => w.addSingle(s, 10_000, b) },
-  batch: { title: "add in batches of 1,000 (100k)", run: (s, b) => w.addBatches(s, 100_000, 1000, b) },
-  drain1: { title: "drain 20k, concurrency 1", run: (s, b) => w.drain(s, 20_000, 1, b) },
-  drain16: { title: "drain 20k, concurrency 16", run: (s, b) => w.drain(s, 20_000, 16, b) },
-  take1k: { title: "reserve+complete 1,000 from 1k deep", run: (s, b) => w.takeFromDepth(s, 1_000, 1000, b) },
-  take10k: {
-    title: "reserve+complete 1,000 from 10k deep",
-    run: (s, b) => w.takeFromDepth(s, 10_000, 1000, b),
-  },
-  take100k: {
-    title: "reserve+complete 1,000 from 100k deep",
-    run: (s, b) => w.takeFromDepth(s, 100_000, 1000, b),
-  },
-  // 200 jobs 5 ms apart take over a second by themselves: the latency budget starts from that.
-  lat: { title: "idle worker add → start, same process", run: (s, b) => w.idleLatency(s, 200, 5, b + 3000) },
-  latx: {
-    title: "idle worker add → start, other process",
-    run: (s, b, spec) => w.idleLatency(s, 200, 5, b + 3000, producerFor(spec)),
-  },
-  mb: { title: "200 jobs of 1 MB, add then drain", run: (s, b) => w.bigPayloads(s, 200, 1_000_000, b) },
-};
+/** "10k", "1,000": a count as the titles print it. */
+const count = (n: number): string =>
+  n >= 10_000 && n % 1000 === 0 ? `${n / 1000}k` : n.toLocaleString("en-US");
+
+/**
+ * What one workload asks of a subject, and the time budget it measures within. `scale` shrinks
+ * every count (never below a floor that still measures something) for a smoke run, `--quick`;
+ * the titles say the counts actually run.
+ */
+export function workloadsFor(scale = 1): Record<string, Workload> {
+  const n = (full: number, floor: number): number => Math.max(floor, Math.round(full * scale));
+  const adds = n(10_000, 100);
+  const batched = n(100_000, 1000);
+  const drained = n(20_000, 200);
+  const takes = n(1000, 10);
+  const [d1, d2, d3] = [n(1_000, 10), n(10_000, 100), n(100_000, 1000)];
+  const waits = n(200, 20);
+  const big = n(200, 5);
+  return {
+    add1: { title: `add one at a time (${count(adds)})`, run: (s, b) => w.addSingle(s, adds, b) },
+    batch: {
+      title: `add in batches of 1,000 (${count(batched)})`,
+      run: (s, b) => w.addBatches(s, batched, 1000, b),
+    },
+    drain1: { title: `drain ${count(drained)}, concurrency 1`, run: (s, b) => w.drain(s, drained, 1, b) },
+    drain16: { title: `drain ${count(drained)}, concurrency 16`, run: (s, b) => w.drain(s, drained, 16, b) },
+    take1k: {
+      title: `reserve+complete ${count(takes)} from ${count(d1)} deep`,
+      run: (s, b) => w.takeFromDepth(s, d1, takes, b),
+    },
+    take10k: {
+      title: `reserve+complete ${count(takes)} from ${count(d2)} deep`,
+      run: (s, b) => w.takeFromDepth(s, d2, takes, b),
+    },
+    take100k: {
+      title: `reserve+complete ${count(takes)} from ${count(d3)} deep`,
+      run: (s, b) => w.takeFromDepth(s, d3, takes, b),
+    },
+    // 200 jobs 5 ms apart take over a second by themselves: the latency budget starts from that,
+    // 3 s more at every size (pg-boss polls every 2 s: a smoke run's few jobs must see it start).
+    lat: {
+      title: "idle worker add → start, same process",
+      run: (s, b) => w.idleLatency(s, waits, 5, b + 3000),
+    },
+    latx: {
+      title: "idle worker add → start, other process",
+      run: (s, b, spec) => w.idleLatency(s, waits, 5, b + 3000, producerFor(spec)),
+    },
+    mb: {
+      title: `${count(big)} jobs of 1 MB, add then drain`,
+      run: (s, b) => w.bigPayloads(s, big, 1_000_000, b),
+    },
+  };
+}
+
+/** The workloads at full size, as `npm run bench:peers` runs them. */
+export const WORKLOADS = workloadsFor(1);
 
 // Compiled, this file and src/bench/producer.js keep the repository's layout under
 // bench/.build/, so the producer is at the same relative place as in the source tree.
@@ -70,7 +106,7 @@ function report(result: ChildResult): void {
 
 async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2] ?? "{}") as ChildSpec;
-  const workload = WORKLOADS[spec.workload];
+  const workload = workloadsFor(spec.scale)[spec.workload];
   if (!workload) throw new Error(`unknown workload ${spec.workload}`);
   const subject = await openSubject(spec.peer, spec.options);
   const figure = await workload.run(subject, spec.budgetMs, spec);

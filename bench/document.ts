@@ -7,6 +7,9 @@ import type { Figure } from "../src/bench/workloads.js";
 
 export type Store = "sqlite" | "redis" | "postgres";
 
+/** Which Node and peers a run used: Node 20 with bench/'s peers, Node 24 with bench/node24/'s. */
+export type PeerSet = "node20" | "node24";
+
 /** A SQLite peer is measured at each durability; a server peer at its server's settings. */
 export type Durability = "normal" | "full" | "server";
 
@@ -50,7 +53,8 @@ export type ResultRow = MeasuredResult | UnmeasuredResult;
 
 export interface ResultsDocument {
   machine: MachineInfo;
-  settings: { runs: number; budgetMs: number; timeoutMs: number; fullWorkloads: string[] };
+  /** `scale` (every count × it) only in a smoke run's results. */
+  settings: { runs: number; budgetMs: number; timeoutMs: number; fullWorkloads: string[]; scale?: number };
   elapsedSeconds: number;
   servers: { redis: ServerFacts; postgres: ServerFacts };
   peers: Record<string, PeerInfo>;

@@ -2,37 +2,50 @@
 // it overstays; medians into bench/results/latest.json, tables and charts into docs/.
 //
 //   npm run bench:peers [-- --runs 3 --budget 1000 --peers spool,raw,… --workloads add1,…]
-//   npm run bench:peers -- --report-only     (rewrites docs/benchmarks.md from latest.json)
+//   npm run bench:peers:24 [-- …]             (the same on Node 24 with the newest peers)
+//   npm run bench:peers -- --report-only     (rewrites docs/benchmarks.md from the results)
+//   npm run bench:peers -- --quick           (a smoke run: every count / 100, one run; its
+//                                             results go to bench/results/*.quick.tmp and its
+//                                             report to a temporary folder, not docs/)
+//
+// Which peers run is decided by the build this runs from (bench/peers/index.ts): bench/.build/,
+// on Node 20, runs bench/'s and writes bench/results/latest.json; bench/node24/.build/, on Node
+// 24, runs bench/node24/'s and writes bench/results/node24.json. The report shows both.
 //
 // `npm run bench:peers` installs the peers, type-checks and compiles bench/ (with the parts of
 // src/ it imports) into bench/.build/ with tsc, then runs this file from there with plain node.
 // Not through tsx: its loader thread added 25-40 MB to each child's peak RSS, which the report
 // prints as the queue's own.
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { machineInfo } from "../src/bench/machine.js";
 import { median } from "../src/bench/stats.js";
 import type { Figure, Outcome } from "../src/bench/workloads.js";
 import type { ChildResult, ChildSpec } from "./child.js";
-import type { Durability, MeasuredResult, ResultRow, ResultsDocument } from "./document.js";
+import type { Durability, MeasuredResult, PeerSet, ResultRow, ResultsDocument } from "./document.js";
 import { BENCH, ROOT } from "./paths.js";
 import { writeReport } from "./report.js";
 
-const resultsFile = join(BENCH, "results", "latest.json");
+/** Each peer set's results: the Node 20 file keeps its old name. */
+const RESULTS: Record<PeerSet, string> = {
+  node20: join(BENCH, "results", "latest.json"),
+  node24: join(BENCH, "results", "node24.json"),
+};
 const childScript = fileURLToPath(new URL("./child.js", import.meta.url));
 
 const { values: args } = parseArgs({
   options: {
-    runs: { type: "string", default: "3" },
+    runs: { type: "string" },
     budget: { type: "string", default: "1000" },
     timeout: { type: "string", default: "60000" },
     peers: { type: "string" },
     workloads: { type: "string" },
     "report-only": { type: "boolean", default: false },
+    quick: { type: "boolean", default: false },
   },
 });
 
@@ -65,15 +78,17 @@ interface Cell {
 
 async function main(): Promise<void> {
   if (args["report-only"]) {
-    writeReport(JSON.parse(readFileSync(resultsFile, "utf8")) as ResultsDocument, ROOT);
+    writeReport(readResults(), ROOT);
     return;
   }
   // The peers load on use, so --report-only works without bench/node_modules.
-  const { WORKLOADS } = await import("./child.js");
-  const { PEERS } = await import("./peers/index.js");
+  const { workloadsFor } = await import("./child.js");
+  const { PEERS, PEER_SET } = await import("./peers/index.js");
   const { serverFacts } = await import("./servers.js");
 
-  const runs = Number(args.runs);
+  const scale = args.quick ? 0.01 : 1;
+  const WORKLOADS = workloadsFor(scale);
+  const runs = Number(args.runs ?? (args.quick ? 1 : 3));
   const budgetMs = Number(args.budget);
   const timeoutMs = Number(args.timeout);
   const wanted = args.peers ? args.peers.split(",") : Object.keys(PEERS);
@@ -125,6 +140,7 @@ async function main(): Promise<void> {
             peer: config.peer,
             workload,
             budgetMs,
+            scale,
             options: { durability: config.durability === "full" ? "full" : "normal", path, name },
           };
           const outcome = await runChild(spec, timeoutMs);
@@ -145,7 +161,13 @@ async function main(): Promise<void> {
     .map(summarize);
   const document: ResultsDocument = {
     machine: machineInfo(),
-    settings: { runs, budgetMs, timeoutMs, fullWorkloads: [...FULL_WORKLOADS] },
+    settings: {
+      runs,
+      budgetMs,
+      timeoutMs,
+      fullWorkloads: [...FULL_WORKLOADS],
+      ...(args.quick ? { scale } : {}),
+    },
     elapsedSeconds: Math.round((Date.now() - began) / 1000),
     servers,
     peers: Object.fromEntries(
@@ -160,10 +182,34 @@ async function main(): Promise<void> {
     results,
   };
   mkdirSync(join(BENCH, "results"), { recursive: true });
-  writeFileSync(resultsFile, `${JSON.stringify(document, null, 2)}\n`);
-  const table = writeReport(document, ROOT);
+  const json = `${JSON.stringify(document, null, 2)}\n`;
+  if (args.quick) {
+    // A smoke run's figures are no measurement: kept out of the results and docs/.
+    const file = RESULTS[PEER_SET].replace(/\.json$/, ".quick.tmp");
+    writeFileSync(file, json);
+    const dir = mkdtempSync(join(tmpdir(), "spool-peers-quick-"));
+    console.log(writeReport({ [PEER_SET]: document }, dir));
+    console.log(
+      `\nquick run (${PEER_SET}) in ${document.elapsedSeconds} s: ${relative(ROOT, file)}, report in ${dir}`,
+    );
+    return;
+  }
+  writeFileSync(RESULTS[PEER_SET], json);
+  const table = writeReport({ ...readResults(), [PEER_SET]: document }, ROOT);
   console.log(table);
-  console.log(`\nwrote bench/results/latest.json and docs/benchmarks.md in ${document.elapsedSeconds} s`);
+  console.log(
+    `\nwrote ${relative(ROOT, RESULTS[PEER_SET])} and docs/benchmarks.md in ${document.elapsedSeconds} s`,
+  );
+}
+
+/** Every peer set's results that exist. */
+function readResults(): Partial<Record<PeerSet, ResultsDocument>> {
+  const out: Partial<Record<PeerSet, ResultsDocument>> = {};
+  for (const set of Object.keys(RESULTS) as PeerSet[]) {
+    if (existsSync(RESULTS[set]))
+      out[set] = JSON.parse(readFileSync(RESULTS[set], "utf8")) as ResultsDocument;
+  }
+  return out;
 }
 
 /** The median of a cell's runs, or why it has none. */

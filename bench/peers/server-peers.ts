@@ -1,7 +1,7 @@
-// BullMQ on Redis, pg-boss and graphile-worker on PostgreSQL, behind the Subject interface.
+// BullMQ on Redis and graphile-worker on PostgreSQL, behind the Subject interface; pg-boss,
+// whose API changed between the Node 20 and the Node 24 sets, has a file per version.
 import { Queue, Worker } from "bullmq";
 import { Logger, makeWorkerUtils, run } from "graphile-worker";
-import PgBoss from "pg-boss";
 import type { BenchPayload } from "../../src/bench/stats.js";
 import type { Subject, SubjectOptions } from "../../src/bench/subject.js";
 
@@ -9,7 +9,7 @@ export const REDIS = { host: "127.0.0.1", port: 6379 };
 export const PG_URL = process.env.SPOOL_BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/bench";
 
 /** Fills in batches of 1,000 through the subject's own batch call. */
-async function prefillWith(
+export async function prefillWith(
   addBatch: (payloads: BenchPayload[]) => Promise<void>,
   count: number,
   make: (i: number) => BenchPayload,
@@ -63,45 +63,8 @@ export async function openBullmq(options: SubjectOptions): Promise<Subject> {
 }
 
 /**
- * pg-boss 10.4.2 at its defaults (poll every 2 s; one work() call per unit of concurrency, as
- * v10 dropped teamSize). Its own schema in the bench database, dropped before each run.
- */
-export async function openPgBoss(options: SubjectOptions): Promise<Subject> {
-  const schema = "spool_bench_pgboss";
-  if (options.role !== "producer") await dropSchema(schema);
-  const boss = new PgBoss({ connectionString: PG_URL, schema });
-  boss.on("error", () => {});
-  await boss.start();
-  if (options.role !== "producer") await boss.createQueue(options.name);
-  const addBatch = async (payloads: BenchPayload[]): Promise<void> => {
-    await boss.insert(payloads.map((data) => ({ name: options.name, data })));
-  };
-  return {
-    addOne: async (payload) => {
-      await boss.send(options.name, payload);
-    },
-    addBatch,
-    prefill: (count, make) => prefillWith(addBatch, count, make),
-    takeOne: async () => {
-      const [job] = await boss.fetch<BenchPayload>(options.name);
-      if (!job) return false;
-      await boss.complete(options.name, job.id);
-      return true;
-    },
-    work: async (handler, concurrency) => {
-      for (let i = 0; i < concurrency; i++) {
-        await boss.work<BenchPayload>(options.name, async ([job]) => {
-          if (job) handler(job.data);
-        });
-      }
-      return { stop: () => boss.offWork(options.name) };
-    },
-    close: () => boss.stop({ graceful: true, wait: true, timeout: 5000 }),
-  };
-}
-
-/**
- * graphile-worker 0.17.3, at its defaults or (`fast`) with its documented batching settings.
+ * graphile-worker (0.17.3 on Node 20, 0.18 on Node 24: the calls used here are the same), at its
+ * defaults or (`fast`) with its documented batching settings.
  * Its own schema in the bench database, dropped before each run.
  */
 export async function openGraphile(options: SubjectOptions, fast: boolean): Promise<Subject> {
@@ -142,7 +105,7 @@ export async function openGraphile(options: SubjectOptions, fast: boolean): Prom
   };
 }
 
-async function dropSchema(schema: string): Promise<void> {
+export async function dropSchema(schema: string): Promise<void> {
   const { default: pg } = await import("pg");
   const client = new pg.Client({ connectionString: PG_URL });
   await client.connect();
