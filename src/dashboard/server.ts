@@ -196,7 +196,10 @@ export async function startDashboard(
       `refusing to serve the dashboard on ${host} without a token: anyone who can reach it could read payloads and delete jobs. Set a token (option token, --token, or SPOOL_DASHBOARD_TOKEN) or bind to 127.0.0.1.`,
     );
   }
-  const spool = typeof target === "string" ? await Spool.open(target) : target;
+  // A viewer opens an existing store as it is: a mistyped path creates nothing, and an older
+  // store is refused, never upgraded under the application that runs on it (as `spool dashboard`).
+  const spool =
+    typeof target === "string" ? await Spool.open(target, { create: false, migrate: false }) : target;
   const owned = typeof target === "string";
   const server = createServer();
   try {

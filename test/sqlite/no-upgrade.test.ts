@@ -1,12 +1,13 @@
 // A tool must not upgrade a store under the application that runs on it: opened with
 // `migrate: false` (as every CLI command opens), an older store is refused and left as it was.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, type TestContext, test } from "node:test";
 import Database from "better-sqlite3";
 import { LATEST_VERSION, MIGRATIONS } from "../../src/backends/sqlite/migrations.js";
+import { startDashboard } from "../../src/dashboard/server.js";
 import { Spool } from "../../src/index.js";
 import { spool as cli } from "../cli/helpers.js";
 import { expectCode, T } from "../conformance/harness.js";
@@ -46,6 +47,19 @@ describe("sqlite: opening without upgrading", () => {
     assert.equal(versionOf(path), LATEST_VERSION, "the application's own open upgrades it");
     assert.equal((await spool.queue("q").size()).pending, 1);
   });
+
+  test(
+    "startDashboard(target) neither upgrades a store nor creates one for a mistyped path",
+    T,
+    async (t) => {
+      const path = versionOne(t);
+      await expectCode(() => startDashboard(path, { port: 0 }), "STORAGE", "older Spool");
+      assert.equal(versionOf(path), 1, "viewing upgraded the store");
+      const typo = `${path}.typo`;
+      await expectCode(() => startDashboard(typo, { port: 0 }), "STORAGE", "does not exist");
+      assert.equal(existsSync(typo), false, "viewing created a database");
+    },
+  );
 
   test("spool stats and spool list never upgrade a store", T, async (t) => {
     const path = versionOne(t);
