@@ -7,6 +7,7 @@
  * another process adds with the same key during the import could be miscounted; nothing else.)
  */
 import type { Queue } from "../queue.js";
+import { highestId } from "./highest-id.js";
 
 /** States in which a job still holds its key (a later job with that key is a duplicate). */
 const LIVE = ["pending", "delayed", "reserved"] as const;
@@ -21,7 +22,7 @@ export class FreshIds {
    * (read once, before the first keyed batch adds anything).
    */
   async before(keyed: boolean): Promise<void> {
-    if (keyed) this.floor ??= await this.highestLiveId();
+    if (keyed) this.floor ??= await highestId(this.queue, LIVE);
   }
 
   /** How many of `ids` (one addBatch's answer, in input order) are new jobs. */
@@ -36,21 +37,5 @@ export class FreshIds {
       }
     }
     return fresh;
-  }
-
-  /** The highest id among the queue's live jobs, or 0: bisection on `list`'s `after`. */
-  private async highestLiveId(): Promise<number> {
-    const anyAbove = async (after: number) =>
-      (await this.queue.browsePreviews(LIVE, { after, limit: 1 }, 0)).length > 0;
-    if (!(await anyAbove(0))) return 0;
-    // Invariant: some live id is above `low`, none is above `high`.
-    let low = 0;
-    let high = Number.MAX_SAFE_INTEGER;
-    while (high - low > 1) {
-      const mid = Math.floor(low / 2 + high / 2);
-      if (await anyAbove(mid)) low = mid;
-      else high = mid;
-    }
-    return high;
   }
 }

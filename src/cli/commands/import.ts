@@ -5,6 +5,7 @@
  */
 import { fstatSync } from "node:fs";
 import type { Command } from "commander";
+import { isPostgresTarget } from "../../open.js";
 import type { AddOptions } from "../../types.js";
 import {
   CliError,
@@ -16,6 +17,7 @@ import {
 } from "../errors.js";
 import { printJson } from "../format.js";
 import { FreshIds } from "../fresh-ids.js";
+import { BatchCheck } from "../in-doubt.js";
 import { readLines } from "../lines.js";
 import { parseCount, parsePositiveInt } from "../parse.js";
 import { startProgress } from "../progress.js";
@@ -143,6 +145,7 @@ Examples:
         await withSpool(db, { create: true, schema: flags.schema }, async (spool) => {
           const queue = spool.queue(queueName);
           const fresh = new FreshIds(queue);
+          const check = new BatchCheck(queue, isPostgresTarget(db));
           const progress = startProgress({
             total: totalBytes ?? 0,
             format: totalBytes ? "import {bar} {percentage}% | {jobs} jobs" : "import {jobs} jobs",
@@ -154,14 +157,23 @@ Examples:
           const addRun = async (run: { record: Record; number: number }[]) => {
             let ids: number[];
             await fresh.before(run[0]?.record.options.key !== undefined);
+            await check.before();
+            const payloads = run.map((x) => x.record.payload);
             try {
-              ids = await queue.addBatch(
-                run.map((x) => x.record.payload),
-                run[0]?.record.options,
-              );
+              ids = await queue.addBatch(payloads, run[0]?.record.options);
             } catch (error) {
               const code = (error as { code?: unknown }).code;
-              if (!INPUT_FAULTS.has(code)) throw error;
+              if (!INPUT_FAULTS.has(code)) {
+                // A lost connection may have lost only the answer: count the batch if it landed.
+                const landed = await check.landed(payloads);
+                if (landed === true) {
+                  imported += run.length;
+                  done = run[run.length - 1]?.number ?? done;
+                } else if (landed === null) {
+                  throw new CliError(`${describeError(error)}. ${inDoubtHint(run, resume)}`);
+                }
+                throw error;
+              }
               if (run.length === 1) {
                 throw new CliError(`stdin line ${run[0]?.number}: ${describeError(error)}. ${resume()}`);
               }
@@ -171,6 +183,7 @@ Examples:
               return;
             }
             // A record whose key matches a live job added nothing: it is a duplicate, not imported.
+            check.after(ids);
             const added = fresh.count(ids);
             imported += added;
             duplicates += run.length - added;
@@ -251,6 +264,20 @@ function resumeHint(db: string, queue: string, flags: ImportFlags, imported: num
   return (
     `${imported} job${imported === 1 ? " was" : "s were"} imported; resume with: ` +
     `spool import ${args.join(" ")} --skip ${done} (on the same input${password})`
+  );
+}
+
+/**
+ * The hint when the failed batch may or may not be in the queue: both resume points, and how
+ * to tell which applies (its first line's payload is the job to look for).
+ */
+function inDoubtHint(run: readonly { number: number }[], resume: () => string): string {
+  const first = run[0]?.number ?? 0;
+  const last = run[run.length - 1]?.number ?? first;
+  return (
+    `The batch of stdin lines ${first}–${last} was being committed when the store stopped answering: ` +
+    `it may be in the queue or not. ${resume()} if it is not; if it is (its jobs are the queue's ` +
+    `newest, starting with line ${first}'s payload), resume with --skip ${last} instead`
   );
 }
 
