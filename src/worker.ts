@@ -14,6 +14,7 @@ import { decodeError, leaseLostError, SpoolError, show } from "./errors.js";
 import { heldRef, rowHold } from "./tokens.js";
 import type { Job } from "./types.js";
 import { wholeMs } from "./validate.js";
+import { HeldCompletions } from "./worker-completions.js";
 import {
   checkStopOptions,
   checkWorkerOptions,
@@ -63,6 +64,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
   private readonly loop: Promise<void>;
   private slotFreed: (() => void) | null = null;
   private readonly pace: WorkerPace;
+  private readonly completions = new HeldCompletions();
 
   /** Not for users: `queue.process(handler, options)` makes a Worker. */
   constructor(
@@ -135,6 +137,8 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
       }
       const seen = this.wakes;
       let rows: StoredJob[];
+      // Finished jobs' completions first, so they share the claim's commit.
+      this.completions.issue();
       try {
         rows = await backend.claim(this.queue.name, free + this.pace.prefetch(), this.lease);
       } catch (error) {
@@ -283,7 +287,9 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
       return this.failJob(entry, error);
     }
     try {
-      const outcome = await this.queue.held.complete(job.id, rowHold(entry.row), stored);
+      const outcome = await this.completions.hold(() =>
+        this.queue.held.complete(job.id, rowHold(entry.row), stored),
+      );
       if (outcome !== "ok") return this.report(leaseLostError(this.queue.name, job.id, "complete"));
       this.tell("completed", job, result);
     } catch (error) {
