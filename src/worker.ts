@@ -18,7 +18,6 @@ import { HeldCompletions } from "./worker-completions.js";
 import {
   checkStopOptions,
   checkWorkerOptions,
-  type HandlerContext,
   MAX_TIMER_MS,
   type WorkedQueue,
   type WorkerEvents,
@@ -26,7 +25,7 @@ import {
   type WorkerOptions,
 } from "./worker-options.js";
 import { WorkerPace } from "./worker-pace.js";
-import { LazyAbort } from "./worker-signal.js";
+import { handlerContext, LazyAbort } from "./worker-signal.js";
 
 interface Running<T> {
   job: Job<T>;
@@ -210,27 +209,12 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     const earlier = this.running.get(row.id);
     if (earlier !== undefined) this.loseLease(earlier);
     this.running.set(row.id, entry);
-    const context: HandlerContext = {
-      get signal() {
-        return entry.controller.signal;
-      },
-      // Made on first read, yet still a handler's to replace (`ctx.signal = AbortSignal.any(…)`),
-      // as when it was a plain property.
-      set signal(value: AbortSignal) {
-        Object.defineProperty(this, "signal", {
-          value,
-          writable: true,
-          enumerable: true,
-          configurable: true,
-        });
-      },
-      extend: async (ms?: number) => {
-        const started = Date.now();
-        await this.queue.extend(job, ms ?? this.lease);
-        // Measured from before the call on this process's clock: never later than the store's.
-        entry.extendedUntil = started + wholeMs(ms ?? this.lease);
-      },
-    };
+    const context = handlerContext(entry.controller, async (ms?: number) => {
+      const started = Date.now();
+      await this.queue.extend(job, ms ?? this.lease);
+      // Measured from before the call on this process's clock: never later than the store's.
+      entry.extendedUntil = started + wholeMs(ms ?? this.lease);
+    });
     // The timeout is at most MAX_TIMER_MS (checked when the worker was made).
     if (this.timeout !== undefined) entry.timer = setTimeout(() => this.onTimeout(entry), this.timeout);
     const started = performance.now();
