@@ -1,6 +1,7 @@
-// Group commit. Every write of one process issued in the same turn of the event loop runs in one
-// IMMEDIATE transaction, so N concurrent completions or sends cost one commit (one fsync at
-// `full`) instead of N. A caller's promise resolves only after the commit that holds its change.
+// Group commit. The writes of one process issued together (in one wave of microtasks, and after
+// a burst for the rest of that turn of the event loop: see gatherAfter) run in one IMMEDIATE
+// transaction, so N concurrent completions or sends cost one commit (one fsync at `full`)
+// instead of N. A caller's promise resolves only after the commit that holds its change.
 //
 // The write lock is taken without the driver's busy wait (which would freeze the event loop):
 // when another process holds it, the batch is retried on a timer until `busyTimeout`, so timers
