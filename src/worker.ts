@@ -14,10 +14,10 @@ import { decodeError, leaseLostError, SpoolError, show } from "./errors.js";
 import { heldRef, rowHold } from "./tokens.js";
 import type { Job } from "./types.js";
 import { wholeMs } from "./validate.js";
+import { HeldCompletions } from "./worker-completions.js";
 import {
   checkStopOptions,
   checkWorkerOptions,
-  type HandlerContext,
   MAX_TIMER_MS,
   type WorkedQueue,
   type WorkerEvents,
@@ -25,7 +25,7 @@ import {
   type WorkerOptions,
 } from "./worker-options.js";
 import { WorkerPace } from "./worker-pace.js";
-import { LazyAbort } from "./worker-signal.js";
+import { handlerContext, LazyAbort } from "./worker-signal.js";
 
 interface Running<T> {
   job: Job<T>;
@@ -63,6 +63,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
   private readonly loop: Promise<void>;
   private slotFreed: (() => void) | null = null;
   private readonly pace: WorkerPace;
+  private readonly completions = new HeldCompletions();
 
   /** Not for users: `queue.process(handler, options)` makes a Worker. */
   constructor(
@@ -135,6 +136,8 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
       }
       const seen = this.wakes;
       let rows: StoredJob[];
+      // Finished jobs' completions first, so they share the claim's commit.
+      this.completions.issue();
       try {
         rows = await backend.claim(this.queue.name, free + this.pace.prefetch(), this.lease);
       } catch (error) {
@@ -206,27 +209,12 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     const earlier = this.running.get(row.id);
     if (earlier !== undefined) this.loseLease(earlier);
     this.running.set(row.id, entry);
-    const context: HandlerContext = {
-      get signal() {
-        return entry.controller.signal;
-      },
-      // Made on first read, yet still a handler's to replace (`ctx.signal = AbortSignal.any(…)`),
-      // as when it was a plain property.
-      set signal(value: AbortSignal) {
-        Object.defineProperty(this, "signal", {
-          value,
-          writable: true,
-          enumerable: true,
-          configurable: true,
-        });
-      },
-      extend: async (ms?: number) => {
-        const started = Date.now();
-        await this.queue.extend(job, ms ?? this.lease);
-        // Measured from before the call on this process's clock: never later than the store's.
-        entry.extendedUntil = started + wholeMs(ms ?? this.lease);
-      },
-    };
+    const context = handlerContext(entry.controller, async (ms?: number) => {
+      const started = Date.now();
+      await this.queue.extend(job, ms ?? this.lease);
+      // Measured from before the call on this process's clock: never later than the store's.
+      entry.extendedUntil = started + wholeMs(ms ?? this.lease);
+    });
     // The timeout is at most MAX_TIMER_MS (checked when the worker was made).
     if (this.timeout !== undefined) entry.timer = setTimeout(() => this.onTimeout(entry), this.timeout);
     const started = performance.now();
@@ -283,7 +271,9 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
       return this.failJob(entry, error);
     }
     try {
-      const outcome = await this.queue.held.complete(job.id, rowHold(entry.row), stored);
+      const outcome = await this.completions.hold(() =>
+        this.queue.held.complete(job.id, rowHold(entry.row), stored),
+      );
       if (outcome !== "ok") return this.report(leaseLostError(this.queue.name, job.id, "complete"));
       this.tell("completed", job, result);
     } catch (error) {

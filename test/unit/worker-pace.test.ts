@@ -8,15 +8,15 @@ describe("worker pace", () => {
     const pace = new WorkerPace(2, 1000);
     assert.equal(pace.prefetch(), 0, "no handler has run yet");
     pace.observe(0.5);
-    assert.equal(pace.prefetch(), 8, "four per slot");
+    assert.equal(pace.prefetch(), 16, "eight per slot");
     for (let i = 0; i < 20; i++) pace.observe(50);
     assert.equal(pace.prefetch(), 0, "slow handlers get none");
   });
 
-  test("prefetch is capped at 32 however many slots", () => {
+  test("prefetch is capped at 112 however many slots", () => {
     const pace = new WorkerPace(100, 1000);
     pace.observe(0);
-    assert.equal(pace.prefetch(), 32);
+    assert.equal(pace.prefetch(), 112);
   });
 
   test("an idle worker sleeps until the next due job, at most the poll interval", () => {

@@ -207,25 +207,37 @@ export class SqliteBackend implements Backend {
   /**
    * Runs a held-job statement; on no change, tells a lost lease from a missing job. `now` is
    * read here, inside the transaction that runs it. The bound values are one object literal
-   * built by the caller (no spread: this is a completion's path, once per job).
+   * built by the caller.
    */
   private heldOutcome(statement: string, params: HeldParams): HeldOutcome {
     params.now = this.now();
-    const { changes } = this.sql(statement).run(params);
-    if (changes > 0) return "ok";
-    return this.sql(Q.EXISTS).get({ queue: params.queue, id: params.id }) === undefined
-      ? "not_found"
-      : "lease_lost";
+    return this.outcome(this.sql(statement).run(params).changes, params.queue, params.id);
   }
 
+  /** What a held-job statement that changed `changes` rows found. */
+  private outcome(changes: number, queue: string, id: number): HeldOutcome {
+    if (changes > 0) return "ok";
+    return this.sql(Q.EXISTS).get({ queue, id }) === undefined ? "not_found" : "lease_lost";
+  }
+
+  // Bound by position (see HELD_AT in queries.ts), each value written out: no array or object
+  // built per call on this path, once per job.
   complete(queue: string, id: number, { attempt, token }: Hold, result: StoredResult | null, keep: boolean) {
     if (!keep) {
-      const held = { queue, id, attempt, token, now: 0 };
-      return this.store.writeDeleting(() => this.heldOutcome(Q.COMPLETE_DELETE, held));
+      return this.store.writeDeleting(() => {
+        const now = this.now();
+        const statement = this.sql(Q.COMPLETE_DELETE);
+        return this.outcome(statement.run(queue, id, token, token, attempt, attempt, now).changes, queue, id);
+      });
     }
-    const result_format = result?.format ?? null;
-    const stored = { queue, id, attempt, token, now: 0, result: result?.bytes ?? null, result_format };
-    return this.store.write(() => this.heldOutcome(Q.COMPLETE, stored));
+    const bytes = result?.bytes ?? null;
+    const format = result?.format ?? null;
+    return this.store.write(() => {
+      const now = this.now();
+      const statement = this.sql(Q.COMPLETE);
+      const { changes } = statement.run(now, bytes, format, queue, id, token, token, attempt, attempt, now);
+      return this.outcome(changes, queue, id);
+    });
   }
 
   fail(queue: string, id: number, { attempt, token }: Hold, error: string, retryInMs: number | null) {

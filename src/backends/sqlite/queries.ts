@@ -112,12 +112,21 @@ export const BURY_UNDECODABLE = `
 const HELD = `queue = :queue AND id = :id AND state = 'reserved' AND (:token IS NULL OR claims = :token)
               AND (:attempt IS NULL OR attempts = :attempt) AND lease_until >= :now`;
 
-export const COMPLETE = `
-  UPDATE spool_jobs SET state = 'completed', finished_at = :now, lease_until = NULL, result = :result,
-                        result_format = :result_format
-   WHERE ${HELD}`;
+/**
+ * HELD bound by position, for the completion: a worker's one statement per job, where binding
+ * by position measured about 1 µs (a quarter of the statement) cheaper than by name. Binds, in
+ * order: queue, id, token, token, attempt, attempt, now.
+ */
+const HELD_AT = `queue = ? AND id = ? AND state = 'reserved' AND (? IS NULL OR claims = ?)
+                 AND (? IS NULL OR attempts = ?) AND lease_until >= ?`;
 
-export const COMPLETE_DELETE = `DELETE FROM spool_jobs WHERE ${HELD}`;
+/** Binds now, result, result_format, then HELD_AT's. */
+export const COMPLETE = `
+  UPDATE spool_jobs SET state = 'completed', finished_at = ?, lease_until = NULL, result = ?, result_format = ?
+   WHERE ${HELD_AT}`;
+
+/** Binds HELD_AT's. */
+export const COMPLETE_DELETE = `DELETE FROM spool_jobs WHERE ${HELD_AT}`;
 
 /** FAIL, retried: pending again after :retry_in ms; a failed attempt means the job started. */
 export const FAIL_RETRY = `

@@ -1,6 +1,7 @@
-// Group commit. Every write of one process issued in the same turn of the event loop runs in one
-// IMMEDIATE transaction, so N concurrent completions or sends cost one commit (one fsync at
-// `full`) instead of N. A caller's promise resolves only after the commit that holds its change.
+// Group commit. The writes of one process issued together (in one wave of microtasks, and after
+// a burst for the rest of that turn of the event loop: see gatherAfter) run in one IMMEDIATE
+// transaction, so N concurrent completions or sends cost one commit (one fsync at `full`)
+// instead of N. A caller's promise resolves only after the commit that holds its change.
 //
 // The write lock is taken without the driver's busy wait (which would freeze the event loop):
 // when another process holds it, the batch is retried on a timer until `busyTimeout`, so timers
@@ -19,6 +20,8 @@ interface Pending<T> {
   alone?: boolean;
 }
 
+const RESOLVED = Promise.resolve();
+
 export class Writer {
   private queue: Pending<unknown>[] = [];
   private scheduled = false;
@@ -26,7 +29,8 @@ export class Writer {
   private readonly commit: Database.Statement;
   private readonly rollback: Database.Statement;
   private closed = false;
-  private flushedThisTurn = false;
+  /** Set for the rest of a turn that committed a burst: see gatherAfter. */
+  private gathering = false;
 
   constructor(
     private readonly db: Database.Database,
@@ -78,16 +82,24 @@ export class Writer {
     if (this.scheduled) return;
     this.scheduled = true;
     if (delay > 0) setTimeout(() => this.flush(), delay);
-    else if (this.flushedThisTurn) setImmediate(() => this.flush());
-    else {
-      // The first commit of a turn of the event loop goes out at once (latency); later ones in
-      // the same turn wait for its end, gathering what the turn still issues (throughput).
-      this.flushedThisTurn = true;
-      setImmediate(() => {
-        this.flushedThisTurn = false;
-      });
-      queueMicrotask(() => this.flush());
-    }
+    else if (this.gathering) setImmediate(() => this.flush());
+    // At once (latency), after the writes issued in this same wave of microtasks. A resolved
+    // promise, not queueMicrotask: that one wraps every callback in an async resource.
+    else void RESOLVED.then(() => this.flush());
+  }
+
+  /**
+   * After a commit that carried several writes (a burst: concurrent callers, a worker's
+   * completions), the rest of this turn of the event loop gathers: later writes wait for its
+   * end and share one commit (throughput). A commit of one write starts no gathering: the next
+   * write is most likely its caller's next one, and waiting a turn would gather nothing.
+   */
+  private gatherAfter(batch: readonly Pending<unknown>[]): void {
+    if (batch.length < 2 || this.gathering) return;
+    this.gathering = true;
+    setImmediate(() => {
+      this.gathering = false;
+    });
   }
 
   private flush(): void {
@@ -105,6 +117,7 @@ export class Writer {
       return;
     }
     const batch = this.nextBatch();
+    this.gatherAfter(batch);
     const results: unknown[] = [];
     try {
       for (const op of batch) results.push(op.run());
