@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { OpenSubject, Subject, SubjectOptions } from "../../src/bench/subject.js";
 import type { Store } from "../document.js";
 import { ROOT } from "../paths.js";
+import { openBullmqPg, openSpoolPg } from "./pg-peers.js";
 import { openBullmq, openGraphile, openPgBoss } from "./server-peers.js";
 import { openLiteque, openPlainjob } from "./sqlite-peers.js";
 
@@ -55,6 +56,19 @@ export const PEERS: Record<string, Peer> = {
     version: "6.7.0",
     open: openBullmq,
     note: "Redis, event-driven",
+  },
+  "spool-pg": {
+    label: "Spool (PostgreSQL)",
+    store: "postgres",
+    version: versionOf(join(ROOT, "package.json")),
+    open: openSpoolPg,
+  },
+  "bullmq-pg": {
+    label: "BullMQ (PostgreSQL)",
+    store: "postgres",
+    version: "6.7.0",
+    open: openBullmqPg,
+    note: "createPostgresBackend",
   },
   pgboss: {
     label: "pg-boss",
