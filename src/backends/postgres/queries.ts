@@ -108,20 +108,28 @@ SELECT (SELECT count(*) FROM lapsed)::int AS lapsed, (SELECT count(*) FROM expir
        (SELECT count(*) FROM woke) AS sent`;
 
 /**
+ * The ready rows, locked, as an array: `id = ANY(…)` finds each by primary key. Written as
+ * `id IN (…)`, the planner joins the chosen ids to the table by hash over a sequential scan
+ * of every row (EXPLAIN ANALYZE: 6 of a 500-row claim's 12 ms at 20,000 deep, growing with
+ * the table), where the array costs a look-up per chosen row.
+ */
+const READY_IDS = `ANY(ARRAY(${READY} LIMIT $2 FOR UPDATE SKIP LOCKED))`;
+
+/**
  * $1 queue, $2 limit, $3 lease ms. Rows come back unordered: the caller sorts them. The ttl
  * deadline stays (see shared.ts).
  */
 export const CLAIM = `
 UPDATE {S}.jobs SET state = 'reserved', attempts = attempts + 1, claims = claims + 1,
   lease_until = ${after("$3::float8")}
-WHERE id IN (${READY} LIMIT $2 FOR UPDATE SKIP LOCKED)
+WHERE id = ${READY_IDS}
 RETURNING ${JOB}`;
 
 /** Channel receive: removes ready jobs (not expired ones); wakes senders waiting for room. */
 export const TAKE = `
 WITH taken AS (
   DELETE FROM {S}.jobs
-  WHERE id IN (${READY} LIMIT $2 FOR UPDATE SKIP LOCKED)
+  WHERE id = ${READY_IDS}
   RETURNING *
 ),
 woke AS (SELECT pg_notify($3, $1) FROM (SELECT 1 FROM taken LIMIT 1) AS any_row)
