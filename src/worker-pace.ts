@@ -1,13 +1,21 @@
 // A worker's pace: how many jobs it claims beyond its free slots, and how long it sleeps when a
 // claim found nothing. Pure bookkeeping (no timer, no store), so the policy reads in one place.
 
-/** Prefetch only while handlers take less than this on average (ms), and at most this many. */
+/** The fixed prefetch: only while handlers take less than this on average (ms), at most this many. */
 const PREFETCH_BELOW_MS = 2;
-const PREFETCH_MAX = 32;
+const PREFETCH_FIXED_MAX = 32;
+/**
+ * The demand-sized prefetch's bounds: a handler is counted as taking at least this long (ms; a
+ * job's own cost around its handler is of that order), and no claim asks for more than this.
+ */
+const HANDLER_FLOOR_MS = 0.05;
+const PREFETCH_MAX = 500;
 
 export class WorkerPace {
   /** Moving average of handler run time in ms; starts high, so nothing is prefetched blindly. */
   private handlerMs = Number.POSITIVE_INFINITY;
+  /** Moving average of a claim's round trip in ms (0 until one is known). */
+  private claimMs = 0;
   /** Empty claims in a row while a job was due: see idleWait. */
   private dueMisses = 0;
 
@@ -21,14 +29,29 @@ export class WorkerPace {
     this.handlerMs = Number.isFinite(this.handlerMs) ? this.handlerMs * 0.8 + ms * 0.2 : ms;
   }
 
+  /** Times a claim: its round trip sizes the next claims (prefetch). */
+  async timeClaim<R>(claim: () => Promise<R>): Promise<R> {
+    const began = performance.now();
+    const rows = await claim();
+    const ms = performance.now() - began;
+    this.claimMs = this.claimMs === 0 ? ms : this.claimMs * 0.8 + ms * 0.2;
+    return rows;
+  }
+
   /**
    * Jobs to claim beyond the free slots. Only for quick handlers: a job held in the buffer waits
-   * a few ms at most, while one claim transaction serves several jobs. Slow handlers get none,
-   * so a long job never sits behind another while a second worker idles.
+   * a claim's round trip or so, while one claim transaction serves many jobs. The larger of two
+   * sizes: a few per slot (handlers under 2 ms), and what the handlers get through in two claim
+   * round trips (so a store a network hop away, where a claim costs ms, is asked for as many
+   * jobs as the worker will run meanwhile, not a fixed few). Slow handlers get next to none, so
+   * a long job never sits behind another while a second worker idles.
    */
   prefetch(): number {
-    if (this.handlerMs > PREFETCH_BELOW_MS) return 0;
-    return Math.min(PREFETCH_MAX, this.concurrency * 4);
+    if (!Number.isFinite(this.handlerMs)) return 0;
+    const fixed = this.handlerMs > PREFETCH_BELOW_MS ? 0 : Math.min(PREFETCH_FIXED_MAX, this.concurrency * 4);
+    const perMs = this.concurrency / Math.max(this.handlerMs, HANDLER_FLOOR_MS);
+    const demand = Math.min(PREFETCH_MAX, Math.floor(perMs * this.claimMs * 2));
+    return Math.max(fixed, demand);
   }
 
   /** A claim found work. */

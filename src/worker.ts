@@ -136,7 +136,9 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
       const seen = this.wakes;
       let rows: StoredJob[];
       try {
-        rows = await backend.claim(this.queue.name, free + this.pace.prefetch(), this.lease);
+        rows = await this.pace.timeClaim(() =>
+          backend.claim(this.queue.name, free + this.pace.prefetch(), this.lease),
+        );
       } catch (error) {
         if (this.queue.ctx.isClosed || (error as SpoolError).code === "CLOSED") return;
         this.report(error);
