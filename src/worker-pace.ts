@@ -54,6 +54,19 @@ export class WorkerPace {
     return Math.max(fixed, demand);
   }
 
+  /**
+   * Whether to claim ahead with `buffered` jobs still waiting: when no more are left than the
+   * handlers run in one claim's round trip (half the demand-sized prefetch), so the claim's rows
+   * arrive as the buffer runs dry. Never while the fixed prefetch is the larger (a store whose
+   * claims take µs gains nothing).
+   */
+  claimAhead(buffered: number): boolean {
+    if (!Number.isFinite(this.handlerMs)) return false;
+    const fixed = this.handlerMs > PREFETCH_BELOW_MS ? 0 : Math.min(PREFETCH_FIXED_MAX, this.concurrency * 4);
+    const demand = this.prefetch();
+    return demand > fixed && buffered <= demand / 2;
+  }
+
   /** A claim found work. */
   found(): void {
     this.dueMisses = 0;

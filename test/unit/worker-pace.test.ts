@@ -67,3 +67,29 @@ describe("worker pace: prefetch sized to demand", () => {
     assert.equal(pace.prefetch(), 0);
   });
 });
+
+describe("worker pace: claiming ahead", () => {
+  test("the next claim goes out while the buffer still holds one round trip's work, only behind slow claims", async () => {
+    const quickStore = new WorkerPace(4, 1000);
+    quickStore.observe(0.5);
+    await quickStore.timeClaim(async () => []); // µs: the fixed prefetch is the larger
+    assert.equal(quickStore.claimAhead(0), false);
+
+    const remote = new WorkerPace(1, 1000);
+    remote.observe(0.1);
+    let now = 0;
+    const realNow = performance.now;
+    performance.now = () => now;
+    try {
+      await remote.timeClaim(async () => {
+        now += 5;
+        return [];
+      });
+    } finally {
+      performance.now = realNow;
+    }
+    assert.equal(remote.prefetch(), 100);
+    assert.equal(remote.claimAhead(51), false, "more than a round trip's work still buffered");
+    assert.equal(remote.claimAhead(50), true);
+  });
+});
