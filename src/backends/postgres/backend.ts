@@ -134,7 +134,7 @@ export class PostgresBackend implements Backend {
     // The common case, no keys and no bound, is one autocommitted statement.
     if (maxSize === undefined && jobs.every((j) => j.key === null)) {
       if (inserted !== undefined) for (let i = 0; i < jobs.length; i++) inserted[i] = true;
-      const rows = await this.run("ENQUEUE", values, doing);
+      const rows = await this.run("ENQUEUE_PLAIN", values, doing);
       this.firstAnalyze.noteAdded(rows.length);
       return rows.map((r) => num(r.id));
     }
