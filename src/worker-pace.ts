@@ -2,19 +2,28 @@
 // claim found nothing. Pure bookkeeping (no timer, no store), so the policy reads in one place.
 
 /**
- * Prefetch only while handlers take less than this on average (ms), and at most this many, at
- * PREFETCH_PER_SLOT per slot (a prefetched quick job waits behind 8 others at most, under 16 ms). A claim
- * costs a transaction (on SQLite, a commit shared with the finished jobs' completions), so for
- * quick handlers the size of each claim sets how many commits a job costs: at 32 a drain at
- * concurrency 16 paid about one commit per 24 jobs, at 112 about one per 125.
+ * The fixed prefetch: only while handlers take less than this on average (ms), at
+ * PREFETCH_PER_SLOT per slot (a prefetched quick job waits behind 8 others at most, under 16 ms),
+ * and at most PREFETCH_FIXED_MAX. A claim costs a transaction (on SQLite, a commit shared with the
+ * finished jobs' completions), so for quick handlers the size of each claim sets how many commits
+ * a job costs: at 32 a drain at concurrency 16 paid about one commit per 24 jobs, at 112 about
+ * one per 125.
  */
 const PREFETCH_BELOW_MS = 2;
 const PREFETCH_PER_SLOT = 8;
-const PREFETCH_MAX = 112;
+const PREFETCH_FIXED_MAX = 112;
+/**
+ * The demand-sized prefetch's bounds: a handler is counted as taking at least this long (ms; a
+ * job's own cost around its handler is of that order), and no claim asks for more than this.
+ */
+const HANDLER_FLOOR_MS = 0.05;
+const PREFETCH_MAX = 500;
 
 export class WorkerPace {
   /** Moving average of handler run time in ms; starts high, so nothing is prefetched blindly. */
   private handlerMs = Number.POSITIVE_INFINITY;
+  /** Moving average of a claim's round trip in ms (0 until one is known). */
+  private claimMs = 0;
   /** Empty claims in a row while a job was due: see idleWait. */
   private dueMisses = 0;
 
@@ -28,14 +37,47 @@ export class WorkerPace {
     this.handlerMs = Number.isFinite(this.handlerMs) ? this.handlerMs * 0.8 + ms * 0.2 : ms;
   }
 
+  /** Times a claim: its round trip sizes the next claims (prefetch). */
+  async timeClaim<R>(claim: () => Promise<R>): Promise<R> {
+    const began = performance.now();
+    const rows = await claim();
+    const ms = performance.now() - began;
+    this.claimMs = this.claimMs === 0 ? ms : this.claimMs * 0.8 + ms * 0.2;
+    return rows;
+  }
+
   /**
    * Jobs to claim beyond the free slots. Only for quick handlers: a job held in the buffer waits
-   * a few ms at most, while one claim transaction serves several jobs. Slow handlers get none,
-   * so a long job never sits behind another while a second worker idles.
+   * a claim's round trip or so, while one claim transaction serves many jobs. The larger of two
+   * sizes: a few per slot (handlers under 2 ms), and what the handlers get through in two claim
+   * round trips (so a store a network hop away, where a claim costs ms, is asked for as many
+   * jobs as the worker will run meanwhile, not a fixed few). Slow handlers get next to none, so
+   * a long job never sits behind another while a second worker idles.
    */
   prefetch(): number {
-    if (this.handlerMs > PREFETCH_BELOW_MS) return 0;
-    return Math.min(PREFETCH_MAX, this.concurrency * PREFETCH_PER_SLOT);
+    if (!Number.isFinite(this.handlerMs)) return 0;
+    const perMs = this.concurrency / Math.max(this.handlerMs, HANDLER_FLOOR_MS);
+    const demand = Math.min(PREFETCH_MAX, Math.floor(perMs * this.claimMs * 2));
+    return Math.max(this.fixedPrefetch(), demand);
+  }
+
+  /** The few per slot that quick handlers get whatever a claim costs. */
+  private fixedPrefetch(): number {
+    return this.handlerMs > PREFETCH_BELOW_MS
+      ? 0
+      : Math.min(PREFETCH_FIXED_MAX, this.concurrency * PREFETCH_PER_SLOT);
+  }
+
+  /**
+   * Whether to claim ahead with `buffered` jobs still waiting: when no more are left than the
+   * handlers run in one claim's round trip (half the demand-sized prefetch), so the claim's rows
+   * arrive as the buffer runs dry. Never while the fixed prefetch is the larger (a store whose
+   * claims take µs gains nothing).
+   */
+  claimAhead(buffered: number): boolean {
+    if (!Number.isFinite(this.handlerMs)) return false;
+    const demand = this.prefetch();
+    return demand > this.fixedPrefetch() && buffered <= demand / 2;
   }
 
   /** A claim found work. */

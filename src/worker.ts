@@ -14,6 +14,7 @@ import { decodeError, leaseLostError, SpoolError, show } from "./errors.js";
 import { heldRef, rowHold } from "./tokens.js";
 import type { Job } from "./types.js";
 import { wholeMs } from "./validate.js";
+import { WorkerClaims } from "./worker-claims.js";
 import { HeldCompletions } from "./worker-completions.js";
 import {
   checkStopOptions,
@@ -64,6 +65,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
   private slotFreed: (() => void) | null = null;
   private readonly pace: WorkerPace;
   private readonly completions = new HeldCompletions();
+  private readonly claims: WorkerClaims;
 
   /** Not for users: `queue.process(handler, options)` makes a Worker. */
   constructor(
@@ -81,6 +83,8 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     this.timeout = o.timeout;
     this.pollInterval = o.pollInterval;
     this.pace = new WorkerPace(o.concurrency, o.pollInterval);
+    const claim = (limit: number) => queue.ctx.backend.claim(queue.name, limit, this.lease);
+    this.claims = new WorkerClaims(this.pace, claim, this.buffer, (e) => this.report(e));
     this.unsubscribe = queue.ctx.onChange(queue.name, () => this.poke());
     // Not unref'd: like a server, a running worker keeps its process alive until stop().
     this.heartbeat = setInterval(() => void this.renewLeases(), Math.min(MAX_TIMER_MS, this.lease / 3));
@@ -121,7 +125,6 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
   }
 
   private async run(): Promise<void> {
-    const backend = this.queue.ctx.backend;
     while (this.stopping === null) {
       const free = this.concurrency - this.running.size;
       if (free <= 0) {
@@ -132,6 +135,11 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
       }
       if (this.buffer.length > 0) {
         for (const row of this.buffer.splice(0, free)) this.start(row);
+        this.claims.maybeAhead();
+        continue;
+      }
+      if (this.claims.inFlight) {
+        await this.claims.settled();
         continue;
       }
       const seen = this.wakes;
@@ -139,7 +147,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
       // Finished jobs' completions first, so they share the claim's commit.
       this.completions.issue();
       try {
-        rows = await backend.claim(this.queue.name, free + this.pace.prefetch(), this.lease);
+        rows = await this.claims.now(free);
       } catch (error) {
         if (this.queue.ctx.isClosed || (error as SpoolError).code === "CLOSED") return;
         this.report(error);
@@ -162,6 +170,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
       // A wake-up during the claim means there may be work already: no idle check, no sleep.
       if (this.wakes === seen) await this.sleep(await this.idleWait(), seen);
     }
+    await this.claims.settled(); // its rows join the buffer that stop() hands back
   }
 
   /** How long to sleep now that a claim found nothing (worker-pace.ts). */

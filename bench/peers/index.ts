@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import type { OpenSubject, Subject, SubjectOptions } from "../../src/bench/subject.js";
 import type { PeerSet, Store } from "../document.js";
 import { BENCH, ROOT } from "../paths.js";
+import { openBullmqPg, openSpoolPg } from "./pg-peers.js";
 import { openBullmq, openGraphile } from "./server-peers.js";
 import { openLiteque, openPlainjob } from "./sqlite-peers.js";
 
@@ -83,6 +84,19 @@ const servers: Record<string, Peer> = {
     version: installed("bullmq"),
     open: openBullmq,
     note: "Redis, event-driven",
+  },
+  "spool-pg": {
+    label: "Spool (PostgreSQL)",
+    store: "postgres",
+    version: versionOf(join(ROOT, "package.json")),
+    open: openSpoolPg,
+  },
+  "bullmq-pg": {
+    label: "BullMQ (PostgreSQL)",
+    store: "postgres",
+    version: installed("bullmq"),
+    open: openBullmqPg,
+    note: "createPostgresBackend",
   },
   pgboss: {
     label: "pg-boss",

@@ -29,3 +29,28 @@ export declare class Worker<DataType = unknown> {
   on(event: "error", listener: (error: Error) => void): this;
   close(force?: boolean): Promise<void>;
 }
+
+// Its PostgreSQL backend (bench/peers/pg-peers.ts).
+export interface PostgresPoolConfig {
+  connectionString?: string;
+  schema?: string;
+  migrate?: boolean;
+}
+
+export interface BackendFactory<C> {
+  readonly connection?: C;
+}
+
+export declare const createPostgresBackend: BackendFactory<PostgresPoolConfig>;
+
+export declare function withBackend<C>(factory: BackendFactory<C>): {
+  Queue: new <D = unknown>(
+    name: string,
+    opts: { connection: C },
+  ) => Queue<D> & { waitUntilReady(): Promise<void> };
+  Worker: new <D = unknown>(
+    name: string,
+    processor: ((job: Job<D>) => Promise<unknown>) | null,
+    opts: { connection: C; autorun?: boolean; concurrency?: number },
+  ) => Worker<D>;
+};

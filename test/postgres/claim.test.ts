@@ -4,7 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { fixture, job, pgConfigured, until } from "./pg-helpers.js";
+import pg from "pg";
+import { bindQueries } from "../../src/backends/postgres/queries.js";
+import { fixture, job, PG_URL, pgConfigured, sql, until } from "./pg-helpers.js";
 
 const run = pgConfigured("test/postgres/claim.test.ts");
 const T = { timeout: 30_000 };
@@ -45,4 +47,42 @@ describe("postgres backend: claim upkeep", { skip: !run }, () => {
     });
     assert.equal(dead.lastError, "expired");
   });
+
+  test(
+    "a new table gets statistics once jobs are added, so a deep claim reads only what it returns",
+    T,
+    async (t) => {
+      const f = fixture(t);
+      const b = await f.open();
+      for (let i = 0; i < 5; i++) {
+        await b.enqueue(
+          "q",
+          Array.from({ length: 1000 }, (_, k) => job(i * 1000 + k)),
+        );
+      }
+      await until("the jobs table to be analyzed", async () => {
+        const rows = await sql("SELECT 1 FROM pg_stats WHERE schemaname = $1 AND tablename = 'jobs'", [
+          f.schema,
+        ]);
+        return rows.length > 0 ? true : undefined;
+      });
+      // The claim's own statement, as the server plans it now (rolled back): an index walk of
+      // the rows it returns, no sort of every pending row, no scan of the whole table.
+      const client = new pg.Client({ connectionString: PG_URL });
+      await client.connect();
+      let text: string;
+      try {
+        await client.query("BEGIN");
+        const claim = bindQueries(`"${f.schema}"`).CLAIM;
+        const plan = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${claim}`, ["q", 10, 30_000]);
+        text = JSON.stringify(plan.rows[0]);
+        await client.query("ROLLBACK");
+      } finally {
+        await client.end();
+      }
+      assert.ok(!text.includes('"Sort"') && !text.includes('"Seq Scan"'), `the plan: ${text}`);
+      const rows = await b.claim("q", 10, 30_000);
+      assert.equal(rows.length, 10);
+    },
+  );
 });

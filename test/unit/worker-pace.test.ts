@@ -39,3 +39,57 @@ describe("worker pace", () => {
     assert.equal(pace.idleWait(0), 2);
   });
 });
+
+describe("worker pace: prefetch sized to demand", () => {
+  test("quick handlers behind a slow claim are prefetched what they run in two round trips, past 32", async () => {
+    const pace = new WorkerPace(1, 1000);
+    pace.observe(0.1); // 10 jobs a ms
+    let now = 0;
+    const realNow = performance.now;
+    performance.now = () => now;
+    try {
+      await pace.timeClaim(async () => {
+        now += 5; // a 5 ms round trip
+        return [];
+      });
+    } finally {
+      performance.now = realNow;
+    }
+    assert.equal(pace.prefetch(), 100, "10 a ms × 5 ms × 2");
+  });
+
+  test("the demand-sized prefetch has a ceiling, and slow handlers still get none", async () => {
+    const pace = new WorkerPace(16, 1000);
+    pace.observe(0);
+    await pace.timeClaim(() => new Promise((resolve) => setTimeout(() => resolve([]), 20)));
+    assert.equal(pace.prefetch(), 500);
+    for (let i = 0; i < 40; i++) pace.observe(5000);
+    assert.equal(pace.prefetch(), 0);
+  });
+});
+
+describe("worker pace: claiming ahead", () => {
+  test("the next claim goes out while the buffer still holds one round trip's work, only behind slow claims", async () => {
+    const quickStore = new WorkerPace(4, 1000);
+    quickStore.observe(0.5);
+    await quickStore.timeClaim(async () => []); // µs: the fixed prefetch is the larger
+    assert.equal(quickStore.claimAhead(0), false);
+
+    const remote = new WorkerPace(1, 1000);
+    remote.observe(0.1);
+    let now = 0;
+    const realNow = performance.now;
+    performance.now = () => now;
+    try {
+      await remote.timeClaim(async () => {
+        now += 5;
+        return [];
+      });
+    } finally {
+      performance.now = realNow;
+    }
+    assert.equal(remote.prefetch(), 100);
+    assert.equal(remote.claimAhead(51), false, "more than a round trip's work still buffered");
+    assert.equal(remote.claimAhead(50), true);
+  });
+});

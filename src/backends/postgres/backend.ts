@@ -26,6 +26,7 @@ import type { Connections, Row, Values } from "./pool.js";
 import type { QueryName } from "./queries.js";
 import * as reads from "./reads.js";
 import { asBuffer, num, toClaimOrder } from "./rows.js";
+import { FirstAnalyze } from "./statistics.js";
 
 const silentNotifier: Notifier = { subscribe: () => () => {}, announce: () => {} };
 
@@ -51,6 +52,7 @@ export class PostgresBackend implements Backend {
   private readonly completions: Grouper<Completion>;
   private readonly deletions: Grouper<HeldCall>;
   private readonly failures: Grouper<Failure>;
+  private readonly firstAnalyze: FirstAnalyze;
 
   constructor(
     private readonly db: Connections,
@@ -59,6 +61,7 @@ export class PostgresBackend implements Backend {
     private readonly listener: ListenNotifier | null,
   ) {
     this.notifier = listener ?? silentNotifier;
+    this.firstAnalyze = new FirstAnalyze(db, schema);
     const closed = () => db.isClosed;
     this.completions = new Grouper<Completion>(
       (queue, calls) =>
@@ -132,9 +135,11 @@ export class PostgresBackend implements Backend {
     // The common case, no keys and no bound, is one autocommitted statement.
     if (maxSize === undefined && jobs.every((j) => j.key === null)) {
       if (inserted !== undefined) for (let i = 0; i < jobs.length; i++) inserted[i] = true;
-      return (await this.run("ENQUEUE", values, doing)).map((r) => num(r.id));
+      const rows = await this.run("ENQUEUE_PLAIN", values, doing);
+      this.firstAnalyze.noteAdded(rows.length);
+      return rows.map((r) => num(r.id));
     }
-    return this.db.transaction(doing, async (run) => {
+    const ids = await this.db.transaction(doing, async (run) => {
       if (maxSize !== undefined) {
         await run("LOCK_QUEUE", [this.schema, queue]);
         const held = num((await run("BACKLOG", [queue]))[0]?.n ?? 0);
@@ -159,6 +164,9 @@ export class PostgresBackend implements Backend {
       if (inserted !== undefined) for (const [i, r] of rows.entries()) inserted[i] = Boolean(r.inserted);
       return rows.map((r) => (r.inserted ? num(r.id) : (byKey.get(String(r.key)) as number)));
     });
+    // After the commit, so the sample sees these rows.
+    if (ids !== null) this.firstAnalyze.noteAdded(ids.length);
+    return ids;
   }
 
   /**
