@@ -3,6 +3,7 @@
  * caller's command line being wrong; a CliError (exit 1) is something going wrong while running
  * a well-formed command. Anything else thrown (a SpoolError, an I/O error) counts as exit 1.
  */
+import { errorText } from "../errors.js";
 import { redactText } from "../redact.js";
 import { escapeControls } from "./terminal.js";
 
@@ -39,13 +40,27 @@ export function scrub(text: string): string {
   return escapeControls(redactText(text));
 }
 
-/** The message to show for any thrown value, without a stack for errors users expect. */
+/**
+ * The message to show for any thrown value, without a stack for errors users expect. Total: a
+ * handler may throw anything (Object.create(null), an object whose toString throws), and the
+ * line that reports it must still be written; what is not an Error reads as the library stores
+ * it (errorText, the job's lastError).
+ */
 export function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    // A SpoolError's message already names the value and what is allowed; the code helps scripts.
-    if (error.name === "SpoolError" && typeof code === "string") return `${error.message} (${code})`;
-    return error.message;
+  try {
+    if (error instanceof Error) {
+      const code = (error as { code?: unknown }).code;
+      const message = String(error.message);
+      // A SpoolError's message already names the value and what is allowed; the code helps scripts.
+      if (error.name === "SpoolError" && typeof code === "string") return `${message} (${code})`;
+      return message;
+    }
+  } catch {
+    // A hostile Error (a message getter that throws): described as the library would store it.
   }
-  return String(error);
+  try {
+    return errorText(error);
+  } catch {
+    return "an error whose text could not be read";
+  }
 }

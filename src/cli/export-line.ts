@@ -1,23 +1,37 @@
 /*
  * One export line written from a stored row, without decoding the payload: a JSON payload is
  * stored as JSON.stringify's text, so its bytes go to stdout as they are (no parse, no
- * re-encode, no string of it), and bytes go as base64. A 10 MB job costs one Buffer, not five
+ * re-encode, no string of it) once one pass has checked they are (compact-json.ts; a row
+ * written by hand or by another tool is re-encoded, or goes as base64 when it is not JSON at
+ * all, so a line is always one valid JSON object), and bytes go as base64. A 10 MB job costs one Buffer, not five
  * copies of itself. The line is a job's JSON form (only fields that are set; bytes as base64
  * with an `encoding` marker), byte for byte what JSON.stringify would write of it, with the
  * same terminal-safe escapes (see terminal.ts).
  */
+import { isUtf8 } from "node:buffer";
 import { PayloadFormat, type StoredJob } from "../backend.js";
+import { isCompactJson } from "./compact-json.js";
 import { safeJson } from "./terminal.js";
 
-/** True when UTF-8 `bytes` hold DEL, a C1 control or U+2028/2029, which the output escapes. */
+/**
+ * True when UTF-8 `bytes` hold what safeJson escapes: DEL, a C1 control, U+2028/2029 or a
+ * bidirectional control (U+061C, U+200E/F, U+202A–U+202E, U+2066–U+2069).
+ */
 function needsEscape(bytes: Buffer): boolean {
   if (bytes.indexOf(0x7f) >= 0) return true;
   for (let i = bytes.indexOf(0xc2); i >= 0; i = bytes.indexOf(0xc2, i + 1)) {
     const next = bytes[i + 1] ?? 0;
     if (next >= 0x80 && next <= 0x9f) return true;
   }
+  for (let i = bytes.indexOf(0xd8); i >= 0; i = bytes.indexOf(0xd8, i + 1)) {
+    if (bytes[i + 1] === 0x9c) return true;
+  }
   for (let i = bytes.indexOf(0xe2); i >= 0; i = bytes.indexOf(0xe2, i + 1)) {
-    if (bytes[i + 1] === 0x80 && (bytes[i + 2] === 0xa8 || bytes[i + 2] === 0xa9)) return true;
+    const second = bytes[i + 1];
+    const third = bytes[i + 2] ?? 0;
+    if (second === 0x80 && (third === 0x8e || third === 0x8f || (third >= 0xa8 && third <= 0xae)))
+      return true;
+    if (second === 0x81 && third >= 0xa6 && third <= 0xa9) return true;
   }
   return false;
 }
@@ -29,10 +43,11 @@ function asBuffer(bytes: Uint8Array): Buffer {
 /** A stored value as JSON text (Buffer when it can go out untouched), and whether it is base64. */
 function valueJson(bytes: Uint8Array, format: PayloadFormat): { json: string | Buffer; base64: boolean } {
   const buffer = asBuffer(bytes);
-  if (format === PayloadFormat.Json) {
+  if (format === PayloadFormat.Json && isUtf8(buffer) && isCompactJson(buffer)) {
     return { json: needsEscape(buffer) ? safeJson(buffer.toString("utf8")) : buffer, base64: false };
   }
-  if (format === PayloadFormat.Custom) {
+  // Custom bytes, or JSON bytes that are not JSON.stringify's text (written by hand or another tool).
+  if (format === PayloadFormat.Custom || format === PayloadFormat.Json) {
     // What the CLI's default codec would make of it: JSON when it reads as JSON, else bytes.
     try {
       return {

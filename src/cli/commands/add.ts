@@ -1,5 +1,6 @@
 /* `spool add`: one job from the argument, or one per NDJSON line of stdin (batched). */
 import type { Command } from "commander";
+import { queueDefaults, resolveAdd } from "../../add-options.js";
 import type { AddOptions } from "../../types.js";
 import { CliError, UsageError } from "../errors.js";
 import { printJson } from "../format.js";
@@ -62,6 +63,10 @@ Examples:
       if (flags.delay !== undefined) options.delay = flags.delay;
       if (flags.key !== undefined) options.key = flags.key;
       if (flags.maxAttempts !== undefined) options.maxAttempts = flags.maxAttempts;
+      // The library's own check of add options (the one queue.add makes), before opening: a value
+      // it refuses (an empty or too long key, a delay past its range) is bad usage, and bad usage
+      // creates no database. Its INVALID_ARGUMENT is reported as such (exit 2).
+      resolveAdd(queueDefaults({}).defaults, options);
       if (json === undefined && process.stdin.isTTY) {
         throw new UsageError("give the payload as an argument (JSON), or pipe NDJSON lines into stdin.");
       }

@@ -18,6 +18,7 @@ import {
 import { printJson } from "../format.js";
 import { FreshIds } from "../fresh-ids.js";
 import { BatchCheck } from "../in-doubt.js";
+import { onInterrupt } from "../interrupt.js";
 import { readLines } from "../lines.js";
 import { parseCount, parsePositiveInt } from "../parse.js";
 import { startProgress } from "../progress.js";
@@ -126,20 +127,25 @@ Examples:
       if (process.stdin.isTTY)
         throw new UsageError("pipe the NDJSON into stdin, e.g. spool import jobs.db q < q.ndjson");
       const totalBytes = stdinSize();
-      // Ctrl-C or SIGTERM stops reading; what was read is committed, and the resume point is
-      // reported. Closing the line reader (not just destroying stdin) is what ends the loop.
-      let interrupted: NodeJS.Signals | null = null;
-      const stop = new AbortController();
-      const onSignal = (signal: NodeJS.Signals) => {
-        interrupted = signal;
-        stop.abort();
-      };
-      process.once("SIGINT", onSignal);
-      process.once("SIGTERM", onSignal);
       let done = flags.skip; // lines fully handled (committed or blank), counting skipped ones
+      let read = flags.skip; // lines read, the batch in flight included
       let imported = 0;
       let duplicates = 0;
       const resume = () => resumeHint(db, queueName, flags, imported, done);
+      // Ctrl-C or SIGTERM stops reading; what was read is committed, and the resume point is
+      // reported. Closing the line reader (not just destroying stdin) is what ends the loop.
+      // A second signal exits at once: the batch in flight may or may not have been committed.
+      const stop = new AbortController();
+      const interrupt = onInterrupt({
+        onFirst: () => stop.abort(),
+        first: (signal) =>
+          `${signal}: committing the lines read so far (through line ${read}), then stopping; send it again to stop at once`,
+        second: (signal) =>
+          `stopped by a second ${signal}. ${resume()}` +
+          (read > done
+            ? `; if lines ${done + 1}–${read}, whose commit was under way, show up in the queue, use --skip ${read} instead`
+            : ""),
+      });
       const stopWaiting = waitingFor("importing stdin");
       try {
         await withSpool(db, { create: true, schema: flags.schema }, async (spool) => {
@@ -205,6 +211,7 @@ Examples:
             for await (const { line, number } of readLines(process.stdin, stop.signal)) {
               bytes += Buffer.byteLength(line) + 1;
               if (number <= flags.skip) continue;
+              read = number;
               if (line.trim() === "") {
                 if (batch.length === 0) done = number;
                 continue;
@@ -229,9 +236,9 @@ Examples:
         throw new CliError(`${describeError(error)}. ${resume()}`);
       } finally {
         stopWaiting();
-        process.off("SIGINT", onSignal);
-        process.off("SIGTERM", onSignal);
+        interrupt.off();
       }
+      const interrupted = interrupt.signal;
       if (interrupted !== null) {
         throw new InterruptedError(
           `interrupted by ${interrupted}. ${resume()}`,

@@ -7,6 +7,7 @@ import { UsageError } from "../errors.js";
 import { formatDuration, printJson, renderTable } from "../format.js";
 import { parseDuration } from "../parse.js";
 import { showTarget, withSchemaOption, withSpool } from "../target.js";
+import { safeJson } from "../terminal.js";
 
 interface StatsFlags {
   json?: boolean;
@@ -85,7 +86,10 @@ async function watch(spool: Spool, db: string, flags: StatsFlags): Promise<void>
     while (!stop.signal.aborted) {
       const rows = await collectStats(spool);
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), ...statsJson(rows) })}\n`);
+        // A stored queue name is data: escaped like every JSON output (C1, U+2028, bidi controls).
+        process.stdout.write(
+          `${safeJson(JSON.stringify({ at: new Date().toISOString(), ...statsJson(rows) }))}\n`,
+        );
       } else {
         const title = `spool stats ${showTarget(db)}  ${new Date().toLocaleTimeString()}  (every ${formatDuration(flags.interval)}, Ctrl-C to quit)`;
         // Redraw in place: home, each line cleared to its end, then the rest of the screen, so a

@@ -8,8 +8,10 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Command } from "commander";
 import { SpoolError } from "../../errors.js";
+import { DEFAULT_LEASE } from "../../queue.js";
 import { redactText } from "../../redact.js";
 import type { Job } from "../../types.js";
+import { checkWorkerOptions } from "../../worker-options.js";
 import { CliError, describeError, EXIT_FAILURE, UsageError } from "../errors.js";
 import { parsePositiveDuration, parsePositiveInt } from "../parse.js";
 import { queueArg, showTarget, withSchemaOption, withSpool } from "../target.js";
@@ -63,6 +65,17 @@ async function loadHandler(spec: string): Promise<Handler> {
   return handler as Handler;
 }
 
+/** Runs `check`; the library's INVALID_ARGUMENT becomes bad usage quoting the flags as typed. */
+function usage<R>(given: ReadonlyMap<string, string>, check: () => R): R {
+  try {
+    return check();
+  } catch (error) {
+    if (!(error instanceof SpoolError) || error.code !== "INVALID_ARGUMENT") throw error;
+    const typed = [...given].map(([flag, text]) => `${flag} ${JSON.stringify(text)}`).join(", ");
+    throw new UsageError(`${typed ? `${typed}: ` : ""}${error.message}`);
+  }
+}
+
 export function registerWork(program: Command): void {
   // The durations as typed, so a refusal quotes "--lease 0.4", not the whole ms it became.
   const given = new Map<string, string>();
@@ -102,24 +115,19 @@ Examples:
     )
     .action(async (db: string, queueName: string, modulePath: string, flags: WorkFlags) => {
       queueArg(queueName);
+      const options: { concurrency: number; lease?: number; timeout?: number } = {
+        concurrency: flags.concurrency,
+      };
+      if (flags.lease !== undefined) options.lease = flags.lease;
+      if (flags.timeout !== undefined) options.timeout = flags.timeout;
+      // The library's check of a worker's options (a lease long enough to renew, say), made
+      // before the module is loaded (its top-level code runs) or the database opened: bad usage
+      // does neither. The CLI's queue has the default lease, the one queue.process checks against.
+      usage(given, () => checkWorkerOptions(options, { name: queueName, lease: DEFAULT_LEASE }));
       const handler = await loadHandler(modulePath);
       await withSpool(db, { create: false, schema: flags.schema }, async (spool) => {
         const queue = spool.queue(queueName);
-        const options: { concurrency: number; lease?: number; timeout?: number } = {
-          concurrency: flags.concurrency,
-        };
-        if (flags.lease !== undefined) options.lease = flags.lease;
-        if (flags.timeout !== undefined) options.timeout = flags.timeout;
-        let worker: ReturnType<typeof queue.process>;
-        try {
-          worker = queue.process(handler, options);
-        } catch (error) {
-          // The library checks a worker's options (a lease long enough to renew, say): that is
-          // bad usage, reported with the flags as they were typed.
-          if (!(error instanceof SpoolError) || error.code !== "INVALID_ARGUMENT") throw error;
-          const typed = [...given].map(([flag, text]) => `${flag} ${JSON.stringify(text)}`).join(", ");
-          throw new UsageError(`${typed ? `${typed}: ` : ""}${error.message}`);
-        }
+        const worker = usage(given, () => queue.process(handler, options));
         let completed = 0;
         let failed = 0;
         worker.on("completed", (job: Job<unknown>) => {
