@@ -190,6 +190,19 @@ describe("CLI passwords: a short password", { skip: base ? false : "SPOOL_PG_URL
           const resumed = await spool(["import", url, "q", "--skip", String(Number(skip) + 1)], { input });
           assert.equal(resumed.code, 0, resumed.stderr);
           assert.equal(JSON.parse((await spool(["stats", url, "--json"])).stdout).queues.q.pending, n + 1);
+          // A worker's log keeps the handler's numbers too, and still hides the password.
+          const handler = join(dir, `short-${schema}.mjs`);
+          writeFileSync(
+            handler,
+            `export default async function () { throw new Error("gave up after ${n} tries"); }\n`,
+          );
+          const worker = start(["work", url, "q", handler]);
+          const workerExit = exited(worker);
+          await waitFor("the worker to log a failure", () => worker.out.stderr.includes("failed (attempt"));
+          worker.kill("SIGINT");
+          const log = (await workerExit).stderr;
+          assert.ok(log.includes(`gave up after ${n} tries`), log);
+          assert.ok(!log.includes(`:${password}@`), log);
         } finally {
           const { default: pg } = await import("pg");
           const client = new pg.Client({ connectionString: base });
