@@ -52,6 +52,11 @@ const FORMS: Form[] = [
     secrets: ["Pct%2FS3cret", "Pct/S3cret", "Ssl-S3cret"],
   },
   {
+    name: "percent-encoded ?p%61ssword=",
+    url: (h, s) => `postgres://postgres@${h}?p%61ssword=Enc-S3cret&schema=${s}`,
+    secrets: ["Enc-S3cret"],
+  },
+  {
     name: "postgresql:// with the password in both places",
     url: (h, s) => `postgresql://postgres:Both-S3cret@${h}?password=Both-S3cret&schema=${s}`,
     secrets: ["Both-S3cret"],
@@ -97,6 +102,38 @@ describe("CLI passwords: connection failures", () => {
   });
 });
 
+describe("CLI passwords: URLs only pg reads, user names holding anything (review12-01, -02)", () => {
+  test(
+    "no command shows the password, whatever the user name holds or the query key's spelling",
+    T,
+    async () => {
+      for (const url of [
+        "postgres://postgres@/db?host=127.0.0.1&port=1&p%61ssword=Enc-S3cret",
+        "postgres://postgres@/db?host=127.0.0.1&port=1&%70%61%73%73%77%6F%72%64=Enc-S3cret",
+        "postgres://ops@corp:At-S3cret@127.0.0.1:1x/db",
+        "postgres://user name:Sp-S3cret@/db?host=127.0.0.1&port=1",
+        "postgres://jürgen$(x)*=!:Odd-S3cret@/db?host=127.0.0.1&port=1",
+        "ops@corp:NoScheme-S3cret@127.0.0.1:1/db",
+        "postgres//ops@corp:Slash-S3cret@127.0.0.1:1/db",
+        "first last:Space-S3cret@127.0.0.1:1/db",
+      ]) {
+        for (const args of [
+          ["stats", url],
+          ["list", url, "q"],
+          ["add", url, "q", "1"],
+          ["dashboard", url, "--port", "0"],
+          ["list", url, "bad name!"],
+        ]) {
+          const r = await spool(args);
+          assert.notEqual(r.code, 0);
+          const out = r.stdout + r.stderr;
+          assert.ok(!out.includes("S3cret"), `${args[0]} ${JSON.stringify(url)} shows the password:\n${out}`);
+        }
+      }
+    },
+  );
+});
+
 describe("CLI passwords: mistyped URLs", () => {
   test("a slightly mistyped URL never shows its password, whatever the command says of it", T, async () => {
     for (const [url, secret] of [
@@ -124,31 +161,102 @@ describe("CLI passwords: mistyped URLs", () => {
 });
 
 describe("CLI passwords: a short password", { skip: base ? false : "SPOOL_PG_URL is not set" }, () => {
+  // "0" is shorter than any plain hiding; "1000" (review12-13) is a number Spool prints itself:
+  // the count imported and the --skip of the hint are that very number.
+  for (const [password, n] of [
+    ["0", 30],
+    ["1000", 1000],
+  ] as const) {
+    test(
+      `password ${password} is hidden in the URL, and the import's resume hint keeps its numbers and works`,
+      T,
+      async () => {
+        const b = new URL(base ?? "");
+        const schema = `spool_cli_short_${randomBytes(4).toString("hex")}`;
+        // The test server trusts local connections: any password connects.
+        const url = `postgres://postgres:${password}@${b.host}${b.pathname}?schema=${schema}`;
+        try {
+          const lines = Array.from({ length: n }, (_, i) => `{"payload":${i}}\n`).join("");
+          const input = `${lines}not json\n{"payload":${n}}\n`;
+          const bad = await spool(["import", url, "q"], { input });
+          assert.equal(bad.code, 1, bad.stderr);
+          assert.match(bad.stderr, new RegExp(`\\b${n} jobs were imported.*--skip ${n}\\b`), bad.stderr);
+          assert.ok(!bad.stderr.includes(`:${password}@`), bad.stderr);
+          assert.doesNotMatch(bad.stderr, /\d\*\*\*|\*\*\*\d/, "no number of the message is cut by the mask");
+          const stats = await spool(["stats", url, "--json"]);
+          assert.equal(JSON.parse(stats.stdout).queues.q.pending, n);
+          // The resume command as printed (with the real URL in place of the masked one) works.
+          const skip = /--skip (\d+)/.exec(bad.stderr)?.[1];
+          const resumed = await spool(["import", url, "q", "--skip", String(Number(skip) + 1)], { input });
+          assert.equal(resumed.code, 0, resumed.stderr);
+          assert.equal(JSON.parse((await spool(["stats", url, "--json"])).stdout).queues.q.pending, n + 1);
+          // A worker's log keeps the handler's numbers too, and still hides the password.
+          const handler = join(dir, `short-${schema}.mjs`);
+          writeFileSync(
+            handler,
+            `export default async function () { throw new Error("gave up after ${n} tries"); }\n`,
+          );
+          const worker = start(["work", url, "q", handler]);
+          const workerExit = exited(worker);
+          await waitFor("the worker to log a failure", () => worker.out.stderr.includes("failed (attempt"));
+          worker.kill("SIGINT");
+          const log = (await workerExit).stderr;
+          assert.ok(log.includes(`gave up after ${n} tries`), log);
+          assert.ok(!log.includes(`:${password}@`), log);
+        } finally {
+          const { default: pg } = await import("pg");
+          const client = new pg.Client({ connectionString: base });
+          await client.connect();
+          await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+          await client.end();
+        }
+      },
+    );
+  }
+});
+
+describe("library passwords: URLs only pg reads (review12-01, -02)", {
+  skip: base ? false : "SPOOL_PG_URL is not set",
+}, () => {
+  /** The test server's URL without a host: pg retries it with a dummy host and takes ?host=. */
+  const hostless = (user: string, query: string) => {
+    const b = new URL(base ?? "");
+    return `postgres://${user}@${b.pathname}?host=${b.hostname}&port=${b.port || 5432}&${query}`;
+  };
+
   test(
-    "password 0 is hidden in the URL, and the import's resume hint keeps its numbers and works",
+    "Spool.target, an open error and /api/overview hide a p%61ssword or a password after an odd user name",
     T,
     async () => {
-      const b = new URL(base ?? "");
-      const schema = `spool_cli_short_${randomBytes(4).toString("hex")}`;
-      // The test server trusts local connections: any password connects.
-      const url = `postgres://postgres:0@${b.host}${b.pathname}?schema=${schema}`;
+      const schema = `spool_lib_pw_${randomBytes(4).toString("hex")}`;
+      const url = hostless("postgres", `p%61ssword=Enc-S3cret&schema=${schema}`);
+      const { Spool } = await import("../../src/index.js");
+      const { startDashboard } = await import("../../src/dashboard/server.js");
+      const spoolOf = await Spool.open(url);
       try {
-        const lines = Array.from({ length: 30 }, (_, i) => `{"payload":${i}}\n`).join("");
-        const bad = await spool(["import", url, "q"], { input: `${lines}not json\n{"payload":30}\n` });
-        assert.equal(bad.code, 1, bad.stderr);
-        assert.match(bad.stderr, /--skip 30\b/, bad.stderr);
-        assert.doesNotMatch(bad.stderr, /:0@/);
-        assert.doesNotMatch(bad.stderr, /\d\*\*\*|\*\*\*\d/, "no number of the message is cut by the mask");
-        const stats = await spool(["stats", url, "--json"]);
-        assert.equal(JSON.parse(stats.stdout).queues.q.pending, 30);
-        // The resume command as printed (with the real URL in place of the masked one) works.
-        const skip = /--skip (\d+)/.exec(bad.stderr)?.[1];
-        const resumed = await spool(["import", url, "q", "--skip", String(Number(skip) + 1)], {
-          input: `${lines}not json\n{"payload":30}\n`,
-        });
-        assert.equal(resumed.code, 0, resumed.stderr);
-        assert.equal(JSON.parse((await spool(["stats", url, "--json"])).stdout).queues.q.pending, 31);
+        assert.ok(!spoolOf.target.includes("S3cret"), spoolOf.target);
+        const dash = await startDashboard(spoolOf, { port: 0 });
+        try {
+          const overview = await (await fetch(new URL("api/overview", dash.url))).text();
+          assert.match(overview, /"target":"postgres/);
+          assert.ok(!overview.includes("S3cret"), overview);
+        } finally {
+          await dash.close();
+        }
+        // A role that does not exist: PostgreSQL's error quotes the user, Spool's names the target.
+        for (const user of ["postgres!x:Role-S3cret", "ops@corp:Role-S3cret", "first last:Role-S3cret"]) {
+          const error = await Spool.open(hostless(user, `schema=${schema}`)).then(
+            async (s) => {
+              await s.close();
+              return new Error("opened");
+            },
+            (e: unknown) => e as Error,
+          );
+          assert.match(error.message, /does not exist|authentication/, error.message);
+          assert.ok(!`${error.message} ${String(error.stack)}`.includes("S3cret"), error.message);
+        }
       } finally {
+        await spoolOf.close();
         const { default: pg } = await import("pg");
         const client = new pg.Client({ connectionString: base });
         await client.connect();
