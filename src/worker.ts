@@ -16,6 +16,7 @@ import type { Job } from "./types.js";
 import { wholeMs } from "./validate.js";
 import { WorkerClaims } from "./worker-claims.js";
 import { HeldCompletions } from "./worker-completions.js";
+import { reportError } from "./worker-events.js";
 import {
   checkStopOptions,
   checkWorkerOptions,
@@ -104,15 +105,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
 
   /** Emits to the "error" listeners; a warning when there are none or when they throw. */
   private report(error: unknown): void {
-    if (this.listenerCount("error") > 0) {
-      try {
-        this.emit("error", error);
-        return;
-      } catch (thrown) {
-        error = thrown;
-      }
-    }
-    process.emitWarning(`spool worker on "${this.queue.name}": ${(error as Error)?.message ?? show(error)}`);
+    reportError(this, this.queue.name, error);
   }
 
   /** Emits an event; a listener's throw goes to "error" instead of into the worker's loop. */
