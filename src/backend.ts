@@ -65,6 +65,11 @@ export interface StoredJob {
   lastError: string | null;
   result: Uint8Array | null;
   resultFormat: PayloadFormat | null;
+  /**
+   * Set by a claim: ms left, on the store's clock, until the job's ttl runs out (null: no ttl).
+   * A worker that holds the job before starting it must not start it once that has passed.
+   */
+  expiresIn?: number | null;
   /** Set by a `list` with `previewBytes`: the full sizes of what it cut (bytes; the error in characters). */
   sizes?: { payload: number; result: number | null; lastError: number | null };
 }

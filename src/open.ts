@@ -32,6 +32,22 @@ export function isPostgresTarget(target: string): boolean {
   return /^postgres(ql)?:\/\//i.test(target);
 }
 
+/**
+ * A postgres URL with its `?schema=` split off (node-postgres would not understand it), as the
+ * CLI and the dashboard read a target; null when the URL does not parse.
+ */
+export function splitSchemaParam(target: string): { url: string; schema: string | null } | null {
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    return null;
+  }
+  const schema = url.searchParams.get("schema");
+  url.searchParams.delete("schema");
+  return { url: url.toString(), schema };
+}
+
 /** Spool.open's options, checked, with the defaults applied. */
 function resolveOptions(raw: unknown): BackendOptions & { maxPayloadBytes: number } {
   const o = checkObject(raw, "Spool.open options");

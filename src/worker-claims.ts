@@ -21,6 +21,28 @@ export class WorkerClaims {
     private readonly report: (error: unknown) => void,
   ) {}
 
+  /**
+   * When each claimed job with a ttl must have started by (performance.now() ms): the ms its
+   * ttl had left at the claim (on the store's clock), counted from when the claim was sent, so
+   * a round trip errs toward expiring, never toward running a job past its ttl.
+   */
+  private readonly startBy = new WeakMap<StoredJob, number>();
+
+  /** Claims `limit` jobs, timed for the pace, each job's start-by time noted. */
+  private async claimTimed(limit: number): Promise<StoredJob[]> {
+    const sent = performance.now();
+    const rows = await this.pace.timeClaim(() => this.claim(limit));
+    this.pace.observePayloads(rows);
+    for (const row of rows) if (row.expiresIn != null) this.startBy.set(row, sent + row.expiresIn);
+    return rows;
+  }
+
+  /** Whether `row`'s ttl ran out while it waited in the buffer: it must not start. */
+  expired(row: StoredJob): boolean {
+    const by = this.startBy.get(row);
+    return by !== undefined && performance.now() >= by;
+  }
+
   /** A claim that failed because the store closed meanwhile is no news. */
   private readonly reportOpen = (error: unknown): void => {
     if ((error as { code?: unknown } | null)?.code !== "CLOSED") this.report(error);
@@ -29,7 +51,7 @@ export class WorkerClaims {
   /** Claims for `free` slots plus the prefetch, and waits for it. */
   async now(free: number): Promise<StoredJob[]> {
     const limit = free + this.pace.prefetch();
-    const rows = await this.pace.timeClaim(() => this.claim(limit));
+    const rows = await this.claimTimed(limit);
     this.full = rows.length >= limit;
     return rows;
   }
@@ -39,8 +61,7 @@ export class WorkerClaims {
     if (this.ahead !== null || !this.full || !this.pace.claimAhead(this.buffer.length)) return;
     const limit = this.pace.prefetch();
     this.full = false;
-    this.ahead = this.pace
-      .timeClaim(() => this.claim(limit))
+    this.ahead = this.claimTimed(limit)
       .then((rows) => {
         this.full = rows.length >= limit;
         this.buffer.push(...rows);

@@ -19,3 +19,12 @@ export function reportError(emitter: ErrorEmitter, queue: string, error: unknown
   }
   process.emitWarning(`spool worker on "${queue}": ${(error as Error)?.message ?? show(error)}`);
 }
+
+/** Runs `emit`; a listener's throw goes to `report` instead of to the caller. */
+export function emitSafely(emit: () => void, report: (error: unknown) => void): void {
+  try {
+    emit();
+  } catch (error) {
+    report(error);
+  }
+}

@@ -18,12 +18,16 @@ const PREFETCH_FIXED_MAX = 112;
  */
 const HANDLER_FLOOR_MS = 0.05;
 const PREFETCH_MAX = 500;
+/** Payload bytes a prefetch may hold in memory, as the claims so far average them. */
+const PREFETCH_BYTES = 16 * 1024 * 1024;
 
 export class WorkerPace {
   /** Moving average of handler run time in ms; starts high, so nothing is prefetched blindly. */
   private handlerMs = Number.POSITIVE_INFINITY;
   /** Moving average of a claim's round trip in ms (0 until one is known). */
   private claimMs = 0;
+  /** Moving average of a claimed job's payload size in bytes. */
+  private payloadBytes = 0;
   /** Empty claims in a row while a job was due: see idleWait. */
   private dueMisses = 0;
 
@@ -46,6 +50,11 @@ export class WorkerPace {
     return rows;
   }
 
+  /** Payload sizes of claimed jobs: large ones shrink the prefetch (see prefetch). */
+  observePayloads(rows: readonly { payload: Uint8Array }[]): void {
+    for (const row of rows) this.payloadBytes = this.payloadBytes * 0.8 + row.payload.byteLength * 0.2;
+  }
+
   /**
    * Jobs to claim beyond the free slots. Only for quick handlers: a job held in the buffer waits
    * a claim's round trip or so, while one claim transaction serves many jobs. The larger of two
@@ -58,7 +67,9 @@ export class WorkerPace {
     if (!Number.isFinite(this.handlerMs)) return 0;
     const perMs = this.concurrency / Math.max(this.handlerMs, HANDLER_FLOOR_MS);
     const demand = Math.min(PREFETCH_MAX, Math.floor(perMs * this.claimMs * 2));
-    return Math.max(this.fixedPrefetch(), demand);
+    // Whatever the count, what waits in memory stays near PREFETCH_BYTES of payloads.
+    const byBytes = Math.floor(PREFETCH_BYTES / Math.max(1, this.payloadBytes));
+    return Math.min(byBytes, Math.max(this.fixedPrefetch(), demand));
   }
 
   /** The few per slot that quick handlers get whatever a claim costs. */

@@ -1,11 +1,8 @@
 // The worker: claims jobs (several per transaction), runs up to `concurrency` handlers at once,
 // keeps their leases alive, completes or fails them, and sleeps until a wake-up, the next
-// delayed job, or the poll interval. Completions are not awaited before the next claim, so
-// with group commit a finished job's completion and the next claim share one transaction.
-//
+// delayed job, or the poll interval. Finished jobs' completions share the next claim's commit.
 // A handler that blocks the event loop longer than its lease stops the heartbeat: the job may
-// be reserved again by another worker. The late run's outcome is then refused (LEASE_LOST,
-// checked against the attempt) and discarded, never applied to the new holder's attempt.
+// be reserved again elsewhere, and the late run's outcome is refused (LEASE_LOST) and dropped.
 import { EventEmitter } from "node:events";
 import type { StoredJob } from "./backend.js";
 import { encodeResult } from "./codec.js";
@@ -16,7 +13,7 @@ import type { Job } from "./types.js";
 import { wholeMs } from "./validate.js";
 import { WorkerClaims } from "./worker-claims.js";
 import { HeldCompletions } from "./worker-completions.js";
-import { reportError } from "./worker-events.js";
+import { emitSafely, reportError } from "./worker-events.js";
 import {
   checkStopOptions,
   checkWorkerOptions,
@@ -41,6 +38,8 @@ interface Running<T> {
   timer?: NodeJS.Timeout | undefined;
 }
 
+const rowOf = <T>(entry: Running<T>) => entry.row;
+
 export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implements Stoppable {
   readonly concurrency: number;
   private readonly lease: number;
@@ -54,8 +53,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
   private deadline = Number.POSITIVE_INFINITY;
   /**
    * Counts wake-ups (a change to the queue, stop()). The loop notes it before each claim and a
-   * sleep returns at once if it moved meanwhile: a wake-up that lands during the claim or the
-   * idle check is never lost, unlike a flag read once.
+   * sleep returns at once if it moved meanwhile: a wake-up during the claim is never lost.
    */
   private wakes = 0;
   private wake: (() => void) | null = null;
@@ -110,11 +108,10 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
 
   /** Emits an event; a listener's throw goes to "error" instead of into the worker's loop. */
   private tell<K extends "completed" | "failed" | "drained">(event: K, ...args: WorkerEvents<T>[K]): void {
-    try {
-      (this.emit as (event: K, ...args: WorkerEvents<T>[K]) => boolean)(event, ...args);
-    } catch (error) {
-      this.report(error);
-    }
+    emitSafely(
+      () => (this.emit as (event: K, ...args: WorkerEvents<T>[K]) => boolean)(event, ...args),
+      (e) => this.report(e),
+    );
   }
 
   private async run(): Promise<void> {
@@ -197,6 +194,11 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
   }
 
   private start(row: StoredJob): void {
+    if (this.claims.expired(row)) {
+      // Its ttl ran out while it waited here: back, unstarted, for the store to make it dead.
+      this.track(this.handBack([row], false));
+      return;
+    }
     let job: Job<T>;
     try {
       job = this.queue.held.toJob(row);
@@ -361,13 +363,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     this.slotFreed?.();
     this.unsubscribe();
     await this.loop.catch((e: unknown) => this.report(e));
-    const backend = this.queue.ctx.backend;
-    const unstarted = this.buffer.splice(0).map(heldRef);
-    if (unstarted.length > 0) {
-      await backend.release(this.queue.name, unstarted, false).catch((e: unknown) => this.report(e));
-      // Other workers of this process may be asleep: the handed-back jobs are theirs now.
-      this.queue.ctx.signal(this.queue.name);
-    }
+    await this.handBack(this.buffer.splice(0), false);
     await this.waitForHandlers();
     const interrupted = [...this.running.values()].filter((e) => !e.settled);
     for (const entry of interrupted) {
@@ -376,14 +372,18 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     }
     // A handler that ignores its signal must not keep the process alive through its timeout.
     for (const entry of this.running.values()) clearTimeout(entry.timer);
-    if (interrupted.length > 0) {
-      const held = interrupted.map((e) => heldRef(e.row));
-      await backend.release(this.queue.name, held, true).catch((e: unknown) => this.report(e));
-      this.queue.ctx.signal(this.queue.name);
-    }
+    await this.handBack(interrupted.map(rowOf), true);
     clearInterval(this.heartbeat);
     while (this.writes.size > 0) await Promise.allSettled([...this.writes]);
     this.queue.ctx.stoppables.delete(this);
+  }
+
+  /** Jobs back to pending (Backend.release); this process's other workers may take them now. */
+  private async handBack(rows: readonly StoredJob[], started: boolean): Promise<void> {
+    if (rows.length === 0) return;
+    const back = this.queue.ctx.backend.release(this.queue.name, rows.map(heldRef), started);
+    await back.catch((e: unknown) => this.report(e));
+    this.queue.ctx.signal(this.queue.name);
   }
 
   private async waitForHandlers(): Promise<void> {

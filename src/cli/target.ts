@@ -7,7 +7,7 @@
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import type { Command } from "commander";
 import { Spool } from "../index.js";
-import { isPostgresTarget } from "../open.js";
+import { isPostgresTarget, splitSchemaParam } from "../open.js";
 import { redactTarget } from "../redact.js";
 import type { Durability } from "../types.js";
 import { checkName } from "../validate.js";
@@ -51,19 +51,15 @@ export function withSchemaOption(command: Command): Command {
 
 /** Splits `?schema=name` off a postgres URL, since the driver would not understand it. */
 function postgresTarget(target: string, schema: string | undefined): { url: string; schema?: string } {
-  let url: URL;
-  try {
-    url = new URL(target);
-  } catch {
+  const split = splitSchemaParam(target);
+  if (split === null) {
     throw new UsageError(
       `${showTarget(target)} is not a valid postgres URL; use postgres://user@host:5432/dbname (the password in the URL, or in PGPASSWORD)`,
     );
   }
-  const fromUrl = url.searchParams.get("schema");
-  url.searchParams.delete("schema");
   // Spool.open checks the name; its INVALID_ARGUMENT becomes a usage error in openTarget.
-  const chosen = schema ?? fromUrl ?? undefined;
-  return chosen === undefined ? { url: url.toString() } : { url: url.toString(), schema: chosen };
+  const chosen = schema ?? split.schema ?? undefined;
+  return chosen === undefined ? { url: split.url } : { url: split.url, schema: chosen };
 }
 
 /**

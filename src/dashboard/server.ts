@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { networkInterfaces, hostname as osHostname } from "node:os";
 import { SpoolError } from "../errors.js";
+import { isPostgresTarget, splitSchemaParam } from "../open.js";
 import { Spool } from "../spool.js";
 import { handleApi } from "./api.js";
 import { appScript, STYLE_CSS } from "./assets/index.js";
@@ -183,6 +184,14 @@ export interface RunningDashboard {
  * Serves the dashboard on its own HTTP server. Give a target (file path or postgres:// URL) to
  * have it open and own the Spool, or an open Spool that stays yours to close.
  */
+/** Opens a target as `spool dashboard` does: as it is, with a URL's `?schema=` honoured. */
+function openViewed(target: string): Promise<Spool> {
+  const options = { create: false, migrate: false };
+  const split = isPostgresTarget(target) ? splitSchemaParam(target) : null;
+  if (split?.schema == null) return Spool.open(target, options);
+  return Spool.open(split.url, { ...options, schema: split.schema });
+}
+
 export async function startDashboard(
   target: string | Spool,
   options: StartDashboardOptions = {},
@@ -198,8 +207,7 @@ export async function startDashboard(
   }
   // A viewer opens an existing store as it is: a mistyped path creates nothing, and an older
   // store is refused, never upgraded under the application that runs on it (as `spool dashboard`).
-  const spool =
-    typeof target === "string" ? await Spool.open(target, { create: false, migrate: false }) : target;
+  const spool = typeof target === "string" ? await openViewed(target) : target;
   const owned = typeof target === "string";
   const server = createServer();
   try {

@@ -119,6 +119,30 @@ export function leaseToken(b: BackendFixture): void {
       assert.equal((await q.get(id))?.lastError, "expired");
     });
 
+    test("a job whose ttl runs out while it waits in a worker's buffer never runs", T, async (t) => {
+      const { spool } = await fresh(b, t);
+      const q = spool.queue<string>("ttlbuffer");
+      // Quick jobs first, so the worker learns its handlers are quick and claims ahead of its
+      // one slot; then a slow job, and behind it, claimed with it, one with a short ttl.
+      for (let i = 0; i < 20; i++) await q.add(`quick${i}`);
+      await q.add("slow");
+      const id = await q.add("short", { ttl: 300 });
+      const deadline = (await q.get(id))!.runAt.getTime() + 300;
+      const ran: string[] = [];
+      const worker = q.process(
+        async (job) => {
+          ran.push(job.payload);
+          if (job.payload === "slow") await clockPast(deadline, 100);
+        },
+        { concurrency: 1 },
+      );
+      t.after(() => worker.stop());
+      await waitFor("the short job to be expired", async () => (await q.get(id))?.state === "dead");
+      assert.equal((await q.get(id))?.lastError, "expired");
+      assert.ok(ran.includes("slow"));
+      assert.ok(!ran.includes("short"), "a job past its ttl was started");
+    });
+
     test("a job that started within its ttl and was handed back by stop() is not expired", T, async (t) => {
       const { spool } = await fresh(b, t);
       const q = spool.queue("ttlstop");

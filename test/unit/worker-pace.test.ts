@@ -19,6 +19,16 @@ describe("worker pace", () => {
     assert.equal(pace.prefetch(), 112);
   });
 
+  test("large payloads shrink the prefetch to about 16 MB of them", () => {
+    const pace = new WorkerPace(16, 1000);
+    pace.observe(0.1);
+    assert.equal(pace.prefetch(), 112, "small jobs: the count bounds");
+    for (let i = 0; i < 30; i++) pace.observePayloads([{ payload: new Uint8Array(1024 * 1024) }]);
+    assert.equal(pace.prefetch(), 16, "1 MB jobs: 16 of them");
+    for (let i = 0; i < 30; i++) pace.observePayloads([{ payload: new Uint8Array(100 * 1024 * 1024) }]);
+    assert.equal(pace.prefetch(), 0, "jobs larger than the bound: none ahead");
+  });
+
   test("an idle worker sleeps until the next due job, at most the poll interval", () => {
     const pace = new WorkerPace(1, 1000);
     assert.equal(pace.idleWait(null), 1000, "nothing waiting (or unknown)");

@@ -147,7 +147,7 @@ export const CLAIM = `
 UPDATE {S}.jobs SET state = 'reserved', attempts = attempts + 1, claims = claims + 1,
   lease_until = ${after("$3::float8")}
 WHERE id = ${READY_IDS}
-RETURNING ${JOB}`;
+RETURNING ${JOB}, (extract(epoch from expires_at - now()) * 1000)::float8 AS expires_in`;
 
 /** Channel receive: removes ready jobs (not expired ones); wakes senders waiting for room. */
 export const TAKE = `

@@ -36,7 +36,12 @@ export function toStoredJob(row: Row): StoredJob {
 
 /** Claim order (priority desc, run time, id), on the exact µs run time the row carries. */
 export function toClaimOrder(rows: Row[]): StoredJob[] {
-  const keyed = rows.map((row) => ({ job: toStoredJob(row), runAtUs: num(row.run_at_us) }));
+  const keyed = rows.map((row) => {
+    const job = toStoredJob(row);
+    // A claim also says how long each job's ttl has left (see StoredJob.expiresIn).
+    if ("expires_in" in row) job.expiresIn = numOrNull(row.expires_in);
+    return { job, runAtUs: num(row.run_at_us) };
+  });
   keyed.sort((a, b) => b.job.priority - a.job.priority || a.runAtUs - b.runAtUs || a.job.id - b.job.id);
   return keyed.map((k) => k.job);
 }

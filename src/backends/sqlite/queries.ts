@@ -78,7 +78,7 @@ const READY = `SELECT id FROM spool_jobs
  * (PickedRow in rows.ts): the order here is that type's.
  */
 const PICKED_COLUMNS = `id, priority, run_at, payload, format, attempts, claims, max_attempts, key, backoff,
-  created_at, last_error`;
+  created_at, last_error, expires_at - :now`;
 
 /**
  * The claim: one statement, driven by spool_jobs_ready in its own order. Rows come back

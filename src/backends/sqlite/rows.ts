@@ -82,6 +82,8 @@ export type PickedRow = [
   backoff: string | null,
   createdAt: number,
   lastError: string | null,
+  /** ms until the ttl runs out, or null. */
+  expiresIn: number | null,
 ];
 
 /**
@@ -107,6 +109,7 @@ export function toPickedJob(
     backoff,
     createdAt,
     lastError,
+    expiresIn,
   ] = row;
   return {
     id,
@@ -127,6 +130,7 @@ export function toPickedJob(
     lastError,
     result: null,
     resultFormat: null,
+    expiresIn,
   };
 }
 
