@@ -42,19 +42,22 @@ describe("spool import and a second signal", { skip: !base }, () => {
       const exit = exited(child);
       t.after(async () => {
         if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-        await locker.query("ROLLBACK").catch(() => {});
-        // The killed import's session may still be finishing its insert on the server: a drop
-        // racing it can be chosen as a deadlock's victim, and then simply tries again.
-        await waitFor("the test schema to be dropped", async () => {
-          try {
-            await locker.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-            return true;
-          } catch (error) {
-            if ((error as { code?: string }).code === "40P01") return false;
-            throw error;
-          }
-        });
-        await locker.end();
+        try {
+          await locker.query("ROLLBACK").catch(() => {});
+          // The killed import's session may still be finishing its insert on the server: a drop
+          // racing it can be chosen as a deadlock's victim, and then simply tries again.
+          await waitFor("the test schema to be dropped", async () => {
+            try {
+              await locker.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+              return true;
+            } catch (error) {
+              if ((error as { code?: string }).code === "40P01") return false;
+              throw error;
+            }
+          });
+        } finally {
+          await locker.end(); // an open client would keep this test file from ever exiting
+        }
       });
       const count = async () =>
         Number((await locker.query(`SELECT count(*) AS n FROM "${schema}".jobs`)).rows[0].n);
