@@ -15,7 +15,22 @@ import type {
 import type { Bar } from "./svg.js";
 import { barChart } from "./svg.js";
 
-const ORDER = ["raw", "spool", "plainjob", "liteque", "bullmq", "pgboss", "graphile", "graphile-fast"];
+const ORDER = [
+  "raw",
+  "spool",
+  "plainjob",
+  "liteque",
+  "bullmq",
+  "spool-pg",
+  "bullmq-pg",
+  "pgboss",
+  "graphile",
+  "graphile-fast",
+];
+/** Spool's own subjects: never a "best peer". */
+const SPOOLS = new Set(["raw", "spool", "spool-pg"]);
+/** The peers Spool on PostgreSQL is compared with: those on the same server. */
+const PG_PEERS = new Set(["bullmq-pg", "pgboss", "graphile", "graphile-fast"]);
 const LOWER_IS_BETTER = new Set(["lat", "latx"]);
 
 const fmt = (v: number): string => {
@@ -194,7 +209,14 @@ function renderSet(
   };
 
   const table = (durability: Durability, workloads: string[]): string => {
-    const head = ["workload", ...peers.map(label), "Spool ÷ raw", "Spool ÷ best peer"];
+    const withPg = peers.includes("spool-pg");
+    const head = [
+      "workload",
+      ...peers.map(label),
+      "Spool ÷ raw",
+      "Spool ÷ best peer",
+      ...(withPg ? ["Spool (PostgreSQL) ÷ best PostgreSQL peer"] : []),
+    ];
     const lines = [
       `| ${head.join(" | ")} |`,
       `|${head.map((_, i) => (i === 0 ? "---" : "---:")).join("|")}|`,
@@ -203,17 +225,33 @@ function renderSet(
       const cells = peers.map((p) => find(p, durability, w));
       const spool = find("spool", durability, w);
       const raw = find("raw", durability, w);
-      let best: MeasuredResult | null = null;
-      for (const p of peers) {
-        if (p === "raw" || p === "spool") continue;
-        const r = find(p, durability, w);
-        if (r?.status === "ok" && (best === null || better(w, r.value, best.value))) best = r;
-      }
-      const bestRatio = best ? ratioText(spool, best) : "";
-      const bestText = best && bestRatio ? `${bestRatio} (${label(best.peer)})` : "";
+      const bestOf = (among: (p: string) => boolean): MeasuredResult | null => {
+        let best: MeasuredResult | null = null;
+        for (const p of peers.filter(among)) {
+          const r = find(p, durability, w);
+          if (r?.status === "ok" && (best === null || better(w, r.value, best.value))) best = r;
+        }
+        return best;
+      };
+      const versus = (subject: ResultRow | undefined, best: MeasuredResult | null): string => {
+        const ratio = best ? ratioText(subject, best) : "";
+        return best && ratio ? `${ratio} (${label(best.peer)})` : "";
+      };
+      const bestText = versus(
+        spool,
+        bestOf((p) => !SPOOLS.has(p)),
+      );
+      const pgText = withPg
+        ? [
+            versus(
+              find("spool-pg", durability, w),
+              bestOf((p) => PG_PEERS.has(p)),
+            ),
+          ]
+        : [];
       const unit = LOWER_IS_BETTER.has(w) ? "ms p50 / p99, lower is better" : w === "mb" ? "MB/s" : "jobs/s";
       lines.push(
-        `| ${doc.workloads[w]} (${unit}) | ${cells.map(cellText).join(" | ")} | ${ratioText(spool, raw)} | ${bestText} |`,
+        `| ${[`${doc.workloads[w]} (${unit})`, ...cells.map(cellText), ratioText(spool, raw), bestText, ...pgText].join(" | ")} |`,
       );
     }
     return lines.join("\n");
