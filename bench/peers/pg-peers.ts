@@ -2,10 +2,11 @@
 // graphile-worker (server-peers.ts) on the same server and database.
 import { createPostgresBackend, withBackend } from "bullmq";
 import pg from "pg";
+import { spoolSubject } from "../../src/bench/spool-subject.js";
 import type { BenchPayload } from "../../src/bench/stats.js";
-import type { RunningWorker, Subject, SubjectOptions } from "../../src/bench/subject.js";
+import type { Subject, SubjectOptions } from "../../src/bench/subject.js";
 import { Spool } from "../../src/index.js";
-import { PG_URL } from "./server-peers.js";
+import { PG_URL, prefillWith } from "./server-peers.js";
 
 async function dropSchema(schema: string): Promise<void> {
   const client = new pg.Client({ connectionString: PG_URL });
@@ -17,18 +18,6 @@ async function dropSchema(schema: string): Promise<void> {
   }
 }
 
-async function prefillWith(
-  addBatch: (payloads: BenchPayload[]) => Promise<void>,
-  count: number,
-  make: (i: number) => BenchPayload,
-): Promise<void> {
-  for (let start = 0; start < count; start += 1000) {
-    const batch: BenchPayload[] = [];
-    for (let i = start; i < Math.min(count, start + 1000); i++) batch.push(make(i));
-    await addBatch(batch);
-  }
-}
-
 /**
  * Spool on PostgreSQL at its defaults (durability "full": the server's synchronous_commit),
  * its own schema in the bench database, dropped before each run.
@@ -37,34 +26,7 @@ export async function openSpoolPg(options: SubjectOptions): Promise<Subject> {
   const schema = "spool_bench_spool";
   if (options.role !== "producer") await dropSchema(schema);
   const spool = await Spool.open(PG_URL, { schema });
-  const queue = spool.queue<BenchPayload>(options.name);
-  const addBatch = async (payloads: BenchPayload[]): Promise<void> => {
-    await queue.addBatch(payloads);
-  };
-  return {
-    addOne: async (payload) => {
-      await queue.add(payload);
-    },
-    addBatch,
-    prefill: (count, make) => prefillWith(addBatch, count, make),
-    takeOne: async () => {
-      const job = await queue.reserve();
-      if (job === null) return false;
-      await queue.complete(job);
-      return true;
-    },
-    work: (handler, concurrency): Promise<RunningWorker> => {
-      const worker = queue.process(
-        async (job) => {
-          handler(job.payload);
-        },
-        { concurrency },
-      );
-      worker.on("error", () => {});
-      return Promise.resolve({ stop: () => worker.stop() });
-    },
-    close: () => spool.close(),
-  };
+  return spoolSubject(spool, options.name);
 }
 
 /**

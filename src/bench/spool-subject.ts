@@ -7,8 +7,12 @@ import type { BenchPayload } from "./stats.js";
 import type { RunningWorker, Subject, SubjectOptions } from "./subject.js";
 
 export async function openSpool(options: SubjectOptions): Promise<Subject> {
-  const spool = await Spool.open(options.path, { durability: options.durability });
-  const queue = spool.queue<BenchPayload>(options.name);
+  return spoolSubject(await Spool.open(options.path, { durability: options.durability }), options.name);
+}
+
+/** An open Spool (on any store) as a subject working queue `name`; closing it closes the Spool. */
+export function spoolSubject(spool: Spool, name: string): Subject {
+  const queue = spool.queue<BenchPayload>(name);
   return {
     addOne: async (payload) => {
       await queue.add(payload);
