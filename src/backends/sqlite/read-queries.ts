@@ -57,7 +57,10 @@ export const BROWSE = `
  * blob, characters of text), and their full sizes. A page of 10 MB jobs costs kilobytes.
  */
 const preview = (sql: string) => {
-  const cut = COLUMNS.replace("payload,", "substr(payload, 1, :preview) AS payload,")
+  // With :preview 0 (ids and sizes only: export's page plan, the CLI's id reads) the payload is
+  // never read: SQLite loads a value whole to cut it, and length() reads only its header
+  // (20 jobs of 10 MB: about 140 ms with substr(payload, 1, 0), 0.1 ms with this).
+  const cut = COLUMNS.replace("payload,", "iif(:preview = 0, x'', substr(payload, 1, :preview)) AS payload,")
     .replace(
       "last_error, result,",
       "substr(last_error, 1, :preview) AS last_error, substr(result, 1, :preview) AS result,",
