@@ -406,6 +406,10 @@ const ALL = {
   NEXT_DUE_IN: R.NEXT_DUE_IN,
   OLDEST_PENDING_AGE: R.OLDEST_PENDING_AGE,
   READ_SETTINGS: R.READ_SETTINGS,
+  /** $1 the schema's name: whether the jobs table has statistics (see statistics.ts). */
+  JOBS_HAVE_STATISTICS:
+    "SELECT EXISTS (SELECT 1 FROM pg_stats WHERE schemaname = $1 AND tablename = 'jobs') AS known",
+  ANALYZE_JOBS: "ANALYZE {S}.jobs",
 };
 export type QueryName = keyof typeof ALL;
 

@@ -33,12 +33,8 @@ export class FirstAnalyze {
 
   private async analyzeIfNeeded(): Promise<void> {
     if (this.db.isClosed) return;
-    await this.db.withClient("analyzing the jobs table", async (client) => {
-      const { rows } = await client.query(
-        "SELECT EXISTS (SELECT 1 FROM pg_stats WHERE schemaname = $1 AND tablename = 'jobs') AS known",
-        [this.schema],
-      );
-      if (rows[0]?.known !== true) await client.query(`ANALYZE "${this.schema}".jobs`);
-    });
+    const doing = "analyzing the jobs table";
+    const [row] = await this.db.run("JOBS_HAVE_STATISTICS", [this.schema], doing);
+    if (row?.known !== true) await this.db.run("ANALYZE_JOBS", [], doing);
   }
 }
