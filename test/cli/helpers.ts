@@ -141,13 +141,19 @@ export function seededTargets(
       return url.toString();
     },
   });
-  after(async () => {
-    if (schemas.length === 0) return;
-    const { default: pg } = await import("pg");
-    const client = new pg.Client({ connectionString: base });
-    await client.connect();
-    for (const s of schemas) await client.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
-    await client.end();
-  });
+  after(() => dropSchemas(schemas));
   return targets;
+}
+
+/** Drops the PostgreSQL schemas a test file made (SPOOL_PG_URL), on a connection of its own. */
+export async function dropSchemas(schemas: readonly string[]): Promise<void> {
+  if (schemas.length === 0) return;
+  const { default: pg } = await import("pg");
+  const client = new pg.Client({ connectionString: process.env.SPOOL_PG_URL });
+  await client.connect();
+  try {
+    for (const s of schemas) await client.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+  } finally {
+    await client.end();
+  }
 }

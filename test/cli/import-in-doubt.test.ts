@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { after, describe, test } from "node:test";
 import { Spool } from "../../src/index.js";
-import { exited, spool, start, waitFor } from "./helpers.js";
+import { dropSchemas, exited, spool, start, waitFor } from "./helpers.js";
 
 const base = process.env.SPOOL_PG_URL;
 const LINES = 20_000;
@@ -59,13 +59,7 @@ async function proxy(refuseAfter: boolean): Promise<{ port: number; arm(): void;
 
 describe("spool import on a lost connection", { skip: base ? false : "SPOOL_PG_URL is not set" }, () => {
   const schemas: string[] = [];
-  after(async () => {
-    const { default: pg } = await import("pg");
-    const client = new pg.Client({ connectionString: base });
-    await client.connect();
-    for (const s of schemas) await client.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
-    await client.end();
-  });
+  after(() => dropSchemas(schemas));
 
   for (const refuseAfter of [false, true]) {
     const title = refuseAfter ? "the server stays unreachable" : "the server answers again";

@@ -11,7 +11,7 @@ import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { exited, spool, start, tempDir, waitFor } from "./helpers.js";
+import { dropSchemas, exited, spool, start, tempDir, waitFor } from "./helpers.js";
 
 const base = process.env.SPOOL_PG_URL;
 const dir = tempDir();
@@ -269,13 +269,7 @@ describe("library passwords: URLs only pg reads (review12-01, -02)", {
 
 describe("CLI passwords: working commands", { skip: base ? false : "SPOOL_PG_URL is not set" }, () => {
   const schemas: string[] = [];
-  after(async () => {
-    const { default: pg } = await import("pg");
-    const client = new pg.Client({ connectionString: base });
-    await client.connect();
-    for (const s of schemas) await client.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
-    await client.end();
-  });
+  after(() => dropSchemas(schemas));
 
   for (const form of FORMS) {
     test(`${form.name}: no output of any command shows the password`, T, async () => {

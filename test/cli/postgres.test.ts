@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, describe, test } from "node:test";
 import { Spool } from "../../src/index.js";
-import { ndjson, spool } from "./helpers.js";
+import { dropSchemas, ndjson, spool } from "./helpers.js";
 
 const base = process.env.SPOOL_PG_URL;
 
@@ -18,13 +18,7 @@ describe("spool on PostgreSQL", { skip: base ? false : "SPOOL_PG_URL is not set"
     return { url: url.toString(), schema };
   };
 
-  after(async () => {
-    const { default: pg } = await import("pg");
-    const client = new pg.Client({ connectionString: base });
-    await client.connect();
-    for (const s of schemas) await client.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
-    await client.end();
-  });
+  after(() => dropSchemas(schemas));
 
   test("add, stats, list, retry and purge", async () => {
     const { url, schema } = target();
