@@ -106,10 +106,16 @@ export interface HeldRef {
 /** What `take`'s decode callback makes of one job: its item, or why it cannot be decoded. */
 export type Decoded<T> = { item: T } | { error: string; cause: unknown };
 
+/**
+ * What a take reads of each job it removes: what a decoder needs. A backend may pass a whole
+ * StoredJob; SQLite reads no more, since every column returned costs a JS value per row.
+ */
+export type TakenJob = Pick<StoredJob, "id" | "payload" | "format">;
+
 /** What a `take` did: the items it removed, or (removing nothing) the first job that was refused. */
 export type Taken<T> =
   | { items: T[]; failed: null }
-  | { items: []; failed: { job: StoredJob; cause: unknown } };
+  | { items: []; failed: { job: TakenJob; cause: unknown } };
 
 /**
  * The settings of one queue that every process must agree on, stored with the queue. A null
@@ -187,7 +193,7 @@ export interface Backend {
    * is empty. `decode` must not throw: it reports a failure as `{ error, cause }`. It may be
    * called again for the same job if the transaction has to be run again.
    */
-  take<T>(queue: string, limit: number, decode: (job: StoredJob) => Decoded<T>): Promise<Taken<T>>;
+  take<T>(queue: string, limit: number, decode: (job: TakenJob) => Decoded<T>): Promise<Taken<T>>;
 
   /**
    * Completes a reserved job held as `hold` says whose lease has not run out. `keep: false`

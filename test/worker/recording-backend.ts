@@ -19,6 +19,7 @@ import type {
   StoredJob,
   StoredResult,
   Taken,
+  TakenJob,
 } from "../../src/backend.js";
 import { openSqliteBackend } from "../../src/backends/sqlite/index.js";
 import { SpoolContext } from "../../src/context.js";
@@ -145,7 +146,7 @@ export class RecordingBackend implements Backend {
   enqueue(queue: string, jobs: NewJob[], maxSize?: number, inserted?: boolean[]): Promise<number[] | null> {
     return this.store.enqueue(queue, jobs, maxSize, inserted);
   }
-  take<T>(queue: string, limit: number, decode: (job: StoredJob) => Decoded<T>): Promise<Taken<T>> {
+  take<T>(queue: string, limit: number, decode: (job: TakenJob) => Decoded<T>): Promise<Taken<T>> {
     return this.store.take(queue, limit, decode);
   }
   fail(queue: string, id: number, hold: Hold, error: string, retryInMs: number | null): Promise<HeldOutcome> {

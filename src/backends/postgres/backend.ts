@@ -16,6 +16,7 @@ import type {
   StoredJob,
   StoredResult,
   Taken,
+  TakenJob,
 } from "../../backend.js";
 import { show } from "../../errors.js";
 import type { JobState, QueueSize } from "../../types.js";
@@ -218,7 +219,7 @@ export class PostgresBackend implements Backend {
    * their own. A crash between the two loses nothing: the undecodable job is still pending,
    * and the next receive that meets it buries it.
    */
-  async take<T>(queue: string, limit: number, decode: (job: StoredJob) => Decoded<T>): Promise<Taken<T>> {
+  async take<T>(queue: string, limit: number, decode: (job: TakenJob) => Decoded<T>): Promise<Taken<T>> {
     const doing = `receiving from ${show(queue)}`;
     // As a claim: the rescue first when the throttle says so (lapsed leases back, jobs past
     // their ttl dead), so a lapsed job comes back in claim order even for a receiver whose

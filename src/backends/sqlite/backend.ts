@@ -14,6 +14,7 @@ import type {
   StoredJob,
   StoredResult,
   Taken,
+  TakenJob,
 } from "../../backend.js";
 import type { JobState, QueueSize } from "../../types.js";
 import { expiryDeadline, RescueThrottle } from "../shared.js";
@@ -22,7 +23,7 @@ import { WalNotifier } from "./notifier.js";
 import * as Q from "./queries.js";
 import { BACKLOG } from "./read-queries.js";
 import * as reads from "./reads.js";
-import { type PickedRow, toClaimOrder, toPickedJob } from "./rows.js";
+import { type PickedRow, type TakenRow, toClaimOrder, toPickedJob, toTakenJob } from "./rows.js";
 import { Store } from "./store.js";
 
 type Held = ReadonlyArray<HeldRef>;
@@ -132,13 +133,13 @@ export class SqliteBackend implements Backend {
    * after it when it came back short and the rescue did not just run, and then the pick again
    * for what the rescue returned. Here that costs no round trip: it is all one transaction.
    */
-  private pickWithRescue(
+  private pickWithRescue<R extends PickedRow | TakenRow, J>(
     queue: string,
     limit: number,
     now: number,
-    pick: (n: number) => PickedRow[],
-    toJob: (row: PickedRow) => StoredJob,
-  ) {
+    pick: (n: number) => R[],
+    toJob: (row: R) => J,
+  ): J[] {
     const rescuedFirst = this.rescues.isDue(queue, now);
     if (rescuedFirst) this.rescue(queue, now);
     const rows = pick(limit);
@@ -167,12 +168,12 @@ export class SqliteBackend implements Backend {
     });
   }
 
-  take<T>(queue: string, limit: number, decode: (job: StoredJob) => Decoded<T>): Promise<Taken<T>> {
+  take<T>(queue: string, limit: number, decode: (job: TakenJob) => Decoded<T>): Promise<Taken<T>> {
     return this.store.writeDeleting(() => {
       const now = this.now();
       const one = this.store.rawSql(Q.TAKE_ONE);
       const many = this.store.rawSql(Q.TAKE);
-      const failed: [StoredJob, Extract<Decoded<T>, { error: string }>][] = [];
+      const failed: [TakenJob, Extract<Decoded<T>, { error: string }>][] = [];
       const items: T[] = [];
       // A savepoint inside the writer's transaction: when an item cannot be decoded, the take
       // is undone to it, so the good rows stay exactly as they were (id, key, ttl, place).
@@ -181,8 +182,8 @@ export class SqliteBackend implements Backend {
           queue,
           limit,
           now,
-          (n) => (n === 1 ? one.all({ queue, now }) : many.all({ queue, now, limit: n })) as PickedRow[],
-          (row) => toPickedJob(row, queue, "pending", null),
+          (n) => (n === 1 ? one.all({ queue, now }) : many.all({ queue, now, limit: n })) as TakenRow[],
+          toTakenJob,
         );
         for (const job of jobs) {
           const decoded = decode(job);

@@ -1,6 +1,6 @@
 // Rows as better-sqlite3 returns them → the seam's StoredJob and QueueSettings. Times are ms on
 // the process clock already; "delayed" is derived here, against the clock of the read.
-import type { PayloadFormat, QueueSettings, StoredJob } from "../../backend.js";
+import type { PayloadFormat, QueueSettings, StoredJob, TakenJob } from "../../backend.js";
 
 /** A row of spool_jobs, as COLUMNS selects it. */
 export interface Row {
@@ -134,8 +134,18 @@ export function toPickedJob(
   };
 }
 
+/** A row as a take returns it: TAKEN_COLUMNS of queries.ts in that order. */
+export type TakenRow = [id: number, priority: number, runAt: number, payload: Buffer, format: number];
+
+/** What a claim order needs of a row: PickedRow and TakenRow both start so. */
+type OrderedRow = [id: number, priority: number, runAt: number, ...rest: unknown[]];
+
+export function toTakenJob(row: TakenRow): TakenJob {
+  return { id: row[0], payload: row[3], format: row[4] as PayloadFormat };
+}
+
 /** Claim order (priority desc, run time, id): RETURNING gives no order guarantee. */
-export function toClaimOrder(rows: PickedRow[], toJob: (row: PickedRow) => StoredJob): StoredJob[] {
+export function toClaimOrder<R extends OrderedRow, J>(rows: R[], toJob: (row: R) => J): J[] {
   if (rows.length > 1) rows.sort((a, b) => b[1] - a[1] || a[2] - b[2] || a[0] - b[0]);
   return rows.map(toJob);
 }
