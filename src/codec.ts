@@ -17,26 +17,37 @@ export interface PayloadCodec<T> {
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
+/** How deep plainJson looks before it leaves the value to the replacer (a cycle ends there too). */
+const PLAIN_DEPTH = 32;
+
+/**
+ * True when `value` is made of nothing but strings, numbers, booleans, null, undefined, arrays
+ * and plain objects (no toJSON), so JSON.stringify keeps it whole with no replacer. False means
+ * "cannot tell cheaply", never "invalid": the replacer then decides. A replacer is a call from
+ * the engine into JS for every key and value; this walk measured about a third of its cost on a
+ * small payload, where the replacer was an eighth of a whole batch add.
+ */
+function plainJson(value: unknown, depth: number): boolean {
+  if (value === null) return true;
+  const type = typeof value;
+  if (type === "string" || type === "number" || type === "boolean" || type === "undefined") return true;
+  if (type !== "object" || depth === 0) return false;
+  if (Array.isArray(value)) {
+    for (const item of value as unknown[]) if (!plainJson(item, depth - 1)) return false;
+    return true;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if ((proto !== Object.prototype && proto !== null) || "toJSON" in (value as object)) return false;
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) if (!plainJson(record[key], depth - 1)) return false;
+  return true;
+}
+
 /** JSON.stringify that refuses what JSON cannot hold instead of silently dropping it. */
 export function encodeJson(value: unknown): Uint8Array {
   let text: string | undefined;
   try {
-    text = JSON.stringify(value, (_key, v: unknown) => {
-      if (typeof v === "bigint") throw new TypeError("a BigInt cannot be stored as JSON");
-      if (typeof v === "function" || typeof v === "symbol") {
-        throw new TypeError(`a ${typeof v} cannot be stored as JSON`);
-      }
-      // JSON would keep these as {} (or an index-keyed object): the data silently gone.
-      if (v instanceof Map || v instanceof Set || v instanceof WeakMap || v instanceof WeakSet) {
-        throw new TypeError(`a ${v.constructor.name} cannot be stored as JSON: convert it first`);
-      }
-      if (v instanceof ArrayBuffer || v instanceof SharedArrayBuffer || ArrayBuffer.isView(v)) {
-        throw new TypeError(
-          `a ${(v as object).constructor.name} cannot be stored as JSON: pass a Buffer or Uint8Array (stored as bytes)`,
-        );
-      }
-      return v;
-    });
+    text = plainJson(value, PLAIN_DEPTH) ? JSON.stringify(value) : stringifyChecked(value);
   } catch (cause) {
     throw new SpoolError("ENCODE", `payload cannot be encoded as JSON: ${(cause as Error).message}`, {
       cause,
@@ -46,6 +57,26 @@ export function encodeJson(value: unknown): Uint8Array {
     throw new SpoolError("ENCODE", `payload ${show(value)} cannot be encoded as JSON: use null or a value`);
   }
   return Buffer.from(text, "utf8");
+}
+
+/** JSON.stringify with a replacer that throws on every value JSON would drop or mangle. */
+function stringifyChecked(value: unknown): string | undefined {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (typeof v === "bigint") throw new TypeError("a BigInt cannot be stored as JSON");
+    if (typeof v === "function" || typeof v === "symbol") {
+      throw new TypeError(`a ${typeof v} cannot be stored as JSON`);
+    }
+    // JSON would keep these as {} (or an index-keyed object): the data silently gone.
+    if (v instanceof Map || v instanceof Set || v instanceof WeakMap || v instanceof WeakSet) {
+      throw new TypeError(`a ${v.constructor.name} cannot be stored as JSON: convert it first`);
+    }
+    if (v instanceof ArrayBuffer || v instanceof SharedArrayBuffer || ArrayBuffer.isView(v)) {
+      throw new TypeError(
+        `a ${(v as object).constructor.name} cannot be stored as JSON: pass a Buffer or Uint8Array (stored as bytes)`,
+      );
+    }
+    return v;
+  });
 }
 
 export function decodeJson(bytes: Uint8Array): unknown {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import fc from "fast-check";
 import { decodeJson, encodeJson } from "../../src/codec.js";
 import { SpoolError } from "../../src/index.js";
 
@@ -32,5 +33,76 @@ describe("JSON codec", () => {
   test("bytes that are not UTF-8 JSON fail to decode", () => {
     assert.throws(() => decodeJson(Buffer.from([0xff, 0xfe])));
     assert.throws(() => decodeJson(Buffer.from("{not json")));
+  });
+});
+
+describe("JSON codec: the plain-value fast path", () => {
+  // What JSON.stringify with the refusing replacer makes of a value: the rule before the fast
+  // path existed, written out here as the judge.
+  function judge(value: unknown): string | "refused" {
+    try {
+      const text = JSON.stringify(value, (_k, v: unknown) => {
+        const t = typeof v;
+        if (t === "bigint" || t === "function" || t === "symbol") throw new TypeError(t);
+        if (v instanceof Map || v instanceof Set || v instanceof WeakMap || v instanceof WeakSet) {
+          throw new TypeError("collection");
+        }
+        if (v instanceof ArrayBuffer || ArrayBuffer.isView(v)) throw new TypeError("bytes");
+        return v;
+      });
+      return text === undefined ? "refused" : text;
+    } catch {
+      return "refused";
+    }
+  }
+
+  function encoded(value: unknown): string | "refused" {
+    try {
+      return Buffer.from(encodeJson(value)).toString("utf8");
+    } catch (e) {
+      assert.ok(e instanceof SpoolError && e.code === "ENCODE");
+      return "refused";
+    }
+  }
+
+  const odd = fc.oneof(
+    fc.constant(new Map([[1, 2]])),
+    fc.constant(new Set([1])),
+    fc.constant(() => 1),
+    fc.constant(1n),
+    fc.constant(Symbol("s")),
+    fc.constant(new Uint8Array([1])),
+    fc.constant(new Date(0)),
+    fc.constant(undefined),
+    fc.constant({ toJSON: () => new Map() }),
+    fc.constant({ toJSON: () => "fine" }),
+    fc.constant(Object.create(null) as object),
+  );
+  const value = fc.letrec((tie) => ({
+    node: fc.oneof(
+      { depthSize: "small" },
+      fc.jsonValue({ maxDepth: 2 }),
+      odd,
+      fc.array(tie("node"), { maxLength: 4 }),
+      fc.dictionary(fc.string({ maxLength: 4 }), tie("node"), { maxKeys: 4 }),
+    ),
+  })).node;
+
+  test("encodes exactly what the refusing replacer keeps, and refuses what it refuses", () => {
+    fc.assert(
+      fc.property(value, (v) => {
+        assert.equal(encoded(v), judge(v));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test("a value deeper than the fast path looks is still checked all the way down", () => {
+    let deep: unknown = { f: () => 1 };
+    for (let i = 0; i < 100; i++) deep = [deep];
+    assert.equal(encoded(deep), "refused");
+    let fine: unknown = 1;
+    for (let i = 0; i < 100; i++) fine = { a: fine };
+    assert.equal(encoded(fine), JSON.stringify(fine));
   });
 });
