@@ -33,6 +33,31 @@ export function enqueueAndTake(fixture: BackendFixture): void {
       },
     );
 
+    test(
+      "a large batch without keys stores every job as given, with increasing ids in order",
+      T,
+      async (t) => {
+        const b = (await store(fixture, t)).backend;
+        // 123 jobs: two full multi-row statements on SQLite and 23 one by one; then a keyed one.
+        const given = Array.from({ length: 123 }, (_, i) =>
+          job(i, { priority: i % 3, delayMs: i % 5 === 0 ? 60_000 : 0, maxAttempts: 1 + (i % 4) }),
+        );
+        const ids = (await b.enqueue("big", given)) as number[];
+        assert.equal(ids.length, 123);
+        for (let i = 1; i < ids.length; i++) assert.ok((ids[i] as number) > (ids[i - 1] as number));
+        for (const [i, id] of ids.entries()) {
+          const stored = await b.get("big", id);
+          assert.equal(text(stored?.payload ?? Buffer.from("null")), i);
+          assert.equal(stored?.priority, i % 3);
+          assert.equal(stored?.maxAttempts, 1 + (i % 4));
+          assert.equal(stored?.state, i % 5 === 0 ? "delayed" : "pending");
+        }
+        const [after] = (await b.enqueue("big", [job("k", { key: "k" })])) as number[];
+        assert.ok((after as number) > (ids[122] as number));
+        assert.equal((await b.counts("big")).total, 124);
+      },
+    );
+
     test("maxSize admits a batch only if it fits, even under concurrent senders", T, async (t) => {
       const s = await store(fixture, t);
       const b = s.backend;

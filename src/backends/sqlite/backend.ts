@@ -17,11 +17,11 @@ import type {
   TakenJob,
 } from "../../backend.js";
 import type { JobState, QueueSize } from "../../types.js";
-import { expiryDeadline, RescueThrottle } from "../shared.js";
+import { RescueThrottle } from "../shared.js";
 import { openDatabase } from "./connection.js";
+import { insertJobs } from "./enqueue.js";
 import { WalNotifier } from "./notifier.js";
 import * as Q from "./queries.js";
-import { BACKLOG } from "./read-queries.js";
 import * as reads from "./reads.js";
 import { type PickedRow, type TakenRow, toClaimOrder, toPickedJob, toTakenJob } from "./rows.js";
 import { Store } from "./store.js";
@@ -72,50 +72,7 @@ export class SqliteBackend implements Backend {
   }
 
   private insertJobs(queue: string, jobs: NewJob[], maxSize?: number, inserted?: boolean[]): number[] | null {
-    if (maxSize !== undefined) {
-      const { n } = this.sql(BACKLOG).get({ queue }) as { n: number };
-      if (n + jobs.length > maxSize) return null;
-    }
-    const now = this.now();
-    const insert = this.sql(Q.ENQUEUE);
-    const add = (job: NewJob, runAt: number) =>
-      insert.run(
-        queue,
-        job.priority,
-        runAt,
-        job.payload,
-        job.format,
-        job.maxAttempts,
-        job.key,
-        job.backoff,
-        now,
-        expiryDeadline(runAt, job.ttlMs),
-      );
-    // The ids this batch gave its keys, and the keys whose holder was already settled.
-    const mine = new Map<string, number>();
-    const settled = new Set<string>();
-    return jobs.map((job, i) => {
-      const runAt = job.runAt ?? now + job.delayMs;
-      let { changes, lastInsertRowid } = add(job, runAt);
-      const key = job.key;
-      if (changes === 0 && key !== null && !mine.has(key) && !settled.has(key)) {
-        // The key is held by a job from before this batch. If that job is dead in truth (past
-        // its ttl, or its last lease lapsed) it may not swallow this add: settle it, try again.
-        // Only on a conflict: an add whose key is free pays nothing for this.
-        settled.add(key);
-        this.sql(Q.RESCUE_KEYED_LEASES).run({ queue, key, now });
-        this.sql(Q.RESCUE_KEYED_EXPIRED).run({ queue, key, now });
-        ({ changes, lastInsertRowid } = add(job, runAt));
-      }
-      if (inserted !== undefined) inserted[i] = changes > 0;
-      if (changes > 0) {
-        const id = Number(lastInsertRowid);
-        if (key !== null) mine.set(key, id);
-        return id;
-      }
-      // A live job with the same key stands for this one: this batch's own, or an older one.
-      return mine.get(key as string) ?? (this.sql(Q.FIND_KEYED).get({ queue, key }) as { id: number }).id;
-    });
+    return insertJobs(this.store, queue, jobs, this.now(), maxSize, inserted);
   }
 
   /**

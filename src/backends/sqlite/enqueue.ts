@@ -1,0 +1,107 @@
+// Adding jobs on SQLite: one statement per job where a key may conflict, ROWS_PER_INSERT jobs per
+// statement where none can. Runs inside the writer's transaction (see store.ts).
+import type { NewJob } from "../../backend.js";
+import { expiryDeadline } from "../shared.js";
+import * as Q from "./queries.js";
+import { BACKLOG } from "./read-queries.js";
+import type { Store } from "./store.js";
+
+/**
+ * Inserts `jobs` into `queue` (inside the caller's write transaction); returns their ids, in
+ * order, or null when `maxSize` leaves no room for all of them. A job whose key a live job
+ * holds is not inserted: it gets that job's id, and `inserted` says which were.
+ */
+export function insertJobs(
+  store: Store,
+  queue: string,
+  jobs: NewJob[],
+  now: number,
+  maxSize?: number,
+  inserted?: boolean[],
+): number[] | null {
+  if (maxSize !== undefined) {
+    const { n } = store.sql(BACKLOG).get({ queue }) as { n: number };
+    if (n + jobs.length > maxSize) return null;
+  }
+  const unkeyed = jobs.length >= Q.ROWS_PER_INSERT ? insertUnkeyed(store, queue, jobs, now) : null;
+  if (unkeyed !== null) {
+    if (inserted !== undefined) for (let i = 0; i < jobs.length; i++) inserted[i] = true;
+    return unkeyed;
+  }
+  const insert = store.sql(Q.ENQUEUE);
+  const add = (job: NewJob, runAt: number) =>
+    insert.run(
+      queue,
+      job.priority,
+      runAt,
+      job.payload,
+      job.format,
+      job.maxAttempts,
+      job.key,
+      job.backoff,
+      now,
+      expiryDeadline(runAt, job.ttlMs),
+    );
+  // The ids this batch gave its keys, and the keys whose holder was already settled.
+  const mine = new Map<string, number>();
+  const settled = new Set<string>();
+  return jobs.map((job, i) => {
+    const runAt = job.runAt ?? now + job.delayMs;
+    let { changes, lastInsertRowid } = add(job, runAt);
+    const key = job.key;
+    if (changes === 0 && key !== null && !mine.has(key) && !settled.has(key)) {
+      // The key is held by a job from before this batch. If that job is dead in truth (past
+      // its ttl, or its last lease lapsed) it may not swallow this add: settle it, try again.
+      // Only on a conflict: an add whose key is free pays nothing for this.
+      settled.add(key);
+      store.sql(Q.RESCUE_KEYED_LEASES).run({ queue, key, now });
+      store.sql(Q.RESCUE_KEYED_EXPIRED).run({ queue, key, now });
+      ({ changes, lastInsertRowid } = add(job, runAt));
+    }
+    if (inserted !== undefined) inserted[i] = changes > 0;
+    if (changes > 0) {
+      const id = Number(lastInsertRowid);
+      if (key !== null) mine.set(key, id);
+      return id;
+    }
+    // A live job with the same key stands for this one: this batch's own, or an older one.
+    return mine.get(key as string) ?? (store.sql(Q.FIND_KEYED).get({ queue, key }) as { id: number }).id;
+  });
+}
+
+/**
+ * A batch with no keys, ROWS_PER_INSERT jobs per statement (the rest one by one); null when a
+ * job has a key (a key may conflict: those go one by one through insertJobs).
+ */
+function insertUnkeyed(store: Store, queue: string, jobs: NewJob[], now: number): number[] | null {
+  for (const job of jobs) if (job.key !== null) return null;
+  const ids = new Array<number>(jobs.length);
+  const binds = new Array<unknown>(Q.ROWS_PER_INSERT * Q.ENQUEUE_BINDS);
+  const bind = (job: NewJob, at: number, into: unknown[]) => {
+    const runAt = job.runAt ?? now + job.delayMs;
+    into[at] = queue;
+    into[at + 1] = job.priority;
+    into[at + 2] = runAt;
+    into[at + 3] = job.payload;
+    into[at + 4] = job.format;
+    into[at + 5] = job.maxAttempts;
+    into[at + 6] = null;
+    into[at + 7] = job.backoff;
+    into[at + 8] = now;
+    into[at + 9] = expiryDeadline(runAt, job.ttlMs);
+  };
+  const many = store.sql(Q.ENQUEUE_ROWS);
+  let i = 0;
+  for (; i + Q.ROWS_PER_INSERT <= jobs.length; i += Q.ROWS_PER_INSERT) {
+    for (let k = 0; k < Q.ROWS_PER_INSERT; k++) bind(jobs[i + k] as NewJob, k * Q.ENQUEUE_BINDS, binds);
+    const last = Number(many.run(binds).lastInsertRowid);
+    for (let k = 0; k < Q.ROWS_PER_INSERT; k++) ids[i + k] = last - Q.ROWS_PER_INSERT + 1 + k;
+  }
+  const one = store.sql(Q.ENQUEUE);
+  const row = new Array<unknown>(Q.ENQUEUE_BINDS);
+  for (; i < jobs.length; i++) {
+    bind(jobs[i] as NewJob, 0, row);
+    ids[i] = Number(one.run(row).lastInsertRowid);
+  }
+  return ids;
+}
