@@ -4,6 +4,7 @@
 import type { Backend, BackendOptions } from "./backend.js";
 import { systemClock } from "./clock.js";
 import { SpoolError, show } from "./errors.js";
+import { redactTarget } from "./redact.js";
 import { checkDuration, checkInteger, checkKnownKeys, checkObject } from "./validate.js";
 
 const DURABILITIES = ["off", "normal", "full", "extra"] as const;
@@ -46,6 +47,26 @@ export function splitSchemaParam(target: string): { url: string; schema: string 
   const schema = url.searchParams.get("schema");
   url.searchParams.delete("schema");
   return { url: url.toString(), schema };
+}
+
+/**
+ * The PostgreSQL backend, whose driver `pg` is an optional peer dependency: when it is not
+ * installed, a STORAGE error says so and how to fix it (instead of Node's "cannot find package").
+ */
+async function loadPostgres(target: string): Promise<typeof import("./backends/postgres/index.js")> {
+  try {
+    return await import("./backends/postgres/index.js");
+  } catch (error) {
+    const e = error as { code?: unknown; message?: unknown };
+    if (e.code === "ERR_MODULE_NOT_FOUND" && /['"]pg['"]/.test(String(e.message))) {
+      throw new SpoolError(
+        "STORAGE",
+        `cannot open ${show(redactTarget(target))}: PostgreSQL needs the "pg" package, an optional peer dependency of spool that is not installed (npm install pg)`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
 }
 
 /** Spool.open's options, checked, with the defaults applied. */
@@ -116,7 +137,7 @@ export async function openBackend(
   const resolved = resolveOptions(options);
   let backend: Backend;
   if (isPostgresTarget(target)) {
-    const { openPostgresBackend } = await import("./backends/postgres/index.js");
+    const { openPostgresBackend } = await loadPostgres(target);
     backend = await openPostgresBackend(target, resolved);
   } else {
     const { openSqliteBackend } = await import("./backends/sqlite/index.js");

@@ -15,6 +15,7 @@ const CONSUMER = `
 import { channel, Queue, Spool, SpoolError, type AddOptions, type Job, type JobInfo, type QueueOptions,
   type SpoolErrorCode, type SpoolOptions, type WorkerOptions } from "spool";
 import { dashboard, startDashboard, type DashboardOptions } from "spool/dashboard";
+import { openPostgres } from "spool/postgres";
 
 interface Email { to: string }
 
@@ -50,6 +51,8 @@ export async function use(): Promise<void> {
   dashboard(spool, handlerOptions).close();
   const running = await startDashboard(spool, { port: 0 });
   await running.close();
+  const onPostgres: Spool = await openPostgres("postgres://app@db/app", { schema: "jobs", poolSize: 4 });
+  await onPostgres.close();
   const error = new SpoolError("BUSY", "locked");
   const code: SpoolErrorCode = error.code;
   void code;
