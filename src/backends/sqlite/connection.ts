@@ -101,6 +101,11 @@ export async function openDatabase(path: string, options: BackendOptions): Promi
     // A deep queue's hot pages (the ready index, recent rows) should stay in memory: 64 MiB at
     // most, allocated only as pages are used (SQLite's default is 2 MiB).
     await step(() => db.pragma("cache_size = -65536"));
+    // better-sqlite3 builds SQLite with temporary tables on disk. A claim or take of several
+    // jobs (`id IN (SELECT … LIMIT n)`) builds one for its id list: on disk that measured
+    // 0.6–1.1 ms a claim once the connection's cache was warm, against 30–70 µs in memory. What
+    // goes there is small (ids, a sort of a page of rows), never payloads in bulk.
+    await step(() => db.pragma("temp_store = MEMORY"));
     // A current schema needs no write lock at all: opening then never waits for writers.
     if (version > 0 && version < LATEST_VERSION && !options.migrate) {
       throw olderStoreError(path, version, LATEST_VERSION);
