@@ -77,6 +77,28 @@ describe("JSON codec: the plain-value fast path", () => {
     fc.constant({ toJSON: () => new Map() }),
     fc.constant({ toJSON: () => "fine" }),
     fc.constant(Object.create(null) as object),
+    // What a walk that trusts arrays, `in` or a prototype would wave through (review findings).
+    fc.constant(
+      Object.assign([1, 2], {
+        toJSON: () => new Map([[1, 2]]),
+      }),
+    ),
+    fc.constant(
+      new (class Tags extends Array {
+        toJSON() {
+          return new Set(this);
+        }
+      })(),
+    ),
+    fc.constant(
+      Object.assign([new Map([[1, 2]])], {
+        [Symbol.iterator]: function* () {},
+      }),
+    ),
+    fc.constant(new Proxy({ toJSON: () => new Map() }, { has: () => false })),
+    fc.constant(Object.setPrototypeOf(new Uint8Array([7, 8, 9]), Object.prototype) as object),
+    fc.constant(Object.setPrototypeOf(new Float64Array([1.5]), null) as object),
+    fc.constant(JSON.parse('{"__proto__": {"a": 1}, "b": 2}') as object),
   );
   const value = fc.letrec((tie) => ({
     node: fc.oneof(
@@ -95,6 +117,51 @@ describe("JSON codec: the plain-value fast path", () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  test("a polluted Array.prototype.toJSON is honoured, as JSON.stringify honours it", () => {
+    const proto = Array.prototype as unknown as { toJSON?: () => unknown };
+    proto.toJSON = () => new Set([1]);
+    try {
+      assert.equal(encoded({ tags: [1, 2] }), "refused");
+    } finally {
+      delete proto.toJSON;
+    }
+  });
+
+  test("every getter is read once: what was checked is what is stored", () => {
+    let reads = 0;
+    const flip = {
+      get v(): unknown {
+        reads++;
+        return reads === 1 ? 1 : new Map();
+      },
+    };
+    assert.equal(encoded(flip), '{"v":1}');
+    assert.equal(reads, 1);
+    reads = 0;
+    // Mixed with a value only the replacer judges (a Date): still one read each.
+    assert.equal(encoded({ a: flip, d: new Date(0) }), '{"a":{"v":1},"d":"1970-01-01T00:00:00.000Z"}');
+    assert.equal(reads, 1);
+    let swaps = 0;
+    const swapper: Record<string, unknown> = { first: 1 };
+    Object.defineProperty(swapper, "second", {
+      enumerable: true,
+      get() {
+        swaps++;
+        swapper.first = new Set([1]);
+        return 2;
+      },
+    });
+    assert.equal(encoded(swapper), '{"first":1,"second":2}');
+    assert.equal(swaps, 1);
+  });
+
+  test("a cycle beside a large sibling is refused without walking the sibling again and again", () => {
+    const big = Array.from({ length: 100_000 }, (_, i) => ({ i }));
+    const cyclic: Record<string, unknown> = { big };
+    cyclic.self = cyclic;
+    assert.equal(encoded(cyclic), "refused");
   });
 
   test("a value deeper than the fast path looks is still checked all the way down", () => {
