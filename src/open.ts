@@ -50,6 +50,24 @@ export function splitSchemaParam(target: string): { url: string; schema: string 
 }
 
 /**
+ * A postgres URL's `?schema=`, as the library reads it (the same as the CLI and the dashboard):
+ * the URL without it, and the options with it as `schema`; null when the URL names none. A
+ * URL and an option naming two different schemas are refused: one of them would be ignored.
+ */
+function schemaFromUrl(target: string, options: unknown): { url: string; options: object } | null {
+  const split = splitSchemaParam(target);
+  if (split === null || split.schema === null) return null;
+  const given = checkObject(options, "Spool.open options");
+  if (given.schema !== undefined && given.schema !== split.schema) {
+    throw new SpoolError(
+      "INVALID_ARGUMENT",
+      `the URL names schema ${show(split.schema)} and the options schema ${show(given.schema)}: name one`,
+    );
+  }
+  return { url: split.url, options: { ...given, schema: split.schema } };
+}
+
+/**
  * The PostgreSQL backend, whose driver `pg` is an optional peer dependency: when it is not
  * installed, a STORAGE error says so and how to fix it (instead of Node's "cannot find package").
  */
@@ -134,11 +152,13 @@ export async function openBackend(
       `target must be a file path, ":memory:" or a postgres:// URL, got ${show(target)}`,
     );
   }
-  const resolved = resolveOptions(options);
+  const postgres = isPostgresTarget(target);
+  const named = postgres ? schemaFromUrl(target, options) : null;
+  const resolved = resolveOptions(named === null ? options : named.options);
   let backend: Backend;
-  if (isPostgresTarget(target)) {
+  if (postgres) {
     const { openPostgresBackend } = await loadPostgres(target);
-    backend = await openPostgresBackend(target, resolved);
+    backend = await openPostgresBackend(named === null ? target : named.url, resolved);
   } else {
     const { openSqliteBackend } = await import("./backends/sqlite/index.js");
     backend = await openSqliteBackend(target, resolved);

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { SpoolError } from "../../src/index.js";
+import { Spool, SpoolError } from "../../src/index.js";
 import { openPostgres } from "../../src/postgres.js";
 
 const PG_URL = process.env.SPOOL_PG_URL;
@@ -54,6 +54,39 @@ test("openPostgres opens PostgreSQL like Spool.open", { skip: PG_URL === undefin
     const pg = (await import("pg")).default;
     const client = new pg.Client(PG_URL);
     await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await client.end();
+  }
+});
+
+test("a postgres URL's ?schema= is the schema the library opens, as the CLI reads it", {
+  skip: PG_URL === undefined,
+}, async () => {
+  const schema = `entry_url_${process.pid}`;
+  const url = new URL(PG_URL as string);
+  url.searchParams.set("schema", schema);
+  const pg = (await import("pg")).default;
+  const client = new pg.Client(PG_URL);
+  await client.connect();
+  try {
+    const spool = await Spool.open(url.toString());
+    try {
+      await spool.queue("in-url").add(1);
+    } finally {
+      await spool.close();
+    }
+    const { rows } = await client.query(
+      `SELECT count(*)::int AS n FROM "${schema}".jobs WHERE queue = 'in-url'`,
+    );
+    assert.equal(rows[0].n, 1);
+    await assert.rejects(
+      () => openPostgres(url.toString(), { schema: "another_one" }),
+      (error: unknown) =>
+        error instanceof SpoolError && error.code === "INVALID_ARGUMENT" && /name one/.test(error.message),
+    );
+    const same = await openPostgres(url.toString(), { schema });
+    await same.close();
+  } finally {
     await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await client.end();
   }
