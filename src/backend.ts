@@ -8,6 +8,7 @@
  * timeout, STORAGE for I/O, full disk, corruption or a lost connection, CLOSED after close().
  */
 import type { Clock } from "./clock.js";
+import type { SpoolLogger } from "./metrics/logger-type.js";
 import type { Durability, JobState, QueueSize } from "./types.js";
 
 /** What `Spool.open` hands a backend factory, defaults already applied. */
@@ -295,4 +296,6 @@ export interface Notifier {
   subscribe(listener: (queue: string | null) => void): () => void;
   /** Tells other processes that `queue` changed, where the mechanism needs it (NOTIFY). */
   announce(queue: string): void;
+  /** Where it logs a lost connection, a reconnect or a watch that failed (set by the Spool). */
+  logger?: SpoolLogger;
 }

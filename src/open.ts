@@ -17,6 +17,7 @@ const OPTION_KEYS = [
   "crossProcessWakeups",
   "create",
   "migrate",
+  "logger",
 ] as const;
 
 /*

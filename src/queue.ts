@@ -85,6 +85,7 @@ export class Queue<T = unknown> {
     const inserted: boolean[] = [];
     const ids = await this.ctx.backend.enqueue(this.name, jobs, maxSize, inserted);
     if (ids === null) return [];
+    this.held.meter.addedJobs(ids.length, inserted);
     if (backoffFn !== undefined)
       this.held.remember(
         ids.filter((_, i) => inserted[i]),

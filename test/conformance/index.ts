@@ -9,6 +9,7 @@ import { failures } from "./failures.js";
 import type { BackendFixture } from "./harness.js";
 import { leaseToken } from "./lease-token.js";
 import { leases } from "./leases.js";
+import { metrics } from "./metrics.js";
 import { ordering } from "./ordering.js";
 import { processes } from "./processes.js";
 import { queueBasics } from "./queue-basics.js";
@@ -40,6 +41,7 @@ export function conformance(backend: BackendFixture): void {
   queueSettings(backend);
   reviewCore(backend);
   trustCore(backend);
+  metrics(backend);
 }
 
 /** Registers the tests that run real child processes against `backend`. */
