@@ -10,6 +10,7 @@ import type { BackendFixture } from "./harness.js";
 import { leaseToken } from "./lease-token.js";
 import { leases } from "./leases.js";
 import { metrics } from "./metrics.js";
+import { metricsPrometheus } from "./metrics-prometheus.js";
 import { ordering } from "./ordering.js";
 import { processes } from "./processes.js";
 import { queueBasics } from "./queue-basics.js";
@@ -42,6 +43,7 @@ export function conformance(backend: BackendFixture): void {
   reviewCore(backend);
   trustCore(backend);
   metrics(backend);
+  metricsPrometheus(backend);
 }
 
 /** Registers the tests that run real child processes against `backend`. */
