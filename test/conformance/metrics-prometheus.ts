@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { Registry } from "prom-client";
 import { collectMetrics } from "../../src/prometheus.js";
-import { parseExposition, valueOf } from "../helpers/prometheus-text.js";
+import { parseExposition, sampleValue } from "../helpers/prometheus-text.js";
 import { type BackendFixture, expectCode, fresh, T, waitFor } from "./harness.js";
 
 export function metricsPrometheus(b: BackendFixture): void {
@@ -29,12 +29,12 @@ export function metricsPrometheus(b: BackendFixture): void {
       const text = await registry.metrics();
       const m = parseExposition(text);
       assert.equal(m.get("spool_jobs")?.type, "GAUGE");
-      assert.equal(valueOf(m, "spool_jobs", { queue: "emails", state: "completed" }), 3);
-      assert.equal(valueOf(m, "spool_jobs", { queue: "emails", state: "dead" }), 1);
-      assert.equal(valueOf(m, "spool_jobs", { queue: "emails", state: "delayed" }), 1);
-      assert.equal(valueOf(m, "spool_jobs", { queue: "emails", state: "pending" }), 1);
-      assert.equal(valueOf(m, "spool_queue_paused", { queue: "emails" }), 0);
-      assert.ok(valueOf(m, "spool_oldest_pending_age_seconds", { queue: "emails" }) >= 0);
+      assert.equal(sampleValue(m, "spool_jobs", { queue: "emails", state: "completed" }), 3);
+      assert.equal(sampleValue(m, "spool_jobs", { queue: "emails", state: "dead" }), 1);
+      assert.equal(sampleValue(m, "spool_jobs", { queue: "emails", state: "delayed" }), 1);
+      assert.equal(sampleValue(m, "spool_jobs", { queue: "emails", state: "pending" }), 1);
+      assert.equal(sampleValue(m, "spool_queue_paused", { queue: "emails" }), 0);
+      assert.ok(sampleValue(m, "spool_oldest_pending_age_seconds", { queue: "emails" }) >= 0);
       for (const [name, value] of [
         ["spool_jobs_added_total", 6],
         ["spool_jobs_completed_total", 3],
@@ -44,7 +44,7 @@ export function metricsPrometheus(b: BackendFixture): void {
         ["spool_lease_lost_total", 0],
       ] as const) {
         assert.equal(m.get(name)?.type, "COUNTER", name);
-        assert.equal(valueOf(m, name, { queue: "emails" }), value, name);
+        assert.equal(sampleValue(m, name, { queue: "emails" }), value, name);
       }
       for (const name of ["spool_job_wait_seconds", "spool_job_run_seconds"]) {
         const family = m.get(name);
@@ -66,7 +66,7 @@ export function metricsPrometheus(b: BackendFixture): void {
       const remove = collectMetrics(spool, { registry, prefix: "app_" });
       await spool.queue("q").add(1);
       const m = parseExposition(await registry.metrics());
-      assert.equal(valueOf(m, "app_jobs", { queue: "q", state: "pending" }), 1);
+      assert.equal(sampleValue(m, "app_jobs", { queue: "q", state: "pending" }), 1);
       assert.ok([...m.keys()].every((name) => name.startsWith("app_")));
       remove();
       assert.equal((await registry.metrics()).trim(), "");

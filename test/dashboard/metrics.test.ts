@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { startDashboard } from "../../src/dashboard/server.js";
-import { parseExposition, valueOf } from "../helpers/prometheus-text.js";
+import { parseExposition, sampleValue } from "../helpers/prometheus-text.js";
 import { raw, stores } from "./helpers.js";
 
 const T = { timeout: 30_000 };
@@ -20,7 +20,7 @@ for (const store of stores) {
       assert.match(String(res.headers["content-type"]), /^text\/plain; version=0\.0\.4/);
       const m = parseExposition(res.body);
       assert.equal(m.get("spool_jobs")?.type, "GAUGE");
-      assert.equal(valueOf(m, "spool_jobs", { queue: "emails", state: "pending" }), 2);
+      assert.equal(sampleValue(m, "spool_jobs", { queue: "emails", state: "pending" }), 2);
       assert.equal(m.get("spool_jobs_added_total")?.type, "COUNTER");
       // A second scrape reuses the dashboard's registry (no duplicate registration).
       assert.equal((await raw(`${server.url}metrics`)).status, 200);
@@ -39,7 +39,7 @@ for (const store of stores) {
       const res = await raw(`${server.url}metrics`, { headers: { Authorization: "Bearer s3cret-token" } });
       assert.equal(res.status, 200);
       const m = parseExposition(res.body);
-      assert.equal(valueOf(m, "spool_jobs", { queue: "emails", state: "pending" }), 1);
+      assert.equal(sampleValue(m, "spool_jobs", { queue: "emails", state: "pending" }), 1);
     });
   });
 }

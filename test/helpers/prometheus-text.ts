@@ -25,7 +25,7 @@ export function parseExposition(text: string): Map<string, Family> {
 }
 
 /** The sample of `family` whose labels include `labels`; its value as a number (NaN if none). */
-export function valueOf(
+export function sampleValue(
   families: Map<string, Family>,
   family: string,
   labels: Record<string, string>,
