@@ -71,6 +71,8 @@ export interface StoredJob {
    * A worker that holds the job before starting it must not start it once that has passed.
    */
   expiresIn?: number | null;
+  /** Set by a claim when the job was added inside a traced span: its producer's trace context. */
+  trace?: string;
   /** Set by a `list` with `previewBytes`: the full sizes of what it cut (bytes; the error in characters). */
   sizes?: { payload: number; result: number | null; lastError: number | null };
 }
@@ -87,6 +89,8 @@ export interface NewJob {
   runAt: number | null;
   /** ms after its run time after which a never-started job is dead with "expired". */
   ttlMs: number | null;
+  /** The producer's trace context (JSON of the W3C carrier), when it was traced. */
+  trace?: string | null;
 }
 
 /**

@@ -14,6 +14,7 @@ import { resolveCodec } from "./codec.js";
 import { SpoolContext } from "./context.js";
 import { checkLogger } from "./metrics/logger.js";
 import { type SpoolMetrics, snapshot } from "./metrics/snapshot.js";
+import { loadTracing } from "./metrics/tracing.js";
 import { openBackend } from "./open.js";
 import { Queue } from "./queue.js";
 import { redactTarget } from "./redact.js";
@@ -53,6 +54,7 @@ export class Spool implements AsyncDisposable {
     const { backend, maxPayloadBytes } = await openBackend(target, options);
     const spool = new Spool(backend, redactTarget(target), maxPayloadBytes);
     spool.ctx.instruments.logger = backend.notifier.logger = logger;
+    spool.ctx.instruments.tracing = await loadTracing();
     return spool;
   }
 

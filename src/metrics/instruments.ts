@@ -6,6 +6,7 @@
 import { LatencyHistogram } from "./histogram.js";
 import type { SpoolLogger } from "./logger.js";
 import { silentLogger } from "./logger.js";
+import type { TracedRow, Tracing } from "./tracing.js";
 
 /**
  * @internal Told every wait and run time as they are observed (spool/prometheus's histograms).
@@ -14,13 +15,6 @@ import { silentLogger } from "./logger.js";
 export interface LatencyObserver {
   wait(queue: string, ms: number): void;
   run(queue: string, ms: number): void;
-}
-
-/** What a consumer span needs of the job run. */
-export interface RunRow {
-  id: number;
-  queue: string;
-  attempts: number;
 }
 
 /** This process's counts and times for one queue, since the Spool was opened. */
@@ -98,9 +92,21 @@ export class Instruments {
   /** Where the Spool logs what its workers and listeners only emitted before. */
   logger: SpoolLogger = silentLogger;
 
+  /** @internal OpenTelemetry, when @opentelemetry/api is installed (tracing.ts). */
+  tracing: Tracing | null = null;
+
   /** Runs a worker's handler: as it is, or inside a consumer span when tracing is on. */
-  call<J, C>(handler: (job: J, context: C) => unknown, job: J, context: C, _row: RunRow): unknown {
-    return handler(job, context);
+  call<J, C>(handler: (job: J, context: C) => unknown, job: J, context: C, row: TracedRow): unknown {
+    return this.tracing === null ? handler(job, context) : this.tracing.process(handler, job, context, row);
+  }
+
+  /** Adds jobs: as `insert` does, or inside a producer span that they carry when tracing is on. */
+  sending<J extends { trace?: string | null }>(
+    queue: string,
+    jobs: J[],
+    insert: () => Promise<number[] | null>,
+  ): Promise<number[] | null> {
+    return this.tracing === null ? insert() : this.tracing.send(queue, jobs, insert);
   }
 
   /** The meter of `queue`, made on first use. */

@@ -16,6 +16,7 @@ import { processes } from "./processes.js";
 import { queueBasics } from "./queue-basics.js";
 import { queueSettings } from "./queue-settings.js";
 import { reviewCore } from "./review-core.js";
+import { tracing } from "./tracing.js";
 import { trustCore } from "./trust-core.js";
 import { validation } from "./validation.js";
 import { worker } from "./worker.js";
@@ -44,6 +45,7 @@ export function conformance(backend: BackendFixture): void {
   trustCore(backend);
   metrics(backend);
   metricsPrometheus(backend);
+  tracing(backend);
 }
 
 /** Registers the tests that run real child processes against `backend`. */

@@ -89,6 +89,7 @@ export class SqliteBackend implements Backend {
         job.backoff,
         now,
         expiryDeadline(runAt, job.ttlMs),
+        job.trace ?? null,
       );
     // The ids this batch gave its keys, and the keys whose holder was already settled.
     const mine = new Map<string, number>();

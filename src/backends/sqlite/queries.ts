@@ -11,8 +11,8 @@ import { IN_DONE_INDEX, IN_KEY_INDEX } from "./read-queries.js";
 
 /** Positional: binding by position is measurably cheaper than by name on the hottest path. */
 export const ENQUEUE = `
-  INSERT INTO spool_jobs (queue, state, priority, run_at, payload, format, max_attempts, key, backoff, created_at, expires_at)
-  VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  INSERT INTO spool_jobs (queue, state, priority, run_at, payload, format, max_attempts, key, backoff, created_at, expires_at, trace)
+  VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT DO NOTHING`;
 
 /** The live job holding a key (for an add whose key conflicted on insert). */
@@ -78,7 +78,7 @@ const READY = `SELECT id FROM spool_jobs
  * (PickedRow in rows.ts): the order here is that type's.
  */
 const PICKED_COLUMNS = `id, priority, run_at, payload, format, attempts, claims, max_attempts, key, backoff,
-  created_at, last_error, expires_at - :now`;
+  created_at, last_error, expires_at - :now, trace`;
 
 /**
  * The claim: one statement, driven by spool_jobs_ready in its own order. Rows come back
