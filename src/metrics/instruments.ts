@@ -9,7 +9,7 @@ import { silentLogger } from "./logger.js";
 import type { TracedRow, Tracing } from "./tracing.js";
 
 /**
- * @internal Told every wait and run time as they are observed (spool/prometheus's histograms).
+ * Told every wait and run time as they are observed (spool/prometheus's histograms).
  * Times in ms.
  */
 export interface LatencyObserver {
@@ -92,7 +92,7 @@ export class Instruments {
   /** Where the Spool logs what its workers and listeners only emitted before. */
   logger: SpoolLogger = silentLogger;
 
-  /** @internal OpenTelemetry, when @opentelemetry/api is installed (tracing.ts). */
+  /** OpenTelemetry, when @opentelemetry/api is installed (tracing.ts). */
   tracing: Tracing | null = null;
 
   /** Runs a worker's handler: as it is, or inside a consumer span when tracing is on. */
@@ -119,7 +119,7 @@ export class Instruments {
     return meter;
   }
 
-  /** @internal Adds an observer of wait and run times; returns its removal. */
+  /** Adds an observer of wait and run times; returns its removal. */
   observe(observer: LatencyObserver): () => void {
     this.observers.push(observer);
     return () => {

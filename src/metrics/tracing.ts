@@ -9,7 +9,7 @@ import type * as OtelApi from "@opentelemetry/api";
 type Api = typeof OtelApi;
 type Carrier = Record<string, string>;
 
-/** @internal What a consumer span needs of the job run. */
+/** What a consumer span needs of the job run. */
 export interface TracedRow {
   id: number;
   queue: string;
@@ -29,7 +29,12 @@ export function loadTracing(): Promise<Tracing | null> {
 }
 
 export class Tracing {
-  constructor(private readonly api: Api) {}
+  private readonly api: Api;
+
+  /** `api`: the @opentelemetry/api module (typed loosely: the published types must not need it). */
+  constructor(api: object) {
+    this.api = api as Api;
+  }
 
   private get tracer(): OtelApi.Tracer {
     // Asked each time: a provider registered after open still gets the spans.
