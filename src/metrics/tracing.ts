@@ -98,6 +98,8 @@ export class Tracing {
       },
       parent,
     );
+    // Unsampled, or no tracer provider registered (the API's no-op): the handler runs as it is.
+    if (!span.isRecording()) return handler(job, context);
     const run = () => handler(job, context);
     let result: unknown;
     try {
