@@ -3,6 +3,7 @@
 // (queue.held.meter), so each event is a plain number increment and, for a run, two clock reads
 // into a fixed-size histogram. No allocation, no async work: unused, it costs nothing visible.
 
+import type { Backend, NewJob } from "../backend.js";
 import { LatencyHistogram } from "./histogram.js";
 import type { SpoolLogger } from "./logger.js";
 import { silentLogger } from "./logger.js";
@@ -97,16 +98,23 @@ export class Instruments {
 
   /** Runs a worker's handler: as it is, or inside a consumer span when tracing is on. */
   call<J, C>(handler: (job: J, context: C) => unknown, job: J, context: C, row: TracedRow): unknown {
-    return this.tracing === null ? handler(job, context) : this.tracing.process(handler, job, context, row);
+    const tracing = this.tracing;
+    return tracing === null || !tracing.enabled
+      ? handler(job, context)
+      : tracing.process(handler, job, context, row);
   }
 
-  /** Adds jobs: as `insert` does, or inside a producer span that they carry when tracing is on. */
-  sending<J extends { trace?: string | null }>(
+  /** Adds jobs: `backend.enqueue` as it is, or inside a producer span they carry when tracing is on. */
+  enqueue(
+    backend: Backend,
     queue: string,
-    jobs: J[],
-    insert: () => Promise<number[] | null>,
+    jobs: NewJob[],
+    maxSize: number | undefined,
+    inserted: boolean[],
   ): Promise<number[] | null> {
-    return this.tracing === null ? insert() : this.tracing.send(queue, jobs, insert);
+    const tracing = this.tracing;
+    if (tracing === null || !tracing.enabled) return backend.enqueue(queue, jobs, maxSize, inserted);
+    return tracing.send(queue, jobs, () => backend.enqueue(queue, jobs, maxSize, inserted));
   }
 
   /** The meter of `queue`, made on first use. */

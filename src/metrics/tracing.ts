@@ -30,10 +30,22 @@ export function loadTracing(): Promise<Tracing | null> {
 
 export class Tracing {
   private readonly api: Api;
+  /** The API's own no-op provider: what a proxy delegates to while no SDK is registered. */
+  private readonly noop: unknown;
 
   /** `api`: the @opentelemetry/api module (typed loosely: the published types must not need it). */
   constructor(api: object) {
     this.api = api as Api;
+    this.noop = new this.api.ProxyTracerProvider().getDelegate();
+  }
+
+  /**
+   * Whether a tracer provider is registered. Asked on every add and run, so one registered
+   * after open counts; without one, nothing is wrapped (no span, no closure, no promise).
+   */
+  get enabled(): boolean {
+    const provider = this.api.trace.getTracerProvider();
+    return !(provider instanceof this.api.ProxyTracerProvider) || provider.getDelegate() !== this.noop;
   }
 
   private get tracer(): OtelApi.Tracer {
