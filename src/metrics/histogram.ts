@@ -47,10 +47,13 @@ export class LatencyHistogram {
   quantile(q: number): number | null {
     if (this.count === 0) return null;
     const rank = Math.max(1, Math.ceil(q * this.count));
+    if (rank >= this.count) return this.max; // the largest value is known exactly
     let seen = 0;
     for (let i = 0; i < BUCKETS; i++) {
       seen += this.counts[i] as number;
-      if (seen >= rank) return Math.min(this.max, Math.max(this.min, middleOf(i)));
+      // The last bucket also holds everything past its range: the largest value stands for it.
+      if (seen >= rank)
+        return i === BUCKETS - 1 ? this.max : Math.min(this.max, Math.max(this.min, middleOf(i)));
     }
     return this.max;
   }
