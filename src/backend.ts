@@ -8,6 +8,7 @@
  * timeout, STORAGE for I/O, full disk, corruption or a lost connection, CLOSED after close().
  */
 import type { Clock } from "./clock.js";
+import type { SpoolLogger } from "./metrics/logger-type.js";
 import type { Durability, JobState, QueueSize } from "./types.js";
 
 /** What `Spool.open` hands a backend factory, defaults already applied. */
@@ -70,6 +71,8 @@ export interface StoredJob {
    * A worker that holds the job before starting it must not start it once that has passed.
    */
   expiresIn?: number | null;
+  /** Set by a claim when the job was added inside a traced span: its producer's trace context. */
+  trace?: string;
   /** Set by a `list` with `previewBytes`: the full sizes of what it cut (bytes; the error in characters). */
   sizes?: { payload: number; result: number | null; lastError: number | null };
 }
@@ -86,6 +89,8 @@ export interface NewJob {
   runAt: number | null;
   /** ms after its run time after which a never-started job is dead with "expired". */
   ttlMs: number | null;
+  /** The producer's trace context (JSON of the W3C carrier), when it was traced. */
+  trace?: string | null;
 }
 
 /**
@@ -301,4 +306,6 @@ export interface Notifier {
   subscribe(listener: (queue: string | null) => void): () => void;
   /** Tells other processes that `queue` changed, where the mechanism needs it (NOTIFY). */
   announce(queue: string): void;
+  /** Where it logs a lost connection, a reconnect or a watch that failed (set by the Spool). */
+  logger?: SpoolLogger;
 }

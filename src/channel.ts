@@ -96,6 +96,7 @@ export class Sender<T> {
       queue.ctx.assertOpen();
       const ids = await queue.ctx.backend.enqueue(queue.name, jobs, maxSize);
       if (ids !== null) {
+        queue.held.meter.addedJobs(ids.length);
         queue.ctx.signal(queue.name);
         return;
       }
@@ -162,6 +163,7 @@ export class Sender<T> {
     const ids = backend.enqueueSync(queue.name, queue.prepare([item], undefined), maxSize);
     if (ids === null)
       throw new SpoolError("QUEUE_FULL", `channel "${queue.name}" is full (maxSize ${maxSize})`);
+    queue.held.meter.addedJobs(ids.length);
     queue.ctx.signal(queue.name);
   }
 

@@ -3,6 +3,7 @@
 import { EventEmitter } from "node:events";
 import type { Backend } from "./backend.js";
 import { SpoolError } from "./errors.js";
+import { Instruments } from "./metrics/instruments.js";
 import { SettingsCache } from "./settings.js";
 
 /** Something close() must stop first (workers, waiting senders). */
@@ -16,6 +17,8 @@ export class SpoolContext {
   readonly stoppables = new Set<Stoppable>();
   /** The stored queue settings (retention…) as this Spool sees them. */
   readonly settings: SettingsCache;
+  /** This process's counters, timings, logger and tracing (src/metrics/). */
+  readonly instruments = new Instruments();
   private readonly wakeups = new EventEmitter();
   private readonly unsubscribe: () => void;
   private closed = false;

@@ -7,6 +7,7 @@ import { type BackoffFn, backoffDelay } from "./backoff.js";
 import type { PayloadCodec } from "./codec.js";
 import type { SpoolContext } from "./context.js";
 import { errorText } from "./errors.js";
+import type { QueueMeter } from "./metrics/instruments.js";
 import { rowHold } from "./tokens.js";
 import type { Job } from "./types.js";
 
@@ -33,6 +34,8 @@ export class HeldJobs<T> {
   /** The size of jobBackoffs at which it is next checked against the store (see remember). */
   private pruneAt = PRUNE_FLOOR;
   private pruning = false;
+  /** This process's counts and times for the queue (spool.metrics()). */
+  readonly meter: QueueMeter;
 
   constructor(
     readonly ctx: SpoolContext,
@@ -41,7 +44,9 @@ export class HeldJobs<T> {
     readonly codec: PayloadCodec<T>,
     /** The queue's default backoff: a function, or the stored JSON of a policy. */
     private readonly queueBackoff: BackoffFn | string | null,
-  ) {}
+  ) {
+    this.meter = ctx.instruments.meter(queue);
+  }
 
   /** Keeps a per-add function backoff for the jobs just added with it. */
   remember(ids: readonly number[], backoff: BackoffFn): void {
@@ -125,6 +130,7 @@ export class HeldJobs<T> {
   async bury(row: StoredJob, cause: unknown): Promise<void> {
     await this.ctx.backend.fail(this.queue, row.id, rowHold(row), `decode failed: ${errorText(cause)}`, null);
     this.forget(row.id);
+    this.meter.failure(true);
   }
 
   /**
@@ -137,6 +143,7 @@ export class HeldJobs<T> {
     const done = (retention: { completed: number }) =>
       this.ctx.backend.complete(this.queue, id, hold, stored, retention.completed > 0).then((outcome) => {
         if (outcome === "ok") this.forget(id);
+        this.meter.completion(outcome);
         return outcome;
       });
     const retention = this.ctx.settings.retention(this.queue);
@@ -159,7 +166,8 @@ export class HeldJobs<T> {
     if (outcome === "ok") {
       if (dead) this.forget(row.id);
       else this.ctx.signal(this.queue);
-    }
+      this.meter.failure(dead);
+    } else this.meter.refused(outcome);
     return { outcome, state: dead ? "dead" : "pending" };
   }
 

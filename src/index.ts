@@ -2,6 +2,8 @@ export type { ChannelOptions, SendOptions, StandaloneChannelOptions } from "./ch
 export { Receiver, Sender } from "./channel.js";
 export type { SpoolErrorCode } from "./errors.js";
 export { SpoolError } from "./errors.js";
+export type { SpoolLogger } from "./metrics/logger.js";
+export type { MetricCounters, Percentiles, QueueMetrics, SpoolMetrics } from "./metrics/snapshot.js";
 export { Queue } from "./queue.js";
 export { channel, Spool } from "./spool.js";
 export type {

@@ -18,6 +18,7 @@ const OPTION_KEYS = [
   "crossProcessWakeups",
   "create",
   "migrate",
+  "logger",
 ] as const;
 
 /*

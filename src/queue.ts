@@ -83,8 +83,9 @@ export class Queue<T = unknown> {
     const jobs = this.encode(payloads, add);
     // A function backoff belongs to the jobs this add wrote: a key's existing job keeps its own.
     const inserted: boolean[] = [];
-    const ids = await this.ctx.backend.enqueue(this.name, jobs, maxSize, inserted);
+    const ids = await this.ctx.instruments.enqueue(this.ctx.backend, this.name, jobs, maxSize, inserted);
     if (ids === null) return [];
+    this.held.meter.addedJobs(ids.length, inserted);
     if (backoffFn !== undefined)
       this.held.remember(
         ids.filter((_, i) => inserted[i]),

@@ -12,6 +12,9 @@ import {
 } from "./channel.js";
 import { resolveCodec } from "./codec.js";
 import { SpoolContext } from "./context.js";
+import { checkLogger } from "./metrics/logger.js";
+import { type SpoolMetrics, snapshot } from "./metrics/snapshot.js";
+import { loadTracing } from "./metrics/tracing.js";
 import { openBackend } from "./open.js";
 import { Queue } from "./queue.js";
 import { redactTarget } from "./redact.js";
@@ -47,8 +50,12 @@ export class Spool implements AsyncDisposable {
    * @example const spool = await Spool.open("jobs.db", { durability: "normal" })
    */
   static async open(target: string, options?: SpoolOptions): Promise<Spool> {
+    const logger = checkLogger((options as { logger?: unknown } | null | undefined)?.logger);
     const { backend, maxPayloadBytes } = await openBackend(target, options);
-    return new Spool(backend, redactTarget(target), maxPayloadBytes);
+    const spool = new Spool(backend, redactTarget(target), maxPayloadBytes);
+    spool.ctx.instruments.logger = backend.notifier.logger = logger;
+    spool.ctx.instruments.tracing = await loadTracing();
+    return spool;
   }
 
   /** Which storage engine serves this Spool: "sqlite" or "postgres". */
@@ -74,6 +81,15 @@ export class Spool implements AsyncDisposable {
   async queues(): Promise<string[]> {
     this.ctx.assertOpen();
     return this.ctx.backend.queues();
+  }
+
+  /**
+   * Per queue (in the store, or used by this process): counts by state, paused, the oldest
+   * pending job's age; and this process's counters and wait/run percentiles since open.
+   */
+  async metrics(): Promise<SpoolMetrics> {
+    this.ctx.assertOpen();
+    return snapshot(this.ctx);
   }
 
   /** A sender and a receiver over the queue `name` of this store. */

@@ -11,6 +11,7 @@
  * - worker: a loop that reserves jobs and runs a handler on them, keeping their leases alive.
  * - channel: a sender and a receiver over a queue, for at-most-once message passing.
  */
+import type { SpoolLogger } from "./metrics/logger-type.js";
 
 /** Where a job stands. `delayed` is a pending job whose `runAt` is still ahead. */
 export type JobState = "pending" | "delayed" | "reserved" | "completed" | "dead";
@@ -172,4 +173,10 @@ export interface SpoolOptions {
    * store is still created when `create` allows it. @default true
    */
   migrate?: boolean;
+  /**
+   * A logger in pino's shape (`{ debug, info, warn, error }(obj, msg)`): worker errors, lost
+   * leases and listener reconnects are logged with their queue, job and attempt. Never a
+   * payload or a password. @default silent
+   */
+  logger?: SpoolLogger;
 }

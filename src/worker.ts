@@ -102,8 +102,8 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
   }
 
   /** Emits to the "error" listeners; a warning when there are none or when they throw. */
-  private report(error: unknown): void {
-    reportError(this, this.queue.name, error);
+  private report(error: unknown, job?: { id: number; attempts: number }): void {
+    reportError(this, this.queue.name, error, this.queue.ctx.instruments.logger, job);
   }
 
   /** Emits an event; a listener's throw goes to "error" instead of into the worker's loop. */
@@ -221,21 +221,21 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     });
     // The timeout is at most MAX_TIMER_MS (checked when the worker was made).
     if (this.timeout !== undefined) entry.timer = setTimeout(() => this.onTimeout(entry), this.timeout);
-    const started = performance.now();
+    const started = this.queue.held.meter.started(row.runAt);
     let outcome: Promise<unknown>;
     try {
-      outcome = Promise.resolve(this.handler(job, context));
+      outcome = Promise.resolve(this.queue.ctx.instruments.call(this.handler, job, context, row));
     } catch (error) {
       outcome = Promise.reject(error);
     }
     outcome.then(
       (result) => {
-        this.pace.observe(performance.now() - started);
+        this.pace.observe(this.queue.held.meter.ran(started));
         clearTimeout(entry.timer);
         this.finish(entry, () => this.succeed(entry, result));
       },
       (error: unknown) => {
-        this.pace.observe(performance.now() - started);
+        this.pace.observe(this.queue.held.meter.ran(started));
         clearTimeout(entry.timer);
         this.finish(entry, () => this.failJob(entry, error));
       },
@@ -278,10 +278,10 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
       const outcome = await this.completions.hold(() =>
         this.queue.held.complete(job.id, rowHold(entry.row), stored),
       );
-      if (outcome !== "ok") return this.report(leaseLostError(this.queue.name, job.id, "complete"));
+      if (outcome !== "ok") return this.report(leaseLostError(this.queue.name, job.id, "complete"), job);
       this.tell("completed", job, result);
     } catch (error) {
-      this.report(error);
+      this.report(error, job);
     }
   }
 
@@ -289,10 +289,10 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     const { job, row } = entry;
     try {
       const { outcome, state } = await this.queue.held.fail(row, rowHold(row), error);
-      if (outcome !== "ok") return this.report(leaseLostError(this.queue.name, job.id, "fail"));
+      if (outcome !== "ok") return this.report(leaseLostError(this.queue.name, job.id, "fail"), job);
       this.tell("failed", job, error, state);
     } catch (storeError) {
-      this.report(storeError);
+      this.report(storeError, job);
     }
   }
 
@@ -330,7 +330,8 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     clearTimeout(entry.timer);
     const lostLease = leaseLostError(this.queue.name, entry.job.id, "renew the lease of");
     entry.controller.abort(lostLease);
-    this.report(lostLease);
+    this.queue.held.meter.leaseLost++;
+    this.report(lostLease, entry.job);
   }
 
   /**

@@ -14,6 +14,7 @@ import { handleApi } from "./api.js";
 import { appScript, STYLE_CSS } from "./assets/index.js";
 import { renderPage } from "./assets/page.js";
 import { HttpError, sendJson, sendText, statusOf } from "./http.js";
+import { serveMetrics } from "./metrics-route.js";
 import {
   applySecurityHeaders,
   csrfProblem,
@@ -135,6 +136,7 @@ export function dashboard(spool: Spool, options: DashboardOptions = {}): Dashboa
     if (rest === "/") return sendAsset(res, "text/html", renderPage(csrf));
     if (rest === "/app.js") return sendAsset(res, "text/javascript", await appScript());
     if (rest === "/style.css") return sendAsset(res, "text/css", STYLE_CSS);
+    if (rest === "/metrics") return serveMetrics(spool, res);
     return sendText(res, 404, "Not found\n");
   }
 

@@ -9,11 +9,14 @@ import { failures } from "./failures.js";
 import type { BackendFixture } from "./harness.js";
 import { leaseToken } from "./lease-token.js";
 import { leases } from "./leases.js";
+import { metrics } from "./metrics.js";
+import { metricsPrometheus } from "./metrics-prometheus.js";
 import { ordering } from "./ordering.js";
 import { processes } from "./processes.js";
 import { queueBasics } from "./queue-basics.js";
 import { queueSettings } from "./queue-settings.js";
 import { reviewCore } from "./review-core.js";
+import { tracing } from "./tracing.js";
 import { trustCore } from "./trust-core.js";
 import { validation } from "./validation.js";
 import { worker } from "./worker.js";
@@ -40,6 +43,9 @@ export function conformance(backend: BackendFixture): void {
   queueSettings(backend);
   reviewCore(backend);
   trustCore(backend);
+  metrics(backend);
+  metricsPrometheus(backend);
+  tracing(backend);
 }
 
 /** Registers the tests that run real child processes against `backend`. */

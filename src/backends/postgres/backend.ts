@@ -131,6 +131,8 @@ export class PostgresBackend implements Backend {
       jobs.map((j) => j.delayMs),
       jobs.map((j) => j.runAt),
       jobs.map((j) => j.ttlMs),
+      // Untraced adds (the rule) bind one NULL array: unnest pads the column with NULLs.
+      jobs.some((j) => j.trace != null) ? jobs.map((j) => j.trace ?? null) : null,
     ];
     const doing = `adding ${jobs.length} job(s) to ${show(queue)}`;
     // The common case, no keys and no bound, is one autocommitted statement.

@@ -74,6 +74,16 @@ CREATE TABLE {S}.queues (
 );
 `,
   },
+  {
+    // Version 4 is pause and progress (merged separately). The producer's trace context (JSON of the
+    // W3C carrier: traceparent, tracestate) of a job added inside a sampled span; NULL
+    // otherwise, so an untraced add writes nothing more.
+    version: 5,
+    name: "trace_context",
+    sql: `
+ALTER TABLE {S}.jobs ADD COLUMN trace text;
+`,
+  },
 ];
 
 export const LATEST_VERSION = latestVersion(MIGRATIONS);

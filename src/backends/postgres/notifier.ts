@@ -8,6 +8,7 @@
  */
 import pg from "pg";
 import type { Notifier } from "../../backend.js";
+import type { SpoolLogger } from "../../metrics/logger.js";
 import { KEEPALIVE_DELAY_MS } from "./pool.js";
 
 const FIRST_BACKOFF_MS = 100;
@@ -21,6 +22,8 @@ export class ListenNotifier implements Notifier {
   private timer: NodeJS.Timeout | null = null;
   /** How many times the connection came back after a loss (for tests and diagnostics). */
   reconnects = 0;
+  /** Told of a lost connection and of each reconnect (the Spool's logger). */
+  logger?: SpoolLogger;
 
   constructor(
     private readonly target: string,
@@ -98,6 +101,7 @@ export class ListenNotifier implements Notifier {
     this.client = null;
     client.removeAllListeners("end");
     client.end().catch(() => {});
+    this.logger?.warn({ channel: this.channel }, "spool LISTEN connection lost; reconnecting");
     this.schedule();
   }
 
@@ -111,6 +115,10 @@ export class ListenNotifier implements Notifier {
         () => {
           if (this.closed) return;
           this.reconnects++;
+          this.logger?.info(
+            { channel: this.channel, reconnects: this.reconnects },
+            "spool LISTEN reconnected",
+          );
           this.emit(null);
         },
         () => this.schedule(),

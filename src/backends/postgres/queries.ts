@@ -42,17 +42,18 @@ export const ENQUEUE = `
 WITH input AS MATERIALIZED (
   SELECT nextval(pg_get_serial_sequence('{S}.jobs', 'id')) AS id, u.*
   FROM unnest($3::bytea[], $4::smallint[], $5::bigint[], $6::integer[], $7::text[], $8::text[],
-              $9::float8[], $10::float8[], $11::float8[])
-       WITH ORDINALITY AS u(payload, format, priority, max_attempts, key, backoff, delay_ms, run_at_ms, ttl_ms, ord)
+              $9::float8[], $10::float8[], $11::float8[], $12::text[])
+       WITH ORDINALITY AS u(payload, format, priority, max_attempts, key, backoff, delay_ms, run_at_ms, ttl_ms, trace, ord)
 ),
 timed AS (
   SELECT input.*, CASE WHEN run_at_ms IS NULL THEN ${after("delay_ms")} ELSE ${fromMs("run_at_ms")} END AS run_at
   FROM input
 ),
 ins AS (
-  INSERT INTO {S}.jobs (id, queue, state, payload, format, priority, max_attempts, key, backoff, run_at, expires_at)
+  INSERT INTO {S}.jobs (id, queue, state, payload, format, priority, max_attempts, key, backoff, run_at, expires_at, trace)
   SELECT id, $1, 'pending', payload, format, priority, max_attempts, key, backoff, run_at,
-         run_at + ttl_ms * interval '1 millisecond' -- expiryDeadline (shared.ts), on the database's clock
+         run_at + ttl_ms * interval '1 millisecond', -- expiryDeadline (shared.ts), on the database's clock
+         trace
   FROM timed ORDER BY ord
   ON CONFLICT DO NOTHING
   RETURNING id
@@ -71,14 +72,15 @@ ORDER BY input.ord`;
  */
 export const ENQUEUE_PLAIN = `
 WITH ins AS (
-  INSERT INTO {S}.jobs (queue, state, payload, format, priority, max_attempts, backoff, run_at, expires_at)
+  INSERT INTO {S}.jobs (queue, state, payload, format, priority, max_attempts, backoff, run_at, expires_at, trace)
   SELECT $1, 'pending', payload, format, priority, max_attempts, backoff, run_at,
-         run_at + ttl_ms * interval '1 millisecond' -- expiryDeadline (shared.ts), on the database's clock
+         run_at + ttl_ms * interval '1 millisecond', -- expiryDeadline (shared.ts), on the database's clock
+         trace
   FROM (
     SELECT u.*, CASE WHEN run_at_ms IS NULL THEN ${after("delay_ms")} ELSE ${fromMs("run_at_ms")} END AS run_at
     FROM unnest($3::bytea[], $4::smallint[], $5::bigint[], $6::integer[], $7::text[], $8::text[],
-                $9::float8[], $10::float8[], $11::float8[])
-         WITH ORDINALITY AS u(payload, format, priority, max_attempts, key, backoff, delay_ms, run_at_ms, ttl_ms, ord)
+                $9::float8[], $10::float8[], $11::float8[], $12::text[])
+         WITH ORDINALITY AS u(payload, format, priority, max_attempts, key, backoff, delay_ms, run_at_ms, ttl_ms, trace, ord)
   ) AS timed
   ORDER BY ord
   RETURNING id
@@ -147,7 +149,7 @@ export const CLAIM = `
 UPDATE {S}.jobs SET state = 'reserved', attempts = attempts + 1, claims = claims + 1,
   lease_until = ${after("$3::float8")}
 WHERE id = ${READY_IDS}
-RETURNING ${JOB}, (extract(epoch from expires_at - now()) * 1000)::float8 AS expires_in`;
+RETURNING ${JOB}, (extract(epoch from expires_at - now()) * 1000)::float8 AS expires_in, trace`;
 
 /** Channel receive: removes ready jobs (not expired ones); wakes senders waiting for room. */
 export const TAKE = `

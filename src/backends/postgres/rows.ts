@@ -40,6 +40,7 @@ export function toClaimOrder(rows: Row[]): StoredJob[] {
     const job = toStoredJob(row);
     // A claim also says how long each job's ttl has left (see StoredJob.expiresIn).
     if ("expires_in" in row) job.expiresIn = numOrNull(row.expires_in);
+    if (row.trace != null) job.trace = String(row.trace);
     return { job, runAtUs: num(row.run_at_us) };
   });
   keyed.sort((a, b) => b.job.priority - a.job.priority || a.runAtUs - b.runAtUs || a.job.id - b.job.id);

@@ -41,6 +41,7 @@ export function insertJobs(
       job.backoff,
       now,
       expiryDeadline(runAt, job.ttlMs),
+      job.trace ?? null,
     );
   // The ids this batch gave its keys, and the keys whose holder was already settled.
   const mine = new Map<string, number>();
@@ -89,6 +90,7 @@ function insertUnkeyed(store: Store, queue: string, jobs: NewJob[], now: number)
     into[at + 7] = job.backoff;
     into[at + 8] = now;
     into[at + 9] = expiryDeadline(runAt, job.ttlMs);
+    into[at + 10] = job.trace ?? null;
   };
   const many = store.sql(Q.ENQUEUE_ROWS);
   let i = 0;

@@ -68,6 +68,15 @@ export const MIGRATIONS: readonly Migration[] = [
      updated_at          INTEGER NOT NULL         -- ms since the epoch, of the last change
    ) STRICT, WITHOUT ROWID;`,
   },
+  {
+    // Version 4 is pause and progress (merged separately). The producer's trace context (JSON of the
+    // W3C carrier: traceparent, tracestate) of a job added inside a sampled span; NULL
+    // otherwise, so an untraced add writes nothing more.
+    version: 5,
+    name: "trace_context",
+    sql: `
+   ALTER TABLE spool_jobs ADD COLUMN trace TEXT;`,
+  },
 ];
 
 export const LATEST_VERSION = latestVersion(MIGRATIONS);

@@ -16,6 +16,7 @@ import { type FSWatcher, watch } from "node:fs";
 import { basename, dirname } from "node:path";
 import type Database from "better-sqlite3";
 import type { Notifier } from "../../backend.js";
+import type { SpoolLogger } from "../../metrics/logger.js";
 
 /** How long after file activity the version is re-checked instead of watched, and how often. */
 const HOT_MS = 200;
@@ -32,6 +33,8 @@ export class WalNotifier implements Notifier {
   private enabled: boolean;
   /** Prepared once: it runs every few ms while the file is busy (db.pragma would prepare anew). */
   private readonly version: Database.Statement;
+  /** Told when the file watch fails and wake-ups fall back to polling (the Spool's logger). */
+  logger?: SpoolLogger;
 
   constructor(
     private readonly db: Database.Database,
@@ -61,7 +64,11 @@ export class WalNotifier implements Notifier {
       this.watcher = watch(this.dir, { persistent: false }, (_event, name) => {
         if (name === null || name.startsWith(this.file)) this.heat();
       });
-      this.watcher.on("error", () => {
+      this.watcher.on("error", (error) => {
+        this.logger?.warn(
+          { err: error.message },
+          "spool file watch failed; wake-ups from other processes fall back to polling",
+        );
         this.enabled = false;
         this.stopWatching();
       });

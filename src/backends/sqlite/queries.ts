@@ -10,10 +10,10 @@ import { expiredSet, lapsedSet } from "../shared.js";
 import { IN_DONE_INDEX, IN_KEY_INDEX } from "./read-queries.js";
 
 const ENQUEUE_COLUMNS =
-  "queue, state, priority, run_at, payload, format, max_attempts, key, backoff, created_at, expires_at";
-const ENQUEUE_ROW = "(?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  "queue, state, priority, run_at, payload, format, max_attempts, key, backoff, created_at, expires_at, trace";
+const ENQUEUE_ROW = "(?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 /** The values each ENQUEUE row binds, in order. */
-export const ENQUEUE_BINDS = 10;
+export const ENQUEUE_BINDS = 11;
 
 /** Positional: binding by position is measurably cheaper than by name on the hottest path. */
 export const ENQUEUE = `
@@ -98,7 +98,7 @@ const READY = `SELECT id FROM spool_jobs
  * (PickedRow in rows.ts): the order here is that type's.
  */
 const PICKED_COLUMNS = `id, priority, run_at, payload, format, attempts, claims, max_attempts, key, backoff,
-  created_at, last_error, expires_at - :now`;
+  created_at, last_error, expires_at - :now, trace`;
 
 /**
  * The claim: one statement, driven by spool_jobs_ready in its own order. Rows come back

@@ -84,6 +84,8 @@ export type PickedRow = [
   lastError: string | null,
   /** ms until the ttl runs out, or null. */
   expiresIn: number | null,
+  /** The producer's trace context, or null (untraced). */
+  trace: string | null,
 ];
 
 /**
@@ -110,8 +112,9 @@ export function toPickedJob(
     createdAt,
     lastError,
     expiresIn,
+    trace,
   ] = row;
-  return {
+  const job: StoredJob = {
     id,
     queue,
     state,
@@ -132,6 +135,8 @@ export function toPickedJob(
     resultFormat: null,
     expiresIn,
   };
+  if (trace !== null) job.trace = trace;
+  return job;
 }
 
 /** A row as a take returns it: TAKEN_COLUMNS of queries.ts in that order. */

@@ -1,0 +1,55 @@
+// The Spool's logger: pino's shape, `{ debug, info, warn, error }(obj, msg)`, so pino, a pino
+// child, or any object with those four methods fits. Silent by default. Nothing logged carries
+// a payload or a password: only queue names, job ids, attempts and error texts (redacted).
+import { SpoolError, show } from "../errors.js";
+import { redactText } from "../redact.js";
+import type { SpoolLogger } from "./logger-type.js";
+
+export type { SpoolLogger } from "./logger-type.js";
+
+const LEVELS = ["debug", "info", "warn", "error"] as const;
+const nothing = () => {};
+
+/** The default: logs nothing. */
+export const silentLogger: SpoolLogger = { debug: nothing, info: nothing, warn: nothing, error: nothing };
+
+/** Spool.open's `logger`, checked: an object with the four methods, or the silent default. */
+export function checkLogger(value: unknown): SpoolLogger {
+  if (value === undefined) return silentLogger;
+  const missing =
+    value === null || typeof value !== "object"
+      ? LEVELS
+      : LEVELS.filter((level) => typeof (value as Record<string, unknown>)[level] !== "function");
+  if (missing.length > 0) {
+    throw new SpoolError(
+      "INVALID_ARGUMENT",
+      `logger must be an object with debug, info, warn and error methods (pino's shape), got ${show(value)}${value !== null && typeof value === "object" ? ` without ${missing.join(", ")}` : ""}`,
+    );
+  }
+  return value as SpoolLogger;
+}
+
+/**
+ * Logs `error` at `level` with its context: the queue, and the job and attempt when known. A
+ * logger that throws is ignored (logging must never break the worker).
+ */
+export function logError(
+  logger: SpoolLogger,
+  level: "warn" | "error",
+  msg: string,
+  error: unknown,
+  context: { queue?: string; jobId?: number; attempt?: number },
+): void {
+  if (logger === silentLogger) return;
+  const obj: Record<string, unknown> = { ...context };
+  if (error instanceof SpoolError) {
+    obj.code = error.code;
+    if (obj.jobId === undefined && error.jobId !== undefined) obj.jobId = error.jobId;
+  }
+  obj.err = redactText(error instanceof Error ? error.message : show(error));
+  try {
+    logger[level](obj, msg);
+  } catch {
+    // A broken logger must not break the worker.
+  }
+}

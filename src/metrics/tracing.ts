@@ -1,0 +1,182 @@
+// OpenTelemetry traces through @opentelemetry/api, an optional peer loaded once at open: without
+// it, nothing here runs. A PRODUCER span per add (one for a whole addBatch) whose context is
+// stored with its jobs when the span is sampled (the W3C trace context, as the API's propagator
+// writes it, or as traceparent/tracestate when none is registered); a CONSUMER span per handler
+// run, parented on that stored context and linked to it (the messaging semantic conventions'
+// single-message processing), with the messaging attributes.
+import type * as OtelApi from "@opentelemetry/api";
+
+type Api = typeof OtelApi;
+type Carrier = Record<string, string>;
+
+/** What a consumer span needs of the job run. */
+export interface TracedRow {
+  id: number;
+  queue: string;
+  attempts: number;
+  trace?: string;
+}
+
+let loading: Promise<Tracing | null> | null = null;
+
+/** The tracing of this process: null when @opentelemetry/api is not installed. */
+export function loadTracing(): Promise<Tracing | null> {
+  loading ??= import("@opentelemetry/api").then(
+    (api) => new Tracing(api),
+    () => null,
+  );
+  return loading;
+}
+
+export class Tracing {
+  private readonly api: Api;
+  /** The API's own no-op provider: what a proxy delegates to while no SDK is registered. */
+  private readonly noop: unknown;
+
+  /** `api`: the @opentelemetry/api module (typed loosely: the published types must not need it). */
+  constructor(api: object) {
+    this.api = api as Api;
+    this.noop = new this.api.ProxyTracerProvider().getDelegate();
+  }
+
+  /**
+   * Whether a tracer provider is registered. Asked on every add and run, so one registered
+   * after open counts; without one, nothing is wrapped (no span, no closure, no promise).
+   */
+  get enabled(): boolean {
+    const provider = this.api.trace.getTracerProvider();
+    return !(provider instanceof this.api.ProxyTracerProvider) || provider.getDelegate() !== this.noop;
+  }
+
+  private get tracer(): OtelApi.Tracer {
+    // Asked each time: a provider registered after open still gets the spans.
+    return this.api.trace.getTracer("spool");
+  }
+
+  /**
+   * Adds `jobs` inside a PRODUCER span: each job carries the span's context when it is sampled.
+   * Resolves with what `insert` resolves with.
+   */
+  async send<J extends { trace?: string | null }>(
+    queue: string,
+    jobs: J[],
+    insert: () => Promise<number[] | null>,
+  ): Promise<number[] | null> {
+    const { api } = this;
+    const attributes: OtelApi.Attributes = {
+      "messaging.system": "spool",
+      "messaging.destination.name": queue,
+      "messaging.operation.type": "send",
+      "messaging.operation.name": jobs.length === 1 ? "add" : "addBatch",
+    };
+    if (jobs.length > 1) attributes["messaging.batch.message_count"] = jobs.length;
+    const span = this.tracer.startSpan(`send ${queue}`, { kind: api.SpanKind.PRODUCER, attributes });
+    const sampled = (span.spanContext().traceFlags & api.TraceFlags.SAMPLED) !== 0;
+    if (api.isSpanContextValid(span.spanContext()) && sampled) {
+      const trace = this.carry(span);
+      for (const job of jobs) job.trace = trace;
+    }
+    try {
+      const ids = await insert();
+      if (ids !== null && ids.length === 1) span.setAttribute("messaging.message.id", String(ids[0]));
+      return ids;
+    } catch (error) {
+      this.failed(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  /** Runs a handler inside a CONSUMER span parented on (and linked to) its producer's context. */
+  process<J, C>(handler: (job: J, context: C) => unknown, job: J, context: C, row: TracedRow): unknown {
+    const { api } = this;
+    const producer = row.trace === undefined ? null : this.extract(row.trace);
+    const parent =
+      producer === null ? api.context.active() : api.trace.setSpanContext(api.context.active(), producer);
+    const span = this.tracer.startSpan(
+      `process ${row.queue}`,
+      {
+        kind: api.SpanKind.CONSUMER,
+        attributes: {
+          "messaging.system": "spool",
+          "messaging.destination.name": row.queue,
+          "messaging.operation.type": "process",
+          "messaging.operation.name": "process",
+          "messaging.message.id": String(row.id),
+          "messaging.message.delivery_count": row.attempts,
+        },
+        links: producer === null ? [] : [{ context: producer }],
+      },
+      parent,
+    );
+    // Unsampled, or no tracer provider registered (the API's no-op): the handler runs as it is.
+    if (!span.isRecording()) return handler(job, context);
+    const run = () => handler(job, context);
+    let result: unknown;
+    try {
+      result = api.context.with(api.trace.setSpan(parent, span), run);
+    } catch (error) {
+      this.failed(span, error);
+      span.end();
+      throw error;
+    }
+    return Promise.resolve(result).then(
+      (value) => {
+        span.end();
+        return value;
+      },
+      (error: unknown) => {
+        this.failed(span, error);
+        span.end();
+        throw error;
+      },
+    );
+  }
+
+  private failed(span: OtelApi.Span, error: unknown): void {
+    span.setStatus({
+      code: this.api.SpanStatusCode.ERROR,
+      message: error instanceof Error ? error.message : String(error),
+    });
+    if (error instanceof Error) span.recordException(error);
+  }
+
+  /** The span's context as stored with its jobs: the propagator's carrier, as JSON. */
+  private carry(span: OtelApi.Span): string {
+    const { api } = this;
+    const carrier: Carrier = {};
+    api.propagation.inject(api.trace.setSpan(api.ROOT_CONTEXT, span), carrier);
+    if (carrier.traceparent === undefined) {
+      // No propagator registered (the API's default does nothing): W3C trace context by hand.
+      const sc = span.spanContext();
+      carrier.traceparent = `00-${sc.traceId}-${sc.spanId}-${(sc.traceFlags & 0xff).toString(16).padStart(2, "0")}`;
+      const state = sc.traceState?.serialize();
+      if (state) carrier.tracestate = state;
+    }
+    return JSON.stringify(carrier);
+  }
+
+  /** The producer's span context from what was stored, or null when it does not parse. */
+  private extract(stored: string): OtelApi.SpanContext | null {
+    const { api } = this;
+    let carrier: Carrier;
+    try {
+      carrier = JSON.parse(stored) as Carrier;
+    } catch {
+      return null;
+    }
+    const viaPropagator = api.trace.getSpanContext(api.propagation.extract(api.ROOT_CONTEXT, carrier));
+    if (viaPropagator !== undefined && api.isSpanContextValid(viaPropagator)) return viaPropagator;
+    const match = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/.exec(carrier.traceparent ?? "");
+    if (match === null) return null;
+    const context: OtelApi.SpanContext = {
+      traceId: match[1] as string,
+      spanId: match[2] as string,
+      traceFlags: Number.parseInt(match[3] as string, 16),
+      isRemote: true,
+    };
+    if (carrier.tracestate) context.traceState = api.createTraceState(carrier.tracestate);
+    return api.isSpanContextValid(context) ? context : null;
+  }
+}
