@@ -80,13 +80,14 @@ export function dashboard(spool: Spool, options: DashboardOptions = {}): Dashboa
         "This dashboard does not answer to that Host header (DNS rebinding guard).\n",
       );
     }
-    const url = new URL(req.url ?? "/", "http://dashboard.invalid");
+    const url = requestUrl(req.url);
+    if (url === null) return sendText(res, 400, "Bad request: the request target is not a path.\n");
     if (basePath !== "" && url.pathname !== basePath && !url.pathname.startsWith(`${basePath}/`)) {
       return sendText(res, 404, "Not found\n");
     }
     const rest = url.pathname.slice(basePath.length);
     // Where the browser sees us: Express and friends strip their mount path from req.url.
-    const seen = new URL((req as { originalUrl?: string }).originalUrl ?? req.url ?? "/", url).pathname;
+    const seen = (requestUrl((req as { originalUrl?: string }).originalUrl ?? req.url) ?? url).pathname;
     let mount = basePath;
     if (seen.endsWith(rest)) mount = seen.slice(0, seen.length - rest.length);
     // A router turned "/x" into "/": the mount is all of what the browser asked for.
@@ -254,4 +255,17 @@ function servedHosts(host: string, port: number): string[] {
   // A wildcard bind answers on every interface: accept each of their addresses and our name.
   const addresses = Object.values(networkInterfaces()).flatMap((list) => list ?? []);
   return [...loopback, withPort(osHostname()), ...addresses.map((a) => withPort(a.address))];
+}
+
+/**
+ * A request target as a URL: a path (origin form) is read as a path even when it starts with
+ * "//", which URL would take for a host; null for what is neither a path nor an absolute URL.
+ */
+function requestUrl(target: string | undefined): URL | null {
+  const raw = target ?? "/";
+  try {
+    return raw.startsWith("/") ? new URL(`http://dashboard.invalid${raw}`) : new URL(raw);
+  } catch {
+    return null;
+  }
 }

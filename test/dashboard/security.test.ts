@@ -3,7 +3,7 @@
  * the refusal to bind beyond loopback without one, and the headers that lock the page down.
  */
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
+import { createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, type TestContext, test } from "node:test";
 import { dashboard, startDashboard } from "../../src/dashboard/server.js";
@@ -64,6 +64,23 @@ describe("dashboard security", () => {
     const res = await raw(`${url}api/queues/emails/purge?state=dead`);
     assert.equal(res.status, 405);
     assert.equal((await spool.queue("emails").size()).dead, 1);
+  });
+
+  test("a request path that starts with // is a path, not a host: 404, never 500", T, async (t) => {
+    const { url } = await served(t);
+    const { hostname, port } = new URL(url);
+    const status = (path: string) =>
+      new Promise<number>((resolve, reject) => {
+        request({ hostname, port, path, headers: { Host: `${hostname}:${port}` } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        })
+          .on("error", reject)
+          .end();
+      });
+    assert.equal(await status("//"), 404);
+    assert.equal(await status("//evil.example/api/overview"), 404);
+    assert.equal(await status("/api/overview"), 200);
   });
 
   test("a wrong Host header gets 403 (DNS rebinding)", T, async (t) => {
