@@ -14,6 +14,7 @@ import { wholeMs } from "./validate.js";
 import { WorkerClaims } from "./worker-claims.js";
 import { HeldCompletions } from "./worker-completions.js";
 import { emitSafely, reportError } from "./worker-events.js";
+import { renewLeases } from "./worker-leases.js";
 import {
   checkStopOptions,
   checkWorkerOptions,
@@ -297,30 +298,9 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
   }
 
   /** The heartbeat: extends every held lease; a lost one aborts its handler. */
-  private async renewLeases(): Promise<void> {
-    // A lease the handler pushed further out itself (ctx.extend) is not cut back to `lease`:
-    // such a job is renewed again once `now + lease` passes what it holds.
-    const renewTo = Date.now() + this.lease;
-    const live = [...this.running.values()].filter((e) => !e.settled && (e.extendedUntil ?? 0) < renewTo);
-    const waiting = [...this.buffer];
-    if ((live.length === 0 && waiting.length === 0) || this.queue.ctx.isClosed) return;
-    const held = [...live.map((e) => heldRef(e.row)), ...waiting.map(heldRef)];
-    try {
-      const lost = new Set(await this.queue.ctx.backend.extendMany(this.queue.name, held, this.lease));
-      for (const row of waiting) {
-        const at = this.buffer.indexOf(row);
-        if (lost.has(row.id) && at !== -1) this.buffer.splice(at, 1);
-      }
-      for (const entry of live) {
-        if (!lost.has(entry.job.id)) {
-          entry.job.leaseUntil = new Date(Date.now() + this.lease);
-          continue;
-        }
-        this.loseLease(entry);
-      }
-    } catch (error) {
-      if (!this.queue.ctx.isClosed) this.report(error);
-    }
+  private renewLeases(): Promise<void> {
+    const lose = (entry: Running<T>) => this.loseLease(entry);
+    return renewLeases(this.queue, this.lease, this.running, this.buffer, lose, (e) => this.report(e));
   }
 
   /** A run whose lease was lost: its outcome is discarded and its handler told to stop. */
