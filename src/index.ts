@@ -12,6 +12,7 @@ export type {
   Durability,
   Job,
   JobInfo,
+  JobProgress,
   JobState,
   QueueOptions,
   QueueSize,

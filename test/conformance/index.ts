@@ -10,6 +10,7 @@ import type { BackendFixture } from "./harness.js";
 import { leaseToken } from "./lease-token.js";
 import { leases } from "./leases.js";
 import { ordering } from "./ordering.js";
+import { pauseProgress } from "./pause-progress.js";
 import { processes } from "./processes.js";
 import { queueBasics } from "./queue-basics.js";
 import { queueSettings } from "./queue-settings.js";
@@ -38,6 +39,7 @@ export function conformance(backend: BackendFixture): void {
   channelDecode(backend);
   channelDecodeKey(backend);
   queueSettings(backend);
+  pauseProgress(backend);
   reviewCore(backend);
   trustCore(backend);
 }

@@ -74,6 +74,16 @@ CREATE TABLE {S}.queues (
 );
 `,
   },
+  {
+    // Pause (a queue setting every process must obey, read by the claim itself) and progress
+    // (JSON of what the job's holder last reported; kept across retries).
+    version: 4,
+    name: "pause_and_progress",
+    sql: `
+ALTER TABLE {S}.queues ADD COLUMN paused boolean NOT NULL DEFAULT false;
+ALTER TABLE {S}.jobs ADD COLUMN progress text;
+`,
+  },
 ];
 
 export const LATEST_VERSION = latestVersion(MIGRATIONS);

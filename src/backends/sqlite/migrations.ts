@@ -68,6 +68,15 @@ export const MIGRATIONS: readonly Migration[] = [
      updated_at          INTEGER NOT NULL         -- ms since the epoch, of the last change
    ) STRICT, WITHOUT ROWID;`,
   },
+  {
+    // Pause (a queue setting every process must obey, read by the claim itself) and progress
+    // (JSON of what the job's holder last reported; kept across retries).
+    version: 4,
+    name: "pause_and_progress",
+    sql: `
+  ALTER TABLE spool_queues ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE spool_jobs ADD COLUMN progress TEXT;`,
+  },
 ];
 
 export const LATEST_VERSION = latestVersion(MIGRATIONS);
