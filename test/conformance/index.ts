@@ -10,6 +10,7 @@ import type { BackendFixture } from "./harness.js";
 import { leaseToken } from "./lease-token.js";
 import { leases } from "./leases.js";
 import { ordering } from "./ordering.js";
+import { pauseProcesses } from "./pause-processes.js";
 import { pauseProgress } from "./pause-progress.js";
 import { processes } from "./processes.js";
 import { queueBasics } from "./queue-basics.js";
@@ -48,4 +49,5 @@ export function conformance(backend: BackendFixture): void {
 export function processConformance(backend: BackendFixture): void {
   processes(backend);
   channelDecodeCrash(backend);
+  pauseProcesses(backend);
 }

@@ -67,6 +67,7 @@ for (const store of stores) {
         completed: 2,
         dead: 1,
         total: 10,
+        paused: false,
       });
       assert.equal(await page.textContent("#kind"), store.name);
       // Counts follow the database without a reload.
