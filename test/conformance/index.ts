@@ -10,6 +10,7 @@ import type { BackendFixture } from "./harness.js";
 import { leaseToken } from "./lease-token.js";
 import { leases } from "./leases.js";
 import { ordering } from "./ordering.js";
+import { pauseHostile } from "./pause-hostile.js";
 import { pauseProcesses } from "./pause-processes.js";
 import { pauseProgress } from "./pause-progress.js";
 import { processes } from "./processes.js";
@@ -41,6 +42,7 @@ export function conformance(backend: BackendFixture): void {
   channelDecodeKey(backend);
   queueSettings(backend);
   pauseProgress(backend);
+  pauseHostile(backend);
   reviewCore(backend);
   trustCore(backend);
 }

@@ -104,24 +104,28 @@ export function pauseProgress(b: BackendFixture): void {
           { concurrency: 1, pollInterval: 60_000 },
         );
         t.after(() => worker.stop({ timeout: 0 }));
-        // Quick jobs first: a worker claims ahead only once it has seen its handlers are quick.
-        await q.addBatch(Array.from({ length: 20 }, (_, i) => 100 + i));
-        await waitFor("the warm-up jobs to complete", async () => (await q.size()).completed === 20);
-        ran.length = 0;
-        await q.addBatch(Array.from({ length: 50 }, (_, i) => i));
-        await waitFor("the first job to run", () => ran.length === 1);
-        await waitFor("the worker to claim ahead", async () => (await q.size()).reserved > 1);
-        await q.pause();
-        // The prefetched, unstarted jobs go back: only the running one stays reserved.
-        await waitFor("prefetched jobs handed back", async () => (await q.size()).reserved === 1);
-        release();
-        await waitFor("the running job to complete", async () => (await q.size()).completed === 21);
-        // Woken by its completion, the worker claims again, and finds nothing while paused.
-        assert.equal((await q.size()).reserved, 0);
-        assert.equal(ran.length, 1);
-        // pollInterval is a minute: only the resume's wake-up can start it again.
-        await q.resume();
-        await waitFor("every job to complete after resume", async () => (await q.size()).completed === 70);
+        try {
+          // Quick jobs first: a worker claims ahead only once it has seen its handlers are quick.
+          await q.addBatch(Array.from({ length: 20 }, (_, i) => 100 + i));
+          await waitFor("the warm-up jobs to complete", async () => (await q.size()).completed === 20);
+          ran.length = 0;
+          await q.addBatch(Array.from({ length: 50 }, (_, i) => i));
+          await waitFor("the first job to run", () => ran.length === 1);
+          await waitFor("the worker to claim ahead", async () => (await q.size()).reserved > 1);
+          await q.pause();
+          // The prefetched, unstarted jobs go back: only the running one stays reserved.
+          await waitFor("prefetched jobs handed back", async () => (await q.size()).reserved === 1);
+          release();
+          await waitFor("the running job to complete", async () => (await q.size()).completed === 21);
+          // Woken by its completion, the worker claims again, and finds nothing while paused.
+          assert.equal((await q.size()).reserved, 0);
+          assert.equal(ran.length, 1);
+          // pollInterval is a minute: only the resume's wake-up can start it again.
+          await q.resume();
+          await waitFor("every job to complete after resume", async () => (await q.size()).completed === 70);
+        } finally {
+          release(); // even when an assertion failed: closing the Spool waits for its handlers
+        }
       },
     );
 
