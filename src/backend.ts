@@ -66,6 +66,8 @@ export interface StoredJob {
   lastError: string | null;
   result: Uint8Array | null;
   resultFormat: PayloadFormat | null;
+  /** JSON of the last progress reported, or null (a claim need not read it: null there). */
+  progress: string | null;
   /**
    * Set by a claim: ms left, on the store's clock, until the job's ttl runs out (null: no ttl).
    * A worker that holds the job before starting it must not start it once that has passed.
@@ -137,6 +139,8 @@ export interface BrowseRange {
 export interface QueueSettings {
   /** ms finished jobs are kept (`completed: 0` deletes on completion), or null when never stated. */
   retention: { completed: number; dead: number } | null;
+  /** The queue is paused: claims take nothing from it (absent or false: not paused). */
+  paused?: boolean;
 }
 
 /** What a transition on one held job found. */
@@ -181,6 +185,8 @@ export interface Backend {
    * spent): always when it finds fewer than `limit` ready jobs, and otherwise at least every
    * few hundred ms per queue, so a busy queue does not pay for that scan on every claim (the
    * rescue: its policy is written once, for both backends, in backends/shared.ts).
+   * A paused queue gives nothing: the claim statement itself reads the queue's settings row
+   * (by primary key), so no process claims from a paused queue whatever it believes.
    */
   claim(queue: string, limit: number, leaseMs: number): Promise<StoredJob[]>;
 
@@ -222,6 +228,9 @@ export interface Backend {
   /** Moves the lease of a held job to now + `leaseMs`. Same outcomes as complete. */
   extend(queue: string, id: number, hold: Hold, leaseMs: number): Promise<HeldOutcome>;
 
+  /** Stores `progress` (JSON) on a held job, lease-checked like extend. Same outcomes as complete. */
+  progress(queue: string, id: number, hold: Hold, progress: string): Promise<HeldOutcome>;
+
   /** Extends several held jobs at once (a worker's heartbeat); returns the ids that were lost. */
   extendMany(queue: string, held: ReadonlyArray<HeldRef>, leaseMs: number): Promise<number[]>;
 
@@ -258,11 +267,14 @@ export interface Backend {
     range: BrowseRange,
     previewBytes?: number,
   ): Promise<StoredJob[]>;
-  /** Counts by state. */
+  /** Counts by state, and whether the queue is paused, from one snapshot. */
   counts(queue: string): Promise<QueueSize>;
   /** Names of the queues that hold jobs. */
   queues(): Promise<string[]>;
-  /** ms until the queue's next delayed job falls due (0 when one is ready), null when none. */
+  /**
+   * ms until the queue's next delayed job falls due (0 when one is ready), null when none or
+   * when the queue is paused (a claim would take nothing: the worker waits for a wake-up).
+   */
   nextDueIn(queue: string): Promise<number | null>;
   /** Age in ms of the oldest ready job, or null when none is ready. */
   oldestPendingAge(queue: string): Promise<number | null>;
@@ -282,6 +294,12 @@ export interface Backend {
   readSettings(queue: string): Promise<QueueSettings | null>;
   /** Stores the retention of `queue` for every process (one upsert; other settings stay). */
   storeRetention(queue: string, retention: { completed: number; dead: number }): Promise<void>;
+  /**
+   * Pauses (or resumes) `queue` for every process: one upsert of its settings row (other
+   * settings stay), after which `claim` takes nothing from it until it is resumed. Every other
+   * process is told (as by an add), so its workers learn of it at once.
+   */
+  storePaused(queue: string, paused: boolean): Promise<void>;
   /**
    * Deletes the queue's completed and dead jobs finished longer ago than its stored retention,
    * or than `defaults` when it has none: the settings are read in the same transaction as the

@@ -20,6 +20,8 @@ export class SpoolContext {
   /** This process's counters, timings, logger and tracing (src/metrics/). */
   readonly instruments = new Instruments();
   private readonly wakeups = new EventEmitter();
+  /** Pause and resume of a queue, for the workers that must look at its pause again. */
+  private readonly controls = new EventEmitter();
   private readonly unsubscribe: () => void;
   private closed = false;
 
@@ -29,9 +31,12 @@ export class SpoolContext {
     this.settings = new SettingsCache(backend);
     // Every worker and waiting sender of a busy process listens here.
     this.wakeups.setMaxListeners(0);
+    this.controls.setMaxListeners(0);
     this.unsubscribe = backend.notifier.subscribe((queue) => {
       if (queue === null) this.wakeups.emit("*");
       else this.wakeups.emit(queue);
+      // Another process's signal cannot say whether it paused the queue: it may have.
+      this.controls.emit(queue ?? "*");
     });
   }
 
@@ -57,6 +62,25 @@ export class SpoolContext {
     return () => {
       this.wakeups.off(queue, listener);
       this.wakeups.off("*", listener);
+    };
+  }
+
+  /** `queue` was paused or resumed here: its workers look again, idle ones wake at once. */
+  controlled(queue: string): void {
+    this.controls.emit(queue);
+    this.signal(queue);
+  }
+
+  /**
+   * Calls `listener` when `queue` may have been paused or resumed: by this process, or by another
+   * (any signal from another process, which cannot tell a pause from an add).
+   */
+  onControl(queue: string, listener: () => void): () => void {
+    this.controls.on(queue, listener);
+    this.controls.on("*", listener);
+    return () => {
+      this.controls.off(queue, listener);
+      this.controls.off("*", listener);
     };
   }
 

@@ -14,6 +14,7 @@ export type {
   Durability,
   Job,
   JobInfo,
+  JobProgress,
   JobState,
   QueueOptions,
   QueueSize,

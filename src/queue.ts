@@ -7,8 +7,19 @@ import { decodeLenient, decodeResult, encodeResult, type PayloadCodec, resolveCo
 import type { SpoolContext } from "./context.js";
 import { decodeError, leaseLostError, notFoundError, SpoolError, show } from "./errors.js";
 import { HeldJobs } from "./held.js";
+import { parseProgress } from "./progress.js";
+import { readPaused, storePaused, storeProgress } from "./queue-control.js";
 import { heldRef, holdOf } from "./tokens.js";
-import type { AddOptions, Job, JobInfo, JobState, QueueOptions, QueueSize, Retention } from "./types.js";
+import type {
+  AddOptions,
+  Job,
+  JobInfo,
+  JobProgress,
+  JobState,
+  QueueOptions,
+  QueueSize,
+  Retention,
+} from "./types.js";
 import {
   checkDuration,
   checkId,
@@ -190,6 +201,30 @@ export class Queue<T = unknown> {
     if (typeof job === "object") job.leaseUntil = new Date(Date.now() + lease);
   }
 
+  /**
+   * Stores the progress of a reserved job (a number 0–100 or a plain JSON object up to 64 KiB),
+   * lease-checked like `extend`; `get` and `list` show it, kept across retries.
+   */
+  async progress(job: Job<T> | number, value: JobProgress): Promise<void> {
+    const [id, hold] = this.holder(job);
+    await storeProgress(this, id, hold, value);
+  }
+
+  /** Stops workers in every process from claiming this queue's jobs; running ones finish. */
+  pause(): Promise<void> {
+    return storePaused(this, true);
+  }
+
+  /** Lets workers claim again; idle ones wake at once. */
+  resume(): Promise<void> {
+    return storePaused(this, false);
+  }
+
+  /** Whether the queue is paused (for every process: the pause is stored). */
+  isPaused(): Promise<boolean> {
+    return readPaused(this);
+  }
+
   /** The id a holder names and the hold it can prove (none for a bare id). */
   private holder(job: Job<T> | number): [number, Hold] {
     if (typeof job === "number") return [checkId(job), { attempt: null, token: null }];
@@ -227,6 +262,7 @@ export class Queue<T = unknown> {
       priority: row.priority,
       createdAt: new Date(row.createdAt),
       runAt: new Date(row.runAt),
+      progress: parseProgress(row.progress),
     };
     if (row.key !== null) info.key = row.key;
     if (row.leaseUntil !== null && row.state === "reserved") info.leaseUntil = new Date(row.leaseUntil);

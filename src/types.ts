@@ -117,6 +117,12 @@ export interface Job<T> {
   token?: number;
 }
 
+/**
+ * What a handler or a holder reports of a job's progress: a finite number from 0 to 100, or a
+ * plain JSON object (at most 64 KiB as JSON).
+ */
+export type JobProgress = number | { [key: string]: unknown };
+
 /** Any job in any state, as `get` and `list` return it. */
 export interface JobInfo<T> extends Omit<Job<T>, "leaseUntil" | "token"> {
   state: JobState;
@@ -124,6 +130,8 @@ export interface JobInfo<T> extends Omit<Job<T>, "leaseUntil" | "token"> {
   lastError?: string;
   finishedAt?: Date;
   result?: unknown;
+  /** The last progress reported for the job (kept across retries), or null when none was. */
+  progress: JobProgress | null;
 }
 
 /** Counts by state; `total` is their sum. */
@@ -134,6 +142,8 @@ export interface QueueSize {
   completed: number;
   dead: number;
   total: number;
+  /** The queue is paused (`queue.pause()`): no worker claims from it until it is resumed. */
+  paused: boolean;
 }
 
 /** Durability of a commit: SQLite's `synchronous`. */

@@ -3,7 +3,7 @@
 import type { SpoolContext } from "./context.js";
 import { SpoolError } from "./errors.js";
 import type { HeldJobs } from "./held.js";
-import type { Job } from "./types.js";
+import type { Job, JobProgress } from "./types.js";
 import {
   checkDuration,
   checkInteger,
@@ -22,6 +22,8 @@ export interface WorkedQueue<T> {
   readonly held: HeldJobs<T>;
   /** The queue's own `extend` (checked, lease-checked): a handler's `extend` goes through it. */
   extend(job: Job<T>, ms: number): Promise<void>;
+  /** The queue's own `progress` (checked, lease-checked): a handler's `progress` goes through it. */
+  progress(job: Job<T>, value: JobProgress): Promise<void>;
 }
 
 /** What a handler gets besides its job. */
@@ -30,6 +32,11 @@ export interface HandlerContext {
   signal: AbortSignal;
   /** Pushes the lease out to now + `ms` (default: the worker's lease). Done automatically too. */
   extend(ms?: number): Promise<void>;
+  /**
+   * Stores the job's progress: a number 0–100 or a plain JSON object (at most 64 KiB as JSON).
+   * Lease-checked like `extend`; the worker emits "progress" once it is stored.
+   */
+  progress(value: JobProgress): Promise<void>;
 }
 
 export type WorkerHandler<T> = (job: Job<T>, context: HandlerContext) => unknown;
@@ -54,6 +61,8 @@ export interface WorkerEvents<T> {
   failed: [job: Job<T>, error: unknown, state: "pending" | "dead"];
   error: [error: unknown];
   drained: [];
+  /** A handler's `ctx.progress(value)` was stored. */
+  progress: [job: Job<T>, progress: JobProgress];
 }
 
 const WORKER_KEYS = ["concurrency", "lease", "timeout", "pollInterval"] as const;

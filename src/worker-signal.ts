@@ -18,8 +18,12 @@ export class LazyAbort {
   }
 }
 
-/** A handler's context: its lazy signal, and `extend` for its lease. */
-export function handlerContext(controller: LazyAbort, extend: HandlerContext["extend"]): HandlerContext {
+/** A handler's context: its lazy signal, `extend` for its lease and `progress`. */
+export function handlerContext(
+  controller: LazyAbort,
+  extend: HandlerContext["extend"],
+  progress: HandlerContext["progress"],
+): HandlerContext {
   return {
     get signal() {
       return controller.signal;
@@ -35,5 +39,6 @@ export function handlerContext(controller: LazyAbort, extend: HandlerContext["ex
       });
     },
     extend,
+    progress,
   };
 }

@@ -9,11 +9,12 @@ import { encodeResult } from "./codec.js";
 import type { Stoppable } from "./context.js";
 import { decodeError, leaseLostError, SpoolError, show } from "./errors.js";
 import { heldRef, rowHold } from "./tokens.js";
-import type { Job } from "./types.js";
+import type { Job, JobProgress } from "./types.js";
 import { wholeMs } from "./validate.js";
 import { WorkerClaims } from "./worker-claims.js";
 import { HeldCompletions } from "./worker-completions.js";
 import { emitSafely, reportError } from "./worker-events.js";
+import { renewLeases } from "./worker-leases.js";
 import {
   checkStopOptions,
   checkWorkerOptions,
@@ -24,6 +25,7 @@ import {
   type WorkerOptions,
 } from "./worker-options.js";
 import { WorkerPace } from "./worker-pace.js";
+import { PauseWatch } from "./worker-pause.js";
 import { handlerContext, LazyAbort } from "./worker-signal.js";
 
 interface Running<T> {
@@ -65,6 +67,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
   private readonly pace: WorkerPace;
   private readonly completions = new HeldCompletions();
   private readonly claims: WorkerClaims;
+  private readonly pauses: PauseWatch;
 
   /** Not for users: `queue.process(handler, options)` makes a Worker. */
   constructor(
@@ -85,6 +88,9 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     const claim = (limit: number) => queue.ctx.backend.claim(queue.name, limit, this.lease);
     this.claims = new WorkerClaims(this.pace, claim, this.buffer, (e) => this.report(e));
     this.unsubscribe = queue.ctx.onChange(queue.name, () => this.poke());
+    const handBack = (rows: StoredJob[]) => this.handBack(rows, false);
+    const stopping = () => this.stopping !== null;
+    this.pauses = new PauseWatch(queue, this.buffer, this.claims, handBack, stopping, (e) => this.report(e));
     // Not unref'd: like a server, a running worker keeps its process alive until stop().
     this.heartbeat = setInterval(() => void this.renewLeases(), Math.min(MAX_TIMER_MS, this.lease / 3));
     queue.ctx.stoppables.add(this);
@@ -107,7 +113,10 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
   }
 
   /** Emits an event; a listener's throw goes to "error" instead of into the worker's loop. */
-  private tell<K extends "completed" | "failed" | "drained">(event: K, ...args: WorkerEvents<T>[K]): void {
+  private tell<K extends "completed" | "failed" | "drained" | "progress">(
+    event: K,
+    ...args: WorkerEvents<T>[K]
+  ): void {
     emitSafely(
       () => (this.emit as (event: K, ...args: WorkerEvents<T>[K]) => boolean)(event, ...args),
       (e) => this.report(e),
@@ -213,12 +222,19 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     const earlier = this.running.get(row.id);
     if (earlier !== undefined) this.loseLease(earlier);
     this.running.set(row.id, entry);
-    const context = handlerContext(entry.controller, async (ms?: number) => {
-      const started = Date.now();
-      await this.queue.extend(job, ms ?? this.lease);
-      // Measured from before the call on this process's clock: never later than the store's.
-      entry.extendedUntil = started + wholeMs(ms ?? this.lease);
-    });
+    const context = handlerContext(
+      entry.controller,
+      async (ms?: number) => {
+        const started = Date.now();
+        await this.queue.extend(job, ms ?? this.lease);
+        // Measured from before the call on this process's clock: never later than the store's.
+        entry.extendedUntil = started + wholeMs(ms ?? this.lease);
+      },
+      async (value: JobProgress) => {
+        await this.queue.progress(job, value);
+        this.tell("progress", job, value);
+      },
+    );
     // The timeout is at most MAX_TIMER_MS (checked when the worker was made).
     if (this.timeout !== undefined) entry.timer = setTimeout(() => this.onTimeout(entry), this.timeout);
     const started = this.queue.held.meter.started(row.runAt);
@@ -297,30 +313,11 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
   }
 
   /** The heartbeat: extends every held lease; a lost one aborts its handler. */
-  private async renewLeases(): Promise<void> {
-    // A lease the handler pushed further out itself (ctx.extend) is not cut back to `lease`:
-    // such a job is renewed again once `now + lease` passes what it holds.
-    const renewTo = Date.now() + this.lease;
-    const live = [...this.running.values()].filter((e) => !e.settled && (e.extendedUntil ?? 0) < renewTo);
-    const waiting = [...this.buffer];
-    if ((live.length === 0 && waiting.length === 0) || this.queue.ctx.isClosed) return;
-    const held = [...live.map((e) => heldRef(e.row)), ...waiting.map(heldRef)];
-    try {
-      const lost = new Set(await this.queue.ctx.backend.extendMany(this.queue.name, held, this.lease));
-      for (const row of waiting) {
-        const at = this.buffer.indexOf(row);
-        if (lost.has(row.id) && at !== -1) this.buffer.splice(at, 1);
-      }
-      for (const entry of live) {
-        if (!lost.has(entry.job.id)) {
-          entry.job.leaseUntil = new Date(Date.now() + this.lease);
-          continue;
-        }
-        this.loseLease(entry);
-      }
-    } catch (error) {
-      if (!this.queue.ctx.isClosed) this.report(error);
-    }
+  private renewLeases(): Promise<void> {
+    this.pauses.maybe(); // a lost signal costs at most a heartbeat's wait
+
+    const lose = (entry: Running<T>) => this.loseLease(entry);
+    return renewLeases(this.queue, this.lease, this.running, this.buffer, lose, (e) => this.report(e));
   }
 
   /** A run whose lease was lost: its outcome is discarded and its handler told to stop. */
@@ -364,6 +361,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     this.slotFreed?.();
     this.unsubscribe();
     await this.loop.catch((e: unknown) => this.report(e));
+    await this.pauses.close();
     await this.handBack(this.buffer.splice(0), false);
     await this.waitForHandlers();
     const interrupted = [...this.running.values()].filter((e) => !e.settled);

@@ -10,6 +10,7 @@
  */
 import { isUtf8 } from "node:buffer";
 import { PayloadFormat, type StoredJob } from "../backend.js";
+import { parseProgress } from "../progress.js";
 import { isCompactJson } from "./compact-json.js";
 import { safeJson } from "./terminal.js";
 
@@ -81,6 +82,8 @@ export function exportLine(job: StoredJob, end = "\n"): (string | Buffer)[] {
     head.leaseUntil = new Date(job.leaseUntil).toISOString();
   if (job.finishedAt !== null) head.finishedAt = new Date(job.finishedAt).toISOString();
   if (job.lastError !== null) head.lastError = job.lastError;
+  const progress = parseProgress(job.progress);
+  if (progress !== null) head.progress = progress;
   const parts: (string | Buffer)[] = [safeJson(JSON.stringify(head)).slice(0, -1)];
   if (job.result !== null) {
     const result = valueJson(job.result, job.resultFormat ?? PayloadFormat.Json);

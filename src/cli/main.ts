@@ -14,6 +14,7 @@ import { registerDemo } from "./commands/demo.js";
 import { registerExport } from "./commands/export.js";
 import { registerImport } from "./commands/import.js";
 import { registerList } from "./commands/list.js";
+import { registerPause } from "./commands/pause.js";
 import { registerPurge } from "./commands/purge.js";
 import { registerRetry } from "./commands/retry.js";
 import { registerStats } from "./commands/stats.js";
@@ -72,6 +73,7 @@ Exit status: 0 success, 1 runtime failure (message on stderr), 2 bad usage,
   registerStats(program);
   registerList(program);
   registerRetry(program);
+  registerPause(program);
   registerPurge(program);
   registerExport(program);
   registerImport(program);

@@ -1,7 +1,7 @@
 /*
  * The JSON API behind the page. Reads: an overview (counts, oldest pending age, throughput),
  * one page of jobs, one job. Writes (POST only; the server checks CSRF before it gets here):
- * retry, delete, purge. Everything goes through the public Spool/Queue API.
+ * retry, delete, purge, pause and resume. Everything goes through the public Spool/Queue API.
  */
 import type { IncomingMessage } from "node:http";
 import type { Spool } from "../spool.js";
@@ -54,6 +54,14 @@ export async function handleApi(
     allow(method, "POST");
     const ids = retryTarget(await readJsonObject(req));
     return { moved: await (await existingQueue(ctx.spool, queueName)).retry(ids) };
+  }
+  if ((sub === "pause" || sub === "resume") && path.length === 3) {
+    allow(method, "POST");
+    // The body says nothing more than the path, but must still be a JSON object (as every write's).
+    await readJsonObject(req);
+    const queue = await existingQueue(ctx.spool, queueName);
+    await (sub === "pause" ? queue.pause() : queue.resume());
+    return { paused: sub === "pause" };
   }
   if (sub === "purge" && path.length === 3) {
     allow(method, "POST");

@@ -33,6 +33,8 @@ export interface JobDetail extends JobRow {
   leaseUntil: number | null;
   payload: ShownValue;
   result: ShownValue;
+  /** The job's progress as shown: "42%", or its JSON (capped); null when none was reported. */
+  progress: string | null;
 }
 
 const PREVIEW_CHARS = 140;
@@ -152,5 +154,11 @@ export function toDetail(job: JobInfo<unknown>): JobDetail {
     leaseUntil: job.leaseUntil?.getTime() ?? null,
     payload: showValue(job.payload),
     result: showValue(job.result),
+    progress: showProgress(job.progress),
   };
+}
+
+function showProgress(progress: JobInfo<unknown>["progress"]): string | null {
+  if (progress === null) return null;
+  return typeof progress === "number" ? `${progress}%` : clip(stringify(progress), DETAIL_TEXT_CHARS);
 }

@@ -27,14 +27,6 @@ export interface MetricCounters {
 
 export type { Percentiles } from "./histogram.js";
 
-/**
- * Whether a queue's size says it is paused. The pause feature adds `paused` to QueueSize; until
- * it is merged no queue is paused. (At the merge: `return size.paused`.)
- */
-export function pausedOf(_size: QueueSize): boolean {
-  return false;
-}
-
 /** The queues metrics cover: those in the store and those this process used, sorted. */
 export async function metricQueues(ctx: SpoolContext): Promise<string[]> {
   const names = new Set(await ctx.backend.queues());
@@ -48,7 +40,7 @@ export async function queueMetrics(ctx: SpoolContext, name: string): Promise<Que
     ctx.backend.counts(name),
     ctx.backend.oldestPendingAge(name),
   ]);
-  return { ...size, paused: pausedOf(size), oldestPendingMs };
+  return { ...size, oldestPendingMs };
 }
 
 export async function snapshot(ctx: SpoolContext): Promise<SpoolMetrics> {

@@ -24,6 +24,7 @@ export function claims(fixture: BackendFixture): void {
         completed: 0,
         dead: 0,
         total: 5,
+        paused: false,
       });
       assert.deepEqual(
         (await b.list("q", "delayed", 10, 0)).map((j) => text(j.payload)),

@@ -100,7 +100,15 @@ describe("spool stats", () => {
     const doc = JSON.parse(j.stdout) as { queues: Record<string, Record<string, number | null>> };
     assert.deepEqual(Object.keys(doc.queues), ["mail", "other"]);
     const { oldestPendingMs, ...mail } = doc.queues.mail ?? {};
-    assert.deepEqual(mail, { pending: 3, delayed: 0, reserved: 0, completed: 0, dead: 2, total: 5 });
+    assert.deepEqual(mail, {
+      pending: 3,
+      delayed: 0,
+      reserved: 0,
+      completed: 0,
+      dead: 2,
+      total: 5,
+      paused: false,
+    });
     assert.equal(typeof oldestPendingMs, "number");
     assert.equal(doc.queues.other?.oldestPendingMs, null);
   });

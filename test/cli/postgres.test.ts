@@ -43,6 +43,7 @@ describe("spool on PostgreSQL", { skip: base ? false : "SPOOL_PG_URL is not set"
       dead: 1,
       pending: 0,
       total: 2,
+      paused: false,
     });
 
     const list = await spool(["list", url, "mail", "--state", "dead"]);

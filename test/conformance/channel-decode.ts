@@ -39,6 +39,7 @@ export function channelDecode(b: BackendFixture): void {
         completed: 0,
         dead: 1,
         total: 1,
+        paused: false,
       });
     });
 

@@ -12,6 +12,9 @@ import { leases } from "./leases.js";
 import { metrics } from "./metrics.js";
 import { metricsPrometheus } from "./metrics-prometheus.js";
 import { ordering } from "./ordering.js";
+import { pauseHostile } from "./pause-hostile.js";
+import { pauseProcesses } from "./pause-processes.js";
+import { pauseProgress } from "./pause-progress.js";
 import { processes } from "./processes.js";
 import { queueBasics } from "./queue-basics.js";
 import { queueSettings } from "./queue-settings.js";
@@ -41,6 +44,8 @@ export function conformance(backend: BackendFixture): void {
   channelDecode(backend);
   channelDecodeKey(backend);
   queueSettings(backend);
+  pauseProgress(backend);
+  pauseHostile(backend);
   reviewCore(backend);
   trustCore(backend);
   metrics(backend);
@@ -52,4 +57,5 @@ export function conformance(backend: BackendFixture): void {
 export function processConformance(backend: BackendFixture): void {
   processes(backend);
   channelDecodeCrash(backend);
+  pauseProcesses(backend);
 }

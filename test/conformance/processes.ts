@@ -86,7 +86,15 @@ export function processes(b: BackendFixture): void {
       }
       await waitFor("every job to complete", async () => (await q.size()).completed === total, 90_000, 100);
       const size = await q.size();
-      assert.deepEqual(size, { pending: 0, delayed: 0, reserved: 0, completed: total, dead: 0, total });
+      assert.deepEqual(size, {
+        pending: 0,
+        delayed: 0,
+        reserved: 0,
+        completed: total,
+        dead: 0,
+        total,
+        paused: false,
+      });
       const counts = new Map<string, number>();
       for (const id of readFileSync(runs, "utf8").split("\n").filter(Boolean))
         counts.set(id, (counts.get(id) ?? 0) + 1);

@@ -91,6 +91,7 @@ export function queueBasics(b: BackendFixture): void {
         completed: 0,
         dead: 0,
         total: 0,
+        paused: false,
       });
       await q.addBatch([1, 2, 3, 4]);
       await q.add(5, { maxAttempts: 1 });
@@ -111,6 +112,7 @@ export function queueBasics(b: BackendFixture): void {
         completed: 1,
         dead: 1,
         total: 6,
+        paused: false,
       });
       await spool.queue("other").add(1);
       assert.equal((await q.size()).total, 6, "size counts only its own queue");
@@ -244,7 +246,15 @@ export function queueBasics(b: BackendFixture): void {
       const again = await reopen();
       const q2 = again.queue<{ v: string }>("persist");
       assert.deepEqual(await q2.size(), before);
-      assert.deepEqual(before, { pending: 1, delayed: 1, reserved: 1, completed: 1, dead: 1, total: 5 });
+      assert.deepEqual(before, {
+        pending: 1,
+        delayed: 1,
+        reserved: 1,
+        completed: 1,
+        dead: 1,
+        total: 5,
+        paused: false,
+      });
       assert.deepEqual((await q2.get(ids[0]!))?.result, [1, 2]);
       assert.match((await q2.get(ids[1]!))?.lastError ?? "", /kaput/);
       assert.deepEqual((await q2.reserve())?.payload, { v: "d" });

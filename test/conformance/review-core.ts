@@ -89,6 +89,7 @@ export function reviewCore(b: BackendFixture): void {
         completed: 0,
         dead: 0,
         total: 2,
+        paused: false,
       });
     });
 

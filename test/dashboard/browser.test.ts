@@ -67,6 +67,7 @@ for (const store of stores) {
         completed: 2,
         dead: 1,
         total: 10,
+        paused: false,
       });
       assert.equal(await page.textContent("#kind"), store.name);
       // Counts follow the database without a reload.
@@ -196,5 +197,44 @@ describe("dashboard on sqlite", () => {
     assert.equal(await page.isDisabled("#page-next"), true);
     await page.click("#page-prev");
     await waitForText(page, "#page-info", "#26 – #50");
+  });
+
+  test("pause stops a running worker, shows a badge, and resume starts it again", T, async (t) => {
+    const { spool, page } = await serve(
+      t,
+      sqliteStore,
+      async (s) => void (await s.queue("work").add({ first: true })),
+      "#/q/work/pending",
+    );
+    const queue = spool.queue("work");
+    const ran: unknown[] = [];
+    // A minute between polls: only a wake-up (an add, the resume) makes it claim promptly.
+    const worker = queue.process(async (job) => void ran.push(job.payload), { pollInterval: 60_000 });
+    t.after(() => worker.stop());
+    await until("the worker to run the first job", async () => (await queue.size()).completed === 1);
+    await page.click("[data-action=pause]");
+    await until("the queue to be paused", () => queue.isPaused());
+    await page.waitForSelector('tr[data-queue="work"] [data-paused]');
+    await page.waitForSelector("[data-action=resume]");
+    // Each add wakes the worker; it claims and finds nothing while the queue is paused.
+    await queue.addBatch([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    await waitForText(page, 'tr[data-queue="work"] td[data-state="pending"]', "3");
+    assert.deepEqual(await queue.size(), {
+      pending: 3,
+      delayed: 0,
+      reserved: 0,
+      completed: 1,
+      dead: 0,
+      total: 4,
+      paused: true,
+    });
+    assert.equal(ran.length, 1, "no job ran while paused");
+    await page.click("[data-action=resume]");
+    await until("every job to complete after resume", async () => (await queue.size()).completed === 4);
+    await until(
+      "the badge to go",
+      async () => (await page.$('tr[data-queue="work"] [data-paused]')) === null,
+    );
+    assert.equal(await queue.isPaused(), false);
   });
 });

@@ -83,6 +83,34 @@ describe("dashboard security", () => {
     assert.equal(await status("/api/overview"), 200);
   });
 
+  test("pause and resume: POST only, CSRF-checked, existing queues only", T, async (t) => {
+    const { spool, url, host } = await served(t);
+    const queue = spool.queue("emails");
+    const pause = `${url}api/queues/emails/pause`;
+    assert.equal((await raw(pause)).status, 405);
+    const json = { "Content-Type": "application/json" };
+    assert.equal((await raw(pause, { method: "POST", headers: json, body: "{}" })).status, 403);
+    assert.equal(await queue.isPaused(), false, "a refused pause paused nothing");
+    const csrf = csrfOf((await raw(url)).body);
+    const page = { ...json, "X-Spool-CSRF": csrf, Origin: `http://${host}` };
+    const unknown = await raw(`${url}api/queues/nobody/pause`, { method: "POST", headers: page, body: "{}" });
+    assert.equal(unknown.status, 404);
+    assert.equal(await spool.queue("nobody").isPaused(), false);
+    const notObject = await raw(pause, { method: "POST", headers: page, body: "[]" });
+    assert.equal(notObject.status, 400);
+    const ok = await raw(pause, { method: "POST", headers: page, body: "{}" });
+    assert.equal(ok.status, 200);
+    assert.deepEqual(JSON.parse(ok.body), { paused: true });
+    assert.equal(await queue.isPaused(), true);
+    const resumed = await raw(`${url}api/queues/emails/resume`, {
+      method: "POST",
+      headers: page,
+      body: "{}",
+    });
+    assert.deepEqual(JSON.parse(resumed.body), { paused: false });
+    assert.equal(await queue.isPaused(), false);
+  });
+
   test("a wrong Host header gets 403 (DNS rebinding)", T, async (t) => {
     const { url, host } = await served(t);
     const port = new URL(url).port;

@@ -65,6 +65,7 @@ test("opening a current database takes no write lock: it opens while another pro
     completed: 0,
     dead: 0,
     total: 0,
+    paused: false,
   });
   await spool.close();
   holder.exec("ROLLBACK");

@@ -155,6 +155,10 @@ export class RecordingBackend implements Backend {
   extend(queue: string, id: number, hold: Hold, leaseMs: number): Promise<HeldOutcome> {
     return this.store.extend(queue, id, hold, leaseMs);
   }
+
+  progress(queue: string, id: number, hold: Hold, progress: string): Promise<HeldOutcome> {
+    return this.store.progress(queue, id, hold, progress);
+  }
   extendMany(queue: string, held: ReadonlyArray<HeldRef>, leaseMs: number): Promise<number[]> {
     return this.store.extendMany(queue, held, leaseMs);
   }
@@ -196,6 +200,10 @@ export class RecordingBackend implements Backend {
   }
   storeRetention(queue: string, retention: { completed: number; dead: number }): Promise<void> {
     return this.store.storeRetention(queue, retention);
+  }
+
+  storePaused(queue: string, paused: boolean): Promise<void> {
+    return this.store.storePaused(queue, paused);
   }
   prune(queue: string, defaults: { completed: number; dead: number }): Promise<number> {
     return this.store.prune(queue, defaults);

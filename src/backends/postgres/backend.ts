@@ -282,6 +282,11 @@ export class PostgresBackend implements Backend {
     return this.outcome(rows);
   }
 
+  async progress(queue: string, id: number, hold: Hold, progress: string): Promise<HeldOutcome> {
+    const doing = `storing the progress of job ${id} of ${show(queue)}`;
+    return this.outcome(await this.run("PROGRESS", [queue, id, hold.attempt, progress, hold.token], doing));
+  }
+
   async extendMany(queue: string, held: ReadonlyArray<HeldRef>, leaseMs: number): Promise<number[]> {
     if (held.length === 0) return [];
     const rows = await this.run(
@@ -367,21 +372,18 @@ export class PostgresBackend implements Backend {
     return reads.readSettings(this.db, queue);
   }
 
-  async storeRetention(queue: string, retention: { completed: number; dead: number }): Promise<void> {
-    await this.run(
-      "STORE_RETENTION",
-      [queue, retention.completed, retention.dead],
-      `storing the retention of ${show(queue)}`,
-    );
+  async storeRetention(queue: string, { completed, dead }: { completed: number; dead: number }) {
+    await this.run("STORE_RETENTION", [queue, completed, dead], `storing the retention of ${show(queue)}`);
   }
 
-  async prune(queue: string, defaults: { completed: number; dead: number }): Promise<number> {
-    const rows = await this.run(
-      "PRUNE",
-      [queue, defaults.completed, defaults.dead],
-      `removing finished jobs of ${show(queue)} past their retention`,
-    );
-    return num(rows[0]?.done ?? 0);
+  async storePaused(queue: string, paused: boolean): Promise<void> {
+    const doing = `${paused ? "pausing" : "resuming"} ${show(queue)}`;
+    await this.run("STORE_PAUSED", [queue, paused, this.channel], doing);
+  }
+
+  async prune(queue: string, { completed, dead }: { completed: number; dead: number }): Promise<number> {
+    const doing = `removing finished jobs of ${show(queue)} past their retention`;
+    return num((await this.run("PRUNE", [queue, completed, dead], doing))[0]?.done ?? 0);
   }
 
   async close(): Promise<void> {

@@ -75,9 +75,18 @@ CREATE TABLE {S}.queues (
 `,
   },
   {
-    // Version 4 is pause and progress (merged separately). The producer's trace context (JSON of the
-    // W3C carrier: traceparent, tracestate) of a job added inside a sampled span; NULL
-    // otherwise, so an untraced add writes nothing more.
+    // Pause (a queue setting every process must obey, read by the claim itself) and progress
+    // (JSON of what the job's holder last reported; kept across retries).
+    version: 4,
+    name: "pause_and_progress",
+    sql: `
+ALTER TABLE {S}.queues ADD COLUMN paused boolean NOT NULL DEFAULT false;
+ALTER TABLE {S}.jobs ADD COLUMN progress text;
+`,
+  },
+  {
+    // The producer's trace context (JSON of the W3C carrier: traceparent, tracestate) of a job
+    // added inside a sampled span; NULL otherwise, so an untraced add writes nothing more.
     version: 5,
     name: "trace_context",
     sql: `

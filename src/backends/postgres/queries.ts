@@ -13,17 +13,10 @@
  */
 import { expiredSet, lapsedSet } from "../shared.js";
 import * as R from "./read-queries.js";
+import * as SETTINGS from "./settings-queries.js";
+import { after, ago, fromMs } from "./time-sql.js";
 
 const { JOB } = R;
-
-/** A ms-since-epoch number as a timestamptz, exactly (no float seconds on the way). */
-const fromMs = (param: string) => `('epoch'::timestamptz + ${param} * interval '1 millisecond')`;
-const after = (param: string) => `(now() + ${param} * interval '1 millisecond')`;
-/**
- * `param` ms before now. Capped at 10^14 ms (about 3 170 years, more than any job has been
- * finished): a longer age would reach before 4713 BC, where timestamps end, and fail.
- */
-const ago = (param: string) => `(now() - least(${param}, 1e14) * interval '1 millisecond')`;
 
 /**
  * The claim order, shared by claim and take so both serve jobs alike. Jobs past their ttl are
@@ -142,13 +135,23 @@ SELECT (SELECT count(*) FROM lapsed)::int AS lapsed, (SELECT count(*) FROM expir
 const READY_IDS = `ANY(ARRAY(${READY} LIMIT $2 FOR UPDATE SKIP LOCKED))`;
 
 /**
+ * READY_IDS for a claim: nothing while the queue is paused. The subquery names no column of
+ * the outer row, so the planner runs it once per statement (an InitPlan: one primary-key
+ * look-up) as a one-time filter. A channel's take ignores it: pause is a worker's control.
+ */
+const UNPAUSED_READY_IDS = `ANY(ARRAY(${READY.replace(
+  "ORDER BY",
+  "AND NOT EXISTS (SELECT 1 FROM {S}.queues WHERE queue = $1 AND paused)\n  ORDER BY",
+)} LIMIT $2 FOR UPDATE SKIP LOCKED))`;
+
+/**
  * $1 queue, $2 limit, $3 lease ms. Rows come back unordered: the caller sorts them. The ttl
  * deadline stays (see shared.ts).
  */
 export const CLAIM = `
 UPDATE {S}.jobs SET state = 'reserved', attempts = attempts + 1, claims = claims + 1,
   lease_until = ${after("$3::float8")}
-WHERE id = ${READY_IDS}
+WHERE id = ${UNPAUSED_READY_IDS}
 RETURNING ${JOB}, (extract(epoch from expires_at - now()) * 1000)::float8 AS expires_in, trace`;
 
 /** Channel receive: removes ready jobs (not expired ones); wakes senders waiting for room. */
@@ -263,6 +266,9 @@ ${outcomes(", (SELECT count(*) FROM woke) AS sent")}`;
 /** $4 lease ms. */
 export const EXTEND = outcome(`UPDATE {S}.jobs SET lease_until = ${after("$4::float8")} WHERE ${HELD}`);
 
+/** $4 the progress (JSON text): stored on a held job, lease-checked like EXTEND. */
+export const PROGRESS = outcome(`UPDATE {S}.jobs SET progress = $4 WHERE ${HELD}`);
+
 /**
  * Locks the rows of the jobs named by $2 in id order, the order every statement that waits for
  * several rows takes them in (completions and failures lock theirs in id order too), so two
@@ -340,36 +346,6 @@ WITH done AS (DELETE FROM {S}.jobs WHERE queue = $1 AND (NOT $2::boolean OR stat
 woke AS (SELECT pg_notify($3, $1) FROM (SELECT 1 FROM done LIMIT 1) AS any_row)
 SELECT (SELECT count(*) FROM done)::int AS done, (SELECT count(*) FROM woke) AS sent`;
 
-// ---- queue settings ({S}.queues) -------------------------------------------------------------
-
-/** Upserts the retention only: the row's other settings stay as they are. $1 queue. */
-export const STORE_RETENTION = `
-INSERT INTO {S}.queues (queue, retention_completed, retention_dead) VALUES ($1, $2::float8, $3::float8)
-ON CONFLICT (queue) DO UPDATE SET retention_completed = excluded.retention_completed,
-                                  retention_dead = excluded.retention_dead, updated_at = now()`;
-
-/**
- * Deletes finished jobs past the queue's stored retention, or past $2 (completed) and $3 (dead)
- * when it stored none: the settings are read by the same statement that deletes.
- */
-export const PRUNE = `
-WITH stored AS (
-  SELECT retention_completed, retention_dead FROM {S}.queues
-   WHERE queue = $1 AND retention_completed IS NOT NULL AND retention_dead IS NOT NULL
-),
-r AS (
-  SELECT coalesce((SELECT retention_completed FROM stored), $2::float8) AS completed,
-         coalesce((SELECT retention_dead FROM stored), $3::float8) AS dead
-),
-done AS (
-  DELETE FROM {S}.jobs AS j USING r
-   WHERE j.queue = $1 AND (
-         (j.state = 'completed' AND j.finished_at <= ${ago("r.completed")})
-      OR (j.state = 'dead' AND j.finished_at <= ${ago("r.dead")}))
-  RETURNING 1
-)
-SELECT count(*)::int AS done FROM done`;
-
 /** The statements that change jobs, here, and those that only read (read-queries.ts). */
 const ALL = {
   ENQUEUE,
@@ -391,8 +367,8 @@ const ALL = {
   REMOVE,
   PURGE,
   CLEAR,
-  STORE_RETENTION,
-  PRUNE,
+  PROGRESS,
+  ...SETTINGS,
   GET: R.GET,
   LIST_PENDING: R.LIST_PENDING,
   LIST_DELAYED: R.LIST_DELAYED,

@@ -12,7 +12,7 @@ export const JOB = `id, queue,
   CASE WHEN state = 'pending' AND run_at > now() THEN 'delayed' ELSE state END AS state,
   payload, format, priority, attempts, claims, max_attempts, key, backoff,
   ${ms("created_at")} AS created_at, ${ms("run_at")} AS run_at, ${ms("lease_until")} AS lease_until,
-  ${ms("finished_at")} AS finished_at, last_error, result, result_format,
+  ${ms("finished_at")} AS finished_at, last_error, result, result_format, progress,
   (extract(epoch from run_at) * 1000000)::float8 AS run_at_us`;
 
 export const GET = `SELECT ${JOB} FROM {S}.jobs WHERE queue = $1 AND id = $2`;
@@ -70,7 +70,8 @@ SELECT count(*) FILTER (WHERE state = 'pending' AND run_at <= now())::float8 AS 
        count(*) FILTER (WHERE state = 'pending' AND run_at > now())::float8 AS delayed,
        count(*) FILTER (WHERE state = 'reserved')::float8 AS reserved,
        count(*) FILTER (WHERE state = 'completed')::float8 AS completed,
-       count(*) FILTER (WHERE state = 'dead')::float8 AS dead
+       count(*) FILTER (WHERE state = 'dead')::float8 AS dead,
+       coalesce((SELECT paused FROM {S}.queues WHERE queue = $1), false) AS paused
 FROM {S}.jobs WHERE queue = $1`;
 
 /** Distinct queue names by skipping through the index, one probe per queue (not a full scan). */
@@ -87,12 +88,13 @@ SELECT queue FROM q WHERE queue IS NOT NULL`;
  * ms until the earliest pending job a claim could take is due (0: now), null when there is none.
  * min() of no rows is NULL and greatest() ignores NULL, so the CASE keeps "nothing pending" from
  * reading as "due now" (which had idle workers claiming in a tight loop). Jobs past their ttl
- * are left out, as the claim leaves them out.
+ * are left out, as the claim leaves them out, and so is everything of a paused queue.
  */
 export const NEXT_DUE_IN = `
 SELECT CASE WHEN min(run_at) IS NULL THEN NULL
             ELSE greatest(0, ceil(extract(epoch from (min(run_at) - now())) * 1000)) END::float8 AS ms
-FROM {S}.jobs WHERE queue = $1 AND state = 'pending' AND (expires_at IS NULL OR expires_at > now())`;
+FROM {S}.jobs WHERE queue = $1 AND state = 'pending' AND (expires_at IS NULL OR expires_at > now())
+  AND NOT EXISTS (SELECT 1 FROM {S}.queues WHERE queue = $1 AND paused)`;
 
 export const OLDEST_PENDING_AGE = `
 SELECT floor(extract(epoch from (now() - min(run_at))) * 1000)::float8 AS ms
@@ -101,4 +103,4 @@ FROM {S}.jobs WHERE queue = $1 AND state = 'pending' AND run_at <= now()`;
 /** Items waiting (pending and reserved), as a channel counts them. */
 export const BACKLOG = `SELECT count(*)::float8 AS n FROM {S}.jobs WHERE queue = $1 AND state IN ('pending', 'reserved')`;
 
-export const READ_SETTINGS = `SELECT queue, retention_completed, retention_dead FROM {S}.queues WHERE queue = $1`;
+export const READ_SETTINGS = `SELECT queue, retention_completed, retention_dead, paused FROM {S}.queues WHERE queue = $1`;

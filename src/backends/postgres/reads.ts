@@ -61,7 +61,8 @@ export async function counts(db: Connections, queue: string): Promise<QueueSize>
     completed: num(row.completed ?? 0),
     dead: num(row.dead ?? 0),
   };
-  return { ...size, total: size.pending + size.delayed + size.reserved + size.completed + size.dead };
+  const total = size.pending + size.delayed + size.reserved + size.completed + size.dead;
+  return { ...size, total, paused: row.paused === true };
 }
 
 export async function queues(db: Connections): Promise<string[]> {

@@ -31,6 +31,7 @@ export function toStoredJob(row: Row): StoredJob {
     lastError: strOrNull(row.last_error),
     result: (row.result as Buffer | null) ?? null,
     resultFormat: numOrNull(row.result_format) as PayloadFormat | null,
+    progress: strOrNull(row.progress),
   };
 }
 
@@ -69,5 +70,6 @@ export function toSettings(row: Row): QueueSettings {
   const { retention_completed: completed, retention_dead: dead } = row;
   return {
     retention: completed === null || dead === null ? null : { completed: num(completed), dead: num(dead) },
+    paused: row.paused === true,
   };
 }

@@ -212,6 +212,11 @@ export class SqliteBackend implements Backend {
     return this.store.write(() => this.heldOutcome(Q.EXTEND, lease));
   }
 
+  progress(queue: string, id: number, { attempt, token }: Hold, progress: string) {
+    const params = { queue, id, attempt, token, now: 0, progress };
+    return this.store.write(() => this.heldOutcome(Q.PROGRESS, params));
+  }
+
   extendMany(queue: string, held: Held, leaseMs: number): Promise<number[]> {
     return this.store.write(() => {
       const now = this.now();
@@ -309,6 +314,12 @@ export class SqliteBackend implements Backend {
   storeRetention(queue: string, retention: { completed: number; dead: number }): Promise<void> {
     return this.store.write(() => {
       this.sql(Q.STORE_RETENTION).run({ queue, ...retention, now: this.now() });
+    });
+  }
+
+  storePaused(queue: string, paused: boolean): Promise<void> {
+    return this.store.write(() => {
+      this.sql(Q.STORE_PAUSED).run({ queue, paused: paused ? 1 : 0, now: this.now() });
     });
   }
 

@@ -69,9 +69,17 @@ export const MIGRATIONS: readonly Migration[] = [
    ) STRICT, WITHOUT ROWID;`,
   },
   {
-    // Version 4 is pause and progress (merged separately). The producer's trace context (JSON of the
-    // W3C carrier: traceparent, tracestate) of a job added inside a sampled span; NULL
-    // otherwise, so an untraced add writes nothing more.
+    // Pause (a queue setting every process must obey, read by the claim itself) and progress
+    // (JSON of what the job's holder last reported; kept across retries).
+    version: 4,
+    name: "pause_and_progress",
+    sql: `
+  ALTER TABLE spool_queues ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE spool_jobs ADD COLUMN progress TEXT;`,
+  },
+  {
+    // The producer's trace context (JSON of the W3C carrier: traceparent, tracestate) of a job
+    // added inside a sampled span; NULL otherwise, so an untraced add writes nothing more.
     version: 5,
     name: "trace_context",
     sql: `

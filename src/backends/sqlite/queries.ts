@@ -89,6 +89,16 @@ const READY = `SELECT id FROM spool_jobs
                  ORDER BY priority DESC, run_at, id`;
 
 /**
+ * READY for a claim: nothing while the queue is paused. The pause is read by primary key, once
+ * per statement (it names no column of the outer row), and leaves the plan on spool_jobs_ready.
+ * A channel's take ignores it: pause is a worker's control, not a channel's.
+ */
+const READY_UNPAUSED = READY.replace(
+  "ORDER BY",
+  "AND NOT EXISTS (SELECT 1 FROM spool_queues WHERE queue = :queue AND paused)\n                 ORDER BY",
+);
+
+/**
  * What a claim or a take returns: the columns a pending row can differ in. The others are known
  * without reading them (see toPickedJob): the queue is the statement's, the state and the lease
  * are what the statement made them (or found: a pending row holds no lease), and a pending row
@@ -107,14 +117,14 @@ const PICKED_COLUMNS = `id, priority, run_at, payload, format, attempts, claims,
 export const CLAIM = `
   UPDATE spool_jobs
      SET state = 'reserved', attempts = attempts + 1, claims = claims + 1, lease_until = :lease_until
-   WHERE id IN (${READY} LIMIT :limit)
+   WHERE id IN (${READY_UNPAUSED} LIMIT :limit)
   RETURNING ${PICKED_COLUMNS}`;
 
 /** The same for one job: `id = (…)` plans measurably cheaper than `id IN (…)` on SQLite. */
 export const CLAIM_ONE = `
   UPDATE spool_jobs
      SET state = 'reserved', attempts = attempts + 1, claims = claims + 1, lease_until = :lease_until
-   WHERE id = (${READY} LIMIT 1)
+   WHERE id = (${READY_UNPAUSED} LIMIT 1)
   RETURNING ${PICKED_COLUMNS}`;
 
 /**
@@ -168,6 +178,8 @@ export const FAIL_DEAD = `
 
 export const EXTEND = `UPDATE spool_jobs SET lease_until = :lease_until WHERE ${HELD}`;
 
+export const PROGRESS = `UPDATE spool_jobs SET progress = :progress WHERE ${HELD}`;
+
 /** After a held transition changed nothing: tells a lost lease from a missing job. */
 export const EXISTS = `SELECT 1 AS found FROM spool_jobs WHERE queue = :queue AND id = :id`;
 
@@ -205,3 +217,8 @@ export const STORE_RETENTION = `
   ON CONFLICT (queue) DO UPDATE SET retention_completed = excluded.retention_completed,
                                     retention_dead = excluded.retention_dead,
                                     updated_at = excluded.updated_at`;
+
+/** Upserts the pause only: the row's other settings stay as they are. */
+export const STORE_PAUSED = `
+  INSERT INTO spool_queues (queue, paused, updated_at) VALUES (:queue, :paused, :now)
+  ON CONFLICT (queue) DO UPDATE SET paused = excluded.paused, updated_at = excluded.updated_at`;

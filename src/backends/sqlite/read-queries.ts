@@ -3,7 +3,7 @@
 
 /** The columns of a stored job, as every statement that returns jobs selects them (see rows.ts). */
 export const COLUMNS = `id, queue, state, priority, run_at, payload, format, attempts, claims, max_attempts, key, backoff,
-  created_at, lease_until, expires_at, finished_at, last_error, result, result_format`;
+  created_at, lease_until, expires_at, finished_at, last_error, result, result_format, progress`;
 
 /*
  * Index hints. SQLite uses a partial index only when the query's WHERE contains every term of
@@ -95,12 +95,15 @@ export const BACKLOG = `
 export const QUEUES = `SELECT DISTINCT queue FROM spool_jobs WHERE queue <> '' ORDER BY queue`;
 
 /** The earliest run time; reads.ts measures it against the process clock (SQLite's clock). */
-/** A job past its ttl is never served, so it is due for nothing (as on PostgreSQL). */
+/** A job past its ttl is never served, so it is due for nothing (as on PostgreSQL); nor is a paused queue's. */
 export const NEXT_DUE_IN = `
   SELECT min(run_at) AS at FROM spool_jobs
-   WHERE queue = :queue AND state = 'pending' AND (expires_at IS NULL OR expires_at > :now)`;
+   WHERE queue = :queue AND state = 'pending' AND (expires_at IS NULL OR expires_at > :now)
+     AND NOT EXISTS (SELECT 1 FROM spool_queues WHERE queue = :queue AND paused)`;
 
 export const OLDEST_PENDING_AGE = `
   SELECT min(run_at) AS at FROM spool_jobs WHERE queue = :queue AND state = 'pending' AND run_at <= :now`;
 
-export const READ_SETTINGS = `SELECT queue, retention_completed, retention_dead FROM spool_queues WHERE queue = :queue`;
+export const READ_SETTINGS = `SELECT queue, retention_completed, retention_dead, paused FROM spool_queues WHERE queue = :queue`;
+
+export const IS_PAUSED = `SELECT paused FROM spool_queues WHERE queue = :queue`;

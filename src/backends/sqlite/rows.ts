@@ -23,6 +23,7 @@ export interface Row {
   last_error: string | null;
   result: Buffer | null;
   result_format: number | null;
+  progress: string | null;
 }
 
 /** The full lengths a preview list reads beside the cut columns. */
@@ -52,6 +53,7 @@ export function toStoredJob(row: Row, now: number): StoredJob {
     lastError: row.last_error,
     result: row.result,
     resultFormat: row.result_format as PayloadFormat | null,
+    progress: row.progress,
   };
 }
 
@@ -133,6 +135,7 @@ export function toPickedJob(
     lastError,
     result: null,
     resultFormat: null,
+    progress: null,
     expiresIn,
   };
   if (trace !== null) job.trace = trace;
@@ -160,9 +163,13 @@ export interface SettingsRow {
   queue: string;
   retention_completed: number | null;
   retention_dead: number | null;
+  paused: number;
 }
 
 export function toSettings(row: SettingsRow): QueueSettings {
   const { retention_completed: completed, retention_dead: dead } = row;
-  return { retention: completed === null || dead === null ? null : { completed, dead } };
+  return {
+    retention: completed === null || dead === null ? null : { completed, dead },
+    paused: row.paused !== 0,
+  };
 }

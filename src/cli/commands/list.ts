@@ -30,15 +30,23 @@ function terminalWidth(): number {
 /** Bytes of payload (characters of error) read per job: enough for any terminal's width. */
 const PREVIEW_BYTES = 2048;
 
+/** A job's progress in a cell: a percentage as `42%`, an object as its JSON, cut short. */
+function progressCell(json: string | null): string {
+  if (json === null) return "";
+  return /^-?[0-9.e+-]+$/.test(json) ? `${json}%` : truncate(json, 30);
+}
+
 function table(jobs: readonly StoredJob[]): string {
   const now = Date.now();
   const withErrors = jobs.some((j) => j.lastError !== null);
+  const withProgress = jobs.some((j) => j.progress !== null);
   const rows = jobs.map((j) => [
     String(j.id),
     j.state,
     `${j.attempts}/${j.maxAttempts}`,
     String(j.priority),
     formatWhen(new Date(j.runAt), now),
+    ...(withProgress ? [progressCell(j.progress)] : []),
     ...(withErrors ? [truncate((j.lastError ?? "").replace(/\s+/g, " "), 40)] : []),
   ]);
   const columns = [
@@ -47,6 +55,7 @@ function table(jobs: readonly StoredJob[]): string {
     { header: "ATTEMPTS", align: "right" as const },
     { header: "PRIO", align: "right" as const },
     { header: "RUN AT" },
+    ...(withProgress ? [{ header: "PROGRESS" }] : []),
     ...(withErrors ? [{ header: "LAST ERROR" }] : []),
   ];
   // The payload takes whatever width the other columns leave, and at least a little.

@@ -1,4 +1,4 @@
-/* `spool stats`: queues × states, plus how long the oldest ready job has waited. */
+/* `spool stats`: queues × states, whether each is paused, and how long the oldest ready job has waited. */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
 import type { Spool } from "../../index.js";
@@ -42,13 +42,18 @@ export async function collectStats(spool: Spool): Promise<QueueStats[]> {
   return rows;
 }
 
-/** The human table; a total row is added when there is more than one queue. */
+/**
+ * The human table; a total row is added when there is more than one queue, and a PAUSED column
+ * when any queue is paused.
+ */
 export function statsTable(rows: readonly QueueStats[]): string {
   if (rows.length === 0) return "no jobs yet (no queue holds any job)";
+  const anyPaused = rows.some((r) => r.paused);
   const cells = rows.map((r) => [
     r.queue,
     ...STATES.map((s) => String(r[s])),
     r.oldestPendingMs === null ? "-" : formatDuration(r.oldestPendingMs),
+    ...(anyPaused ? [r.paused ? "paused" : ""] : []),
   ]);
   if (rows.length > 1) {
     const oldest = Math.max(...rows.map((r) => r.oldestPendingMs ?? -1));
@@ -56,12 +61,14 @@ export function statsTable(rows: readonly QueueStats[]): string {
       "(all)",
       ...STATES.map((s) => String(rows.reduce((sum, r) => sum + r[s], 0))),
       oldest < 0 ? "-" : formatDuration(oldest),
+      ...(anyPaused ? [""] : []),
     ]);
   }
   const columns = [
     { header: "QUEUE" },
     ...STATES.map((s) => ({ header: s.toUpperCase(), align: "right" as const })),
     { header: "OLDEST PENDING", align: "right" as const },
+    ...(anyPaused ? [{ header: "PAUSED" }] : []),
   ];
   return renderTable(columns, cells);
 }
@@ -115,7 +122,7 @@ export function registerStats(program: Command): void {
     .command("stats")
     .description("a table of queues × states, with the age of the oldest pending job")
     .argument("<db>", "SQLite file or postgres:// URL")
-    .option("--json", "print JSON: {queues: {<name>: {pending, delayed, …, total, oldestPendingMs}}}")
+    .option("--json", "print JSON: {queues: {<name>: {pending, delayed, …, total, paused, oldestPendingMs}}}")
     .option("-w, --watch", "refresh in place until Ctrl-C")
     .option("--interval <duration>", "refresh period with --watch", parseDuration, 1000);
   withSchemaOption(command)

@@ -3,7 +3,7 @@ import { $, clear, h, one, stateDot, toast } from "./dom.js";
 import { fmtInt, fmtRelative, fmtTime } from "./format.js";
 import { getJson, messageOf, postJson, queuePath, RequestError } from "./requests.js";
 import { JOB_STATES, sizeOf, view } from "./state.js";
-import type { JobDetail, JobPage, JobRow, JobState, ShownValue } from "./wire.js";
+import type { JobDetail, JobPage, JobRow, JobState, PauseResult, ShownValue } from "./wire.js";
 
 const PAGE_SIZE = 25;
 const TIME_COLUMN: Record<JobState, string> = {
@@ -61,11 +61,32 @@ export function renderTabs(queue: string): void {
   }
 }
 
+/** Pause (confirmed: it stops every worker's claims) or resume the queue. */
+function pauseButton(queue: string, paused: boolean): HTMLButtonElement {
+  const toggle = () => {
+    const post = () =>
+      act(postJson<PauseResult>(`${queuePath(queue)}/${paused ? "resume" : "pause"}`, {}), (r) =>
+        r.paused ? `${queue} paused` : `${queue} resumed`,
+      );
+    if (paused) post();
+    else
+      confirmThen(`Pause ${queue}? Workers in every process stop taking its jobs until it is resumed.`, post);
+  };
+  return h("button", {
+    type: "button",
+    className: paused ? "primary" : "ghost",
+    text: paused ? "Resume queue" : "Pause queue",
+    data: { action: paused ? "resume" : "pause" },
+    on: { click: toggle },
+  });
+}
+
 export function renderActions(queue: string): void {
   const box = $("browser-actions");
   clear(box);
   const size = sizeOf(queue);
   const state = view.state;
+  box.appendChild(pauseButton(queue, size?.paused === true));
   if (state === "dead") {
     const retryAll = () =>
       confirmThen(`Move every dead job of ${queue} back to pending?`, () =>
@@ -195,6 +216,7 @@ function renderDetail(job: JobDetail): void {
   timeField(fields, "Run at", job.runAt, now);
   if (job.leaseUntil !== null) timeField(fields, "Lease until", job.leaseUntil, now);
   if (job.finishedAt !== null) timeField(fields, "Finished", job.finishedAt, now);
+  if (job.progress !== null) field(fields, "Progress", job.progress);
 
   const actions = h("div", { className: "actions start" });
   if (job.state === "dead") {

@@ -22,6 +22,7 @@ export function renderQueues(data: Overview): void {
     const row = h("tr", { data: { queue: q.name }, className: view.queue === q.name ? "selected" : "" }, [
       h("td", {}, [
         h("a", { className: "queue-name", href: `#/q/${encodeURIComponent(q.name)}/pending`, text: q.name }),
+        q.size.paused ? h("span", { className: "badge paused", text: "paused", data: { paused: "" } }) : null,
       ]),
     ]);
     for (const state of JOB_STATES) row.appendChild(countCell(q.name, state, q.size[state]));

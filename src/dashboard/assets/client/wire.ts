@@ -57,6 +57,11 @@ export interface JobRow {
   preview: string;
 }
 
+/** `POST api/queues/<name>/pause` and `…/resume` */
+export interface PauseResult {
+  paused: boolean;
+}
+
 export interface JobPage {
   jobs: JobRow[];
   next: number | null;
@@ -74,4 +79,6 @@ export interface JobDetail extends JobRow {
   leaseUntil: number | null;
   payload: ShownValue;
   result: ShownValue;
+  /** "42%", or the JSON of an object; null when none was reported. */
+  progress: string | null;
 }

@@ -1,0 +1,50 @@
+// A worker's heartbeat: every third of its lease it extends the leases of the jobs it holds
+// (running ones, and claimed ones still waiting in its buffer) in one statement. A buffered job
+// found lost leaves the buffer; a running one found lost has its handler told (loseLease).
+import type { StoredJob } from "./backend.js";
+import { heldRef } from "./tokens.js";
+import type { Job } from "./types.js";
+import type { WorkedQueue } from "./worker-options.js";
+
+/** What the heartbeat needs to know of one running job. */
+export interface RenewedRun<T> {
+  job: Job<T>;
+  row: StoredJob;
+  settled: boolean;
+  /** Where the handler's own `extend` put the lease (this process's clock), if it did. */
+  extendedUntil?: number;
+}
+
+/** Extends every lease `running` and `buffer` hold; `lose` is told of each run that lost its. */
+export async function renewLeases<T, R extends RenewedRun<T>>(
+  queue: WorkedQueue<T>,
+  lease: number,
+  running: ReadonlyMap<number, R>,
+  buffer: StoredJob[],
+  lose: (entry: R) => void,
+  report: (error: unknown) => void,
+): Promise<void> {
+  // A lease the handler pushed further out itself (ctx.extend) is not cut back to `lease`:
+  // such a job is renewed again once `now + lease` passes what it holds.
+  const renewTo = Date.now() + lease;
+  const live = [...running.values()].filter((e) => !e.settled && (e.extendedUntil ?? 0) < renewTo);
+  const waiting = [...buffer];
+  if ((live.length === 0 && waiting.length === 0) || queue.ctx.isClosed) return;
+  const held = [...live.map((e) => heldRef(e.row)), ...waiting.map(heldRef)];
+  try {
+    const lost = new Set(await queue.ctx.backend.extendMany(queue.name, held, lease));
+    for (const row of waiting) {
+      const at = buffer.indexOf(row);
+      if (lost.has(row.id) && at !== -1) buffer.splice(at, 1);
+    }
+    for (const entry of live) {
+      if (!lost.has(entry.job.id)) {
+        entry.job.leaseUntil = new Date(Date.now() + lease);
+        continue;
+      }
+      lose(entry);
+    }
+  } catch (error) {
+    if (!queue.ctx.isClosed) report(error);
+  }
+}

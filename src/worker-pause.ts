@@ -1,0 +1,59 @@
+// A worker's watch on its queue's pause. Claims obey the stored pause by themselves (the claim
+// statement reads it), so this only hands back what the worker claimed ahead and has not started:
+// such jobs must not sit reserved while the queue is paused. It looks when the queue may have
+// been paused (a pause here, any signal from another process, the heartbeat) and only while
+// the worker holds jobs it has not started: one read at a time, one more if asked meanwhile.
+import type { StoredJob } from "./backend.js";
+import type { WorkerClaims } from "./worker-claims.js";
+import type { WorkedQueue } from "./worker-options.js";
+
+export class PauseWatch {
+  private looking: Promise<void> | null = null;
+  private again = false;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly queue: WorkedQueue<unknown>,
+    /** The worker's claimed, unstarted jobs, and its claims (one may be out ahead). */
+    private readonly buffer: StoredJob[],
+    private readonly claims: WorkerClaims,
+    /** Hands jobs back unstarted (the worker's release). */
+    private readonly handBack: (rows: StoredJob[]) => Promise<void>,
+    private readonly stopping: () => boolean,
+    private readonly report: (error: unknown) => void,
+  ) {
+    this.unsubscribe = queue.ctx.onControl(queue.name, () => this.maybe());
+  }
+
+  /** The queue may have been paused: look, if the worker holds jobs it has not started. */
+  maybe(): void {
+    if (this.buffer.length === 0 && !this.claims.inFlight) return;
+    if (this.looking !== null) {
+      this.again = true;
+      return;
+    }
+    this.looking = this.once().finally(() => {
+      this.looking = null;
+      if (!this.again) return;
+      this.again = false;
+      this.maybe();
+    });
+  }
+
+  private async once(): Promise<void> {
+    try {
+      const settings = await this.queue.ctx.backend.readSettings(this.queue.name);
+      if (settings?.paused !== true) return;
+      await this.claims.settled(); // a claim sent before the pause may still bring jobs
+      if (!this.stopping()) await this.handBack(this.buffer.splice(0));
+    } catch (error) {
+      if ((error as { code?: unknown } | null)?.code !== "CLOSED") this.report(error);
+    }
+  }
+
+  /** Stops listening; resolves once no look is in flight. */
+  async close(): Promise<void> {
+    this.unsubscribe();
+    while (this.looking !== null) await this.looking;
+  }
+}

@@ -1,0 +1,105 @@
+// Pause and progress pushed at their edges: a pause landing on a worker holding a hundred claimed
+// jobs ahead, pauses and resumes racing each other under a running worker, and progress from
+// a handler whose job is already finished.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import type { HandlerContext } from "../../src/index.js";
+import { type BackendFixture, expectCode, fresh, T, waitFor } from "./harness.js";
+
+export function pauseHostile(b: BackendFixture): void {
+  describe("pause and progress, hostile", () => {
+    test("a pause hands back a hundred prefetched jobs; none runs until resume, none twice", T, async (t) => {
+      const { spool } = await fresh(b, t);
+      const q = spool.queue<{ n: number; block?: boolean }>("many");
+      const runs = new Map<number, number>();
+      const waiting: Array<() => void> = [];
+      let open = false;
+      const worker = q.process(
+        async (job) => {
+          runs.set(job.id, (runs.get(job.id) ?? 0) + 1);
+          if (job.payload.block && !open) await new Promise<void>((r) => waiting.push(r));
+        },
+        { concurrency: 16, pollInterval: 60_000 },
+      );
+      // Released whatever happens: closing the Spool waits for its running handlers.
+      const release = () => {
+        open = true;
+        for (const go of waiting.splice(0)) go();
+      };
+      t.after(() => {
+        release();
+        return worker.stop({ timeout: 0 });
+      });
+      try {
+        // Quick jobs first: a worker claims ahead only once it has seen its handlers are quick.
+        await q.addBatch(Array.from({ length: 40 }, (_, n) => ({ n })));
+        await waitFor("the warm-up jobs to complete", async () => (await q.size()).completed === 40);
+        // One batch: the claim that takes the 16 blockers takes a hundred more ahead with them.
+        await q.addBatch([
+          ...Array.from({ length: 16 }, (_, n) => ({ n, block: true })),
+          ...Array.from({ length: 300 }, (_, n) => ({ n })),
+        ]);
+        await waitFor("16 handlers blocked", () => waiting.length === 16);
+        await waitFor("100 or more claimed ahead", async () => (await q.size()).reserved >= 116);
+        await q.pause();
+        await waitFor("the claimed-ahead jobs handed back", async () => (await q.size()).reserved === 16);
+        release();
+        await waitFor("the blocked jobs to complete", async () => (await q.size()).completed === 56);
+        assert.equal((await q.size()).reserved, 0, "nothing claimed while paused");
+        assert.equal((await q.size()).pending, 300);
+        await q.resume();
+        await waitFor("every job to complete", async () => (await q.size()).completed === 356);
+        assert.equal(runs.size, 356);
+        assert.deepEqual([...new Set(runs.values())], [1], "no job ran twice");
+      } finally {
+        release(); // even when an assertion failed: closing the Spool waits for its handlers
+      }
+    });
+
+    test("pauses and resumes racing under a running worker lose and repeat no job", T, async (t) => {
+      const { spool } = await fresh(b, t);
+      const q = spool.queue<number>("race");
+      const runs = new Map<number, number>();
+      const worker = q.process(async (job) => void runs.set(job.id, (runs.get(job.id) ?? 0) + 1), {
+        concurrency: 4,
+        pollInterval: 60_000,
+      });
+      t.after(() => worker.stop({ timeout: 0 }));
+      const total = 400;
+      const adding = q.addBatch(Array.from({ length: total }, (_, i) => i));
+      for (let round = 0; round < 15; round++) {
+        await Promise.all([q.pause(), q.resume(), q.pause(), q.isPaused(), q.size(), q.resume()]);
+        // Whatever order they landed in, isPaused and size agree with each other.
+        const [paused, size] = await Promise.all([q.isPaused(), q.size()]);
+        if (paused !== size.paused) assert.equal(await q.isPaused(), (await q.size()).paused);
+      }
+      await adding;
+      await q.pause();
+      assert.equal(await q.reserve(), null);
+      await q.resume();
+      await waitFor("every job to complete", async () => (await q.size()).completed === total, 30_000);
+      assert.equal(runs.size, total);
+      assert.deepEqual([...new Set(runs.values())], [1], "no job ran twice");
+      assert.equal((await q.size()).paused, false);
+    });
+
+    test("progress from a handler whose job already finished is refused, and not emitted", T, async (t) => {
+      const { spool } = await fresh(b, t);
+      const q = spool.queue("late");
+      const id = await q.add("x");
+      let saved: HandlerContext | null = null;
+      const events: unknown[] = [];
+      const worker = q.process(async (_job, ctx) => {
+        saved = ctx;
+        await ctx.progress(70);
+      });
+      worker.on("progress", (_job, value) => events.push(value));
+      t.after(() => worker.stop());
+      await waitFor("the job to complete", async () => (await q.get(id))?.state === "completed");
+      await expectCode(() => (saved as unknown as HandlerContext).progress(90), "LEASE_LOST", String(id));
+      await expectCode(() => q.progress(id, 90), "LEASE_LOST");
+      assert.equal((await q.get(id))?.progress, 70);
+      assert.deepEqual(events, [70]);
+    });
+  });
+}
