@@ -65,9 +65,12 @@ export class SpoolContext {
     };
   }
 
-  /** `queue` was paused or resumed here: its workers look again, idle ones wake at once. */
-  controlled(queue: string): void {
-    this.controls.emit(queue);
+  /**
+   * `queue` was paused (or resumed) here, committed: its workers here act on it at once, with no
+   * read; idle ones everywhere wake.
+   */
+  controlled(queue: string, paused: boolean): void {
+    this.controls.emit(queue, paused);
     this.signal(queue);
   }
 
@@ -75,7 +78,7 @@ export class SpoolContext {
    * Calls `listener` when `queue` may have been paused or resumed: by this process, or by another
    * (any signal from another process, which cannot tell a pause from an add).
    */
-  onControl(queue: string, listener: () => void): () => void {
+  onControl(queue: string, listener: (paused?: boolean) => void): () => void {
     this.controls.on(queue, listener);
     this.controls.on("*", listener);
     return () => {

@@ -21,22 +21,73 @@ function isPlainObject(value: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-/** Throws unless `value` is exactly JSON: nothing JSON.stringify would drop, change or choke on. */
-function checkJson(top: unknown, value: unknown, depth: number, open: Set<object>): void {
-  if (value === null || typeof value === "string" || typeof value === "boolean") return;
-  if (typeof value === "number") {
-    if (!Number.isFinite(value)) throw refuse(top, `it holds ${value}, which JSON cannot hold`);
-    return;
+/**
+ * A plain copy of `value`, read once (a getter or a Proxy answers once, and what is stored is
+ * what was checked), refusing whatever JSON.stringify would drop, change or choke on: non-finite
+ * numbers, functions, symbols, BigInts, class instances, a toJSON, cycles, depth past MAX_DEPTH.
+ * `size` counts a lower bound of the JSON's bytes as it goes, so a huge value is refused early
+ * instead of being walked whole first.
+ */
+class ProgressCopy {
+  private readonly open = new Set<object>();
+  private size = 0;
+
+  constructor(private readonly top: unknown) {}
+
+  copy(value: unknown, depth: number): unknown {
+    if (++this.size > MAX_PROGRESS_BYTES) throw this.tooLarge();
+    if (value === null || typeof value === "boolean") return value;
+    if (typeof value === "string") {
+      this.size += value.length;
+      if (this.size > MAX_PROGRESS_BYTES) throw this.tooLarge();
+      return value;
+    }
+    if (typeof value === "number") {
+      if (!Number.isFinite(value)) throw refuse(this.top, `it holds ${value}, which JSON cannot hold`);
+      return value;
+    }
+    if (typeof value !== "object") throw refuse(this.top, `it holds a ${typeof value}, which is not JSON`);
+    if (this.open.has(value)) throw refuse(this.top, "it refers to itself (a cycle)");
+    if (depth >= MAX_DEPTH) throw refuse(this.top, `it nests deeper than ${MAX_DEPTH} levels`);
+    const array = Array.isArray(value);
+    if (!array && !isPlainObject(value)) {
+      throw refuse(this.top, `it holds a ${value.constructor?.name ?? "non-plain"} object, not plain JSON`);
+    }
+    if ((value as { toJSON?: unknown }).toJSON !== undefined) {
+      throw refuse(this.top, "it holds an object with a toJSON, not plain JSON");
+    }
+    this.open.add(value);
+    let out: unknown;
+    if (array) {
+      const items = value as unknown[];
+      const length = items.length;
+      if (length > MAX_PROGRESS_BYTES) throw this.tooLarge();
+      const copy = new Array<unknown>(length);
+      for (let i = 0; i < length; i++) copy[i] = this.copy(items[i], depth + 1);
+      out = copy;
+    } else {
+      const record = value as Record<string, unknown>;
+      const copy: Record<string, unknown> = {};
+      for (const key of Object.keys(record)) {
+        this.size += key.length;
+        const item = this.copy(record[key], depth + 1);
+        // Assigned, "__proto__" would set the copy's prototype instead of a key.
+        Object.defineProperty(copy, key, {
+          value: item,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
+      out = copy;
+    }
+    this.open.delete(value);
+    return out;
   }
-  if (typeof value !== "object") throw refuse(top, `it holds a ${typeof value}, which is not JSON`);
-  if (open.has(value)) throw refuse(top, "it refers to itself (a cycle)");
-  if (depth >= MAX_DEPTH) throw refuse(top, `it nests deeper than ${MAX_DEPTH} levels`);
-  if (!Array.isArray(value) && !isPlainObject(value)) {
-    throw refuse(top, `it holds a ${value.constructor?.name ?? "non-plain"} object, not plain JSON`);
+
+  private tooLarge(): SpoolError {
+    return refuse(this.top, `it is larger than ${MAX_PROGRESS_BYTES} bytes as JSON, at most that is kept`);
   }
-  open.add(value);
-  for (const item of Object.values(value)) checkJson(top, item, depth + 1, open);
-  open.delete(value);
 }
 
 /** Checks `value` and returns its JSON for the store. */
@@ -52,8 +103,7 @@ export function progressJson(value: unknown): string {
         : "";
     throw refuse(value, `${kind}neither a number nor a plain object`);
   }
-  checkJson(value, value, 0, new Set());
-  const json = JSON.stringify(value);
+  const json = JSON.stringify(new ProgressCopy(value).copy(value, 0));
   const bytes = Buffer.byteLength(json);
   if (bytes > MAX_PROGRESS_BYTES) {
     throw refuse(value, `it is ${bytes} bytes as JSON; at most ${MAX_PROGRESS_BYTES} are kept`);

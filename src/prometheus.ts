@@ -5,7 +5,7 @@
 import { Counter, Gauge, Histogram, type Registry, register } from "prom-client";
 import { SpoolError, show } from "./errors.js";
 import type { QueueMeter } from "./metrics/instruments.js";
-import { metricQueues, type QueueMetrics, queueMetrics } from "./metrics/snapshot.js";
+import { metricQueues, type QueueMetrics, queueMetrics, readAll } from "./metrics/snapshot.js";
 import type { Spool } from "./spool.js";
 
 export interface CollectOptions {
@@ -38,7 +38,7 @@ export function collectMetrics(spool: Spool, options?: CollectOptions): () => vo
       `collectMetrics options must be an object, got ${show(options)}`,
     );
   }
-  const prefix = options?.prefix ?? "spool_";
+  const prefix = options?.prefix === undefined ? "spool_" : options.prefix;
   if (typeof prefix !== "string" || !/^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/.test(prefix)) {
     throw new SpoolError("INVALID_ARGUMENT", `prefix must be a Prometheus name prefix, got ${show(prefix)}`);
   }
@@ -52,7 +52,9 @@ export function collectMetrics(spool: Spool, options?: CollectOptions): () => vo
     reading ??= (async () => {
       const out = new Map<string, QueueMetrics>();
       if (ctx.isClosed) return out;
-      for (const name of await metricQueues(ctx)) out.set(name, await queueMetrics(ctx, name));
+      const names = await metricQueues(ctx);
+      const read = await readAll(names, (name) => queueMetrics(ctx, name));
+      names.forEach((name, i) => out.set(name, read[i] as QueueMetrics));
       return out;
     })().finally(() => {
       reading = null;
@@ -60,11 +62,27 @@ export function collectMetrics(spool: Spool, options?: CollectOptions): () => vo
     return reading;
   };
 
+  // Every name is checked free first: a clash registers nothing (prom-client would have thrown
+  // halfway, leaving the metrics made before it reading the store on every scrape).
   const names: string[] = [];
   const name = (suffix: string) => {
     names.push(prefix + suffix);
     return prefix + suffix;
   };
+  const taken = [
+    "jobs",
+    "queue_paused",
+    "oldest_pending_age_seconds",
+    ...COUNTERS.map(([, suffix]) => suffix),
+    "job_wait_seconds",
+    "job_run_seconds",
+  ].filter((suffix) => registry.getSingleMetric(prefix + suffix) !== undefined);
+  if (taken.length > 0) {
+    throw new SpoolError(
+      "INVALID_ARGUMENT",
+      `collectMetrics: the registry already has ${taken.map((s) => show(prefix + s)).join(", ")}: remove them first, or give another prefix`,
+    );
+  }
 
   new Gauge({
     name: name("jobs"),

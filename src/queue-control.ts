@@ -5,6 +5,7 @@ import type { Hold } from "./backend.js";
 import type { SpoolContext } from "./context.js";
 import { leaseLostError, notFoundError } from "./errors.js";
 import { progressJson } from "./progress.js";
+import type { JobProgress } from "./types.js";
 
 interface Controlled {
   readonly name: string;
@@ -20,7 +21,7 @@ interface Controlled {
 export async function storePaused(queue: Controlled, paused: boolean): Promise<void> {
   queue.ctx.assertOpen();
   await queue.ctx.backend.storePaused(queue.name, paused);
-  queue.ctx.controlled(queue.name);
+  queue.ctx.controlled(queue.name, paused);
 }
 
 /** Whether `queue` is paused now, as stored. */
@@ -38,10 +39,11 @@ export async function storeProgress(
   id: number,
   hold: Hold,
   value: unknown,
-): Promise<void> {
+): Promise<JobProgress> {
   const json = progressJson(value);
   queue.ctx.assertOpen();
   const outcome = await queue.ctx.backend.progress(queue.name, id, hold, json);
   if (outcome === "not_found") throw notFoundError(queue.name, id, "report progress of");
   if (outcome === "lease_lost") throw leaseLostError(queue.name, id, "report progress of");
+  return JSON.parse(json) as JobProgress; // what was stored, as `get` will read it
 }

@@ -180,8 +180,10 @@ export class Queue<T = unknown> {
     this.ctx.assertOpen();
     const row = await this.ctx.backend.get(this.name, id);
     if (row === null) throw this.lost("not_found", id, "fail");
-    if (row.state !== "reserved" || (attempt !== null && row.attempts !== attempt))
+    if (row.state !== "reserved" || (attempt !== null && row.attempts !== attempt)) {
+      this.held.meter.refused("lease_lost");
       throw this.lost("lease_lost", id, "fail");
+    }
     const { outcome, state } = await this.held.fail(
       row,
       { attempt: row.attempts, token: hold.token },
@@ -197,7 +199,9 @@ export class Queue<T = unknown> {
     const [id, hold] = this.holder(job);
     const lease = checkPositiveDuration(ms, "extend ms");
     this.ctx.assertOpen();
-    this.check(await this.ctx.backend.extend(this.name, id, hold, lease), id, "extend");
+    const outcome = await this.ctx.backend.extend(this.name, id, hold, lease);
+    this.held.meter.refused(outcome);
+    this.check(outcome, id, "extend");
     if (typeof job === "object") job.leaseUntil = new Date(Date.now() + lease);
   }
 
@@ -206,8 +210,13 @@ export class Queue<T = unknown> {
    * lease-checked like `extend`; `get` and `list` show it, kept across retries.
    */
   async progress(job: Job<T> | number, value: JobProgress): Promise<void> {
+    await this.storedProgress(job, value);
+  }
+
+  /** @internal `progress`, resolving with the value as stored (the worker's "progress" event). */
+  storedProgress(job: Job<T> | number, value: JobProgress): Promise<JobProgress> {
     const [id, hold] = this.holder(job);
-    await storeProgress(this, id, hold, value);
+    return storeProgress(this, id, hold, value);
   }
 
   /** Stops workers in every process from claiming this queue's jobs; running ones finish. */

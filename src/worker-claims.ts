@@ -5,6 +5,14 @@
 import type { StoredJob } from "./backend.js";
 import type { WorkerPace } from "./worker-pace.js";
 
+/** Decides whether a claim's rows may run (see PauseWatch). */
+export interface ClaimGate {
+  /** Bumped by each pause made in this process. */
+  readonly generation: number;
+  /** The rows of a claim sent at `generation`: all of them, or none (handed back). */
+  admit(rows: StoredJob[], generation: number): StoredJob[];
+}
+
 export class WorkerClaims {
   private ahead: Promise<void> | null = null;
   /**
@@ -28,10 +36,15 @@ export class WorkerClaims {
    */
   private readonly startBy = new WeakMap<StoredJob, number>();
 
+  /** Where every claim's rows pass before the worker may start them: the pause watch. */
+  gate: ClaimGate | null = null;
+
   /** Claims `limit` jobs, timed for the pace, each job's start-by time noted. */
   private async claimTimed(limit: number): Promise<StoredJob[]> {
     const sent = performance.now();
-    const rows = await this.pace.timeClaim(() => this.claim(limit));
+    const generation = this.gate?.generation ?? 0;
+    let rows = await this.pace.timeClaim(() => this.claim(limit));
+    if (this.gate !== null) rows = this.gate.admit(rows, generation);
     this.pace.observePayloads(rows);
     for (const row of rows) if (row.expiresIn != null) this.startBy.set(row, sent + row.expiresIn);
     return rows;

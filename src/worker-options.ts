@@ -22,8 +22,11 @@ export interface WorkedQueue<T> {
   readonly held: HeldJobs<T>;
   /** The queue's own `extend` (checked, lease-checked): a handler's `extend` goes through it. */
   extend(job: Job<T>, ms: number): Promise<void>;
-  /** The queue's own `progress` (checked, lease-checked): a handler's `progress` goes through it. */
-  progress(job: Job<T>, value: JobProgress): Promise<void>;
+  /**
+   * The queue's own `progress` (checked, lease-checked), resolving with the value as stored: a
+   * handler's `progress` goes through it.
+   */
+  storedProgress(job: Job<T>, value: JobProgress): Promise<JobProgress>;
 }
 
 /** What a handler gets besides its job. */

@@ -4,10 +4,12 @@
 // been paused (a pause here, any signal from another process, the heartbeat) and only while
 // the worker holds jobs it has not started: one read at a time, one more if asked meanwhile.
 import type { StoredJob } from "./backend.js";
-import type { WorkerClaims } from "./worker-claims.js";
+import type { ClaimGate, WorkerClaims } from "./worker-claims.js";
 import type { WorkedQueue } from "./worker-options.js";
 
-export class PauseWatch {
+export class PauseWatch implements ClaimGate {
+  /** Bumped by each pause made in this process: a claim sent before it may hold jobs to give back. */
+  generation = 0;
   private looking: Promise<void> | null = null;
   private again = false;
   private readonly unsubscribe: () => void;
@@ -22,7 +24,42 @@ export class PauseWatch {
     private readonly stopping: () => boolean,
     private readonly report: (error: unknown) => void,
   ) {
-    this.unsubscribe = queue.ctx.onControl(queue.name, () => this.maybe());
+    this.unsubscribe = queue.ctx.onControl(queue.name, (paused) => {
+      if (paused === true) this.pausedHere();
+      else this.maybe();
+    });
+    claims.gate = this;
+  }
+
+  /**
+   * The queue was paused in this process, committed: what the worker holds unstarted goes back
+   * now, with no read (a round trip meanwhile would let the loop start it), and so do the rows
+   * of any claim already out (see admit).
+   */
+  private pausedHere(): void {
+    this.generation++;
+    if (this.buffer.length > 0 && !this.stopping()) this.giveBack(this.buffer.splice(0));
+  }
+
+  admit(rows: StoredJob[], generation: number): StoredJob[] {
+    if (generation === this.generation || rows.length === 0 || this.stopping()) return rows;
+    this.giveBack(rows);
+    return [];
+  }
+
+  private giveBack(rows: StoredJob[]): void {
+    this.handBack(rows).catch((error: unknown) => {
+      if ((error as { code?: unknown } | null)?.code !== "CLOSED") this.report(error);
+    });
+  }
+
+  /** Whether the queue is paused as stored (false when the store cannot say). */
+  async isPaused(): Promise<boolean> {
+    try {
+      return (await this.queue.ctx.backend.readSettings(this.queue.name))?.paused === true;
+    } catch {
+      return false;
+    }
   }
 
   /** The queue may have been paused: look, if the worker holds jobs it has not started. */

@@ -88,7 +88,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     const claim = (limit: number) => queue.ctx.backend.claim(queue.name, limit, this.lease);
     this.claims = new WorkerClaims(this.pace, claim, this.buffer, (e) => this.report(e));
     this.unsubscribe = queue.ctx.onChange(queue.name, () => this.poke());
-    const handBack = (rows: StoredJob[]) => this.handBack(rows, false);
+    const handBack = (rows: StoredJob[]) => this.track(this.handBack(rows, false));
     const stopping = () => this.stopping !== null;
     this.pauses = new PauseWatch(queue, this.buffer, this.claims, handBack, stopping, (e) => this.report(e));
     // Not unref'd: like a server, a running worker keeps its process alive until stop().
@@ -164,7 +164,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
         this.drained = true;
         // "drained" means done: the last completions are committed before it is told.
         while (this.writes.size > 0) await Promise.allSettled([...this.writes]);
-        this.tell("drained");
+        if (!(await this.pauses.isPaused())) this.tell("drained"); // paused: ready jobs are left
       }
       // A wake-up during the claim means there may be work already: no idle check, no sleep.
       if (this.wakes === seen) await this.sleep(await this.idleWait(), seen);
@@ -231,8 +231,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
         entry.extendedUntil = started + wholeMs(ms ?? this.lease);
       },
       async (value: JobProgress) => {
-        await this.queue.progress(job, value);
-        this.tell("progress", job, value);
+        this.tell("progress", job, await this.queue.storedProgress(job, value));
       },
     );
     // The timeout is at most MAX_TIMER_MS (checked when the worker was made).
@@ -277,9 +276,10 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     this.finish(entry, () => this.failJob(entry, error));
   }
 
-  private track(write: Promise<unknown>): void {
+  private track<W extends Promise<unknown>>(write: W): W {
     this.writes.add(write);
     void write.finally(() => this.writes.delete(write));
+    return write;
   }
 
   private async succeed(entry: Running<T>, result: unknown): Promise<void> {

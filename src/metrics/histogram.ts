@@ -19,7 +19,8 @@ export interface Percentiles {
 }
 
 export class LatencyHistogram {
-  private readonly counts = new Float64Array(BUCKETS);
+  /** Made on the first observation: a queue handle that never sees a job costs no buckets. */
+  private buckets: Float64Array | null = null;
   count = 0;
   private min = Number.POSITIVE_INFINITY;
   private max = 0;
@@ -28,7 +29,8 @@ export class LatencyHistogram {
   observe(ms: number): void {
     const v = Math.max(ms, 0);
     const i = bucketOf(v);
-    this.counts[i] = (this.counts[i] as number) + 1;
+    this.buckets ??= new Float64Array(BUCKETS);
+    this.buckets[i] = (this.buckets[i] as number) + 1;
     this.count++;
     if (v < this.min) this.min = v;
     if (v > this.max) this.max = v;
@@ -36,8 +38,10 @@ export class LatencyHistogram {
 
   /** Adds every observation of `other` to this one. */
   merge(other: LatencyHistogram): void {
+    if (other.buckets === null) return;
+    this.buckets ??= new Float64Array(BUCKETS);
     for (let i = 0; i < BUCKETS; i++)
-      this.counts[i] = (this.counts[i] as number) + (other.counts[i] as number);
+      this.buckets[i] = (this.buckets[i] as number) + (other.buckets[i] as number);
     this.count += other.count;
     this.min = Math.min(this.min, other.min);
     this.max = Math.max(this.max, other.max);
@@ -45,12 +49,12 @@ export class LatencyHistogram {
 
   /** The value below which `q` (0–1) of the observations fall, in ms; null when empty. */
   quantile(q: number): number | null {
-    if (this.count === 0) return null;
+    if (this.count === 0 || this.buckets === null) return null;
     const rank = Math.max(1, Math.ceil(q * this.count));
     if (rank >= this.count) return this.max; // the largest value is known exactly
     let seen = 0;
     for (let i = 0; i < BUCKETS; i++) {
-      seen += this.counts[i] as number;
+      seen += this.buckets[i] as number;
       // The last bucket also holds everything past its range: the largest value stands for it.
       if (seen >= rank)
         return i === BUCKETS - 1 ? this.max : Math.min(this.max, Math.max(this.min, middleOf(i)));

@@ -69,6 +69,11 @@ export class QueueMeter {
     else this.retried++;
   }
 
+  /** Whether this process did anything with the queue (a handle alone does not count). */
+  get used(): boolean {
+    return this.added + this.completed + this.failed + this.leaseLost + this.wait.count + this.run.count > 0;
+  }
+
   /** A worker starts a job due at `runAt` (ms since the epoch); returns the run's start mark. */
   started(runAt: number): number {
     const ms = Date.now() - runAt;

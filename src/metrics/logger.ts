@@ -26,7 +26,28 @@ export function checkLogger(value: unknown): SpoolLogger {
       `logger must be an object with debug, info, warn and error methods (pino's shape), got ${show(value)}${value !== null && typeof value === "object" ? ` without ${missing.join(", ")}` : ""}`,
     );
   }
-  return value as SpoolLogger;
+  return guarded(value as SpoolLogger);
+}
+
+/**
+ * The user's logger behind a guard: a method that throws, or returns a promise that rejects, is
+ * ignored. Every call site (workers, listeners in pg's event handlers, file watches) logs
+ * through it, and logging must never break what it reports on.
+ */
+function guarded(logger: SpoolLogger): SpoolLogger {
+  const call =
+    (level: (typeof LEVELS)[number]) =>
+    (obj: Record<string, unknown>, msg: string): void => {
+      try {
+        const returned: unknown = logger[level](obj, msg);
+        if (returned !== null && typeof (returned as { then?: unknown })?.then === "function") {
+          (returned as PromiseLike<unknown>).then(undefined, nothing);
+        }
+      } catch {
+        // A broken logger must not break the caller.
+      }
+    };
+  return { debug: call("debug"), info: call("info"), warn: call("warn"), error: call("error") };
 }
 
 /**

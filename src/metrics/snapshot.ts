@@ -30,7 +30,10 @@ export type { Percentiles } from "./histogram.js";
 /** The queues metrics cover: those in the store and those this process used, sorted. */
 export async function metricQueues(ctx: SpoolContext): Promise<string[]> {
   const names = new Set(await ctx.backend.queues());
-  for (const name of ctx.instruments.meters.keys()) names.add(name);
+  // A queue this process works (a worker, a channel, a stated retention) or did something with;
+  // a handle alone does not count (a metric series per name ever passed to spool.queue()).
+  for (const name of ctx.settings.workedQueues) names.add(name);
+  for (const [name, meter] of ctx.instruments.meters) if (meter.used) names.add(name);
   return [...names].sort();
 }
 
@@ -45,7 +48,17 @@ export async function queueMetrics(ctx: SpoolContext, name: string): Promise<Que
 
 export async function snapshot(ctx: SpoolContext): Promise<SpoolMetrics> {
   const queues: Record<string, QueueMetrics> = {};
-  for (const name of await metricQueues(ctx)) queues[name] = await queueMetrics(ctx, name);
+  const names = await metricQueues(ctx);
+  const read = await readAll(names, (name) => queueMetrics(ctx, name));
+  names.forEach((name, i) => {
+    // Defined, not assigned: a queue another writer named "__proto__" is a key like any other.
+    Object.defineProperty(queues, name, {
+      value: read[i],
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  });
   const counters: MetricCounters = { added: 0, completed: 0, failed: 0, retried: 0, dead: 0, leaseLost: 0 };
   const wait = new LatencyHistogram();
   const run = new LatencyHistogram();
@@ -60,4 +73,25 @@ export async function snapshot(ctx: SpoolContext): Promise<SpoolMetrics> {
     run.merge(meter.run);
   }
   return { queues, counters, latency: { waitMs: wait.percentiles(), runMs: run.percentiles() } };
+}
+
+/**
+ * How many queues' reads are in flight at once: on PostgreSQL each is a round trip, so a store
+ * with thousands of queues is read a pool's worth at a time, not one by one (a scrape must end
+ * within Prometheus's scrape_timeout); on SQLite the reads run one after another anyway.
+ */
+const READS_AT_ONCE = 8;
+
+/** `read` of every name, READS_AT_ONCE at a time, results in the names' order. */
+export async function readAll<R>(names: readonly string[], read: (name: string) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(names.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < names.length) {
+      const i = next++;
+      out[i] = await read(names[i] as string);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READS_AT_ONCE, names.length) }, lane));
+  return out;
 }

@@ -5,6 +5,8 @@
 // run, parented on that stored context and linked to it (the messaging semantic conventions'
 // single-message processing), with the messaging attributes.
 import type * as OtelApi from "@opentelemetry/api";
+import { show } from "../errors.js";
+import { redactText } from "../redact.js";
 
 type Api = typeof OtelApi;
 type Carrier = Record<string, string>;
@@ -22,7 +24,13 @@ let loading: Promise<Tracing | null> | null = null;
 /** The tracing of this process: null when @opentelemetry/api is not installed. */
 export function loadTracing(): Promise<Tracing | null> {
   loading ??= import("@opentelemetry/api").then(
-    (api) => new Tracing(api),
+    (api) => {
+      try {
+        return new Tracing(api);
+      } catch {
+        return null; // An API that does not look like @opentelemetry/api: no tracing, no failure.
+      }
+    },
     () => null,
   );
   return loading;
@@ -63,18 +71,25 @@ export class Tracing {
     insert: () => Promise<number[] | null>,
   ): Promise<number[] | null> {
     const { api } = this;
-    const attributes: OtelApi.Attributes = {
-      "messaging.system": "spool",
-      "messaging.destination.name": queue,
-      "messaging.operation.type": "send",
-      "messaging.operation.name": jobs.length === 1 ? "add" : "addBatch",
-    };
-    if (jobs.length > 1) attributes["messaging.batch.message_count"] = jobs.length;
-    const span = this.tracer.startSpan(`send ${queue}`, { kind: api.SpanKind.PRODUCER, attributes });
-    const sampled = (span.spanContext().traceFlags & api.TraceFlags.SAMPLED) !== 0;
-    if (api.isSpanContextValid(span.spanContext()) && sampled) {
-      const trace = this.carry(span);
-      for (const job of jobs) job.trace = trace;
+    let span: OtelApi.Span;
+    try {
+      const attributes: OtelApi.Attributes = {
+        "messaging.system": "spool",
+        "messaging.destination.name": queue,
+        "messaging.operation.type": "send",
+        "messaging.operation.name": jobs.length === 1 ? "add" : "addBatch",
+      };
+      if (jobs.length > 1) attributes["messaging.batch.message_count"] = jobs.length;
+      span = this.tracer.startSpan(`send ${queue}`, { kind: api.SpanKind.PRODUCER, attributes });
+      const sampled = (span.spanContext().traceFlags & api.TraceFlags.SAMPLED) !== 0;
+      if (api.isSpanContextValid(span.spanContext()) && sampled) {
+        const trace = this.carry(span);
+        for (const job of jobs) job.trace = trace;
+      }
+    } catch {
+      // A tracer that throws must not cost the add: it goes in untraced.
+      for (const job of jobs) delete job.trace;
+      return insert();
     }
     try {
       const ids = await insert();
@@ -90,6 +105,54 @@ export class Tracing {
 
   /** Runs a handler inside a CONSUMER span parented on (and linked to) its producer's context. */
   process<J, C>(handler: (job: J, context: C) => unknown, job: J, context: C, row: TracedRow): unknown {
+    let span: OtelApi.Span;
+    let parent: OtelApi.Context;
+    try {
+      [span, parent] = this.consumerSpan(row);
+    } catch {
+      // Whatever the stored context or the tracer does, the job runs: tracing never fails a job.
+      return handler(job, context);
+    }
+    // Unsampled, or no tracer provider registered (the API's no-op): the handler runs as it is.
+    if (!span.isRecording()) return handler(job, context);
+    const { api } = this;
+    // The span ends once: when the handler settles, or when the run is given up first (a
+    // timeout, a stop, a lost lease abort its signal), with an error status, even if the handler
+    // never settles.
+    let ended = false;
+    const end = (error?: unknown) => {
+      if (ended) return;
+      ended = true;
+      if (error !== undefined) this.failed(span, error);
+      span.end();
+    };
+    const signal = (context as { signal?: unknown } | null)?.signal;
+    if (signal instanceof AbortSignal) {
+      if (signal.aborted) end(signal.reason ?? new Error("aborted"));
+      else signal.addEventListener("abort", () => end(signal.reason ?? new Error("aborted")), { once: true });
+    }
+    const run = () => handler(job, context);
+    let result: unknown;
+    try {
+      result = api.context.with(api.trace.setSpan(parent, span), run);
+    } catch (error) {
+      end(error);
+      throw error;
+    }
+    return Promise.resolve(result).then(
+      (value) => {
+        end();
+        return value;
+      },
+      (error: unknown) => {
+        end(error);
+        throw error;
+      },
+    );
+  }
+
+  /** A run's CONSUMER span and its parent context (the producer's, when it was stored). */
+  private consumerSpan(row: TracedRow): [OtelApi.Span, OtelApi.Context] {
     const { api } = this;
     const producer = row.trace === undefined ? null : this.extract(row.trace);
     const parent =
@@ -110,34 +173,13 @@ export class Tracing {
       },
       parent,
     );
-    // Unsampled, or no tracer provider registered (the API's no-op): the handler runs as it is.
-    if (!span.isRecording()) return handler(job, context);
-    const run = () => handler(job, context);
-    let result: unknown;
-    try {
-      result = api.context.with(api.trace.setSpan(parent, span), run);
-    } catch (error) {
-      this.failed(span, error);
-      span.end();
-      throw error;
-    }
-    return Promise.resolve(result).then(
-      (value) => {
-        span.end();
-        return value;
-      },
-      (error: unknown) => {
-        this.failed(span, error);
-        span.end();
-        throw error;
-      },
-    );
+    return [span, parent];
   }
 
   private failed(span: OtelApi.Span, error: unknown): void {
     span.setStatus({
       code: this.api.SpanStatusCode.ERROR,
-      message: error instanceof Error ? error.message : String(error),
+      message: redactText(error instanceof Error ? error.message : show(error)),
     });
     if (error instanceof Error) span.recordException(error);
   }
@@ -160,11 +202,18 @@ export class Tracing {
   /** The producer's span context from what was stored, or null when it does not parse. */
   private extract(stored: string): OtelApi.SpanContext | null {
     const { api } = this;
-    let carrier: Carrier;
+    // Written by any producer, or by hand: only an object of strings is a carrier.
+    let parsed: unknown;
     try {
-      carrier = JSON.parse(stored) as Carrier;
+      parsed = JSON.parse(stored);
     } catch {
       return null;
+    }
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return null;
+    const carrier: Carrier = {};
+    for (const key of ["traceparent", "tracestate"]) {
+      const value = (parsed as Record<string, unknown>)[key];
+      if (typeof value === "string") carrier[key] = value;
     }
     const viaPropagator = api.trace.getSpanContext(api.propagation.extract(api.ROOT_CONTEXT, carrier));
     if (viaPropagator !== undefined && api.isSpanContextValid(viaPropagator)) return viaPropagator;

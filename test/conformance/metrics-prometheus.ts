@@ -1,7 +1,7 @@
 // spool/prometheus: the exposition, read back with a real Prometheus text parser.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { Registry } from "prom-client";
+import { Counter, Registry } from "prom-client";
 import { collectMetrics } from "../../src/prometheus.js";
 import { parseExposition, sampleValue } from "../helpers/prometheus-text.js";
 import { type BackendFixture, expectCode, fresh, T, waitFor } from "./harness.js";
@@ -74,6 +74,28 @@ export function metricsPrometheus(b: BackendFixture): void {
         () => collectMetrics(spool, { registry, prefix: "bad prefix" }),
         "INVALID_ARGUMENT",
         "prefix",
+      );
+      await expectCode(
+        () => collectMetrics(spool, { registry, prefix: null as unknown as string }),
+        "INVALID_ARGUMENT",
+        "prefix",
+      );
+    });
+
+    test("a registry that already holds one of the names gets none of them", T, async (t) => {
+      const { spool } = await fresh(b, t);
+      const registry = new Registry();
+      registry.registerMetric(
+        new Counter({ name: "spool_jobs_dead_total", help: "someone else's", registers: [] }),
+      );
+      await expectCode(
+        () => collectMetrics(spool, { registry }),
+        "INVALID_ARGUMENT",
+        "spool_jobs_dead_total",
+      );
+      assert.deepEqual(
+        registry.getMetricsAsArray().map((m) => m.name),
+        ["spool_jobs_dead_total"],
       );
     });
   });

@@ -107,6 +107,24 @@ export function metrics(b: BackendFixture): void {
       },
     );
 
+    test("a stale holder's refused failure and renewal count as lost leases too", T, async (t) => {
+      const { spool } = await fresh(b, t);
+      const q = spool.queue("stale");
+      await q.addBatch([1, 2]);
+      const [a, c] = (await q.reserveBatch(2)) as [Job<unknown>, Job<unknown>];
+      await q.fail(a.id, new Error("taken away"));
+      await q.fail(c.id, new Error("taken away"));
+      await expectCode(() => q.fail(a, new Error("late")), "LEASE_LOST");
+      await expectCode(() => q.extend(c, 1000), "LEASE_LOST");
+      assert.equal((await spool.metrics()).counters.leaseLost, 2);
+    });
+
+    test("a queue handle alone is not a queue this process uses", T, async (t) => {
+      const { spool } = await fresh(b, t);
+      for (let i = 0; i < 50; i++) spool.queue(`handle-${i}`);
+      assert.deepEqual(Object.keys((await spool.metrics()).queues), []);
+    });
+
     test("metrics on a closed Spool is CLOSED", T, async (t) => {
       const { spool } = await fresh(b, t);
       await spool.close();

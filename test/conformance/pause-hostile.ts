@@ -56,6 +56,73 @@ export function pauseHostile(b: BackendFixture): void {
       }
     });
 
+    test("once pause() resolves here, no job this process's worker held unstarted starts", T, async (t) => {
+      const { spool } = await fresh(b, t);
+      const q = spool.queue<{ n: number; block?: boolean }>("held-here");
+      let paused = false;
+      let startedAfterPause = 0;
+      const waiting: Array<() => void> = [];
+      let open = false;
+      const worker = q.process(
+        async (job) => {
+          if (paused) startedAfterPause++;
+          if (job.payload.block && !open) await new Promise<void>((r) => waiting.push(r));
+        },
+        { concurrency: 8, pollInterval: 60_000 },
+      );
+      const release = () => {
+        open = true;
+        for (const go of waiting.splice(0)) go();
+      };
+      t.after(() => {
+        release();
+        return worker.stop({ timeout: 0 });
+      });
+      await q.addBatch(Array.from({ length: 40 }, (_, n) => ({ n })));
+      await waitFor("the warm-up jobs to complete", async () => (await q.size()).completed === 40);
+      await q.addBatch([
+        ...Array.from({ length: 8 }, (_, n) => ({ n, block: true })),
+        ...Array.from({ length: 200 }, (_, n) => ({ n })),
+      ]);
+      await waitFor("8 handlers blocked", () => waiting.length === 8);
+      await waitFor("jobs claimed ahead", async () => (await q.size()).reserved > 8);
+      await q.pause();
+      paused = true;
+      release(); // slots free at once: nothing held back may take them
+      await waitFor("the blocked jobs done, the rest handed back", async () => {
+        const size = await q.size();
+        return size.completed === 48 && size.reserved === 0;
+      });
+      assert.equal(startedAfterPause, 0);
+      assert.equal((await q.size()).pending, 200);
+    });
+
+    test("a worker on a paused queue with ready jobs does not say drained", T, async (t) => {
+      const { spool } = await fresh(b, t);
+      const q = spool.queue<number>("paused-drain");
+      await q.pause();
+      await q.addBatch([1, 2, 3]);
+      // Each idle round of the worker asks when the next job is due: count the rounds.
+      const backend = spool.ctx.backend;
+      const nextDueIn = backend.nextDueIn.bind(backend);
+      let idleRounds = 0;
+      backend.nextDueIn = (queue: string) => {
+        idleRounds++;
+        return nextDueIn(queue);
+      };
+      t.after(() => {
+        backend.nextDueIn = nextDueIn;
+      });
+      let drained = 0;
+      const worker = q.process(() => {}, { pollInterval: 20 });
+      worker.on("drained", () => drained++);
+      t.after(() => worker.stop());
+      await waitFor("three empty rounds on the paused queue", () => idleRounds >= 3);
+      assert.equal(drained, 0, "drained with 3 ready jobs");
+      await q.resume();
+      await waitFor("drained once the jobs ran", () => drained === 1);
+    });
+
     test("pauses and resumes racing under a running worker lose and repeat no job", T, async (t) => {
       const { spool } = await fresh(b, t);
       const q = spool.queue<number>("race");

@@ -237,6 +237,41 @@ export function pauseProgress(b: BackendFixture): void {
       assert.deepEqual({ ...((await q.get(job.id))?.progress as object) }, {});
     });
 
+    test("a progress value is read once: what was checked is what is stored", T, async (t) => {
+      const { spool } = await fresh(b, t);
+      const q = spool.queue("read-once");
+      await q.add("x");
+      const job = await q.reserve();
+      assert.ok(job);
+      // A toJSON JSON.stringify would call, even unlisted: refused, not obeyed.
+      const hidden = Object.defineProperty({ a: 1 }, "toJSON", { value: () => 150, enumerable: false });
+      await expectCode(() => q.progress(job, hidden), "INVALID_ARGUMENT", "toJSON");
+      let reads = 0;
+      const flip = {
+        get step(): unknown {
+          reads++;
+          return reads === 1 ? 3 : () => 1;
+        },
+      };
+      await q.progress(job, flip);
+      assert.equal(reads, 1);
+      assert.deepEqual((await q.get(job.id))?.progress, { step: 3 });
+      // Far past the limit: refused before the walk reads it all.
+      let touched = 0;
+      const wide: Record<string, unknown> = {};
+      for (let i = 0; i < 100_000; i++) {
+        Object.defineProperty(wide, `k${i}`, {
+          enumerable: true,
+          get() {
+            touched++;
+            return i;
+          },
+        });
+      }
+      await expectCode(() => q.progress(job, wide), "INVALID_ARGUMENT", "bytes");
+      assert.ok(touched < 100_000, `read ${touched} of 100000 values before refusing`);
+    });
+
     test("a handler's ctx.progress is stored and emitted as the worker's progress event", T, async (t) => {
       const { spool } = await fresh(b, t);
       const q = spool.queue<string>("ctx");

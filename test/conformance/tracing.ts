@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { job } from "../helpers/new-job.js";
 import { installTracer, type SpanSummary, summaries } from "../helpers/otel.js";
 import { type BackendFixture, child, childTarget, fresh, T, waitFor } from "./harness.js";
 
@@ -78,6 +79,54 @@ export function tracing(b: BackendFixture): void {
         assert.equal(c.status, SpanStatusCode.UNSET);
       }
     });
+
+    test("a stored trace context that is not one never fails a job: it runs, untraced", T, async (t) => {
+      const tracer = installTracer();
+      t.after(() => tracer.close());
+      const { spool } = await fresh(b, t);
+      const q = spool.queue<number>("garbage-trace");
+      const stored = [
+        "null",
+        '{"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01","tracestate":5}',
+        "[]",
+        "{",
+        '"x"',
+        "5",
+      ];
+      await spool.ctx.backend.enqueue(
+        "garbage-trace",
+        stored.map((trace, i) => ({ ...job(i), maxAttempts: 1, trace })),
+      );
+      const ran: unknown[] = [];
+      const worker = q.process((j) => {
+        ran.push(j.payload);
+      });
+      await waitFor("every job completed", async () => (await q.size()).completed === stored.length);
+      await worker.stop();
+      assert.equal(ran.length, stored.length);
+      assert.equal((await q.size()).dead, 0);
+    });
+
+    test(
+      "a run given up by its timeout ends its span with an error, though the handler never settles",
+      T,
+      async (t) => {
+        const tracer = installTracer();
+        t.after(() => tracer.close());
+        const { spool } = await fresh(b, t);
+        const q = spool.queue<number>("timed-out");
+        await q.add(1, { maxAttempts: 1 });
+        const worker = q.process(() => new Promise<never>(() => {}), { timeout: 50 });
+        await new Promise<void>((resolve) => worker.once("failed", () => resolve()));
+        await waitFor(
+          "the consumer span ended",
+          () => byKind(summaries(tracer.exporter), SpanKind.CONSUMER).length === 1,
+        );
+        await worker.stop({ timeout: 10 });
+        const [consumer] = byKind(summaries(tracer.exporter), SpanKind.CONSUMER);
+        assert.equal(consumer?.status, SpanStatusCode.ERROR);
+      },
+    );
 
     test("without a tracer provider nothing is stored with the job", T, async (t) => {
       const { spool } = await fresh(b, t);

@@ -85,3 +85,48 @@ describe("logger", () => {
     },
   );
 });
+
+describe("a broken logger", () => {
+  test("methods that throw or return rejected promises are ignored wherever Spool logs", T, async () => {
+    const { checkLogger } = await import("../../src/metrics/logger.js");
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      let calls = 0;
+      const throwing = checkLogger({
+        debug() {
+          calls++;
+          throw new Error("debug broke");
+        },
+        info() {
+          calls++;
+          throw new Error("info broke");
+        },
+        warn() {
+          calls++;
+          throw new Error("warn broke");
+        },
+        error() {
+          calls++;
+          throw new Error("error broke");
+        },
+      });
+      const rejecting = checkLogger({
+        debug: async () => Promise.reject(new Error("debug rejected")),
+        info: async () => Promise.reject(new Error("info rejected")),
+        warn: async () => Promise.reject(new Error("warn rejected")),
+        error: async () => Promise.reject(new Error("error rejected")),
+      });
+      // What the notifiers call directly, in pg's and fs.watch's event handlers.
+      for (const logger of [throwing, rejecting]) {
+        for (const level of ["debug", "info", "warn", "error"] as const) logger[level]({ queue: "q" }, "x");
+      }
+      assert.equal(calls, 4, "the user's methods were called");
+      await new Promise((resolve) => setImmediate(resolve)); // unhandled rejections are told by then
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+  });
+});
