@@ -54,7 +54,7 @@ export function collectMetrics(spool: Spool, options?: CollectOptions): () => vo
       if (ctx.isClosed) return out;
       const names = await metricQueues(ctx);
       const read = await readAll(names, (name) => queueMetrics(ctx, name));
-      names.forEach((name, i) => out.set(name, read[i] as QueueMetrics));
+      for (const [i, name] of names.entries()) out.set(name, read[i] as QueueMetrics);
       return out;
     })().finally(() => {
       reading = null;
@@ -128,7 +128,7 @@ export function collectMetrics(spool: Spool, options?: CollectOptions): () => vo
       collect() {
         this.reset();
         for (const meter of ctx.instruments.meters.values()) {
-          this.inc({ queue: meter.queue }, meter[field] as number);
+          if (meter.used) this.inc({ queue: meter.queue }, meter[field] as number); // not a bare handle
         }
       },
     });

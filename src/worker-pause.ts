@@ -10,6 +10,8 @@ import type { WorkedQueue } from "./worker-options.js";
 export class PauseWatch implements ClaimGate {
   /** Bumped by each pause made in this process: a claim sent before it may hold jobs to give back. */
   generation = 0;
+  /** Paused here and not resumed here since: rows of claims sent before the pause go back. */
+  private heldBack = false;
   private looking: Promise<void> | null = null;
   private again = false;
   private readonly unsubscribe: () => void;
@@ -26,7 +28,10 @@ export class PauseWatch implements ClaimGate {
   ) {
     this.unsubscribe = queue.ctx.onControl(queue.name, (paused) => {
       if (paused === true) this.pausedHere();
-      else this.maybe();
+      else {
+        if (paused === false) this.heldBack = false; // resumed here: claims out may keep their rows
+        this.maybe();
+      }
     });
     claims.gate = this;
   }
@@ -38,11 +43,12 @@ export class PauseWatch implements ClaimGate {
    */
   private pausedHere(): void {
     this.generation++;
+    this.heldBack = true;
     if (this.buffer.length > 0 && !this.stopping()) this.giveBack(this.buffer.splice(0));
   }
 
   admit(rows: StoredJob[], generation: number): StoredJob[] {
-    if (generation === this.generation || rows.length === 0 || this.stopping()) return rows;
+    if (generation === this.generation || !this.heldBack || rows.length === 0 || this.stopping()) return rows;
     this.giveBack(rows);
     return [];
   }

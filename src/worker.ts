@@ -161,10 +161,11 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
         continue;
       }
       if (this.running.size === 0 && !this.drained) {
-        this.drained = true;
-        // "drained" means done: the last completions are committed before it is told.
+        // "drained" means done: the last completions are committed before it is told; on a
+        // paused queue ready jobs are left, and it waits for a round after the resume.
         while (this.writes.size > 0) await Promise.allSettled([...this.writes]);
-        if (!(await this.pauses.isPaused())) this.tell("drained"); // paused: ready jobs are left
+        this.drained = !(await this.pauses.isPaused());
+        if (this.drained) this.tell("drained");
       }
       // A wake-up during the claim means there may be work already: no idle check, no sleep.
       if (this.wakes === seen) await this.sleep(await this.idleWait(), seen);

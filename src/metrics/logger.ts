@@ -62,15 +62,15 @@ export function logError(
   context: { queue?: string; jobId?: number; attempt?: number },
 ): void {
   if (logger === silentLogger) return;
-  const obj: Record<string, unknown> = { ...context };
-  if (error instanceof SpoolError) {
-    obj.code = error.code;
-    if (obj.jobId === undefined && error.jobId !== undefined) obj.jobId = error.jobId;
-  }
-  obj.err = redactText(error instanceof Error ? error.message : show(error));
   try {
+    const obj: Record<string, unknown> = { ...context };
+    if (error instanceof SpoolError) {
+      obj.code = error.code;
+      if (obj.jobId === undefined && error.jobId !== undefined) obj.jobId = error.jobId;
+    }
+    obj.err = redactText(error instanceof Error ? String(error.message) : show(error));
     logger[level](obj, msg);
   } catch {
-    // A broken logger must not break the worker.
+    // A broken logger, or an error whose message cannot be read, must not break the worker.
   }
 }

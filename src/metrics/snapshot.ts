@@ -86,10 +86,16 @@ const READS_AT_ONCE = 8;
 export async function readAll<R>(names: readonly string[], read: (name: string) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(names.length);
   let next = 0;
+  let failed = false;
   const lane = async (): Promise<void> => {
-    while (next < names.length) {
+    while (next < names.length && !failed) {
       const i = next++;
-      out[i] = await read(names[i] as string);
+      try {
+        out[i] = await read(names[i] as string);
+      } catch (error) {
+        failed = true; // the caller is told at once: no lane reads on for nothing
+        throw error;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(READS_AT_ONCE, names.length) }, lane));

@@ -91,16 +91,20 @@ export class Tracing {
       for (const job of jobs) delete job.trace;
       return insert();
     }
+    let ids: number[] | null;
     try {
-      const ids = await insert();
-      if (ids !== null && ids.length === 1) span.setAttribute("messaging.message.id", String(ids[0]));
-      return ids;
+      ids = await insert();
     } catch (error) {
-      this.failed(span, error);
+      safely(() => this.failed(span, error));
+      safely(() => span.end());
       throw error;
-    } finally {
-      span.end();
     }
+    // After the commit nothing may throw: the caller would add again what is already stored.
+    safely(() => {
+      if (ids !== null && ids.length === 1) span.setAttribute("messaging.message.id", String(ids[0]));
+    });
+    safely(() => span.end());
+    return ids;
   }
 
   /** Runs a handler inside a CONSUMER span parented on (and linked to) its producer's context. */
@@ -114,30 +118,54 @@ export class Tracing {
       return handler(job, context);
     }
     // Unsampled, or no tracer provider registered (the API's no-op): the handler runs as it is.
-    if (!span.isRecording()) return handler(job, context);
+    let recording = false;
+    safely(() => {
+      recording = span.isRecording();
+    });
+    if (!recording) return handler(job, context);
     const { api } = this;
     // The span ends once: when the handler settles, or when the run is given up first (a
     // timeout, a stop, a lost lease abort its signal), with an error status, even if the handler
-    // never settles.
+    // never settles. Nothing the tracer throws reaches the job or the signal's listeners.
     let ended = false;
     const end = (error?: unknown) => {
       if (ended) return;
       ended = true;
-      if (error !== undefined) this.failed(span, error);
-      span.end();
+      if (error !== undefined) safely(() => this.failed(span, error));
+      safely(() => span.end());
     };
     const signal = (context as { signal?: unknown } | null)?.signal;
     if (signal instanceof AbortSignal) {
       if (signal.aborted) end(signal.reason ?? new Error("aborted"));
       else signal.addEventListener("abort", () => end(signal.reason ?? new Error("aborted")), { once: true });
     }
-    const run = () => handler(job, context);
+    // The handler runs exactly once: inside the span's context, or, when the tracer fails before
+    // calling it, as it is.
+    let called = false;
+    let threw = false;
+    let thrown: unknown;
     let result: unknown;
+    const run = () => {
+      called = true;
+      try {
+        result = handler(job, context);
+      } catch (error) {
+        threw = true;
+        thrown = error;
+      }
+    };
     try {
-      result = api.context.with(api.trace.setSpan(parent, span), run);
-    } catch (error) {
-      end(error);
-      throw error;
+      api.context.with(api.trace.setSpan(parent, span), run);
+    } catch {
+      // The tracer's own failure: the handler's are caught in run.
+    }
+    if (!called) {
+      end();
+      return handler(job, context);
+    }
+    if (threw) {
+      end(thrown);
+      throw thrown;
     }
     return Promise.resolve(result).then(
       (value) => {
@@ -227,5 +255,14 @@ export class Tracing {
     };
     if (carrier.tracestate) context.traceState = api.createTraceState(carrier.tracestate);
     return api.isSpanContextValid(context) ? context : null;
+  }
+}
+
+/** Runs `f`, ignoring what it throws: a tracer's failure never reaches the job it traces. */
+function safely(f: () => void): void {
+  try {
+    f();
+  } catch {
+    // Tracing is an observer: it may lose a span, never a job.
   }
 }

@@ -82,6 +82,14 @@ export function metricsPrometheus(b: BackendFixture): void {
       );
     });
 
+    test("a queue handle alone adds no series", T, async (t) => {
+      const { spool } = await fresh(b, t);
+      const registry = new Registry();
+      collectMetrics(spool, { registry });
+      for (let i = 0; i < 20; i++) spool.queue(`handle-${i}`);
+      assert.doesNotMatch(await registry.metrics(), /handle-/);
+    });
+
     test("a registry that already holds one of the names gets none of them", T, async (t) => {
       const { spool } = await fresh(b, t);
       const registry = new Registry();

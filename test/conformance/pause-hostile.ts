@@ -123,6 +123,26 @@ export function pauseHostile(b: BackendFixture): void {
       await waitFor("drained once the jobs ran", () => drained === 1);
     });
 
+    test("a worker paused with nothing left says drained once it is resumed", T, async (t) => {
+      const { spool } = await fresh(b, t);
+      const q = spool.queue<number>("resume-drain");
+      let drained = 0;
+      let finish: () => void = () => {};
+      const worker = q.process(() => new Promise<void>((resolve) => (finish = resolve)), {
+        pollInterval: 20,
+      });
+      worker.on("drained", () => drained++);
+      t.after(() => worker.stop());
+      await q.add(1);
+      await waitFor("the job running", async () => (await q.size()).reserved === 1);
+      await q.pause();
+      finish();
+      await waitFor("the job done", async () => (await q.size()).completed === 1);
+      const before = drained; // an empty queue at the start was drained already
+      await q.resume();
+      await waitFor("drained after the resume", () => drained === before + 1);
+    });
+
     test("pauses and resumes racing under a running worker lose and repeat no job", T, async (t) => {
       const { spool } = await fresh(b, t);
       const q = spool.queue<number>("race");

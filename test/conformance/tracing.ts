@@ -128,6 +128,46 @@ export function tracing(b: BackendFixture): void {
       },
     );
 
+    test("a tracer that throws once its span started costs no add, no job and no process", T, async (t) => {
+      const real = installTracer();
+      t.after(() => real.close());
+      const tracer = real.provider.getTracer("broken");
+      const broken = (span: object) =>
+        new Proxy(span, {
+          get(target, key) {
+            if (["setStatus", "end", "setAttribute", "recordException"].includes(String(key))) {
+              return () => {
+                throw new Error(`tracer broke in ${String(key)}`);
+              };
+            }
+            const value: unknown = Reflect.get(target, key);
+            return typeof value === "function" ? value.bind(target) : value;
+          },
+        });
+      trace.disable();
+      trace.setGlobalTracerProvider({
+        getTracer: () => ({
+          startSpan: (...args: Parameters<typeof tracer.startSpan>) => broken(tracer.startSpan(...args)),
+          startActiveSpan: tracer.startActiveSpan.bind(tracer),
+        }),
+      } as never);
+      const { spool } = await fresh(b, t);
+      const q = spool.queue<string>("broken-tracer");
+      const quick = await q.add("quick"); // resolves: the job is stored, whatever the span does
+      const slow = await q.add("slow", { maxAttempts: 1 });
+      assert.equal((await q.size()).pending, 2);
+      const worker = q.process((job) => (job.payload === "slow" ? new Promise<never>(() => {}) : undefined), {
+        timeout: 50,
+      });
+      await waitFor("both settled", async () => {
+        const size = await q.size();
+        return size.completed === 1 && size.dead === 1;
+      });
+      await worker.stop({ timeout: 10 });
+      assert.equal((await q.get(quick))?.state, "completed");
+      assert.match((await q.get(slow))?.lastError ?? "", /timeout/);
+    });
+
     test("without a tracer provider nothing is stored with the job", T, async (t) => {
       const { spool } = await fresh(b, t);
       await spool.queue("plain").add(1);
