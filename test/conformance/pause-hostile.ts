@@ -2,33 +2,50 @@
 // jobs ahead, pauses and resumes racing each other under a running worker, and progress from
 // a handler whose job is already finished.
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
-import type { HandlerContext } from "../../src/index.js";
+import { describe, type TestContext, test } from "node:test";
+import type { HandlerContext, Job, Queue } from "../../src/index.js";
 import { type BackendFixture, expectCode, fresh, T, waitFor } from "./harness.js";
+
+type Blockable = { n: number; block?: boolean };
+
+/**
+ * A worker whose handlers note each start (`started`) and then wait, for jobs marked `block`,
+ * until `release`; released whatever happens (closing the Spool waits for running handlers).
+ */
+function blockingWorker(
+  t: TestContext,
+  q: Queue<Blockable>,
+  concurrency: number,
+  started: (job: Job<Blockable>) => void,
+) {
+  const waiting: Array<() => void> = [];
+  let open = false;
+  const worker = q.process(
+    async (job) => {
+      started(job);
+      if (job.payload.block && !open) await new Promise<void>((r) => waiting.push(r));
+    },
+    { concurrency, pollInterval: 60_000 },
+  );
+  const release = () => {
+    open = true;
+    for (const go of waiting.splice(0)) go();
+  };
+  t.after(() => {
+    release();
+    return worker.stop({ timeout: 0 });
+  });
+  return { waiting, release };
+}
 
 export function pauseHostile(b: BackendFixture): void {
   describe("pause and progress, hostile", () => {
     test("a pause hands back a hundred prefetched jobs; none runs until resume, none twice", T, async (t) => {
       const { spool } = await fresh(b, t);
-      const q = spool.queue<{ n: number; block?: boolean }>("many");
+      const q = spool.queue<Blockable>("many");
       const runs = new Map<number, number>();
-      const waiting: Array<() => void> = [];
-      let open = false;
-      const worker = q.process(
-        async (job) => {
-          runs.set(job.id, (runs.get(job.id) ?? 0) + 1);
-          if (job.payload.block && !open) await new Promise<void>((r) => waiting.push(r));
-        },
-        { concurrency: 16, pollInterval: 60_000 },
-      );
-      // Released whatever happens: closing the Spool waits for its running handlers.
-      const release = () => {
-        open = true;
-        for (const go of waiting.splice(0)) go();
-      };
-      t.after(() => {
-        release();
-        return worker.stop({ timeout: 0 });
+      const { waiting, release } = blockingWorker(t, q, 16, (job) => {
+        runs.set(job.id, (runs.get(job.id) ?? 0) + 1);
       });
       try {
         // Quick jobs first: a worker claims ahead only once it has seen its handlers are quick.
@@ -58,25 +75,11 @@ export function pauseHostile(b: BackendFixture): void {
 
     test("once pause() resolves here, no job this process's worker held unstarted starts", T, async (t) => {
       const { spool } = await fresh(b, t);
-      const q = spool.queue<{ n: number; block?: boolean }>("held-here");
+      const q = spool.queue<Blockable>("held-here");
       let paused = false;
       let startedAfterPause = 0;
-      const waiting: Array<() => void> = [];
-      let open = false;
-      const worker = q.process(
-        async (job) => {
-          if (paused) startedAfterPause++;
-          if (job.payload.block && !open) await new Promise<void>((r) => waiting.push(r));
-        },
-        { concurrency: 8, pollInterval: 60_000 },
-      );
-      const release = () => {
-        open = true;
-        for (const go of waiting.splice(0)) go();
-      };
-      t.after(() => {
-        release();
-        return worker.stop({ timeout: 0 });
+      const { waiting, release } = blockingWorker(t, q, 8, () => {
+        if (paused) startedAfterPause++;
       });
       await q.addBatch(Array.from({ length: 40 }, (_, n) => ({ n })));
       await waitFor("the warm-up jobs to complete", async () => (await q.size()).completed === 40);
