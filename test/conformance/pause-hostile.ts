@@ -40,7 +40,7 @@ function blockingWorker(
 
 export function pauseHostile(b: BackendFixture): void {
   describe("pause and progress, hostile", () => {
-    test("a pause hands back a hundred prefetched jobs; none runs until resume, none twice", T, async (t) => {
+    test("a pause hands back the prefetched jobs; none runs until resume, none twice", T, async (t) => {
       const { spool } = await fresh(b, t);
       const q = spool.queue<Blockable>("many");
       const runs = new Map<number, number>();
@@ -51,13 +51,15 @@ export function pauseHostile(b: BackendFixture): void {
         // Quick jobs first: a worker claims ahead only once it has seen its handlers are quick.
         await q.addBatch(Array.from({ length: 40 }, (_, n) => ({ n })));
         await waitFor("the warm-up jobs to complete", async () => (await q.size()).completed === 40);
-        // One batch: the claim that takes the 16 blockers takes a hundred more ahead with them.
+        // One batch: the claim that takes the 16 blockers takes more ahead with them (up to a
+        // hundred when handlers are quick; how many depends on the pace the worker measured, so
+        // a loaded machine gets fewer: the test asks only for some).
         await q.addBatch([
           ...Array.from({ length: 16 }, (_, n) => ({ n, block: true })),
           ...Array.from({ length: 300 }, (_, n) => ({ n })),
         ]);
         await waitFor("16 handlers blocked", () => waiting.length === 16);
-        await waitFor("100 or more claimed ahead", async () => (await q.size()).reserved >= 116);
+        await waitFor("jobs claimed ahead", async () => (await q.size()).reserved > 16);
         await q.pause();
         await waitFor("the claimed-ahead jobs handed back", async () => (await q.size()).reserved === 16);
         release();
