@@ -94,16 +94,19 @@ function userinfoSpan(text: string): [number, number] | null {
   // After a scheme with slashes (well-formed or mistyped), the user name follows it. Without
   // slashes, "x:y:z@h" is read from its first ":" (user x, password "y:z"): it may be scheme x,
   // user y, but it may as well be user x with a password holding ":", and hiding more is safe.
+  const starts: number[] = [];
   const scheme = /^[a-z][a-z0-9+.-]*(?::\/+|\/\/+)/i.exec(text.slice(lead));
   if (scheme) {
     const from = lead + scheme[0].length;
     const length = user(from);
-    if (length !== undefined) return [from + length, at];
+    if (length !== undefined) starts.push(from + length);
   }
   // No scheme: the first word is the user, unless it is a scheme followed by "//" ("x://u@h").
+  // Both readings may stand ("u:/: @h" is scheme u with user "", or user u with password "/: "):
+  // the one that hides more is taken.
   const length = user(lead);
-  if (length !== undefined && !text.startsWith("//", lead + length)) return [lead + length, at];
-  return null;
+  if (length !== undefined && !text.startsWith("//", lead + length)) starts.push(lead + length);
+  return starts.length === 0 ? null : [Math.min(...starts), at];
 }
 
 /** `text` with each of `spans` (overlapping or not) replaced by one `***`. */
