@@ -4,6 +4,7 @@
 // been paused (a pause here, any signal from another process, the heartbeat) and only while
 // the worker holds jobs it has not started: one read at a time, one more if asked meanwhile.
 import type { StoredJob } from "./backend.js";
+import { readPaused } from "./queue-control.js";
 import type { ClaimGate, WorkerClaims } from "./worker-claims.js";
 import type { WorkedQueue } from "./worker-options.js";
 
@@ -62,7 +63,7 @@ export class PauseWatch implements ClaimGate {
   /** Whether the queue is paused as stored (false when the store cannot say). */
   async isPaused(): Promise<boolean> {
     try {
-      return (await this.queue.ctx.backend.readSettings(this.queue.name))?.paused === true;
+      return await readPaused(this.queue);
     } catch {
       return false;
     }
@@ -85,8 +86,7 @@ export class PauseWatch implements ClaimGate {
 
   private async once(): Promise<void> {
     try {
-      const settings = await this.queue.ctx.backend.readSettings(this.queue.name);
-      if (settings?.paused !== true) return;
+      if (!(await readPaused(this.queue))) return;
       await this.claims.settled(); // a claim sent before the pause may still bring jobs
       if (!this.stopping()) await this.handBack(this.buffer.splice(0));
     } catch (error) {
