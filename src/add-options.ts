@@ -16,7 +16,7 @@ import {
 } from "./validate.js";
 
 const ADD_KEYS = ["priority", "delay", "runAt", "maxAttempts", "backoff", "key", "ttl"] as const;
-export const QUEUE_KEYS = [...ADD_KEYS, "lease", "codec", "retention"] as const;
+export const QUEUE_KEYS = [...ADD_KEYS, "lease", "codec", "retention", "schema"] as const;
 
 /** AddOptions after validation, as stored with each job. */
 export interface ResolvedAdd {

@@ -9,6 +9,7 @@ import { decodeError, leaseLostError, notFoundError, SpoolError, show } from "./
 import { HeldJobs } from "./held.js";
 import { parseProgress } from "./progress.js";
 import { readPaused, storePaused, storeProgress } from "./queue-control.js";
+import { checkSchema, type PayloadSchema, validatePayloads } from "./schema.js";
 import { heldRef, holdOf } from "./tokens.js";
 import type {
   AddOptions,
@@ -35,7 +36,11 @@ import type { WorkerHandler, WorkerOptions } from "./worker-options.js";
 
 export const DEFAULT_LEASE = 30_000;
 
-export class Queue<T = unknown> {
+/**
+ * A queue's jobs. `T` is the payload a handler receives; `In` what `add` takes: the same, except
+ * on a queue with a `schema`, whose input type `add` takes and whose output type is stored.
+ */
+export class Queue<T = unknown, In = T> {
   readonly name: string;
   /** Reservation length in ms used by reserve and process unless they say otherwise. */
   readonly lease: number;
@@ -52,6 +57,7 @@ export class Queue<T = unknown> {
   /** @internal completions, failures and burials of this queue's held jobs, shared with workers. */
   readonly held: HeldJobs<T>;
   private readonly defaults: ResolvedAdd;
+  private readonly schema: PayloadSchema | null;
 
   /** Not for users: `spool.queue(name, defaults)` makes a Queue. */
   constructor(ctx: SpoolContext, name: string, options: QueueOptions<T> | undefined) {
@@ -64,17 +70,19 @@ export class Queue<T = unknown> {
     this.lease = o.lease === undefined ? DEFAULT_LEASE : checkPositiveDuration(o.lease, "lease");
     this.codec = resolveCodec(o.codec as QueueOptions<T>["codec"]);
     this.retention = checkRetention(o.retention);
+    this.schema = o.schema === undefined ? null : checkSchema(o.schema);
     this.held = new HeldJobs(ctx, name, this.codec, backoff);
   }
 
   /** Adds one job; resolves with its id once committed (or the id of a job with the same key). */
-  async add(payload: T, options?: AddOptions): Promise<number> {
-    const [id] = await this.insert([payload], options);
+  async add(payload: In, options?: AddOptions): Promise<number> {
+    const checked = this.validated([payload]);
+    const [id] = await this.insert(checked instanceof Promise ? await checked : checked, options);
     return id as number;
   }
 
   /** Adds every payload in one transaction: all are added or none. */
-  async addBatch(payloads: readonly T[], options?: AddOptions): Promise<number[]> {
+  async addBatch(payloads: readonly In[], options?: AddOptions): Promise<number[]> {
     if (!Array.isArray(payloads)) {
       throw new SpoolError("INVALID_ARGUMENT", `addBatch takes an array of payloads, got ${show(payloads)}`);
     }
@@ -84,7 +92,19 @@ export class Queue<T = unknown> {
       resolveAdd(this.defaults, options);
       return [];
     }
-    return this.insert(payloads, options);
+    const checked = this.validated(payloads);
+    return this.insert(checked instanceof Promise ? await checked : checked, options);
+  }
+
+  /**
+   * The payloads as the queue's schema makes them (each validated, all before anything is
+   * written), or as given on a queue without one. Not a promise unless the schema is
+   * asynchronous, so the add encodes in the caller's turn (see validatePayloads).
+   */
+  private validated(payloads: readonly In[]): readonly T[] | Promise<readonly T[]> {
+    this.ctx.assertOpen();
+    if (this.schema === null) return payloads as unknown as readonly T[];
+    return validatePayloads<T>(this.schema, payloads);
   }
 
   /** @internal shared by add, addBatch and the channel's sender. */

@@ -1,6 +1,7 @@
 // Spool: opens a store, hands out queues and channels, prunes finished jobs, and closes it all.
 // Which backend a target names is open.ts's to decide; a standalone `channel()` is a Spool of
 // its own, closed with the channel.
+import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { Backend } from "./backend.js";
 import {
   type ChannelOptions,
@@ -69,6 +70,11 @@ export class Spool implements AsyncDisposable {
    * by the first completion, the housekeeping and close); without one, the stored retention
    * applies, and nothing is written.
    */
+  queue<S extends StandardSchemaV1>(
+    name: string,
+    defaults: QueueOptions<StandardSchemaV1.InferOutput<S>> & { schema: S },
+  ): Queue<StandardSchemaV1.InferOutput<S>, StandardSchemaV1.InferInput<S>>;
+  queue<T = unknown>(name: string, defaults?: QueueOptions<T>): Queue<T>;
   queue<T = unknown>(name: string, defaults?: QueueOptions<T>): Queue<T> {
     checkName(name);
     this.ctx.assertOpen();

@@ -11,6 +11,7 @@
  * - worker: a loop that reserves jobs and runs a handler on them, keeping their leases alive.
  * - channel: a sender and a receiver over a queue, for at-most-once message passing.
  */
+import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { SpoolLogger } from "./metrics/logger-type.js";
 
 /** Where a job stands. `delayed` is a pending job whose `runAt` is still ahead. */
@@ -91,6 +92,14 @@ export interface QueueOptions<T = unknown> extends AddOptions {
   codec?: CodecOption<T>;
   /** Automatic clean-up of finished jobs. */
   retention?: Retention;
+  /**
+   * Any Standard Schema (zod, valibot, arktype, …): `add` validates each payload against it and
+   * stores the schema's output; a payload that fails is refused with `INVALID_ARGUMENT` (the
+   * schema's issues in `cause`) and nothing is written. The queue's payload types are inferred
+   * from it. Jobs already stored are not validated again when read.
+   * @example spool.queue("emails", { schema: z.object({ to: z.email() }) })
+   */
+  schema?: StandardSchemaV1<unknown, T>;
 }
 
 /** A reserved job, as its holder sees it. */

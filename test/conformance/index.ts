@@ -19,6 +19,7 @@ import { processes } from "./processes.js";
 import { queueBasics } from "./queue-basics.js";
 import { queueSettings } from "./queue-settings.js";
 import { reviewCore } from "./review-core.js";
+import { schemas } from "./schemas.js";
 import { tracing } from "./tracing.js";
 import { trustCore } from "./trust-core.js";
 import { validation } from "./validation.js";
@@ -51,6 +52,7 @@ export function conformance(backend: BackendFixture): void {
   metrics(backend);
   metricsPrometheus(backend);
   tracing(backend);
+  schemas(backend);
 }
 
 /** Registers the tests that run real child processes against `backend`. */
