@@ -9,7 +9,7 @@
  */
 import type { Clock } from "./clock.js";
 import type { SpoolLogger } from "./metrics/logger-type.js";
-import type { Durability, JobState, QueueSize } from "./types.js";
+import type { Durability, JobState, QueueSize, SqlClient } from "./types.js";
 
 /** What `Spool.open` hands a backend factory, defaults already applied. */
 export interface BackendOptions {
@@ -170,10 +170,21 @@ export interface Backend {
   enqueue(queue: string, jobs: NewJob[], maxSize?: number, inserted?: boolean[]): Promise<number[] | null>;
 
   /**
-   * SQLite only (optional): `enqueue` committed before it returns, for code that cannot await.
-   * Blocks the thread while another process holds the write lock, up to the busy timeout.
+   * SQLite only (optional): `enqueue` done before it returns, for code that cannot await.
+   * Blocks the thread while another process holds the write lock, up to the busy timeout. On a
+   * store opened on the application's own Database, it runs on that connection: inside the
+   * application's open transaction when there is one (committed or rolled back with it; a
+   * savepoint undoes a half-done add), else committed before it returns.
    */
   enqueueSync?(queue: string, jobs: NewJob[], maxSize?: number): number[] | null;
+
+  /**
+   * PostgreSQL only (optional): `enqueue` on the caller's own `client`, inside whatever
+   * transaction it has open: no BEGIN or COMMIT of ours, so the jobs and their NOTIFY exist only
+   * if that transaction commits. A key that conflicts with a live job yields that job's id, as
+   * for enqueue.
+   */
+  enqueueOn?(client: SqlClient, queue: string, jobs: NewJob[], inserted?: boolean[]): Promise<number[]>;
 
   /**
    * Atomically reserves up to `limit` ready jobs, in order (priority desc, run time, id): each

@@ -8,6 +8,7 @@ export { Queue } from "./queue.js";
 export type { PayloadSchema } from "./schema.js";
 export { channel, Spool } from "./spool.js";
 export type {
+  AddCallOptions,
   AddOptions,
   Backoff,
   Codec,
@@ -21,6 +22,7 @@ export type {
   QueueSize,
   Retention,
   SpoolOptions,
+  SqlClient,
 } from "./types.js";
 export { Worker } from "./worker.js";
 export type { HandlerContext, WorkerEvents, WorkerHandler, WorkerOptions } from "./worker-options.js";

@@ -10,8 +10,10 @@ import { HeldJobs } from "./held.js";
 import { parseProgress } from "./progress.js";
 import { readPaused, storePaused, storeProgress } from "./queue-control.js";
 import { checkSchema, type PayloadSchema, validatePayloads } from "./schema.js";
+import { checkClient } from "./sql-client.js";
 import { heldRef, holdOf } from "./tokens.js";
 import type {
+  AddCallOptions,
   AddOptions,
   Job,
   JobInfo,
@@ -35,6 +37,14 @@ import { Worker } from "./worker.js";
 import type { WorkerHandler, WorkerOptions } from "./worker-options.js";
 
 export const DEFAULT_LEASE = 30_000;
+
+/** An add's options without `client`, which is where the add runs, not how the job is stored. */
+function splitClient(options: AddCallOptions | undefined): { client: unknown; add: AddOptions | undefined } {
+  if (typeof options !== "object" || options === null || !("client" in options))
+    return { client: undefined, add: options };
+  const { client, ...add } = options;
+  return { client: client === undefined ? undefined : client, add };
+}
 
 /**
  * A queue's jobs. `T` is the payload a handler receives; `In` what `add` takes: the same, except
@@ -75,25 +85,33 @@ export class Queue<T = unknown, In = T> {
   }
 
   /** Adds one job; resolves with its id once committed (or the id of a job with the same key). */
-  async add(payload: In, options?: AddOptions): Promise<number> {
+  async add(payload: In, options?: AddCallOptions): Promise<number> {
+    const { client, add } = splitClient(options);
     const checked = this.validated([payload]);
-    const [id] = await this.insert(checked instanceof Promise ? await checked : checked, options);
+    const [id] = await this.insert(
+      checked instanceof Promise ? await checked : checked,
+      add,
+      undefined,
+      client,
+    );
     return id as number;
   }
 
   /** Adds every payload in one transaction: all are added or none. */
-  async addBatch(payloads: readonly In[], options?: AddOptions): Promise<number[]> {
+  async addBatch(payloads: readonly In[], options?: AddCallOptions): Promise<number[]> {
+    const { client, add } = splitClient(options);
     if (!Array.isArray(payloads)) {
       throw new SpoolError("INVALID_ARGUMENT", `addBatch takes an array of payloads, got ${show(payloads)}`);
     }
     if (payloads.length === 0) {
       // Nothing to add, but the call is still checked (as add checks it: CLOSED first).
       this.ctx.assertOpen();
-      resolveAdd(this.defaults, options);
+      resolveAdd(this.defaults, add);
+      if (client !== undefined) this.clientAdder(client);
       return [];
     }
     const checked = this.validated(payloads);
-    return this.insert(checked instanceof Promise ? await checked : checked, options);
+    return this.insert(checked instanceof Promise ? await checked : checked, add, undefined, client);
   }
 
   /**
@@ -107,14 +125,43 @@ export class Queue<T = unknown, In = T> {
     return validatePayloads<T>(this.schema, payloads);
   }
 
-  /** @internal shared by add, addBatch and the channel's sender. */
-  async insert(payloads: readonly T[], options: AddOptions | undefined, maxSize?: number): Promise<number[]> {
+  /**
+   * The backend's add on the caller's own client (PostgreSQL), or INVALID_ARGUMENT naming the
+   * client or why this store cannot use one.
+   */
+  private clientAdder(client: unknown): (jobs: NewJob[], inserted: boolean[]) => Promise<number[]> {
+    const { backend } = this.ctx;
+    if (backend.enqueueOn === undefined) {
+      throw new SpoolError(
+        "INVALID_ARGUMENT",
+        `the client option is for PostgreSQL stores; this one is ${backend.kind} (open Spool on your better-sqlite3 Database and use addSync inside its transaction)`,
+      );
+    }
+    const checked = checkClient(client);
+    return (jobs, inserted) => backend.enqueueOn?.(checked, this.name, jobs, inserted) ?? Promise.resolve([]);
+  }
+
+  /**
+   * @internal shared by add, addBatch and the channel's sender. With `client`, the add runs on
+   * that connection inside the caller's transaction, and nobody in this process is woken: the
+   * jobs exist only once that transaction commits, and its NOTIFY then wakes every worker.
+   */
+  async insert(
+    payloads: readonly T[],
+    options: AddOptions | undefined,
+    maxSize?: number,
+    client?: unknown,
+  ): Promise<number[]> {
     this.ctx.assertOpen();
     const { add, backoffFn } = resolveAdd(this.defaults, options);
+    const onClient = client === undefined ? null : this.clientAdder(client);
     const jobs = this.encode(payloads, add);
     // A function backoff belongs to the jobs this add wrote: a key's existing job keeps its own.
     const inserted: boolean[] = [];
-    const ids = await this.ctx.instruments.enqueue(this.ctx.backend, this.name, jobs, maxSize, inserted);
+    const { backend } = this.ctx;
+    const ids = await this.ctx.instruments.enqueue(this.name, jobs, () =>
+      onClient === null ? backend.enqueue(this.name, jobs, maxSize, inserted) : onClient(jobs, inserted),
+    );
     if (ids === null) return [];
     this.held.meter.addedJobs(ids.length, inserted);
     if (backoffFn !== undefined)
@@ -122,7 +169,7 @@ export class Queue<T = unknown, In = T> {
         ids.filter((_, i) => inserted[i]),
         backoffFn,
       );
-    this.ctx.signal(this.name);
+    if (onClient === null) this.ctx.signal(this.name);
     return ids;
   }
 

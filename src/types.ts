@@ -199,3 +199,25 @@ export interface SpoolOptions {
    */
   logger?: SpoolLogger;
 }
+
+/**
+ * A caller's own database connection, for an add inside its transaction: a `pg` Client or
+ * PoolClient, or anything whose `query(text, values)` runs SQL on that connection and resolves
+ * with its rows (an adapter around an ORM's transaction).
+ */
+export interface SqlClient {
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
+/**
+ * Options of one `add` or `addBatch` call: the job options, plus where the add runs.
+ */
+export interface AddCallOptions extends AddOptions {
+  /**
+   * PostgreSQL: your own `pg` client (a Client, or a PoolClient from your pool) inside your
+   * transaction, or an adapter with the same `query(text, values)`. The add runs on it, in that
+   * transaction: the jobs, and the NOTIFY that wakes workers, exist only if it commits. Not
+   * for SQLite (use `addSync` on a Spool opened on your Database).
+   */
+  client?: SqlClient;
+}

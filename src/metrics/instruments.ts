@@ -3,7 +3,7 @@
 // (queue.held.meter), so each event is a plain number increment and, for a run, two clock reads
 // into a fixed-size histogram. No allocation, no async work: unused, it costs nothing visible.
 
-import type { Backend, NewJob } from "../backend.js";
+import type { NewJob } from "../backend.js";
 import { LatencyHistogram } from "./histogram.js";
 import type { SpoolLogger } from "./logger.js";
 import { silentLogger } from "./logger.js";
@@ -109,17 +109,14 @@ export class Instruments {
       : tracing.process(handler, job, context, row);
   }
 
-  /** Adds jobs: `backend.enqueue` as it is, or inside a producer span they carry when tracing is on. */
-  enqueue(
-    backend: Backend,
-    queue: string,
-    jobs: NewJob[],
-    maxSize: number | undefined,
-    inserted: boolean[],
-  ): Promise<number[] | null> {
+  /**
+   * Adds jobs: `write` (a backend's enqueue of `jobs`) as it is, or inside a producer span the
+   * jobs carry when tracing is on.
+   */
+  enqueue(queue: string, jobs: NewJob[], write: () => Promise<number[] | null>): Promise<number[] | null> {
     const tracing = this.tracing;
-    if (tracing === null || !tracing.enabled) return backend.enqueue(queue, jobs, maxSize, inserted);
-    return tracing.send(queue, jobs, () => backend.enqueue(queue, jobs, maxSize, inserted));
+    if (tracing === null || !tracing.enabled) return write();
+    return tracing.send(queue, jobs, write);
   }
 
   /** The meter of `queue`, made on first use. */

@@ -19,8 +19,9 @@ import type {
   TakenJob,
 } from "../../backend.js";
 import { show } from "../../errors.js";
-import type { JobState, QueueSize } from "../../types.js";
+import type { JobState, QueueSize, SqlClient } from "../../types.js";
 import { RescueThrottle } from "../shared.js";
+import { enqueueOnClient } from "./enqueue-on.js";
 import { Grouper, type HeldCall } from "./group.js";
 import type { ListenNotifier } from "./notifier.js";
 import type { Connections, Row, Values } from "./pool.js";
@@ -108,18 +109,9 @@ export class PostgresBackend implements Backend {
     );
   }
 
-  private run(name: QueryName, values: Values, doing: string): Promise<Row[]> {
-    return this.db.run(name, values, doing);
-  }
-
-  async enqueue(
-    queue: string,
-    jobs: NewJob[],
-    maxSize?: number,
-    inserted?: boolean[],
-  ): Promise<number[] | null> {
-    if (jobs.length === 0) return [];
-    const values = [
+  /** ENQUEUE's and ENQUEUE_PLAIN's values: $1 queue, $2 channel, then one array per column. */
+  private enqueueValues(queue: string, jobs: readonly NewJob[]): Values {
+    return [
       queue,
       this.channel,
       jobs.map((j) => asBuffer(j.payload)),
@@ -134,6 +126,38 @@ export class PostgresBackend implements Backend {
       // Untraced adds (the rule) bind one NULL array: unnest pads the column with NULLs.
       jobs.some((j) => j.trace != null) ? jobs.map((j) => j.trace ?? null) : null,
     ];
+  }
+
+  async enqueueOn(client: SqlClient, queue: string, jobs: NewJob[], inserted?: boolean[]): Promise<number[]> {
+    if (jobs.length === 0) return [];
+    this.db.assertOpen();
+    const ids = await enqueueOnClient(
+      {
+        text: (name) => this.db.text(name),
+        values: (some) => this.enqueueValues(queue, some),
+        translate: (error, doing) => this.db.translate(error, doing),
+      },
+      client,
+      queue,
+      jobs,
+      inserted,
+    );
+    this.firstAnalyze.noteAdded(ids.length);
+    return ids;
+  }
+
+  private run(name: QueryName, values: Values, doing: string): Promise<Row[]> {
+    return this.db.run(name, values, doing);
+  }
+
+  async enqueue(
+    queue: string,
+    jobs: NewJob[],
+    maxSize?: number,
+    inserted?: boolean[],
+  ): Promise<number[] | null> {
+    if (jobs.length === 0) return [];
+    const values = this.enqueueValues(queue, jobs);
     const doing = `adding ${jobs.length} job(s) to ${show(queue)}`;
     // The common case, no keys and no bound, is one autocommitted statement.
     if (maxSize === undefined && jobs.every((j) => j.key === null)) {

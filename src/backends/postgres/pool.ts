@@ -82,6 +82,16 @@ export class Connections {
     if (this.closed) throw closedError();
   }
 
+  /** CLOSED once the pool is closed (for work done on a connection that is not ours). */
+  assertOpen(): void {
+    this.check();
+  }
+
+  /** A statement's text, the schema filled in (for a caller's own connection). */
+  text(name: QueryName): string {
+    return this.sql[name];
+  }
+
   /** Runs one named statement on any free connection. */
   async run(name: QueryName, values: Values, doing: string): Promise<Row[]> {
     this.check();

@@ -1,0 +1,176 @@
+/*
+ * Transactional enqueue on PostgreSQL: `add(…, { client })` runs on the application's own
+ * connection inside its transaction. Rolled back with it, committed with it, and no worker hears
+ * of the job before the commit. Shown with a plain `pg` client and through Kysely.
+ */
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { CompiledQuery, type Generated, Kysely, PostgresDialect } from "kysely";
+import pg from "pg";
+import type { SqlClient } from "../../src/index.js";
+import { expectCode, waitFor } from "../conformance/harness.js";
+import { PG_URL, pgConfigured, sql } from "./pg-helpers.js";
+import { spoolFixture } from "./spool-fixture.js";
+
+const run = pgConfigured("test/postgres/transactional-add.test.ts");
+const T = { timeout: 60_000 };
+
+async function appClient(t: { after(fn: () => Promise<void>): void }, schema: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  t.after(() => client.end());
+  await client.query(`CREATE TABLE IF NOT EXISTS "${schema}".orders (id serial PRIMARY KEY, what text)`);
+  return client;
+}
+
+describe("postgres: add on the application's client, inside its transaction", { skip: !run }, () => {
+  test("rolled back with the transaction: neither the job nor the application's row exists", T, async (t) => {
+    const f = spoolFixture(t);
+    const spool = await f.open();
+    const q = spool.queue("emails");
+    const client = await appClient(t, f.schema);
+    await client.query("BEGIN");
+    await client.query(`INSERT INTO "${f.schema}".orders (what) VALUES ('book')`);
+    const id = await q.add({ to: "ada" }, { client });
+    assert.ok(id > 0);
+    // Inside the transaction, the job is there for that connection only.
+    assert.equal((await spool.queue("emails").size()).pending, 0, "no one else sees it before the commit");
+    await client.query("ROLLBACK");
+    assert.equal((await q.size()).pending, 0);
+    assert.equal(await q.get(id), null);
+    assert.equal((await sql(`SELECT count(*)::int AS n FROM "${f.schema}".orders`))[0]?.n, 0);
+  });
+
+  test("committed with the transaction; a waiting worker wakes only after the commit", T, async (t) => {
+    const f = spoolFixture(t);
+    const spool = await f.open();
+    const q = spool.queue<{ order: number }>("emails");
+    const started: number[] = [];
+    // A minute's poll interval: only the commit's NOTIFY can wake this worker in time.
+    const worker = q.process(
+      async (job) => {
+        started.push(Date.now());
+        return job.payload.order;
+      },
+      { pollInterval: 60_000 },
+    );
+    t.after(() => worker.stop());
+    await new Promise<void>((r) => worker.once("drained", () => r()));
+    const client = await appClient(t, f.schema);
+    await client.query("BEGIN");
+    const order = (await client.query(`INSERT INTO "${f.schema}".orders (what) VALUES ('pen') RETURNING id`))
+      .rows[0].id as number;
+    const ids = await q.addBatch([{ order }], { client });
+    const id = ids[0] ?? 0;
+    // A round trip on the client while the transaction is open: had anything woken the worker,
+    // it would have looked and found nothing (the job is not committed), never run it.
+    await client.query("SELECT 1");
+    assert.equal(started.length, 0, "nothing ran before the commit");
+    const committedAt = Date.now();
+    await client.query("COMMIT");
+    await waitFor("the worker to run the committed job", () => started.length === 1);
+    assert.ok((started[0] as number) >= committedAt, "the handler started after the commit");
+    await waitFor("the job to complete", async () => (await q.get(id))?.state === "completed");
+  });
+
+  test("a key held by a live job resolves to it, inside the transaction too", T, async (t) => {
+    const f = spoolFixture(t);
+    const spool = await f.open();
+    const q = spool.queue("k");
+    const live = await q.add("first", { key: "order-1" });
+    const client = await appClient(t, f.schema);
+    await client.query("BEGIN");
+    const [again, fresh, repeat] = await q.addBatch(["second", "third", "fourth"], { client });
+    assert.ok(again !== undefined && fresh !== undefined && repeat !== undefined);
+    const same = await q.add("dup", { client, key: "order-1" });
+    assert.equal(same, live);
+    const other = await q.add("new", { client, key: "order-2" });
+    const otherAgain = await q.add("new again", { client, key: "order-2" });
+    assert.equal(otherAgain, other, "a key added earlier in the same transaction holds");
+    await client.query("COMMIT");
+    assert.equal((await q.size()).pending, 5);
+  });
+
+  test("an error on the client reaches the caller as a SpoolError and writes nothing", T, async (t) => {
+    const f = spoolFixture(t);
+    const spool = await f.open();
+    const q = spool.queue("broken");
+    const client = await appClient(t, f.schema);
+    await client.query("BEGIN");
+    await client.query("SELECT 1/0").catch(() => {}); // the transaction is now aborted
+    const err = await expectCode(() => q.add("x", { client }), "STORAGE");
+    assert.ok(err.cause !== undefined);
+    await client.query("ROLLBACK");
+    assert.equal((await q.size()).pending, 0);
+  });
+
+  test("a client that is not one is INVALID_ARGUMENT before anything is sent", T, async (t) => {
+    const f = spoolFixture(t);
+    const spool = await f.open();
+    const q = spool.queue("bad");
+    for (const client of [null, 42, "pg", {}, { query: "SELECT" }]) {
+      await expectCode(() => q.add("x", { client: client as never }), "INVALID_ARGUMENT", "client");
+      await expectCode(() => q.addBatch([], { client: client as never }), "INVALID_ARGUMENT", "client");
+    }
+    const liar: SqlClient = { query: async () => ({ rows: "nope" as never }) };
+    await expectCode(() => q.add("x", { client: liar }), "INVALID_ARGUMENT", "rows");
+    assert.equal((await q.size()).pending, 0);
+  });
+
+  test("through Kysely: the add joins the ORM's transaction", T, async (t) => {
+    const f = spoolFixture(t);
+    const spool = await f.open();
+    const q = spool.queue<{ order: number }>("kysely");
+    await sql(`CREATE TABLE "${f.schema}".orders (id serial PRIMARY KEY, what text)`);
+    const db = new Kysely<{ orders: { id: Generated<number>; what: string } }>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: PG_URL, max: 2 }) }),
+    }).withSchema(f.schema);
+    t.after(() => db.destroy());
+    // The adapter a Kysely user writes once: the transaction's connection as a SqlClient.
+    const clientOf = (trx: { executeQuery: Kysely<unknown>["executeQuery"] }): SqlClient => ({
+      query: (text, values) => trx.executeQuery(CompiledQuery.raw(text, values ?? [])),
+    });
+    await db.transaction().execute(async (trx) => {
+      const { id } = await trx
+        .insertInto("orders")
+        .values({ what: "lamp" })
+        .returning("id")
+        .executeTakeFirstOrThrow();
+      await q.add({ order: id }, { client: clientOf(trx) });
+    });
+    await assert.rejects(
+      db.transaction().execute(async (trx) => {
+        const { id } = await trx
+          .insertInto("orders")
+          .values({ what: "desk" })
+          .returning("id")
+          .executeTakeFirstOrThrow();
+        await q.add({ order: id }, { client: clientOf(trx) });
+        throw new Error("the application changes its mind");
+      }),
+      /changes its mind/,
+    );
+    const jobs = await q.list({ state: "pending" });
+    assert.deepEqual(
+      jobs.map((j) => j.payload),
+      [{ order: 1 }],
+      "only the committed transaction's job exists",
+    );
+  });
+});
+
+describe("the client option on SQLite", () => {
+  test("is INVALID_ARGUMENT pointing to addSync", async () => {
+    const { Spool } = await import("../../src/index.js");
+    const spool = await Spool.open(":memory:");
+    try {
+      await expectCode(
+        () => spool.queue("q").add("x", { client: { query: async () => ({ rows: [] }) } }),
+        "INVALID_ARGUMENT",
+        "addSync",
+      );
+    } finally {
+      await spool.close();
+    }
+  });
+});
