@@ -176,7 +176,7 @@ export interface Backend {
    * application's open transaction when there is one (committed or rolled back with it; a
    * savepoint undoes a half-done add), else committed before it returns.
    */
-  enqueueSync?(queue: string, jobs: NewJob[], maxSize?: number): number[] | null;
+  enqueueSync?(queue: string, jobs: NewJob[], maxSize?: number, inserted?: boolean[]): number[] | null;
 
   /**
    * PostgreSQL only (optional): `enqueue` on the caller's own `client`, inside whatever

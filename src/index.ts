@@ -23,6 +23,7 @@ export type {
   Retention,
   SpoolOptions,
   SqlClient,
+  SqliteDatabase,
 } from "./types.js";
 export { Worker } from "./worker.js";
 export type { HandlerContext, WorkerEvents, WorkerHandler, WorkerOptions } from "./worker-options.js";

@@ -1,10 +1,12 @@
 // The composition root: the one module that names the backends. It reads what `Spool.open` was
 // given (a target and options) and opens the backend that target names; nothing else in the
 // core imports a backend, and each is loaded only when used (so `pg` only for PostgreSQL).
+import type AppDatabase from "better-sqlite3";
 import type { Backend, BackendOptions } from "./backend.js";
 import { systemClock } from "./clock.js";
 import { SpoolError, show } from "./errors.js";
 import { redactTarget } from "./redact.js";
+import type { SqliteDatabase } from "./types.js";
 import { checkDuration, checkInteger, checkKnownKeys, checkObject } from "./validate.js";
 
 const DURABILITIES = ["off", "normal", "full", "extra"] as const;
@@ -139,18 +141,58 @@ function resolveOptions(raw: unknown): BackendOptions & { maxPayloadBytes: numbe
   };
 }
 
+/** Whether `target` looks like a better-sqlite3 Database (Spool.open(db)). */
+function isDatabaseLike(target: unknown): target is SqliteDatabase {
+  const t = target as Partial<Record<keyof SqliteDatabase, unknown>> | null;
+  return (
+    typeof t === "object" &&
+    t !== null &&
+    typeof t.prepare === "function" &&
+    typeof t.transaction === "function" &&
+    typeof t.name === "string" &&
+    typeof t.open === "boolean" &&
+    typeof t.inTransaction === "boolean"
+  );
+}
+
+/**
+ * The file of an application's Database that Spool can share: open, writable, on a file (a
+ * second connection cannot see a ":memory:" or temporary database).
+ */
+function sharedFile(db: SqliteDatabase): string {
+  const named = `the Database ${show(db.name)}`;
+  if (!db.open) throw new SpoolError("INVALID_ARGUMENT", `${named} is closed: open Spool on an open one`);
+  if (db.memory || db.name === "" || db.name === ":memory:") {
+    throw new SpoolError(
+      "INVALID_ARGUMENT",
+      `${named} is in memory: Spool shares a Database through its file (a second connection cannot see an in-memory one); open Spool on ":memory:" instead, without transactional adds`,
+    );
+  }
+  if (db.readonly)
+    throw new SpoolError("INVALID_ARGUMENT", `${named} is read-only: adds could not be written`);
+  return db.name;
+}
+
 /**
  * Opens the backend `target` names, with `options` checked first (nothing is opened when they
- * are wrong). Returns it with the payload limit the core enforces.
+ * are wrong). Returns it with the payload limit the core enforces. A better-sqlite3 Database
+ * opens the SQLite backend on its file, with that connection kept for `addSync`.
  */
 export async function openBackend(
   target: unknown,
   options: unknown,
-): Promise<{ backend: Backend; maxPayloadBytes: number }> {
+): Promise<{ backend: Backend; maxPayloadBytes: number; shown: string }> {
+  if (isDatabaseLike(target)) {
+    const path = sharedFile(target);
+    const resolved = resolveOptions(options);
+    const { SqliteBackend } = await import("./backends/sqlite/index.js");
+    const backend = await SqliteBackend.open(path, resolved, target as unknown as AppDatabase.Database);
+    return { backend, maxPayloadBytes: resolved.maxPayloadBytes, shown: path };
+  }
   if (typeof target !== "string" || target.length === 0) {
     throw new SpoolError(
       "INVALID_ARGUMENT",
-      `target must be a file path, ":memory:" or a postgres:// URL, got ${show(target)}`,
+      `target must be a file path, ":memory:", a postgres:// URL or an open better-sqlite3 Database, got ${show(target)}`,
     );
   }
   const postgres = isPostgresTarget(target);
@@ -164,5 +206,5 @@ export async function openBackend(
     const { openSqliteBackend } = await import("./backends/sqlite/index.js");
     backend = await openSqliteBackend(target, resolved);
   }
-  return { backend, maxPayloadBytes: resolved.maxPayloadBytes };
+  return { backend, maxPayloadBytes: resolved.maxPayloadBytes, shown: target };
 }

@@ -1,7 +1,8 @@
 // Queue<T>: the contract's job operations. Validation, defaults and codecs live here; what
 // becomes of a held job (completion, failure, retry delay, burial) lives in held.ts, shared
 // with the worker; each storage change is one backend transition.
-import { checkRetention, QUEUE_KEYS, queueDefaults, type ResolvedAdd, resolveAdd } from "./add-options.js";
+import { checkRetention, QUEUE_KEYS, queueDefaults } from "./add-options.js";
+import { Adder } from "./adder.js";
 import type { HeldOutcome, Hold, NewJob, StoredJob } from "./backend.js";
 import { decodeLenient, decodeResult, encodeResult, type PayloadCodec, resolveCodec } from "./codec.js";
 import type { SpoolContext } from "./context.js";
@@ -9,8 +10,7 @@ import { decodeError, leaseLostError, notFoundError, SpoolError, show } from "./
 import { HeldJobs } from "./held.js";
 import { parseProgress } from "./progress.js";
 import { readPaused, storePaused, storeProgress } from "./queue-control.js";
-import { checkSchema, type PayloadSchema, validatePayloads } from "./schema.js";
-import { checkClient } from "./sql-client.js";
+import { checkSchema } from "./schema.js";
 import { heldRef, holdOf } from "./tokens.js";
 import type {
   AddCallOptions,
@@ -38,14 +38,6 @@ import type { WorkerHandler, WorkerOptions } from "./worker-options.js";
 
 export const DEFAULT_LEASE = 30_000;
 
-/** An add's options without `client`, which is where the add runs, not how the job is stored. */
-function splitClient(options: AddCallOptions | undefined): { client: unknown; add: AddOptions | undefined } {
-  if (typeof options !== "object" || options === null || !("client" in options))
-    return { client: undefined, add: options };
-  const { client, ...add } = options;
-  return { client: client === undefined ? undefined : client, add };
-}
-
 /**
  * A queue's jobs. `T` is the payload a handler receives; `In` what `add` takes: the same, except
  * on a queue with a `schema`, whose input type `add` takes and whose output type is stored.
@@ -66,8 +58,8 @@ export class Queue<T = unknown, In = T> {
   readonly codec: PayloadCodec<T>;
   /** @internal completions, failures and burials of this queue's held jobs, shared with workers. */
   readonly held: HeldJobs<T>;
-  private readonly defaults: ResolvedAdd;
-  private readonly schema: PayloadSchema | null;
+  /** Validation, encoding and the adds themselves (adder.ts). */
+  private readonly adder: Adder<T, In>;
 
   /** Not for users: `spool.queue(name, defaults)` makes a Queue. */
   constructor(ctx: SpoolContext, name: string, options: QueueOptions<T> | undefined) {
@@ -76,123 +68,42 @@ export class Queue<T = unknown, In = T> {
     const o = checkObject(options, "queue options");
     checkKnownKeys(o, QUEUE_KEYS, "queue");
     const { defaults, backoff } = queueDefaults(o);
-    this.defaults = defaults;
     this.lease = o.lease === undefined ? DEFAULT_LEASE : checkPositiveDuration(o.lease, "lease");
     this.codec = resolveCodec(o.codec as QueueOptions<T>["codec"]);
     this.retention = checkRetention(o.retention);
-    this.schema = o.schema === undefined ? null : checkSchema(o.schema);
+    const schema = o.schema === undefined ? null : checkSchema(o.schema);
     this.held = new HeldJobs(ctx, name, this.codec, backoff);
+    this.adder = new Adder(ctx, name, this.codec, this.held, defaults, schema);
   }
 
   /** Adds one job; resolves with its id once committed (or the id of a job with the same key). */
-  async add(payload: In, options?: AddCallOptions): Promise<number> {
-    const { client, add } = splitClient(options);
-    const checked = this.validated([payload]);
-    const [id] = await this.insert(
-      checked instanceof Promise ? await checked : checked,
-      add,
-      undefined,
-      client,
-    );
-    return id as number;
+  add(payload: In, options?: AddCallOptions): Promise<number> {
+    return this.adder.add(payload, options);
   }
 
   /** Adds every payload in one transaction: all are added or none. */
-  async addBatch(payloads: readonly In[], options?: AddCallOptions): Promise<number[]> {
-    const { client, add } = splitClient(options);
-    if (!Array.isArray(payloads)) {
-      throw new SpoolError("INVALID_ARGUMENT", `addBatch takes an array of payloads, got ${show(payloads)}`);
-    }
-    if (payloads.length === 0) {
-      // Nothing to add, but the call is still checked (as add checks it: CLOSED first).
-      this.ctx.assertOpen();
-      resolveAdd(this.defaults, add);
-      if (client !== undefined) this.clientAdder(client);
-      return [];
-    }
-    const checked = this.validated(payloads);
-    return this.insert(checked instanceof Promise ? await checked : checked, add, undefined, client);
+  addBatch(payloads: readonly In[], options?: AddCallOptions): Promise<number[]> {
+    return this.adder.addBatch(payloads, options);
   }
 
   /**
-   * The payloads as the queue's schema makes them (each validated, all before anything is
-   * written), or as given on a queue without one. Not a promise unless the schema is
-   * asynchronous, so the add encodes in the caller's turn (see validatePayloads).
+   * Adds one job at once, with no promise: for code inside a synchronous better-sqlite3
+   * transaction. On a Spool opened on the application's Database, the add joins that
+   * connection's open transaction (committed or rolled back with it); otherwise it commits
+   * before returning. SQLite only (see adder.ts).
    */
-  private validated(payloads: readonly In[]): readonly T[] | Promise<readonly T[]> {
-    this.ctx.assertOpen();
-    if (this.schema === null) return payloads as unknown as readonly T[];
-    return validatePayloads<T>(this.schema, payloads);
+  addSync(payload: In, options?: AddOptions): number {
+    return this.adder.addSync(payload, options);
   }
 
-  /**
-   * The backend's add on the caller's own client (PostgreSQL), or INVALID_ARGUMENT naming the
-   * client or why this store cannot use one.
-   */
-  private clientAdder(client: unknown): (jobs: NewJob[], inserted: boolean[]) => Promise<number[]> {
-    const { backend } = this.ctx;
-    if (backend.enqueueOn === undefined) {
-      throw new SpoolError(
-        "INVALID_ARGUMENT",
-        `the client option is for PostgreSQL stores; this one is ${backend.kind} (open Spool on your better-sqlite3 Database and use addSync inside its transaction)`,
-      );
-    }
-    const checked = checkClient(client);
-    return (jobs, inserted) => backend.enqueueOn?.(checked, this.name, jobs, inserted) ?? Promise.resolve([]);
-  }
-
-  /**
-   * @internal shared by add, addBatch and the channel's sender. With `client`, the add runs on
-   * that connection inside the caller's transaction, and nobody in this process is woken: the
-   * jobs exist only once that transaction commits, and its NOTIFY then wakes every worker.
-   */
-  async insert(
-    payloads: readonly T[],
-    options: AddOptions | undefined,
-    maxSize?: number,
-    client?: unknown,
-  ): Promise<number[]> {
-    this.ctx.assertOpen();
-    const { add, backoffFn } = resolveAdd(this.defaults, options);
-    const onClient = client === undefined ? null : this.clientAdder(client);
-    const jobs = this.encode(payloads, add);
-    // A function backoff belongs to the jobs this add wrote: a key's existing job keeps its own.
-    const inserted: boolean[] = [];
-    const { backend } = this.ctx;
-    const ids = await this.ctx.instruments.enqueue(this.name, jobs, () =>
-      onClient === null ? backend.enqueue(this.name, jobs, maxSize, inserted) : onClient(jobs, inserted),
-    );
-    if (ids === null) return [];
-    this.held.meter.addedJobs(ids.length, inserted);
-    if (backoffFn !== undefined)
-      this.held.remember(
-        ids.filter((_, i) => inserted[i]),
-        backoffFn,
-      );
-    if (onClient === null) this.ctx.signal(this.name);
-    return ids;
+  /** @internal shared by add, addBatch and the channel's sender. */
+  insert(payloads: readonly T[], options: AddOptions | undefined, maxSize?: number): Promise<number[]> {
+    return this.adder.insert(payloads, options, maxSize);
   }
 
   /** @internal validates and encodes before anything is written. */
   prepare(payloads: readonly T[], options: AddOptions | undefined): NewJob[] {
-    return this.encode(payloads, resolveAdd(this.defaults, options).add);
-  }
-
-  /**
-   * Encodes every payload now, at the call: the codec's bytes are copied, so a Buffer the caller
-   * rewrites (or a codec reusing its output) after this returns cannot change what is stored.
-   */
-  private encode(payloads: readonly T[], o: ResolvedAdd): NewJob[] {
-    return payloads.map((payload, index) => {
-      const { bytes, format } = this.codec.encode(payload);
-      if (bytes.byteLength > this.ctx.maxPayloadBytes) {
-        throw new SpoolError(
-          "PAYLOAD_TOO_LARGE",
-          `payload${payloads.length > 1 ? ` #${index}` : ""} is ${bytes.byteLength} bytes; maxPayloadBytes allows ${this.ctx.maxPayloadBytes}`,
-        );
-      }
-      return { payload: bytes, format, ...o };
-    });
+    return this.adder.prepare(payloads, options);
   }
 
   /** Atomically takes the next ready job, or null when none is ready. */

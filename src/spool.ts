@@ -20,7 +20,7 @@ import { openBackend } from "./open.js";
 import { Queue } from "./queue.js";
 import { redactTarget } from "./redact.js";
 import { DEFAULT_RETENTION } from "./settings.js";
-import type { Durability, QueueOptions, SpoolOptions } from "./types.js";
+import type { Durability, QueueOptions, SpoolOptions, SqliteDatabase } from "./types.js";
 import { checkName, checkObject } from "./validate.js";
 
 /** How often the housekeeping tick runs; each queue prunes at a pace set by its retention. */
@@ -47,13 +47,15 @@ export class Spool implements AsyncDisposable {
   }
 
   /**
-   * Opens a SQLite file (created if missing, WAL journal), `":memory:"`, or a `postgres://` URL.
+   * Opens a SQLite file (created if missing, WAL journal), `":memory:"`, or a `postgres://` URL;
+   * or the file of your own open better-sqlite3 `Database`, whose transactions `queue.addSync`
+   * then joins (Spool works on a connection of its own to that file, and never closes yours).
    * @example const spool = await Spool.open("jobs.db", { durability: "normal" })
    */
-  static async open(target: string, options?: SpoolOptions): Promise<Spool> {
+  static async open(target: string | SqliteDatabase, options?: SpoolOptions): Promise<Spool> {
     const logger = checkLogger((options as { logger?: unknown } | null | undefined)?.logger);
-    const { backend, maxPayloadBytes } = await openBackend(target, options);
-    const spool = new Spool(backend, redactTarget(target), maxPayloadBytes);
+    const { backend, maxPayloadBytes, shown } = await openBackend(target, options);
+    const spool = new Spool(backend, redactTarget(shown), maxPayloadBytes);
     spool.ctx.instruments.logger = backend.notifier.logger = logger;
     spool.ctx.instruments.tracing = await loadTracing();
     return spool;

@@ -221,3 +221,19 @@ export interface AddCallOptions extends AddOptions {
    */
   client?: SqlClient;
 }
+
+/**
+ * An open better-sqlite3 `Database` on a file, as `Spool.open(db)` takes it: Spool opens a
+ * connection of its own to the same file for its work, and `queue.addSync` adds on this one,
+ * inside the application's transaction. Any object of this shape passes the type check; the
+ * checks at open are those of a better-sqlite3 Database.
+ */
+export interface SqliteDatabase {
+  readonly name: string;
+  readonly open: boolean;
+  readonly inTransaction: boolean;
+  readonly memory: boolean;
+  readonly readonly: boolean;
+  prepare(source: string): unknown;
+  transaction(fn: (...args: never[]) => unknown): unknown;
+}

@@ -1,6 +1,7 @@
 // The SQLite backend: each Backend transition as one statement or a few, inside the writer's
 // shared IMMEDIATE transaction. Reads (reads.ts) run directly: WAL readers never wait for the
 // writer. Time is the process clock (options.clock): SQLite serves one machine.
+import type Database from "better-sqlite3";
 import type {
   Backend,
   BackendOptions,
@@ -18,6 +19,7 @@ import type {
 } from "../../backend.js";
 import type { JobState, QueueSize } from "../../types.js";
 import { RescueThrottle } from "../shared.js";
+import { AppConnection } from "./app-connection.js";
 import { openDatabase } from "./connection.js";
 import { insertJobs } from "./enqueue.js";
 import { WalNotifier } from "./notifier.js";
@@ -44,14 +46,30 @@ export class SqliteBackend implements Backend {
   private readonly store: Store;
   private readonly rescues = new RescueThrottle();
 
-  /** Opens `path` (see openDatabase) and serves it. */
-  static async open(path: string, options: BackendOptions): Promise<SqliteBackend> {
+  /**
+   * The application's own connection, when the Spool was opened on its Database: `enqueueSync`
+   * runs there, inside the application's transaction (see app-connection.ts).
+   */
+  private readonly app: AppConnection | null;
+
+  /**
+   * Opens `path` (see openDatabase) and serves it. With `app`, the application's open Database
+   * on that same file: Spool still works on a connection of its own, and adds on that one only
+   * through `enqueueSync`.
+   */
+  static async open(path: string, options: BackendOptions, app?: Database.Database): Promise<SqliteBackend> {
     const db = await openDatabase(path, options);
-    return new SqliteBackend(new Store(db, path, options.clock, options.busyTimeout), options);
+    const store = new Store(db, path, options.clock, options.busyTimeout);
+    return new SqliteBackend(
+      store,
+      options,
+      app === undefined ? null : new AppConnection(app, path, options.busyTimeout),
+    );
   }
 
-  private constructor(store: Store, options: BackendOptions) {
+  private constructor(store: Store, options: BackendOptions, app: AppConnection | null) {
     this.store = store;
+    this.app = app;
     this.notifier = new WalNotifier(store.db, store.path, options.crossProcessWakeups);
   }
 
@@ -67,8 +85,12 @@ export class SqliteBackend implements Backend {
     return this.store.write(() => this.insertJobs(queue, jobs, maxSize, inserted));
   }
 
-  enqueueSync(queue: string, jobs: NewJob[], maxSize?: number): number[] | null {
-    return this.store.writeSync(() => this.insertJobs(queue, jobs, maxSize));
+  enqueueSync(queue: string, jobs: NewJob[], maxSize?: number, inserted?: boolean[]): number[] | null {
+    const { app } = this;
+    if (app === null) return this.store.writeSync(() => this.insertJobs(queue, jobs, maxSize, inserted));
+    // Not after close(): the application's connection outlives the Spool, Spool's use of it not.
+    this.store.assertOpen();
+    return app.write(() => insertJobs(app, queue, jobs, this.now(), maxSize, inserted));
   }
 
   private insertJobs(queue: string, jobs: NewJob[], maxSize?: number, inserted?: boolean[]): number[] | null {

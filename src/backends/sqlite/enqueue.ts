@@ -6,13 +6,16 @@ import * as Q from "./queries.js";
 import { BACKLOG } from "./read-queries.js";
 import type { Store } from "./store.js";
 
+/** Where the statements run: Spool's own store, or the application's connection (addSync). */
+type Statements = Pick<Store, "sql">;
+
 /**
  * Inserts `jobs` into `queue` (inside the caller's write transaction); returns their ids, in
  * order, or null when `maxSize` leaves no room for all of them. A job whose key a live job
  * holds is not inserted: it gets that job's id, and `inserted` says which were.
  */
 export function insertJobs(
-  store: Store,
+  store: Statements,
   queue: string,
   jobs: NewJob[],
   now: number,
@@ -74,7 +77,7 @@ export function insertJobs(
  * A batch with no keys, ROWS_PER_INSERT jobs per statement (the rest one by one); null when a
  * job has a key (a key may conflict: those go one by one through insertJobs).
  */
-function insertUnkeyed(store: Store, queue: string, jobs: NewJob[], now: number): number[] | null {
+function insertUnkeyed(store: Statements, queue: string, jobs: NewJob[], now: number): number[] | null {
   for (const job of jobs) if (job.key !== null) return null;
   const ids = new Array<number>(jobs.length);
   const binds = new Array<unknown>(Q.ROWS_PER_INSERT * Q.ENQUEUE_BINDS);

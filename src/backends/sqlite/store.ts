@@ -91,7 +91,7 @@ export class Store {
     });
   }
 
-  private assertOpen(): void {
+  assertOpen(): void {
     if (this.closed) throw closedError();
   }
 

@@ -1,0 +1,178 @@
+// Adding jobs to a queue: options over the queue's defaults, the payload schema, the codec, and
+// where the add runs (Spool's store, the caller's PostgreSQL client, or synchronously on SQLite).
+// Everything is checked and encoded before anything is written.
+import { type ResolvedAdd, resolveAdd } from "./add-options.js";
+import type { NewJob } from "./backend.js";
+import type { PayloadCodec } from "./codec.js";
+import type { SpoolContext } from "./context.js";
+import { SpoolError, show } from "./errors.js";
+import type { HeldJobs } from "./held.js";
+import { type PayloadSchema, validatePayloads } from "./schema.js";
+import { checkClient } from "./sql-client.js";
+import type { AddCallOptions, AddOptions } from "./types.js";
+
+/** An add's options without `client`, which is where the add runs, not how the job is stored. */
+function splitClient(options: AddCallOptions | undefined): { client: unknown; add: AddOptions | undefined } {
+  if (typeof options !== "object" || options === null || !("client" in options))
+    return { client: undefined, add: options };
+  const { client, ...add } = options;
+  return { client: client === undefined ? undefined : client, add };
+}
+
+export class Adder<T, In> {
+  constructor(
+    private readonly ctx: SpoolContext,
+    private readonly name: string,
+    private readonly codec: PayloadCodec<T>,
+    private readonly held: HeldJobs<T>,
+    private readonly defaults: ResolvedAdd,
+    private readonly schema: PayloadSchema | null,
+  ) {}
+
+  /** Adds one job; resolves with its id once committed (or the id of a job with the same key). */
+  async add(payload: In, options?: AddCallOptions): Promise<number> {
+    const { client, add } = splitClient(options);
+    const checked = this.validated([payload]);
+    const [id] = await this.insert(
+      checked instanceof Promise ? await checked : checked,
+      add,
+      undefined,
+      client,
+    );
+    return id as number;
+  }
+
+  /** Adds every payload in one transaction: all are added or none. */
+  async addBatch(payloads: readonly In[], options?: AddCallOptions): Promise<number[]> {
+    const { client, add } = splitClient(options);
+    if (!Array.isArray(payloads)) {
+      throw new SpoolError("INVALID_ARGUMENT", `addBatch takes an array of payloads, got ${show(payloads)}`);
+    }
+    if (payloads.length === 0) {
+      // Nothing to add, but the call is still checked (as add checks it: CLOSED first).
+      this.ctx.assertOpen();
+      resolveAdd(this.defaults, add);
+      if (client !== undefined) this.clientAdder(client);
+      return [];
+    }
+    const checked = this.validated(payloads);
+    return this.insert(checked instanceof Promise ? await checked : checked, add, undefined, client);
+  }
+
+  /**
+   * Adds one job at once, with no promise: for code inside a synchronous better-sqlite3
+   * transaction. On a Spool opened on the application's Database, the add runs on that
+   * connection and joins its open transaction (committed or rolled back with it); otherwise it
+   * commits before returning. SQLite only; blocks the thread while another connection holds the
+   * write lock, up to the busy timeout. A schema must answer synchronously here.
+   */
+  addSync(payload: In, options?: AddOptions): number {
+    this.ctx.assertOpen();
+    const { backend } = this.ctx;
+    if (backend.enqueueSync === undefined) {
+      throw new SpoolError(
+        "INVALID_ARGUMENT",
+        `addSync needs a SQLite store; this one is ${backend.kind} (on PostgreSQL, add(payload, { client }) joins your transaction)`,
+      );
+    }
+    const checked = this.validated([payload]);
+    if (checked instanceof Promise) {
+      checked.catch(() => {}); // its outcome is not awaited: the add is refused either way
+      throw new SpoolError(
+        "INVALID_ARGUMENT",
+        "addSync needs a schema that validates synchronously; this one returned a promise",
+      );
+    }
+    const { add, backoffFn } = resolveAdd(this.defaults, options);
+    const jobs = this.encode(checked, add);
+    const inserted: boolean[] = [];
+    const ids = backend.enqueueSync(this.name, jobs, undefined, inserted) ?? [];
+    this.held.meter.addedJobs(ids.length, inserted);
+    if (backoffFn !== undefined && inserted[0]) this.held.remember(ids, backoffFn);
+    // A wake-up before the application's commit finds nothing and costs one empty claim; the
+    // commit itself wakes every worker through the store's change signal.
+    this.ctx.signal(this.name);
+    return ids[0] as number;
+  }
+
+  /**
+   * The payloads as the queue's schema makes them (each validated, all before anything is
+   * written), or as given on a queue without one. Not a promise unless the schema is
+   * asynchronous, so the add encodes in the caller's turn (see validatePayloads).
+   */
+  private validated(payloads: readonly In[]): readonly T[] | Promise<readonly T[]> {
+    this.ctx.assertOpen();
+    if (this.schema === null) return payloads as unknown as readonly T[];
+    return validatePayloads<T>(this.schema, payloads);
+  }
+
+  /**
+   * The backend's add on the caller's own client (PostgreSQL), or INVALID_ARGUMENT naming the
+   * client or why this store cannot use one.
+   */
+  private clientAdder(client: unknown): (jobs: NewJob[], inserted: boolean[]) => Promise<number[]> {
+    const { backend } = this.ctx;
+    if (backend.enqueueOn === undefined) {
+      throw new SpoolError(
+        "INVALID_ARGUMENT",
+        `the client option is for PostgreSQL stores; this one is ${backend.kind} (open Spool on your better-sqlite3 Database and use addSync inside its transaction)`,
+      );
+    }
+    const checked = checkClient(client);
+    return (jobs, inserted) => backend.enqueueOn?.(checked, this.name, jobs, inserted) ?? Promise.resolve([]);
+  }
+
+  /**
+   * @internal shared by add, addBatch and the channel's sender. With `client`, the add runs on
+   * that connection inside the caller's transaction, and nobody in this process is woken: the
+   * jobs exist only once that transaction commits, and its NOTIFY then wakes every worker.
+   */
+  async insert(
+    payloads: readonly T[],
+    options: AddOptions | undefined,
+    maxSize?: number,
+    client?: unknown,
+  ): Promise<number[]> {
+    this.ctx.assertOpen();
+    const { add, backoffFn } = resolveAdd(this.defaults, options);
+    const onClient = client === undefined ? null : this.clientAdder(client);
+    const jobs = this.encode(payloads, add);
+    // A function backoff belongs to the jobs this add wrote: a key's existing job keeps its own.
+    const inserted: boolean[] = [];
+    const { backend } = this.ctx;
+    const ids = await this.ctx.instruments.enqueue(this.name, jobs, () =>
+      onClient === null ? backend.enqueue(this.name, jobs, maxSize, inserted) : onClient(jobs, inserted),
+    );
+    if (ids === null) return [];
+    this.held.meter.addedJobs(ids.length, inserted);
+    if (backoffFn !== undefined)
+      this.held.remember(
+        ids.filter((_, i) => inserted[i]),
+        backoffFn,
+      );
+    if (onClient === null) this.ctx.signal(this.name);
+    return ids;
+  }
+
+  /** @internal validates and encodes before anything is written. */
+  prepare(payloads: readonly T[], options: AddOptions | undefined): NewJob[] {
+    return this.encode(payloads, resolveAdd(this.defaults, options).add);
+  }
+
+  /**
+   * Encodes every payload now, at the call: the codec's bytes are copied, so a Buffer the caller
+   * rewrites (or a codec reusing its output) after this returns cannot change what is stored.
+   */
+  private encode(payloads: readonly T[], o: ResolvedAdd): NewJob[] {
+    return payloads.map((payload, index) => {
+      const { bytes, format } = this.codec.encode(payload);
+      if (bytes.byteLength > this.ctx.maxPayloadBytes) {
+        throw new SpoolError(
+          "PAYLOAD_TOO_LARGE",
+          `payload${payloads.length > 1 ? ` #${index}` : ""} is ${bytes.byteLength} bytes; maxPayloadBytes allows ${this.ctx.maxPayloadBytes}`,
+        );
+      }
+      return { payload: bytes, format, ...o };
+    });
+  }
+}
