@@ -84,14 +84,26 @@ export class Adder<T, In> {
       );
     }
     const { add, backoffFn } = resolveAdd(this.defaults, options);
+    if (backoffFn !== undefined) {
+      // Kept in this process's memory by job id: an add the application then rolls back would
+      // leave it behind, for whichever later job SQLite gives that id.
+      throw new SpoolError(
+        "INVALID_ARGUMENT",
+        "addSync takes no function backoff (a rolled-back add would leave it to another job); give it as the queue's default, or a stored policy ({ type, delay })",
+      );
+    }
     const jobs = this.encode(checked, add);
     const inserted: boolean[] = [];
-    const ids = backend.enqueueSync(this.name, jobs, undefined, inserted) ?? [];
+    const enqueueSync = backend.enqueueSync.bind(backend);
+    const ids =
+      this.ctx.instruments.enqueueSync(this.name, jobs, () =>
+        enqueueSync(this.name, jobs, undefined, inserted, true),
+      ) ?? [];
     this.held.meter.addedJobs(ids.length, inserted);
-    if (backoffFn !== undefined && inserted[0]) this.held.remember(ids, backoffFn);
-    // A wake-up before the application's commit finds nothing and costs one empty claim; the
-    // commit itself wakes every worker through the store's change signal.
-    this.ctx.signal(this.name);
+    // After the turn: a db.transaction(...) that called this has committed (or rolled back) by
+    // then; a transaction held open longer wakes workers by its commit, through the store's
+    // change signal.
+    setImmediate(() => this.ctx.signal(this.name));
     return ids[0] as number;
   }
 

@@ -170,13 +170,19 @@ export interface Backend {
   enqueue(queue: string, jobs: NewJob[], maxSize?: number, inserted?: boolean[]): Promise<number[] | null>;
 
   /**
-   * SQLite only (optional): `enqueue` done before it returns, for code that cannot await.
-   * Blocks the thread while another process holds the write lock, up to the busy timeout. On a
-   * store opened on the application's own Database, it runs on that connection: inside the
-   * application's open transaction when there is one (committed or rolled back with it; a
-   * savepoint undoes a half-done add), else committed before it returns.
+   * SQLite only (optional): `enqueue` committed before it returns, for code that cannot await.
+   * Blocks the thread while another process holds the write lock, up to the busy timeout. With
+   * `onApp`, on a store opened on the application's own Database, it runs on that connection
+   * instead: inside the application's open transaction when there is one (committed or rolled
+   * back with it; a savepoint undoes a half-done add), else committed before it returns.
    */
-  enqueueSync?(queue: string, jobs: NewJob[], maxSize?: number, inserted?: boolean[]): number[] | null;
+  enqueueSync?(
+    queue: string,
+    jobs: NewJob[],
+    maxSize?: number,
+    inserted?: boolean[],
+    onApp?: boolean,
+  ): number[] | null;
 
   /**
    * PostgreSQL only (optional): `enqueue` on the caller's own `client`, inside whatever

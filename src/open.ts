@@ -162,7 +162,13 @@ function isDatabaseLike(target: unknown): target is SqliteDatabase {
 function sharedFile(db: SqliteDatabase): string {
   const named = `the Database ${show(db.name)}`;
   if (!db.open) throw new SpoolError("INVALID_ARGUMENT", `${named} is closed: open Spool on an open one`);
-  if (db.memory || db.name === "" || db.name === ":memory:") {
+  // The file the connection really has open, as SQLite resolved it when it opened it: its name
+  // may be relative to a working directory the process has left since.
+  const main = (db.prepare("PRAGMA database_list") as { all(): unknown[] })
+    .all()
+    .find((row) => (row as { name?: unknown }).name === "main") as { file?: unknown } | undefined;
+  const file = typeof main?.file === "string" ? main.file : "";
+  if (db.memory || file === "") {
     throw new SpoolError(
       "INVALID_ARGUMENT",
       `${named} is in memory: Spool shares a Database through its file (a second connection cannot see an in-memory one); open Spool on ":memory:" instead, without transactional adds`,
@@ -170,7 +176,7 @@ function sharedFile(db: SqliteDatabase): string {
   }
   if (db.readonly)
     throw new SpoolError("INVALID_ARGUMENT", `${named} is read-only: adds could not be written`);
-  return db.name;
+  return file;
 }
 
 /**

@@ -40,21 +40,32 @@ const SHOWN_ISSUES = 3;
  * same turn as the call, so a Buffer the caller rewrites after `add` returns cannot change what
  * is stored. Only an asynchronous schema makes the add wait for it.
  */
-export function validatePayloads<T>(schema: PayloadSchema, payloads: readonly unknown[]): T[] | Promise<T[]> {
+export function validatePayloads<T>(schema: PayloadSchema, given: readonly unknown[]): T[] | Promise<T[]> {
+  // The caller's array as it is now: an asynchronous schema must not see it changed later.
+  const payloads = [...given];
   const out: T[] = [];
   for (let index = 0; index < payloads.length; index++) {
     const result = run(schema, payloads, index);
-    if (result instanceof Promise) return finishAsync(schema, payloads, index, result, out);
+    if (isThenable(result)) return finishAsync(schema, payloads, index, result, out);
     out.push(outcome<T>(result, payloads, index));
   }
   return out;
+}
+
+/** A promise of any realm or library (Bluebird, another vm context), not only this one's. */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === "object" || typeof value === "function") &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === "function"
+  );
 }
 
 async function finishAsync<T>(
   schema: PayloadSchema,
   payloads: readonly unknown[],
   from: number,
-  first: Promise<unknown>,
+  first: PromiseLike<unknown>,
   out: T[],
 ): Promise<T[]> {
   out.push(outcome<T>(await settle(first, payloads, from), payloads, from));
@@ -103,11 +114,22 @@ function outcome<T>(result: unknown, payloads: readonly unknown[], index: number
     );
   }
   const { issues } = result as { issues?: unknown };
-  if (issues === undefined || issues === null || issues === false) return (result as { value: T }).value;
+  if (issues === undefined || issues === null || issues === false) {
+    // A success carries its output; without one, storing "undefined" would pass a payload the
+    // schema never accepted.
+    if (!("value" in result)) {
+      throw new SpoolError(
+        "INVALID_ARGUMENT",
+        `the queue's schema returned a result with neither a value nor issues for ${where(payloads, index)}`,
+      );
+    }
+    return (result as { value: T }).value;
+  }
   const list = Array.isArray(issues) ? [...(issues as StandardSchemaV1.Issue[])] : [];
+  // The payload itself is not shown (it may be private): its place, and the schema's words.
   throw new SpoolError(
     "INVALID_ARGUMENT",
-    `${where(payloads, index)} (${show(payloads[index])}) does not match the queue's schema: ${describeIssues(list)}`,
+    `${where(payloads, index)} does not match the queue's schema: ${describeIssues(list)}`,
     { cause: list },
   );
 }

@@ -119,6 +119,13 @@ export class Instruments {
     return tracing.send(queue, jobs, write);
   }
 
+  /** `enqueue` for an add done when `write` returns (addSync). */
+  enqueueSync(queue: string, jobs: NewJob[], write: () => number[] | null): number[] | null {
+    const tracing = this.tracing;
+    if (tracing === null || !tracing.enabled) return write();
+    return tracing.sendSync(queue, jobs, write);
+  }
+
   /** The meter of `queue`, made on first use. */
   meter(queue: string): QueueMeter {
     let meter = this.meters.get(queue);

@@ -70,8 +70,44 @@ export class Tracing {
     jobs: J[],
     insert: () => Promise<number[] | null>,
   ): Promise<number[] | null> {
+    const span = this.startSend(queue, jobs);
+    if (span === null) return insert();
+    let ids: number[] | null;
+    try {
+      ids = await insert();
+    } catch (error) {
+      this.endSend(span, null, { error });
+      throw error;
+    }
+    this.endSend(span, ids);
+    return ids;
+  }
+
+  /** `send` for an add that is done when `insert` returns (addSync). */
+  sendSync<J extends { trace?: string | null }>(
+    queue: string,
+    jobs: J[],
+    insert: () => number[] | null,
+  ): number[] | null {
+    const span = this.startSend(queue, jobs);
+    if (span === null) return insert();
+    let ids: number[] | null;
+    try {
+      ids = insert();
+    } catch (error) {
+      this.endSend(span, null, { error });
+      throw error;
+    }
+    this.endSend(span, ids);
+    return ids;
+  }
+
+  /**
+   * Opens the PRODUCER span of an add and has the jobs carry its context when it is sampled;
+   * null when the tracer threw: the add must not pay for it, so it goes in untraced.
+   */
+  private startSend(queue: string, jobs: { trace?: string | null }[]): OtelApi.Span | null {
     const { api } = this;
-    let span: OtelApi.Span;
     try {
       const attributes: OtelApi.Attributes = {
         "messaging.system": "spool",
@@ -80,31 +116,30 @@ export class Tracing {
         "messaging.operation.name": jobs.length === 1 ? "add" : "addBatch",
       };
       if (jobs.length > 1) attributes["messaging.batch.message_count"] = jobs.length;
-      span = this.tracer.startSpan(`send ${queue}`, { kind: api.SpanKind.PRODUCER, attributes });
+      const span = this.tracer.startSpan(`send ${queue}`, { kind: api.SpanKind.PRODUCER, attributes });
       const sampled = (span.spanContext().traceFlags & api.TraceFlags.SAMPLED) !== 0;
       if (api.isSpanContextValid(span.spanContext()) && sampled) {
         const trace = this.carry(span);
         for (const job of jobs) job.trace = trace;
       }
+      return span;
     } catch {
-      // A tracer that throws must not cost the add: it goes in untraced.
       for (const job of jobs) delete job.trace;
-      return insert();
+      return null;
     }
-    let ids: number[] | null;
-    try {
-      ids = await insert();
-    } catch (error) {
-      safely(() => this.failed(span, error));
-      safely(() => span.end());
-      throw error;
-    }
-    // After the commit nothing may throw: the caller would add again what is already stored.
-    safely(() => {
-      if (ids !== null && ids.length === 1) span.setAttribute("messaging.message.id", String(ids[0]));
-    });
+  }
+
+  /**
+   * Ends an add's span: with the error when the add failed. After a commit nothing may throw
+   * (the caller would add again what is already stored), so nothing the tracer does escapes.
+   */
+  private endSend(span: OtelApi.Span, ids: number[] | null, failure?: { error: unknown }): void {
+    if (failure !== undefined) safely(() => this.failed(span, failure.error));
+    else
+      safely(() => {
+        if (ids !== null && ids.length === 1) span.setAttribute("messaging.message.id", String(ids[0]));
+      });
     safely(() => span.end());
-    return ids;
   }
 
   /** Runs a handler inside a CONSUMER span parented on (and linked to) its producer's context. */

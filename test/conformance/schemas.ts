@@ -2,6 +2,7 @@
 // and what it outputs is what is stored. Proven with two real validators (zod and valibot).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import vm from "node:vm";
 import * as v from "valibot";
 import { z } from "zod";
 import { type BackendFixture, expectCode, fresh, T } from "./harness.js";
@@ -142,6 +143,68 @@ export function schemas(b: BackendFixture): void {
           "Standard Schema",
         );
       }
+    });
+
+    test(
+      "a schema answering with another realm's promise is awaited, not taken as a result",
+      T,
+      async (t) => {
+        const { spool } = await fresh(b, t);
+        const Foreign = vm.runInNewContext("Promise") as PromiseConstructor;
+        const accepting = {
+          "~standard": {
+            version: 1 as const,
+            vendor: "test",
+            validate: (value: unknown) => Foreign.resolve({ value: { ok: value } }),
+          },
+        };
+        const refusing = {
+          "~standard": {
+            version: 1 as const,
+            vendor: "test",
+            validate: () => Foreign.resolve({ issues: [{ message: "nope" }] }),
+          },
+        };
+        const q = spool.queue("realm", { schema: accepting });
+        const id = await q.add(1);
+        assert.deepEqual((await q.get(id))?.payload, { ok: 1 });
+        const r = spool.queue("refused", { schema: refusing });
+        await expectCode(() => r.add(1), "INVALID_ARGUMENT", "nope");
+        assert.equal((await r.size()).pending, 0);
+      },
+    );
+
+    test("a result with neither a value nor issues is refused, nothing written", T, async (t) => {
+      const { spool } = await fresh(b, t);
+      const empty = { "~standard": { version: 1 as const, vendor: "test", validate: () => ({}) as never } };
+      const q = spool.queue("empty", {
+        schema: empty,
+        codec: { encode: () => new Uint8Array(1), decode: () => 1 },
+      });
+      await expectCode(() => q.add(1), "INVALID_ARGUMENT", "neither a value nor issues");
+      assert.equal((await q.size()).pending, 0);
+    });
+
+    test("an asynchronous schema validates the batch as it was at the call", T, async (t) => {
+      const { spool } = await fresh(b, t);
+      const q = spool.queue("snapshot", { schema: z.number().refine(async () => true) });
+      const batch = [1, 2];
+      const added = q.addBatch(batch);
+      batch.push(3, 4);
+      batch[1] = 99;
+      const ids = await added;
+      assert.equal(ids.length, 2);
+      assert.deepEqual(
+        (await q.list({ state: "pending" })).map((j) => j.payload),
+        [1, 2],
+      );
+    });
+
+    test("a refused payload's content is not copied into the message", T, async (t) => {
+      const { spool } = await fresh(b, t);
+      const q = spool.queue("private", { schema: z.number() });
+      const err = await expectCode(() => q.add("sk_live_SECRET" as never), "INVALID_ARGUMENT", "payload");
+      assert.equal(err.message.includes("sk_live_SECRET"), false, err.message);
     });
 
     test("a closed Spool says CLOSED before the schema runs", T, async (t) => {

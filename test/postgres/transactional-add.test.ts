@@ -16,7 +16,12 @@ const run = pgConfigured("test/postgres/transactional-add.test.ts");
 const T = { timeout: 60_000 };
 
 async function appClient(t: { after(fn: () => Promise<void>): void }, schema: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: PG_URL });
+  // A test that fails inside a transaction leaves it open; the server ends it soon, so the
+  // schema's DROP afterwards does not wait on its locks forever.
+  const client = new pg.Client({
+    connectionString: PG_URL,
+    options: "-c idle_in_transaction_session_timeout=3000",
+  });
   await client.connect();
   t.after(() => client.end());
   await client.query(`CREATE TABLE IF NOT EXISTS "${schema}".orders (id serial PRIMARY KEY, what text)`);
@@ -102,6 +107,76 @@ describe("postgres: add on the application's client, inside its transaction", { 
     assert.ok(err.cause !== undefined);
     await client.query("ROLLBACK");
     assert.equal((await q.size()).pending, 0);
+  });
+
+  test("a delay and a ttl count from the add, not from when the caller's transaction began", T, async (t) => {
+    const f = spoolFixture(t);
+    const spool = await f.open();
+    const q = spool.queue("late");
+    const client = await appClient(t, f.schema);
+    await client.query("BEGIN");
+    await client.query("SELECT pg_sleep(1.5)");
+    const calledAt = Date.now();
+    const delayed = await q.add("d", { client, delay: 5000 });
+    const expiring = await q.add("e", { client, ttl: 1000 });
+    await client.query("COMMIT");
+    const job = await q.get(delayed);
+    assert.ok(job !== null);
+    assert.ok(
+      job.runAt.getTime() >= calledAt + 4900,
+      `runAt is ${job.runAt.getTime() - calledAt} ms after the add`,
+    );
+    const reserved = await q.reserve();
+    assert.equal(reserved?.id, expiring, "the ttl job is still alive at its commit");
+  });
+
+  test("a client whose driver gives booleans as text ('t'/'f') still resolves keys right", T, async (t) => {
+    const f = spoolFixture(t);
+    const spool = await f.open();
+    const q = spool.queue("textbool");
+    const live = await q.add("first", { key: "k" });
+    const client = await appClient(t, f.schema);
+    const texty: SqlClient = {
+      query: async (text, values) => {
+        const result = await client.query(text, values);
+        return {
+          rows: result.rows.map((row) =>
+            Object.fromEntries(
+              Object.entries(row).map(([k, v]) => [k, typeof v === "boolean" ? (v ? "t" : "f") : v]),
+            ),
+          ),
+        };
+      },
+    };
+    await client.query("BEGIN");
+    assert.equal(await q.add("dup", { client: texty, key: "k" }), live);
+    await client.query("COMMIT");
+    assert.equal((await q.size()).pending, 1);
+  });
+
+  test("an error on the caller's client is not labelled with Spool's own URL", T, async (t) => {
+    const f = spoolFixture(t);
+    const spool = await f.open();
+    const q = spool.queue("label");
+    const failing: SqlClient = {
+      query: async () => {
+        throw Object.assign(new Error("permission denied for table jobs"), { code: "42501" });
+      },
+    };
+    const err = await expectCode(() => q.add("x", { client: failing }), "STORAGE", "caller's connection");
+    assert.equal(err.message.includes("127.0.0.1"), false, err.message);
+  });
+
+  test("a pg Pool is refused: it would run the add outside the caller's transaction", T, async (t) => {
+    const f = spoolFixture(t);
+    const spool = await f.open();
+    const pool = new pg.Pool({ connectionString: PG_URL, max: 1 });
+    t.after(() => pool.end());
+    await expectCode(
+      () => spool.queue("pool").add("x", { client: pool }),
+      "INVALID_ARGUMENT",
+      "pool.connect()",
+    );
   });
 
   test("a client that is not one is INVALID_ARGUMENT before anything is sent", T, async (t) => {

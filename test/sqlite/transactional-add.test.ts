@@ -4,14 +4,16 @@
  * it, and a worker in another process (or this one) woken only once the commit is made.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, type TestContext, test } from "node:test";
+import { SpanKind } from "@opentelemetry/api";
 import Database from "better-sqlite3";
 import { z } from "zod";
 import { Spool } from "../../src/index.js";
 import { child, expectCode, waitFor } from "../conformance/harness.js";
+import { installTracer, summaries } from "../helpers/otel.js";
 
 const T = { timeout: 60_000 };
 
@@ -187,5 +189,116 @@ describe("sqlite: addSync on the application's own Database", () => {
       (e: unknown) => (e as { code?: string }).code === "INVALID_ARGUMENT" && /synchronous/.test(String(e)),
     );
     assert.equal((await slow.size()).pending, 0);
+  });
+});
+
+describe("sqlite: addSync on the application's Database, attacked", () => {
+  test("the Database's real file is shared, even after the process changed directory", T, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), "spool-txadd-"));
+    const before = process.cwd();
+    process.chdir(dir);
+    const db = new Database("app.db"); // relative to `dir`
+    mkdirSync(join(dir, "elsewhere"));
+    process.chdir(join(dir, "elsewhere"));
+    t.after(() => {
+      process.chdir(before);
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const spool = await Spool.open(db);
+    t.after(async () => {
+      await spool.close();
+      db.close();
+    });
+    const q = spool.queue("q");
+    const id = db.transaction(() => q.addSync("x"))();
+    assert.equal((await q.get(id))?.state, "pending", "Spool's own connection sees the job the app added");
+    assert.equal(existsSync(join(dir, "elsewhere", "app.db")), false, "no second database was made");
+  });
+
+  test("an application's defaultSafeIntegers does not turn ids into BigInts", T, async (t) => {
+    const { db, spool } = await appAndSpool(t);
+    db.defaultSafeIntegers(true);
+    const q = spool.queue("big");
+    const live = await q.add("first", { key: "k" });
+    const again = db.transaction(() => q.addSync("dup", { key: "k" }))();
+    assert.equal(again, live);
+    const fresh = q.addSync("new");
+    assert.equal(typeof fresh, "number");
+    assert.equal((await q.get(fresh))?.state, "pending");
+  });
+
+  test(
+    "a function backoff is refused: a rolled-back add would leave it to another job's id",
+    T,
+    async (t) => {
+      const { db, spool } = await appAndSpool(t);
+      const q = spool.queue("fn");
+      assert.throws(
+        () => db.transaction(() => q.addSync("x", { backoff: () => 999_000 }))(),
+        (e: unknown) => (e as { code?: string }).code === "INVALID_ARGUMENT" && /backoff/.test(String(e)),
+      );
+      assert.equal((await q.size()).pending, 0);
+    },
+  );
+
+  test(
+    "a channel's sendSync still commits on its own, whatever the application's transaction does",
+    T,
+    async (t) => {
+      const { db, spool } = await appAndSpool(t);
+      const [tx, rx] = await spool.channel<string>("c");
+      assert.throws(
+        () =>
+          db.transaction(() => {
+            tx.sendSync("kept");
+            throw new Error("the application rolls back");
+          })(),
+        /rolls back/,
+      );
+      assert.deepEqual(await rx.recvBatch(10), ["kept"]);
+    },
+  );
+
+  test(
+    "a transaction that read a snapshot another connection changed is told to start again",
+    T,
+    async (t) => {
+      const { db, spool, path } = await appAndSpool(t);
+      const q = spool.queue("snap");
+      const other = new Database(path);
+      t.after(() => other.close());
+      const err = (() => {
+        try {
+          db.transaction(() => {
+            db.prepare("SELECT count(*) FROM orders").get(); // the read that fixes the snapshot
+            other.prepare("INSERT INTO orders (what) VALUES ('meanwhile')").run();
+            q.addSync("x");
+          })();
+        } catch (e) {
+          return e as { code?: string; message?: string };
+        }
+        return null;
+      })();
+      assert.equal(err?.code, "BUSY");
+      assert.match(String(err?.message), /run it again from the start/);
+      assert.equal((await q.size()).pending, 0);
+    },
+  );
+
+  test("addSync makes a producer span like add, and the job carries its context", T, async (t) => {
+    const tracer = installTracer();
+    t.after(() => tracer.close());
+    const { db, spool } = await appAndSpool(t);
+    const q = spool.queue("traced");
+    const id = db.transaction(() => q.addSync("x"))();
+    const worker = q.process(() => {});
+    await new Promise<void>((r) => worker.once("completed", () => r()));
+    await worker.stop();
+    const spans = summaries(tracer.exporter);
+    const producer = spans.find((s) => s.kind === SpanKind.PRODUCER);
+    const consumer = spans.find((s) => s.kind === SpanKind.CONSUMER);
+    assert.ok(producer && consumer, `spans: ${spans.map((s) => s.name).join(", ")}`);
+    assert.equal(producer.attributes["messaging.message.id"], String(id));
+    assert.equal(consumer.traceId, producer.traceId);
   });
 });

@@ -22,6 +22,7 @@ import { show } from "../../errors.js";
 import type { JobState, QueueSize, SqlClient } from "../../types.js";
 import { RescueThrottle } from "../shared.js";
 import { enqueueOnClient } from "./enqueue-on.js";
+import { makeTranslator } from "./errors.js";
 import { Grouper, type HeldCall } from "./group.js";
 import type { ListenNotifier } from "./notifier.js";
 import type { Connections, Row, Values } from "./pool.js";
@@ -29,6 +30,8 @@ import type { QueryName } from "./queries.js";
 import * as reads from "./reads.js";
 import { asBuffer, num, toClaimOrder } from "./rows.js";
 import { FirstAnalyze } from "./statistics.js";
+
+const callerTranslate = makeTranslator("the caller's connection", () => false);
 
 const silentNotifier: Notifier = { subscribe: () => () => {}, announce: () => {} };
 
@@ -133,9 +136,12 @@ export class PostgresBackend implements Backend {
     this.db.assertOpen();
     const ids = await enqueueOnClient(
       {
-        text: (name) => this.db.text(name),
+        // now() is when the caller's transaction began, which may be long before this add:
+        // a delay or ttl counts from the statement instead, as it does on Spool's own adds.
+        text: (name) => this.db.text(name).replaceAll("now()", "statement_timestamp()"),
         values: (some) => this.enqueueValues(queue, some),
-        translate: (error, doing) => this.db.translate(error, doing),
+        // Its errors are the caller's connection's: never labelled with Spool's own URL.
+        translate: callerTranslate,
       },
       client,
       queue,

@@ -8,6 +8,14 @@ import type { Row, Values } from "./pool.js";
 import type { QueryName } from "./queries.js";
 import { num } from "./rows.js";
 
+/**
+ * A boolean column as the caller's driver gave it: `pg` parses booleans, but a client that
+ * returns PostgreSQL's text form ("t"/"f") must not read "f" as true.
+ */
+function yes(value: unknown): boolean {
+  return value === true || value === "t" || value === "true" || value === 1 || value === "1";
+}
+
 /** How often the look-up of a key's holder may find it gone (it finished meanwhile) before giving up. */
 const KEY_ROUNDS = 5;
 
@@ -61,14 +69,14 @@ export async function enqueueOnClient(
     const byKey = new Map<string, number>();
     for (const [n, r] of rows.entries()) {
       const i = todo[n] as number;
-      if (inserted !== undefined) inserted[i] = Boolean(r.inserted);
-      if (r.inserted) {
+      if (inserted !== undefined) inserted[i] = yes(r.inserted);
+      if (yes(r.inserted)) {
         ids[i] = num(r.id);
         if (r.key !== null && !byKey.has(String(r.key))) byKey.set(String(r.key), num(r.id));
       }
     }
     const missing = [
-      ...new Set(rows.filter((r) => !r.inserted && !byKey.has(String(r.key))).map((r) => String(r.key))),
+      ...new Set(rows.filter((r) => !yes(r.inserted) && !byKey.has(String(r.key))).map((r) => String(r.key))),
     ];
     if (missing.length > 0)
       for (const r of await run("FIND_KEYED", [queue, missing])) byKey.set(String(r.key), num(r.id));

@@ -19,10 +19,29 @@ export class AppConnection {
   sql(text: string): Database.Statement {
     let statement = this.statements.get(text);
     if (statement === undefined) {
-      statement = this.db.prepare(text);
+      // Numbers, whatever the application chose for its own statements (defaultSafeIntegers):
+      // ids and counts come back as Spool's own statements return them.
+      statement = this.db.prepare(text).safeIntegers(false);
       this.statements.set(text, statement);
     }
     return statement;
+  }
+
+  /**
+   * An error inside the application's transaction. A snapshot conflict is not a lock to wait
+   * for: the transaction read before another connection committed, so it can never write, and
+   * only starting it again helps. Said so, instead of the busy timeout's words.
+   */
+  private inTransactionError(error: unknown): unknown {
+    const code = (error as { code?: unknown })?.code;
+    if (code === "SQLITE_BUSY_SNAPSHOT") {
+      return new SpoolError(
+        "BUSY",
+        `addSync on ${this.path}: the application's transaction read the database before another connection changed it, so it cannot write; run it again from the start (begin it with db.transaction(...).immediate() to take the write lock first)`,
+        { cause: error },
+      );
+    }
+    return translate(error, this.path);
   }
 
   /**
@@ -40,7 +59,7 @@ export class AppConnection {
       try {
         return transaction();
       } catch (error) {
-        throw translate(error, this.path);
+        throw this.inTransactionError(error);
       }
     }
     const started = Date.now();

@@ -85,9 +85,16 @@ export class SqliteBackend implements Backend {
     return this.store.write(() => this.insertJobs(queue, jobs, maxSize, inserted));
   }
 
-  enqueueSync(queue: string, jobs: NewJob[], maxSize?: number, inserted?: boolean[]): number[] | null {
+  enqueueSync(
+    queue: string,
+    jobs: NewJob[],
+    maxSize?: number,
+    inserted?: boolean[],
+    onApp = false,
+  ): number[] | null {
     const { app } = this;
-    if (app === null) return this.store.writeSync(() => this.insertJobs(queue, jobs, maxSize, inserted));
+    if (app === null || !onApp)
+      return this.store.writeSync(() => this.insertJobs(queue, jobs, maxSize, inserted));
     // Not after close(): the application's connection outlives the Spool, Spool's use of it not.
     this.store.assertOpen();
     return app.write(() => insertJobs(app, queue, jobs, this.now(), maxSize, inserted));
