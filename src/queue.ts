@@ -9,6 +9,7 @@ import { decodeError, leaseLostError, notFoundError, SpoolError, show } from "./
 import { HeldJobs } from "./held.js";
 import { parseProgress } from "./progress.js";
 import { readPaused, storePaused, storeProgress } from "./queue-control.js";
+import { startScheduler } from "./scheduler.js";
 import { heldRef, holdOf } from "./tokens.js";
 import type {
   AddOptions,
@@ -388,6 +389,7 @@ export class Queue<T = unknown> {
   process(handler: WorkerHandler<T>, options?: WorkerOptions): Worker<T> {
     this.ctx.assertOpen();
     const worker = new Worker(this, handler, options);
+    startScheduler(this.ctx); // any process running a worker fires the stored schedules
     // Only a worker that exists makes this Spool one that works the queue (and prunes it).
     this.ctx.settings.works(this.name);
     return worker;

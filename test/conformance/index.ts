@@ -19,6 +19,8 @@ import { processes } from "./processes.js";
 import { queueBasics } from "./queue-basics.js";
 import { queueSettings } from "./queue-settings.js";
 import { reviewCore } from "./review-core.js";
+import { schedules } from "./schedules.js";
+import { schedulesProcesses } from "./schedules-processes.js";
 import { tracing } from "./tracing.js";
 import { trustCore } from "./trust-core.js";
 import { validation } from "./validation.js";
@@ -51,6 +53,7 @@ export function conformance(backend: BackendFixture): void {
   metrics(backend);
   metricsPrometheus(backend);
   tracing(backend);
+  schedules(backend);
 }
 
 /** Registers the tests that run real child processes against `backend`. */
@@ -58,4 +61,5 @@ export function processConformance(backend: BackendFixture): void {
   processes(backend);
   channelDecodeCrash(backend);
   pauseProcesses(backend);
+  schedulesProcesses(backend);
 }
