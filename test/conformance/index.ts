@@ -20,6 +20,7 @@ import { queueBasics } from "./queue-basics.js";
 import { queueSettings } from "./queue-settings.js";
 import { reviewCore } from "./review-core.js";
 import { schedules } from "./schedules.js";
+import { schedulesFiring } from "./schedules-firing.js";
 import { schedulesProcesses } from "./schedules-processes.js";
 import { tracing } from "./tracing.js";
 import { trustCore } from "./trust-core.js";
@@ -54,6 +55,7 @@ export function conformance(backend: BackendFixture): void {
   metricsPrometheus(backend);
   tracing(backend);
   schedules(backend);
+  schedulesFiring(backend);
 }
 
 /** Registers the tests that run real child processes against `backend`. */
