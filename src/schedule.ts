@@ -138,7 +138,8 @@ export function checkSchedule(
   const row = {
     name: name as string,
     queue,
-    cron: cron as string,
+    // Stored with single spaces: the same cron written with other spacing keeps its next fire.
+    cron: (cron as string).trim().split(/\s+/).join(" "),
     tz,
     catchUp: catchUp as string,
     payload: bytes,
