@@ -11,6 +11,16 @@ const STATES: JobState[] = ["pending", "delayed", "reserved", "completed", "dead
 
 export function schedulesProcesses(b: BackendFixture): void {
   describe("cron schedules across processes", () => {
+    test("a running scheduler keeps no process alive", P, async (t) => {
+      // PostgreSQL's pool holds idle connections for a while whatever the scheduler does.
+      if (!b.multiProcess || b.kind !== "sqlite") return t.skip("SQLite file only");
+      const { target } = await fresh(b, t);
+      const k = child(t, "schedule-idle.ts", childTarget(target));
+      await k.waitLine(/^started$/, 60_000);
+      await waitFor("the process to exit by itself", () => k.exited, 20_000);
+      assert.equal((await k.exit).code, 0, k.stderr.join("\n"));
+    });
+
     test(
       "three processes running workers enqueue each fire of a 1-second schedule exactly once",
       P,
