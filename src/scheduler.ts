@@ -18,13 +18,17 @@ export const SCHEDULER_POLL_MS = 1_000;
 
 const schedulers = new WeakMap<SpoolContext, Scheduler>();
 
-/** The Spool's scheduler, started if it was not running. Stopped by `spool.close()`. */
-export function startScheduler(ctx: SpoolContext): Scheduler {
+/**
+ * The Spool's scheduler, started if it was not running. One started for a worker runs until
+ * `spool.close()`; otherwise until its last `runScheduler()` handle is stopped.
+ */
+export function startScheduler(ctx: SpoolContext, forWorker = true): Scheduler {
   let scheduler = schedulers.get(ctx);
   if (scheduler === undefined || scheduler.stopped) {
     scheduler = new Scheduler(ctx);
     schedulers.set(ctx, scheduler);
   }
+  if (forWorker) scheduler.forWorkers = true;
   return scheduler;
 }
 
@@ -44,6 +48,10 @@ export class Scheduler implements Stoppable {
   private readonly unreadable = new Set<string>();
   /** @internal for tests: passes finished so far. */
   passes = 0;
+  /** A worker started it: it runs until close, whatever runScheduler's handles do. */
+  forWorkers = false;
+  /** runScheduler() handles not yet stopped. */
+  private handles = 0;
 
   constructor(private readonly ctx: SpoolContext) {
     ctx.stoppables.add(this);
@@ -58,6 +66,21 @@ export class Scheduler implements Stoppable {
   poke(): void {
     this.woken = true;
     this.wake?.();
+  }
+
+  /** A runScheduler() handle: its stop() ends the loop unless a worker or another handle needs it. */
+  hold(): { stop(): Promise<void> } {
+    this.handles++;
+    let held = true;
+    return {
+      stop: async () => {
+        if (held) {
+          held = false;
+          this.handles--;
+        }
+        if (this.handles === 0 && !this.forWorkers) await this.stop();
+      },
+    };
   }
 
   /** Stops the loop; resolves once a fire in flight has committed (or failed). */

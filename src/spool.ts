@@ -123,12 +123,12 @@ export class Spool implements AsyncDisposable {
 
   /**
    * Runs this Spool's scheduler in a process that runs no worker (a worker starts it on its
-   * own). `stop()` stops it; `close()` does too.
+   * own). `stop()` stops it, once no worker of this Spool and no other handle needs it;
+   * `close()` stops it in any case.
    */
   runScheduler(): { stop(): Promise<void> } {
     this.ctx.assertOpen();
-    const scheduler = startScheduler(this.ctx);
-    return { stop: () => scheduler.stop() };
+    return startScheduler(this.ctx, false).hold();
   }
 
   /** A sender and a receiver over the queue `name` of this store. */

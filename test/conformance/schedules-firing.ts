@@ -122,6 +122,20 @@ export function schedulesFiring(b: BackendFixture): void {
       await spool.close();
     });
 
+    test("stopping a runScheduler handle leaves the scheduler a worker needs running", T, async (t) => {
+      const { spool } = await fresh(b, t);
+      const handle = spool.runScheduler();
+      const seen: unknown[] = [];
+      spool.queue("ticks").process(async (job) => {
+        seen.push(job.payload);
+      });
+      await handle.stop();
+      await handle.stop(); // twice: still one handle's worth
+      await spool.schedule("tick", "* * * * * *", { queue: "ticks", payload: "t", catchUp: "none" });
+      await waitFor("a scheduled job to run", () => seen.length > 0, 15_000);
+      await spool.close();
+    });
+
     test("a schedule the scheduler cannot read is logged; the others still fire", T, async (t) => {
       const errors: string[] = [];
       const noop = () => {};
