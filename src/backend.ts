@@ -152,11 +152,76 @@ export interface StoredResult {
   format: PayloadFormat;
 }
 
+/**
+ * A stored cron schedule (see ScheduleStore). Times are ms since the epoch; fire times are
+ * computed by the core from `cron` and `tz`, never by the store.
+ */
+export interface StoredSchedule {
+  name: string;
+  queue: string;
+  cron: string;
+  /** The IANA time zone the cron is read in. */
+  tz: string;
+  catchUp: string;
+  payload: Uint8Array;
+  format: PayloadFormat;
+  /** JSON of the options every fired job is added with (priority, maxAttempts, backoff, ttl). */
+  options: string;
+  /** The earliest fire not yet decided (enqueued or skipped): the fire CAS compares it. */
+  nextAt: number;
+  /** The latest fire time a job was enqueued for, or null when none yet. */
+  lastAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A schedule to store; `nextAt` applies only to a new schedule or a changed cron or tz. */
+export type NewSchedule = Omit<StoredSchedule, "lastAt" | "createdAt" | "updatedAt">;
+
+/**
+ * Stored cron schedules, shared by every process on the store. Each method is one atomic
+ * transition; the core decides which fires are due and what they enqueue.
+ */
+export interface ScheduleStore {
+  /** The store's clock (ms): SQLite's (injectable) clock, PostgreSQL's now(). */
+  now(): Promise<number>;
+  /**
+   * Inserts or replaces the schedule `s.name`, in one statement. When the stored one has the
+   * same cron and tz, its next_at and last_at stay (a process that states its schedules on
+   * every start neither skips nor repeats a fire); otherwise next_at becomes `s.nextAt` and
+   * last_at stays.
+   */
+  upsert(s: NewSchedule): Promise<void>;
+  /** Deletes the schedule; false when there was none. A fire racing it then enqueues nothing. */
+  remove(name: string): Promise<boolean>;
+  /** Every schedule by name, and the store's now, read in one snapshot. */
+  list(): Promise<{ now: number; schedules: StoredSchedule[] }>;
+  /**
+   * The fire transition, in ONE transaction: a compare-and-set of the schedule's next_at from
+   * `expectedNextAt` to `newNextAt` (last_at to `lastAt` unless null), and, only when that
+   * changed the row, the insert of `jobs` into `queue` as `enqueue` inserts them (a job whose
+   * key a live job holds is skipped). Returns the ids inserted, or null when the CAS changed
+   * nothing: another process (or an unschedule, or an upsert with a new cron) got there first,
+   * and nothing was written. So each next_at value is moved past exactly once, by one
+   * transaction, and the jobs for the fires it covers are committed with that move or not at all.
+   */
+  fire(
+    name: string,
+    expectedNextAt: number,
+    newNextAt: number,
+    lastAt: number | null,
+    queue: string,
+    jobs: NewJob[],
+  ): Promise<number[] | null>;
+}
+
 export interface Backend {
   /** A short name for messages and metrics: "sqlite" or "postgres". */
   readonly kind: string;
   /** Signals of changes made by other processes; in-process changes are the core's to emit. */
   readonly notifier: Notifier;
+  /** Stored cron schedules (see ScheduleStore). */
+  readonly schedules: ScheduleStore;
 
   /**
    * Inserts jobs in one transaction: all or none. A job whose `key` matches a pending or

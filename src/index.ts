@@ -5,6 +5,7 @@ export { SpoolError } from "./errors.js";
 export type { SpoolLogger } from "./metrics/logger.js";
 export type { MetricCounters, Percentiles, QueueMetrics, SpoolMetrics } from "./metrics/snapshot.js";
 export { Queue } from "./queue.js";
+export type { CatchUp, ScheduleInfo, ScheduleOptions, StoredBackoff } from "./schedule.js";
 export type { PayloadSchema } from "./schema.js";
 export { channel, Spool } from "./spool.js";
 export type {

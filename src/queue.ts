@@ -10,6 +10,7 @@ import { decodeError, leaseLostError, notFoundError, SpoolError, show } from "./
 import { HeldJobs } from "./held.js";
 import { parseProgress } from "./progress.js";
 import { readPaused, storePaused, storeProgress } from "./queue-control.js";
+import { startScheduler } from "./scheduler.js";
 import { checkSchema } from "./schema.js";
 import { heldRef, holdOf } from "./tokens.js";
 import type {
@@ -366,6 +367,7 @@ export class Queue<T = unknown, In = T> {
   process(handler: WorkerHandler<T>, options?: WorkerOptions): Worker<T> {
     this.ctx.assertOpen();
     const worker = new Worker(this, handler, options);
+    startScheduler(this.ctx); // any process running a worker fires the stored schedules
     // Only a worker that exists makes this Spool one that works the queue (and prunes it).
     this.ctx.settings.works(this.name);
     return worker;

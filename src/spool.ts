@@ -19,6 +19,8 @@ import { loadTracing } from "./metrics/tracing.js";
 import { openBackend } from "./open.js";
 import { Queue } from "./queue.js";
 import { redactTarget } from "./redact.js";
+import { type ScheduleInfo, type ScheduleOptions, toScheduleInfo, upsertSchedule } from "./schedule.js";
+import { pokeScheduler, startScheduler } from "./scheduler.js";
 import { DEFAULT_RETENTION } from "./settings.js";
 import type { Durability, QueueOptions, SpoolOptions, SqliteDatabase } from "./types.js";
 import { checkName, checkObject } from "./validate.js";
@@ -98,6 +100,43 @@ export class Spool implements AsyncDisposable {
   async metrics(): Promise<SpoolMetrics> {
     this.ctx.assertOpen();
     return snapshot(this.ctx);
+  }
+
+  /**
+   * Stores (or replaces) the cron schedule `name`: at each fire, one job is added to
+   * `options.queue`, exactly once across every process that runs a scheduler. Replacing a
+   * schedule with the same cron and tz keeps its next fire, so calling this on every start
+   * neither skips nor repeats one. See docs/scheduling.md.
+   * @example await spool.schedule("nightly-report", "0 3 * * *", { queue: "reports", tz: "Europe/Berlin" })
+   */
+  async schedule<T = unknown>(name: string, cron: string, options: ScheduleOptions<T>): Promise<void> {
+    this.ctx.assertOpen();
+    await upsertSchedule(this.ctx, name, cron, options);
+    pokeScheduler(this.ctx);
+  }
+
+  /** Deletes the schedule `name`; false when there was none. Jobs it already added stay. */
+  async unschedule(name: string): Promise<boolean> {
+    checkName(name, "schedule name");
+    this.ctx.assertOpen();
+    return this.ctx.backend.schedules.remove(name);
+  }
+
+  /** The stored schedules, by name, with their next and last fire. */
+  async schedules(): Promise<ScheduleInfo[]> {
+    this.ctx.assertOpen();
+    const { schedules } = await this.ctx.backend.schedules.list();
+    return schedules.map(toScheduleInfo);
+  }
+
+  /**
+   * Runs this Spool's scheduler in a process that runs no worker (a worker starts it on its
+   * own). `stop()` stops it, once no worker of this Spool and no other handle needs it;
+   * `close()` stops it in any case.
+   */
+  runScheduler(): { stop(): Promise<void> } {
+    this.ctx.assertOpen();
+    return startScheduler(this.ctx, false).hold();
   }
 
   /** A sender and a receiver over the queue `name` of this store. */

@@ -17,6 +17,7 @@ import { registerList } from "./commands/list.js";
 import { registerPause } from "./commands/pause.js";
 import { registerPurge } from "./commands/purge.js";
 import { registerRetry } from "./commands/retry.js";
+import { registerSchedules } from "./commands/schedules.js";
 import { registerStats } from "./commands/stats.js";
 import { registerWork } from "./commands/work.js";
 import {
@@ -74,6 +75,7 @@ Exit status: 0 success, 1 runtime failure (message on stderr), 2 bad usage,
   registerList(program);
   registerRetry(program);
   registerPause(program);
+  registerSchedules(program);
   registerPurge(program);
   registerExport(program);
   registerImport(program);

@@ -1,6 +1,6 @@
 /*
  * The JSON API behind the page. Reads: an overview (counts, oldest pending age, throughput),
- * one page of jobs, one job. Writes (POST only; the server checks CSRF before it gets here):
+ * one page of jobs, one job, the cron schedules. Writes (POST only; the server checks CSRF before it gets here):
  * retry, delete, purge, pause and resume. Everything goes through the public Spool/Queue API.
  */
 import type { IncomingMessage } from "node:http";
@@ -9,6 +9,7 @@ import { JOB_STATES, type JobState } from "../types.js";
 import { HttpError, readJsonObject } from "./http.js";
 import { type JobRow, PREVIEW_BYTES, toDetail, toPreviewRow } from "./jobs.js";
 import { existingQueue, oldestPendingAgeOf, sizeOf } from "./queues.js";
+import { listSchedules } from "./schedules.js";
 import type { ThroughputSampler } from "./throughput.js";
 
 export interface ApiContext {
@@ -31,6 +32,10 @@ export async function handleApi(
   if (head === "overview" && path.length === 1) {
     allow(method, "GET");
     return overview(ctx, query.get("queue"));
+  }
+  if (head === "schedules" && path.length === 1) {
+    allow(method, "GET");
+    return listSchedules(ctx.spool);
   }
   if (head !== "queues" || name === undefined) throw new HttpError(404, "no such API endpoint");
   const queueName = decodeSegment(name);

@@ -19,6 +19,9 @@ import { processes } from "./processes.js";
 import { queueBasics } from "./queue-basics.js";
 import { queueSettings } from "./queue-settings.js";
 import { reviewCore } from "./review-core.js";
+import { schedules } from "./schedules.js";
+import { schedulesFiring } from "./schedules-firing.js";
+import { schedulesProcesses } from "./schedules-processes.js";
 import { schemas } from "./schemas.js";
 import { tracing } from "./tracing.js";
 import { trustCore } from "./trust-core.js";
@@ -53,6 +56,8 @@ export function conformance(backend: BackendFixture): void {
   metricsPrometheus(backend);
   tracing(backend);
   schemas(backend);
+  schedules(backend);
+  schedulesFiring(backend);
 }
 
 /** Registers the tests that run real child processes against `backend`. */
@@ -60,4 +65,5 @@ export function processConformance(backend: BackendFixture): void {
   processes(backend);
   channelDecodeCrash(backend);
   pauseProcesses(backend);
+  schedulesProcesses(backend);
 }

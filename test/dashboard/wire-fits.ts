@@ -6,6 +6,7 @@
  */
 import type * as Wire from "../../src/dashboard/assets/client/wire.js";
 import type { JobDetail, JobRow } from "../../src/dashboard/jobs.js";
+import type { ScheduleRow } from "../../src/dashboard/schedules.js";
 import type { ThroughputSampler, ThroughputSeries } from "../../src/dashboard/throughput.js";
 
 /** Compiles only when every value of `Sent` is a valid `Read`. */
@@ -14,6 +15,7 @@ type Fits<Sent extends Read, Read> = [Sent, Read];
 export type WireChecks = [
   Fits<JobRow, Wire.JobRow>,
   Fits<JobDetail, Wire.JobDetail>,
+  Fits<ScheduleRow, Wire.ScheduleRow>,
   Fits<ThroughputSeries & { queue: string | null }, Wire.ThroughputSeries>,
   Fits<ReturnType<ThroughputSampler["recentRate"]>, Wire.Rates>,
 ];

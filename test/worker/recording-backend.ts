@@ -83,6 +83,10 @@ export class RecordingBackend implements Backend {
 
   private constructor(readonly store: Backend) {}
 
+  get schedules() {
+    return this.store.schedules;
+  }
+
   static async open(): Promise<RecordingBackend> {
     const defaults = {
       durability: "full" as const,

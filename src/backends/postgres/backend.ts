@@ -28,7 +28,8 @@ import type { ListenNotifier } from "./notifier.js";
 import type { Connections, Row, Values } from "./pool.js";
 import type { QueryName } from "./queries.js";
 import * as reads from "./reads.js";
-import { asBuffer, num, toClaimOrder } from "./rows.js";
+import { asBuffer, enqueueValues, num, toClaimOrder } from "./rows.js";
+import { PostgresSchedules } from "./schedules.js";
 import { FirstAnalyze } from "./statistics.js";
 
 const callerTranslate = makeTranslator("the caller's connection", () => false);
@@ -52,6 +53,7 @@ class RunAgain extends Error {
 export class PostgresBackend implements Backend {
   readonly kind = "postgres";
   readonly notifier: Notifier;
+  readonly schedules: PostgresSchedules;
   /** When each queue was last rescued, on the process clock (only a throttle). */
   private readonly rescues = new RescueThrottle();
   private readonly completions: Grouper<Completion>;
@@ -66,6 +68,7 @@ export class PostgresBackend implements Backend {
     private readonly listener: ListenNotifier | null,
   ) {
     this.notifier = listener ?? silentNotifier;
+    this.schedules = new PostgresSchedules(db, channel);
     this.firstAnalyze = new FirstAnalyze(db, schema);
     const closed = () => db.isClosed;
     this.completions = new Grouper<Completion>(
@@ -112,25 +115,6 @@ export class PostgresBackend implements Backend {
     );
   }
 
-  /** ENQUEUE's and ENQUEUE_PLAIN's values: $1 queue, $2 channel, then one array per column. */
-  private enqueueValues(queue: string, jobs: readonly NewJob[]): Values {
-    return [
-      queue,
-      this.channel,
-      jobs.map((j) => asBuffer(j.payload)),
-      jobs.map((j) => j.format),
-      jobs.map((j) => j.priority),
-      jobs.map((j) => j.maxAttempts),
-      jobs.map((j) => j.key),
-      jobs.map((j) => j.backoff),
-      jobs.map((j) => j.delayMs),
-      jobs.map((j) => j.runAt),
-      jobs.map((j) => j.ttlMs),
-      // Untraced adds (the rule) bind one NULL array: unnest pads the column with NULLs.
-      jobs.some((j) => j.trace != null) ? jobs.map((j) => j.trace ?? null) : null,
-    ];
-  }
-
   async enqueueOn(client: SqlClient, queue: string, jobs: NewJob[], inserted?: boolean[]): Promise<number[]> {
     if (jobs.length === 0) return [];
     this.db.assertOpen();
@@ -139,7 +123,7 @@ export class PostgresBackend implements Backend {
         // now() is when the caller's transaction began, which may be long before this add:
         // a delay or ttl counts from the statement instead, as it does on Spool's own adds.
         text: (name) => this.db.text(name).replaceAll("now()", "statement_timestamp()"),
-        values: (some) => this.enqueueValues(queue, some),
+        values: (some) => enqueueValues(queue, this.channel, some),
         // Its errors are the caller's connection's: never labelled with Spool's own URL.
         translate: callerTranslate,
       },
@@ -163,7 +147,7 @@ export class PostgresBackend implements Backend {
     inserted?: boolean[],
   ): Promise<number[] | null> {
     if (jobs.length === 0) return [];
-    const values = this.enqueueValues(queue, jobs);
+    const values = enqueueValues(queue, this.channel, jobs);
     const doing = `adding ${jobs.length} job(s) to ${show(queue)}`;
     // The common case, no keys and no bound, is one autocommitted statement.
     if (maxSize === undefined && jobs.every((j) => j.key === null)) {

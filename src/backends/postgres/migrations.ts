@@ -93,6 +93,31 @@ ALTER TABLE {S}.jobs ADD COLUMN progress text;
 ALTER TABLE {S}.jobs ADD COLUMN trace text;
 `,
   },
+  {
+    // Cron schedules, one row per name. next_at is the earliest fire not yet decided: the fire
+    // transition moves it with a compare-and-set in the transaction that enqueues the jobs.
+    // Fire times are ms computed by the core from the cron, kept exact as bigint.
+    version: 6,
+    name: "schedules",
+    sql: `
+CREATE TABLE {S}.schedules (
+  name       text PRIMARY KEY,
+  queue      text     NOT NULL,
+  cron       text     NOT NULL,
+  -- The IANA zone the cron is read in.
+  tz         text     NOT NULL,
+  catch_up   text     NOT NULL CHECK (catch_up IN ('none', 'last', 'all')),
+  payload    bytea    NOT NULL,
+  format     smallint NOT NULL,
+  -- JSON of the fired jobs' add options.
+  options    text     NOT NULL,
+  next_at    bigint   NOT NULL,
+  last_at    bigint,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+`,
+  },
 ];
 
 export const LATEST_VERSION = latestVersion(MIGRATIONS);

@@ -3,12 +3,31 @@
  * (JS numbers cannot hold every int8); ids and priorities are JS safe integers by contract, so
  * Number() is exact. Times arrive as float8 ms already.
  */
-import type { PayloadFormat, QueueSettings, StoredJob } from "../../backend.js";
+import type { NewJob, PayloadFormat, QueueSettings, StoredJob } from "../../backend.js";
 import type { JobState } from "../../types.js";
 import type { Row } from "./pool.js";
 
 export const num = (v: unknown): number => (typeof v === "number" ? v : Number(v));
 export const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
+/** ENQUEUE's bound values for `jobs` (parallel arrays, $3…), with $1 the queue and $2 the channel. */
+export function enqueueValues(queue: string, channel: string, jobs: readonly NewJob[]): unknown[] {
+  return [
+    queue,
+    channel,
+    jobs.map((j) => asBuffer(j.payload)),
+    jobs.map((j) => j.format),
+    jobs.map((j) => j.priority),
+    jobs.map((j) => j.maxAttempts),
+    jobs.map((j) => j.key),
+    jobs.map((j) => j.backoff),
+    jobs.map((j) => j.delayMs),
+    jobs.map((j) => j.runAt),
+    jobs.map((j) => j.ttlMs),
+    // Untraced adds (the rule) bind one NULL array: unnest pads the column with NULLs.
+    jobs.some((j) => j.trace != null) ? jobs.map((j) => j.trace ?? null) : null,
+  ];
+}
+
 const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
 export function toStoredJob(row: Row): StoredJob {

@@ -4,6 +4,9 @@
  */
 import { ago } from "./time-sql.js";
 
+// The schedules' statements join the named set through this module (queries.ts spreads it).
+export * from "./schedule-queries.js";
+
 /** Upserts the retention only: the row's other settings stay as they are. $1 queue. */
 export const STORE_RETENTION = `
 INSERT INTO {S}.queues (queue, retention_completed, retention_dead) VALUES ($1, $2::float8, $3::float8)

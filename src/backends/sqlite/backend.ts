@@ -26,6 +26,7 @@ import { WalNotifier } from "./notifier.js";
 import * as Q from "./queries.js";
 import * as reads from "./reads.js";
 import { type PickedRow, type TakenRow, toClaimOrder, toPickedJob, toTakenJob } from "./rows.js";
+import { SqliteSchedules } from "./schedules.js";
 import { Store } from "./store.js";
 
 type Held = ReadonlyArray<HeldRef>;
@@ -43,6 +44,7 @@ const UNDO = Symbol("undo the take");
 export class SqliteBackend implements Backend {
   readonly kind = "sqlite";
   readonly notifier: WalNotifier;
+  readonly schedules: SqliteSchedules;
   private readonly store: Store;
   private readonly rescues = new RescueThrottle();
 
@@ -71,6 +73,7 @@ export class SqliteBackend implements Backend {
     this.store = store;
     this.app = app;
     this.notifier = new WalNotifier(store.db, store.path, options.crossProcessWakeups);
+    this.schedules = new SqliteSchedules(store);
   }
 
   private sql(text: string) {

@@ -85,6 +85,27 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: `
    ALTER TABLE spool_jobs ADD COLUMN trace TEXT;`,
   },
+  {
+    // Cron schedules, one row per name. next_at is the earliest fire not yet decided: the fire
+    // transition moves it with a compare-and-set in the transaction that enqueues the jobs.
+    version: 6,
+    name: "schedules",
+    sql: `
+  CREATE TABLE spool_schedules (
+     name       TEXT PRIMARY KEY,
+     queue      TEXT    NOT NULL,
+     cron       TEXT    NOT NULL,
+     tz         TEXT    NOT NULL,                 -- IANA zone the cron is read in
+     catch_up   TEXT    NOT NULL,                 -- none, last, all
+     payload    BLOB    NOT NULL,
+     format     INTEGER NOT NULL,                 -- as spool_jobs.format
+     options    TEXT    NOT NULL,                 -- JSON of the fired jobs' add options
+     next_at    INTEGER NOT NULL,                 -- ms since the epoch
+     last_at    INTEGER,                          -- ms since the epoch of the latest fire enqueued
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   ) STRICT, WITHOUT ROWID;`,
+  },
 ];
 
 export const LATEST_VERSION = latestVersion(MIGRATIONS);

@@ -58,6 +58,18 @@ export function renderPage(csrfToken: string): string {
     </div>
     <p id="no-queues" class="empty" hidden>No queue holds any job yet.</p>
   </section>
+  <section id="schedules-card" class="card">
+    <div class="card-head"><h2>Schedules</h2><span id="schedule-count" class="muted"></span></div>
+    <div class="table-wrap">
+      <table id="schedules" class="grid">
+        <thead><tr>
+          <th>Name</th><th>Cron</th><th>Zone</th><th>Queue</th><th>Next</th><th>Last</th><th>Catch-up</th>
+        </tr></thead>
+        <tbody></tbody>
+      </table>
+    </div>
+    <p id="no-schedules" class="empty" hidden>No cron schedule is stored.</p>
+  </section>
   <section id="browser" class="card" hidden>
     <div class="card-head">
       <h2 id="browser-title"></h2>

@@ -8,6 +8,7 @@ import { $ } from "./dom.js";
 import { loadDetail, loadJobs, onAction, renderActions, renderTabs } from "./jobs.js";
 import { renderOverview, renderQueues, setStatus } from "./overview.js";
 import { getJson, messageOf } from "./requests.js";
+import { pollSchedules } from "./schedules.js";
 import { isJobState, latest, sizeOf, view } from "./state.js";
 import type { JobState, Overview } from "./wire.js";
 
@@ -72,6 +73,7 @@ async function poll(): Promise<void> {
     );
     latest.overview = data;
     renderOverview(data);
+    await pollSchedules(data.now);
     if (view.queue !== null) {
       renderTabs(view.queue);
       renderActions(view.queue);

@@ -82,3 +82,19 @@ export interface JobDetail extends JobRow {
   /** "42%", or the JSON of an object; null when none was reported. */
   progress: string | null;
 }
+
+/** One row of `GET api/schedules`. */
+export interface ScheduleRow {
+  name: string;
+  cron: string;
+  tz: string;
+  queue: string;
+  catchUp: string;
+  next: number;
+  last: number | null;
+}
+
+/** `GET api/schedules` */
+export interface SchedulePage {
+  schedules: ScheduleRow[];
+}
