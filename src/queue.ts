@@ -2,11 +2,12 @@
 // becomes of a held job (completion, failure, retry delay, burial) lives in held.ts, shared
 // with the worker; each storage change is one backend transition.
 import { checkRetention, QUEUE_KEYS, queueDefaults, type ResolvedAdd, resolveAdd } from "./add-options.js";
-import type { HeldOutcome, Hold, NewJob, StoredJob } from "./backend.js";
+import type { HeldOutcome, Hold, LimitsPatch, NewJob, StoredJob } from "./backend.js";
 import { decodeLenient, decodeResult, encodeResult, type PayloadCodec, resolveCodec } from "./codec.js";
 import type { SpoolContext } from "./context.js";
 import { decodeError, leaseLostError, notFoundError, SpoolError, show } from "./errors.js";
 import { HeldJobs } from "./held.js";
+import { checkLimits } from "./limits.js";
 import { parseProgress } from "./progress.js";
 import { readPaused, storePaused, storeProgress } from "./queue-control.js";
 import { heldRef, holdOf } from "./tokens.js";
@@ -31,6 +32,7 @@ import {
   MAX_COUNT,
 } from "./validate.js";
 import { Worker } from "./worker.js";
+import { claimJobs } from "./worker-claims.js";
 import type { WorkerHandler, WorkerOptions } from "./worker-options.js";
 
 export const DEFAULT_LEASE = 30_000;
@@ -52,6 +54,8 @@ export class Queue<T = unknown> {
   /** @internal completions, failures and burials of this queue's held jobs, shared with workers. */
   readonly held: HeldJobs<T>;
   private readonly defaults: ResolvedAdd;
+  /** @internal The limits this handle states (undefined: none; it follows the stored ones). */
+  readonly limits: LimitsPatch | undefined;
 
   /** Not for users: `spool.queue(name, defaults)` makes a Queue. */
   constructor(ctx: SpoolContext, name: string, options: QueueOptions<T> | undefined) {
@@ -64,6 +68,7 @@ export class Queue<T = unknown> {
     this.lease = o.lease === undefined ? DEFAULT_LEASE : checkPositiveDuration(o.lease, "lease");
     this.codec = resolveCodec(o.codec as QueueOptions<T>["codec"]);
     this.retention = checkRetention(o.retention);
+    this.limits = checkLimits(o);
     this.held = new HeldJobs(ctx, name, this.codec, backoff);
   }
 
@@ -141,7 +146,7 @@ export class Queue<T = unknown> {
     checkKnownKeys(o, ["lease"], "reserve");
     const lease = o.lease === undefined ? this.lease : checkPositiveDuration(o.lease, "lease");
     this.ctx.assertOpen();
-    const rows = await this.ctx.backend.claim(this.name, limit, lease);
+    const rows = await claimJobs(this, limit, lease);
     const jobs: Job<T>[] = [];
     for (const [i, row] of rows.entries()) {
       try {

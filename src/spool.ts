@@ -74,6 +74,7 @@ export class Spool implements AsyncDisposable {
     this.ctx.assertOpen();
     const queue = new Queue<T>(this.ctx, name, defaults);
     if (defaults?.retention !== undefined) this.ctx.settings.state(name, queue.retention);
+    if (queue.limits !== undefined) this.ctx.limits.state(name, queue.limits);
     return queue;
   }
 
@@ -117,6 +118,7 @@ export class Spool implements AsyncDisposable {
       await Promise.allSettled([...this.ctx.stoppables].map((s) => s.stop()));
       // A retention stated just before closing (a short script) still reaches the store.
       await this.ctx.settings.flush();
+      await this.ctx.limits.flush();
       this.ctx.markClosed();
       await this.ctx.backend.close();
     })();

@@ -61,6 +61,12 @@ export interface AddOptions {
   key?: string;
   /** A job not started within this many ms of its `runAt` becomes dead with `"expired"`. */
   ttl?: number;
+  /**
+   * The job's group (e.g. a tenant): ready groups are served round-robin, and the queue's
+   * `groupConcurrency` bounds how many jobs of one group are reserved at once. Text like a `key`.
+   * @example queue.add(task, { group: `tenant-${task.tenantId}` })
+   */
+  group?: string;
 }
 
 /** Turns payloads into bytes and back. */
@@ -91,6 +97,23 @@ export interface QueueOptions<T = unknown> extends AddOptions {
   codec?: CodecOption<T>;
   /** Automatic clean-up of finished jobs. */
   retention?: Retention;
+  /**
+   * At most `max` job starts in any window of `duration` ms, across all processes (a sliding
+   * window; a claim is a start). Stored with the queue; `null` removes it; a handle that states
+   * nothing follows the stored limit.
+   * @example spool.queue("api-calls", { rateLimit: { max: 50, duration: 1000 } })
+   */
+  rateLimit?: { max: number; duration: number } | null;
+  /**
+   * At most this many jobs of the queue reserved at once, across all processes (unlike a
+   * worker's own `concurrency`, which bounds one worker). Stored with the queue; `null` removes it.
+   */
+  concurrency?: number | null;
+  /**
+   * At most this many jobs of one group (see AddOptions.group) reserved at once, across all
+   * processes; 1 runs each group's jobs one at a time, in order. Stored; `null` removes it.
+   */
+  groupConcurrency?: number | null;
 }
 
 /** A reserved job, as its holder sees it. */

@@ -103,4 +103,5 @@ FROM {S}.jobs WHERE queue = $1 AND state = 'pending' AND run_at <= now()`;
 /** Items waiting (pending and reserved), as a channel counts them. */
 export const BACKLOG = `SELECT count(*)::float8 AS n FROM {S}.jobs WHERE queue = $1 AND state IN ('pending', 'reserved')`;
 
-export const READ_SETTINGS = `SELECT queue, retention_completed, retention_dead, paused FROM {S}.queues WHERE queue = $1`;
+export const READ_SETTINGS = `SELECT queue, retention_completed, retention_dead, paused,
+  rate_max, rate_duration, concurrency, group_concurrency FROM {S}.queues WHERE queue = $1`;

@@ -71,5 +71,13 @@ export function toSettings(row: Row): QueueSettings {
   return {
     retention: completed === null || dead === null ? null : { completed: num(completed), dead: num(dead) },
     paused: row.paused === true,
+    limits: {
+      rateLimit:
+        row.rate_max == null || row.rate_duration == null
+          ? null
+          : { max: num(row.rate_max), duration: num(row.rate_duration) },
+      concurrency: numOrNull(row.concurrency),
+      groupConcurrency: numOrNull(row.group_concurrency),
+    },
   };
 }

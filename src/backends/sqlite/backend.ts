@@ -9,6 +9,7 @@ import type {
   HeldOutcome,
   HeldRef,
   Hold,
+  LimitsPatch,
   NewJob,
   QueueSettings,
   StoredJob,
@@ -20,6 +21,8 @@ import type { JobState, QueueSize } from "../../types.js";
 import { RescueThrottle } from "../shared.js";
 import { openDatabase } from "./connection.js";
 import { insertJobs } from "./enqueue.js";
+import { groupJobs, limitedClaim, limitedWait } from "./limited-claim.js";
+import * as L from "./limited-queries.js";
 import { WalNotifier } from "./notifier.js";
 import * as Q from "./queries.js";
 import * as reads from "./reads.js";
@@ -72,7 +75,11 @@ export class SqliteBackend implements Backend {
   }
 
   private insertJobs(queue: string, jobs: NewJob[], maxSize?: number, inserted?: boolean[]): number[] | null {
-    return insertJobs(this.store, queue, jobs, this.now(), maxSize, inserted);
+    const now = this.now();
+    const written = inserted ?? [];
+    const ids = insertJobs(this.store, queue, jobs, now, maxSize, written);
+    if (ids !== null) groupJobs(this.store, queue, jobs, ids, written, now);
+    return ids;
   }
 
   /**
@@ -112,7 +119,8 @@ export class SqliteBackend implements Backend {
       const lease_until = now + leaseMs;
       const one = this.store.rawSql(Q.CLAIM_ONE);
       const many = this.store.rawSql(Q.CLAIM);
-      return this.pickWithRescue(
+      const toJob = (row: PickedRow) => toPickedJob(row, queue, "reserved", lease_until);
+      const jobs = this.pickWithRescue(
         queue,
         limit,
         now,
@@ -120,8 +128,12 @@ export class SqliteBackend implements Backend {
           (n === 1
             ? one.all({ queue, now, lease_until })
             : many.all({ queue, now, limit: n, lease_until })) as PickedRow[],
-        (row) => toPickedJob(row, queue, "reserved", lease_until),
+        toJob,
       );
+      if (jobs.length > 0) return jobs;
+      // Nothing: the queue may be limited, which CLAIM leaves to this claim (the rescue ran).
+      const limited = limitedClaim(this.store, queue, limit, now, lease_until);
+      return limited === null ? jobs : toClaimOrder(limited, toJob);
     });
   }
 
@@ -257,8 +269,11 @@ export class SqliteBackend implements Backend {
     return reads.queues(this.store);
   }
 
-  nextDueIn(queue: string): Promise<number | null> {
-    return reads.nextDueIn(this.store, queue);
+  async nextDueIn(queue: string): Promise<number | null> {
+    const due = await reads.nextDueIn(this.store, queue);
+    // A job is ready, yet the claim found none: a limit may hold it back, and says how long.
+    if (due !== 0) return due;
+    return this.store.read(() => limitedWait(this.store, queue, this.now()));
   }
 
   oldestPendingAge(queue: string): Promise<number | null> {
@@ -320,6 +335,24 @@ export class SqliteBackend implements Backend {
   storePaused(queue: string, paused: boolean): Promise<void> {
     return this.store.write(() => {
       this.sql(Q.STORE_PAUSED).run({ queue, paused: paused ? 1 : 0, now: this.now() });
+    });
+  }
+
+  storeLimits(queue: string, patch: LimitsPatch): Promise<void> {
+    return this.store.write(() => {
+      const rate = patch.rateLimit;
+      this.sql(L.STORE_LIMITS).run({
+        queue,
+        now: this.now(),
+        rate_max: rate?.max ?? null,
+        rate_duration: rate?.duration ?? null,
+        concurrency: patch.concurrency ?? null,
+        group_concurrency: patch.groupConcurrency ?? null,
+        set_rate: rate === undefined ? 0 : 1,
+        set_concurrency: patch.concurrency === undefined ? 0 : 1,
+        set_group: patch.groupConcurrency === undefined ? 0 : 1,
+      });
+      if (rate === null) this.sql(L.STARTS_CLEAR).run({ queue });
     });
   }
 

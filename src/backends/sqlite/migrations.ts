@@ -85,6 +85,35 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: `
    ALTER TABLE spool_jobs ADD COLUMN trace TEXT;`,
   },
+  {
+    // Limits every process obeys, read by the claim itself (limited-claim.ts): a sliding window
+    // of starts, global and per-group concurrency. grouped: the queue ever had a grouped job
+    // (its claims then serve groups round-robin; its ungrouped jobs are the group ''), and
+    // group_cursor the last group served. Jobs gain their group, found by an index seek per
+    // group; plain jobs (grp NULL) stay out of both new indexes, so they cost nothing more.
+    version: 7,
+    name: "limits_and_groups",
+    sql: `
+  ALTER TABLE spool_queues ADD COLUMN rate_max INTEGER;
+  ALTER TABLE spool_queues ADD COLUMN rate_duration INTEGER;   -- ms
+  ALTER TABLE spool_queues ADD COLUMN concurrency INTEGER;
+  ALTER TABLE spool_queues ADD COLUMN group_concurrency INTEGER;
+  ALTER TABLE spool_queues ADD COLUMN grouped INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE spool_queues ADD COLUMN group_cursor TEXT;
+  ALTER TABLE spool_jobs ADD COLUMN grp TEXT;
+  -- Each group's ready jobs in claim order: the next group is a seek past the last one.
+  CREATE INDEX spool_jobs_groups ON spool_jobs (queue, grp, priority DESC, run_at, id)
+    WHERE state = 'pending' AND grp IS NOT NULL;
+  -- Each group's reserved jobs, counted against groupConcurrency.
+  CREATE INDEX spool_jobs_group_held ON spool_jobs (queue, grp) WHERE state = 'reserved' AND grp IS NOT NULL;
+  -- The sliding window of a rate-limited queue: one row per claim, with how many it started.
+  CREATE TABLE spool_starts (
+     queue TEXT    NOT NULL,
+     at    INTEGER NOT NULL,                      -- ms since the epoch, of the claim
+     n     INTEGER NOT NULL
+   ) STRICT;
+  CREATE INDEX spool_starts_at ON spool_starts (queue, at);`,
+  },
 ];
 
 export const LATEST_VERSION = latestVersion(MIGRATIONS);

@@ -164,12 +164,26 @@ export interface SettingsRow {
   retention_completed: number | null;
   retention_dead: number | null;
   paused: number;
+  rate_max: number | null;
+  rate_duration: number | null;
+  concurrency: number | null;
+  group_concurrency: number | null;
 }
 
 export function toSettings(row: SettingsRow): QueueSettings {
-  const { retention_completed: completed, retention_dead: dead } = row;
+  const {
+    retention_completed: completed,
+    retention_dead: dead,
+    rate_max: max,
+    rate_duration: duration,
+  } = row;
   return {
     retention: completed === null || dead === null ? null : { completed, dead },
     paused: row.paused !== 0,
+    limits: {
+      rateLimit: max === null || duration === null ? null : { max, duration },
+      concurrency: row.concurrency,
+      groupConcurrency: row.group_concurrency,
+    },
   };
 }
