@@ -119,21 +119,16 @@ export class SqliteBackend implements Backend {
       const lease_until = now + leaseMs;
       const one = this.store.rawSql(Q.CLAIM_ONE);
       const many = this.store.rawSql(Q.CLAIM);
-      const toJob = (row: PickedRow) => toPickedJob(row, queue, "reserved", lease_until);
-      const jobs = this.pickWithRescue(
-        queue,
-        limit,
-        now,
-        (n) =>
-          (n === 1
-            ? one.all({ queue, now, lease_until })
-            : many.all({ queue, now, limit: n, lease_until })) as PickedRow[],
-        toJob,
+      const pick = (n: number): PickedRow[] => {
+        const rows = (
+          n === 1 ? one.all({ queue, now, lease_until }) : many.all({ queue, now, limit: n, lease_until })
+        ) as PickedRow[];
+        // Nothing: the queue may be limited, which CLAIM leaves to the limited claim.
+        return rows.length > 0 ? rows : (limitedClaim(this.store, queue, n, now, lease_until) ?? rows);
+      };
+      return this.pickWithRescue(queue, limit, now, pick, (row) =>
+        toPickedJob(row, queue, "reserved", lease_until),
       );
-      if (jobs.length > 0) return jobs;
-      // Nothing: the queue may be limited, which CLAIM leaves to this claim (the rescue ran).
-      const limited = limitedClaim(this.store, queue, limit, now, lease_until);
-      return limited === null ? jobs : toClaimOrder(limited, toJob);
     });
   }
 

@@ -75,8 +75,20 @@ function roundRobin(
   now: number,
   leaseUntil: number,
 ): PickedRow[] {
-  const first = store.sql(L.FIRST_GROUP).pluck();
-  const next = store.sql(L.NEXT_GROUP).pluck();
+  const seek = (after: string | null, upto: string | null): string | undefined => {
+    if (after === null) {
+      return (
+        upto === null
+          ? store.sql(L.FIRST_GROUP).pluck().get({ queue })
+          : store.sql(L.FIRST_GROUP_UPTO).pluck().get({ queue, upto })
+      ) as string | undefined;
+    }
+    return (
+      upto === null
+        ? store.sql(L.NEXT_GROUP).pluck().get({ queue, after })
+        : store.sql(L.NEXT_GROUP_UPTO).pluck().get({ queue, after, upto })
+    ) as string | undefined;
+  };
   const held = store.sql(L.GROUP_HELD).pluck();
   const head = store.rawSql(L.CLAIM_GROUP_HEAD);
   const start = row.group_cursor;
@@ -89,10 +101,7 @@ function roundRobin(
     let wrapped = start === null;
     let after: string | null = start;
     while (rows.length < allowed) {
-      const upto = wrapped ? start : null;
-      const grp = (after === null ? first.get({ queue, upto }) : next.get({ queue, after, upto })) as
-        | string
-        | undefined;
+      const grp = seek(after, wrapped ? start : null);
       if (grp === undefined) {
         if (wrapped) break;
         wrapped = true;
