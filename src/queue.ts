@@ -2,12 +2,11 @@
 // becomes of a held job (completion, failure, retry delay, burial) lives in held.ts, shared
 // with the worker; each storage change is one backend transition.
 import { checkRetention, QUEUE_KEYS, queueDefaults, type ResolvedAdd, resolveAdd } from "./add-options.js";
-import type { HeldOutcome, Hold, LimitsPatch, NewJob, StoredJob } from "./backend.js";
+import type { HeldOutcome, Hold, NewJob, StoredJob } from "./backend.js";
 import { decodeLenient, decodeResult, encodeResult, type PayloadCodec, resolveCodec } from "./codec.js";
 import type { SpoolContext } from "./context.js";
 import { decodeError, leaseLostError, notFoundError, SpoolError, show } from "./errors.js";
 import { HeldJobs } from "./held.js";
-import { checkLimits } from "./limits.js";
 import { parseProgress } from "./progress.js";
 import { readPaused, storePaused, storeProgress } from "./queue-control.js";
 import { heldRef, holdOf } from "./tokens.js";
@@ -54,8 +53,6 @@ export class Queue<T = unknown> {
   /** @internal completions, failures and burials of this queue's held jobs, shared with workers. */
   readonly held: HeldJobs<T>;
   private readonly defaults: ResolvedAdd;
-  /** @internal The limits this handle states (undefined: none; it follows the stored ones). */
-  readonly limits: LimitsPatch | undefined;
 
   /** Not for users: `spool.queue(name, defaults)` makes a Queue. */
   constructor(ctx: SpoolContext, name: string, options: QueueOptions<T> | undefined) {
@@ -68,7 +65,6 @@ export class Queue<T = unknown> {
     this.lease = o.lease === undefined ? DEFAULT_LEASE : checkPositiveDuration(o.lease, "lease");
     this.codec = resolveCodec(o.codec as QueueOptions<T>["codec"]);
     this.retention = checkRetention(o.retention);
-    this.limits = checkLimits(o);
     this.held = new HeldJobs(ctx, name, this.codec, backoff);
   }
 
@@ -279,6 +275,7 @@ export class Queue<T = unknown> {
       progress: parseProgress(row.progress),
     };
     if (row.key !== null) info.key = row.key;
+    if (row.group != null) info.group = row.group;
     if (row.leaseUntil !== null && row.state === "reserved") info.leaseUntil = new Date(row.leaseUntil);
     if (row.lastError !== null) info.lastError = row.lastError;
     if (row.finishedAt !== null) info.finishedAt = new Date(row.finishedAt);

@@ -15,6 +15,7 @@ import { SpoolContext } from "./context.js";
 import { checkLogger } from "./metrics/logger.js";
 import { type SpoolMetrics, snapshot } from "./metrics/snapshot.js";
 import { loadTracing } from "./metrics/tracing.js";
+import { limitsOf } from "./limits.js";
 import { openBackend } from "./open.js";
 import { Queue } from "./queue.js";
 import { redactTarget } from "./redact.js";
@@ -67,14 +68,18 @@ export class Spool implements AsyncDisposable {
    * A handle on the queue `name`; `defaults` apply to every job added through it. A `retention`
    * stated here is stored with the queue for every process (written in the background, awaited
    * by the first completion, the housekeeping and close); without one, the stored retention
-   * applies, and nothing is written.
+   * applies, and nothing is written. Limits (`rateLimit`, `concurrency`, `groupConcurrency`)
+   * likewise: each one stated is stored (`null` removes it), and this Spool's claims wait for
+   * the write; the others stay as stored.
    */
   queue<T = unknown>(name: string, defaults?: QueueOptions<T>): Queue<T> {
     checkName(name);
     this.ctx.assertOpen();
     const queue = new Queue<T>(this.ctx, name, defaults);
+    // Every option is checked before anything is stated.
+    const limits = limitsOf(defaults);
     if (defaults?.retention !== undefined) this.ctx.settings.state(name, queue.retention);
-    if (queue.limits !== undefined) this.ctx.limits.state(name, queue.limits);
+    if (limits !== undefined) this.ctx.limits.state(name, limits);
     return queue;
   }
 
