@@ -1,12 +1,14 @@
 // A worker in its own process, for the limits tests. argv: <target json> <queue>. Its handle
 // states no limit: it follows the ones stored with the queue. Prints "start <id> <ms>" as each
-// job's handler starts (the wall clock: every process here shares it), "ready" once running.
+// job's handler starts (the wall clock: every process here shares it) with when it was claimed
+// (its lease's end less the lease, on the store's clock), "ready" once running.
 import { arg, openFromArgs, say } from "./open.js";
 
 const spool = await openFromArgs();
-const worker = spool.queue(arg(3)).process(
+const queue = spool.queue(arg(3));
+const worker = queue.process(
   async (job) => {
-    say(`start ${job.id} ${Date.now()}`);
+    say(`start ${job.id} ${Date.now()} ${job.leaseUntil.getTime() - queue.lease}`);
   },
   { concurrency: 20, pollInterval: 60_000 },
 );
