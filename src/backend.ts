@@ -68,6 +68,8 @@ export interface StoredJob {
   resultFormat: PayloadFormat | null;
   /** JSON of the last progress reported, or null (a claim need not read it: null there). */
   progress: string | null;
+  /** The job's group, or null (a claim need not read it: absent there). */
+  group?: string | null;
   /**
    * Set by a claim: ms left, on the store's clock, until the job's ttl runs out (null: no ttl).
    * A worker that holds the job before starting it must not start it once that has passed.

@@ -149,6 +149,8 @@ export type JobProgress = number | { [key: string]: unknown };
 /** Any job in any state, as `get` and `list` return it. */
 export interface JobInfo<T> extends Omit<Job<T>, "leaseUntil" | "token"> {
   state: JobState;
+  /** The job's group (AddOptions.group), when it has one. */
+  group?: string;
   leaseUntil?: Date;
   lastError?: string;
   finishedAt?: Date;

@@ -32,6 +32,7 @@ export function toStoredJob(row: Row): StoredJob {
     result: (row.result as Buffer | null) ?? null,
     resultFormat: numOrNull(row.result_format) as PayloadFormat | null,
     progress: strOrNull(row.progress),
+    group: strOrNull(row.grp),
   };
 }
 

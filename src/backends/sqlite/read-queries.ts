@@ -3,7 +3,7 @@
 
 /** The columns of a stored job, as every statement that returns jobs selects them (see rows.ts). */
 export const COLUMNS = `id, queue, state, priority, run_at, payload, format, attempts, claims, max_attempts, key, backoff,
-  created_at, lease_until, expires_at, finished_at, last_error, result, result_format, progress`;
+  created_at, lease_until, expires_at, finished_at, last_error, result, result_format, progress, grp`;
 
 /*
  * Index hints. SQLite uses a partial index only when the query's WHERE contains every term of

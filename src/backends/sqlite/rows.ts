@@ -24,6 +24,8 @@ export interface Row {
   result: Buffer | null;
   result_format: number | null;
   progress: string | null;
+  /** The job's group; '' for an ungrouped job of a grouped queue (see limited-claim.ts). */
+  grp: string | null;
 }
 
 /** The full lengths a preview list reads beside the cut columns. */
@@ -54,6 +56,7 @@ export function toStoredJob(row: Row, now: number): StoredJob {
     result: row.result,
     resultFormat: row.result_format as PayloadFormat | null,
     progress: row.progress,
+    group: row.grp === "" ? null : row.grp,
   };
 }
 
