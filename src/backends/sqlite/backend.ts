@@ -21,7 +21,7 @@ import type { JobState, QueueSize } from "../../types.js";
 import { RescueThrottle } from "../shared.js";
 import { openDatabase } from "./connection.js";
 import { insertJobs } from "./enqueue.js";
-import { groupJobs, limitedClaim, limitedWait } from "./limited-claim.js";
+import { GroupCursors, groupJobs, limitedClaim, limitedWait } from "./limited-claim.js";
 import * as L from "./limited-queries.js";
 import { WalNotifier } from "./notifier.js";
 import * as Q from "./queries.js";
@@ -46,6 +46,8 @@ export class SqliteBackend implements Backend {
   readonly notifier: WalNotifier;
   private readonly store: Store;
   private readonly rescues = new RescueThrottle();
+  /** Where each grouped queue's round-robin stands in this process (limited-claim.ts). */
+  private readonly cursors = new GroupCursors();
 
   /** Opens `path` (see openDatabase) and serves it. */
   static async open(path: string, options: BackendOptions): Promise<SqliteBackend> {
@@ -124,7 +126,9 @@ export class SqliteBackend implements Backend {
           n === 1 ? one.all({ queue, now, lease_until }) : many.all({ queue, now, limit: n, lease_until })
         ) as PickedRow[];
         // Nothing: the queue may be limited, which CLAIM leaves to the limited claim.
-        return rows.length > 0 ? rows : (limitedClaim(this.store, queue, n, now, lease_until) ?? rows);
+        return rows.length > 0
+          ? rows
+          : (limitedClaim(this.store, this.cursors, queue, n, now, lease_until) ?? rows);
       };
       return this.pickWithRescue(queue, limit, now, pick, (row) =>
         toPickedJob(row, queue, "reserved", lease_until),

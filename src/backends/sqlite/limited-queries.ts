@@ -23,7 +23,7 @@ export const STARTS_RECORD = `INSERT INTO spool_starts (queue, at, n) VALUES (:q
 export const RESERVED_COUNT = `
   SELECT count(*) AS n FROM spool_jobs WHERE queue = :queue AND ${IN_DONE_INDEX} AND state = 'reserved'`;
 
-/** One group's reserved jobs (through spool_jobs_group_held). */
+/** One group's reserved jobs (through spool_jobs_groups). */
 export const GROUP_HELD = `
   SELECT count(*) AS n FROM spool_jobs
    WHERE queue = :queue AND state = 'reserved' AND grp IS NOT NULL AND grp = :grp`;
