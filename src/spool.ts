@@ -12,10 +12,10 @@ import {
 } from "./channel.js";
 import { resolveCodec } from "./codec.js";
 import { SpoolContext } from "./context.js";
+import { limitsOf } from "./limits.js";
 import { checkLogger } from "./metrics/logger.js";
 import { type SpoolMetrics, snapshot } from "./metrics/snapshot.js";
 import { loadTracing } from "./metrics/tracing.js";
-import { limitsOf } from "./limits.js";
 import { openBackend } from "./open.js";
 import { Queue } from "./queue.js";
 import { redactTarget } from "./redact.js";

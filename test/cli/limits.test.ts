@@ -39,7 +39,7 @@ for (const target of seededTargets(dir, "limits", async (s) => {
       assert.equal(table.code, 0, table.stderr);
       assert.match(table.stdout, /LIMITS/);
       const api = table.stdout.split("\n").find((l) => l.startsWith("api")) ?? "";
-      assert.match(api, /50\/1\.0s, concurrency 10, 1 per group/);
+      assert.match(api, /50\/1s, concurrency 10, 1 per group/);
     });
 
     test("list shows a job's group in a column and in --json", async () => {

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
 import type { QueueLimits } from "../../backend.js";
 import type { Spool } from "../../index.js";
+import { describeLimits } from "../../limits-text.js";
 import type { QueueSize } from "../../types.js";
 import { UsageError } from "../errors.js";
 import { formatDuration, printJson, renderTable } from "../format.js";
@@ -45,7 +46,7 @@ export async function collectStats(spool: Spool): Promise<QueueStats[]> {
     const size = await backend.counts(name);
     const row: QueueStats = { queue: name, ...size, oldestPendingMs: await backend.oldestPendingAge(name) };
     const limits = (await backend.readSettings(name))?.limits;
-    if (limits !== undefined && limitsText(limits) !== "") row.limits = limits;
+    if (limits !== undefined && describeLimits(limits) !== "") row.limits = limits;
     rows.push(row);
   }
   return rows;
@@ -64,7 +65,7 @@ export function statsTable(rows: readonly QueueStats[]): string {
     ...STATES.map((s) => String(r[s])),
     r.oldestPendingMs === null ? "-" : formatDuration(r.oldestPendingMs),
     ...(anyPaused ? [r.paused ? "paused" : ""] : []),
-    ...(anyLimits ? [r.limits === undefined ? "" : limitsText(r.limits)] : []),
+    ...(anyLimits ? [r.limits === undefined ? "" : describeLimits(r.limits)] : []),
   ]);
   if (rows.length > 1) {
     const oldest = Math.max(...rows.map((r) => r.oldestPendingMs ?? -1));
@@ -84,17 +85,6 @@ export function statsTable(rows: readonly QueueStats[]): string {
     ...(anyLimits ? [{ header: "LIMITS" }] : []),
   ];
   return renderTable(columns, cells);
-}
-
-/** A queue's limits in words: "50/1.0s, concurrency 10, 1 per group"; "" when it has none. */
-export function limitsText({ rateLimit, concurrency, groupConcurrency }: QueueLimits): string {
-  return [
-    rateLimit === null ? "" : `${rateLimit.max}/${formatDuration(rateLimit.duration)}`,
-    concurrency === null ? "" : `concurrency ${concurrency}`,
-    groupConcurrency === null ? "" : `${groupConcurrency} per group`,
-  ]
-    .filter((part) => part !== "")
-    .join(", ");
 }
 
 /** The --json document: queues keyed by name, so `jq .queues.emails.dead` reads naturally. */
