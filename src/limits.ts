@@ -135,15 +135,23 @@ export class QueueLimitsView {
   }
 
   /**
-   * Whether workers of `queue` must claim only their free slots: a boolean when a fresh answer
-   * is at hand, else a promise of one (false when the store cannot say: the claim still obeys
-   * every limit, only the prefetch is at stake).
+   * Whether workers of `queue` must claim only their free slots: a boolean when an answer is at
+   * hand (one older than LIMITS_TTL_MS is refreshed in the background meanwhile, so a busy
+   * worker's claims never wait for that read), else, the first time, a promise of one. False
+   * when the store cannot say: the claim still obeys every limit, only the prefetch is at stake.
    */
   limited(queue: string): boolean | Promise<boolean> {
     const entry = this.known.get(queue);
     if (entry !== undefined && Date.now() - entry.readAt < LIMITS_TTL_MS) return entry.limited;
+    if (entry !== undefined && entry.readAt > 0) {
+      if (entry.reading === null) void this.refresh(queue, entry);
+      return entry.limited;
+    }
     if (entry !== undefined && entry.reading !== null) return entry.reading;
-    const fresh: Known = entry ?? { limited: false, readAt: 0, reading: null };
+    return this.refresh(queue, { limited: false, readAt: 0, reading: null });
+  }
+
+  private refresh(queue: string, fresh: Known): Promise<boolean> {
     fresh.reading = (async () => {
       try {
         await this.writes.get(queue)?.write;
