@@ -157,6 +157,25 @@ export function limits(b: BackendFixture): void {
       assert.equal(reservedTooMany, 0, "never more than 3 reserved");
     });
 
+    test("a worker on a limited queue claims only its free slots, never ahead", T, async (t) => {
+      const { spool } = await fresh(b, t);
+      const q = spool.queue<number>("np", { concurrency: 100 });
+      await q.addBatch(Array.from({ length: 150 }, (_, i) => i));
+      let most = 0;
+      let done = 0;
+      // Quick handlers: on a plain queue the worker would claim several per slot ahead.
+      const w = q.process(
+        async () => {
+          most = Math.max(most, (await q.size()).reserved);
+          done++;
+        },
+        { concurrency: 1 },
+      );
+      await waitFor("every job to run", () => done === 150, 20_000);
+      await w.stop();
+      assert.equal(most, 1, "one slot, one job reserved");
+    });
+
     test("a rate limit starts at most max jobs in any window of its duration", T, async (t) => {
       const { spool } = await fresh(b, t);
       const q = spool.queue<number>("r", { rateLimit: { max: 5, duration: 300 } });
