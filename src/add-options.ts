@@ -2,6 +2,7 @@
 // add), and overlaid on the queue's defaults into what is stored with the job.
 import { type BackoffFn, checkBackoff } from "./backoff.js";
 import { SpoolError, show } from "./errors.js";
+import { checkGroup, LIMIT_KEYS } from "./limits.js";
 import { DEFAULT_RETENTION } from "./settings.js";
 import type { Retention } from "./types.js";
 import {
@@ -15,8 +16,8 @@ import {
   MAX_COUNT,
 } from "./validate.js";
 
-const ADD_KEYS = ["priority", "delay", "runAt", "maxAttempts", "backoff", "key", "ttl"] as const;
-export const QUEUE_KEYS = [...ADD_KEYS, "lease", "codec", "retention", "schema"] as const;
+const ADD_KEYS = ["priority", "delay", "runAt", "maxAttempts", "backoff", "key", "ttl", "group"] as const;
+export const QUEUE_KEYS = [...ADD_KEYS, "lease", "codec", "retention", "schema", ...LIMIT_KEYS] as const;
 
 /** AddOptions after validation, as stored with each job. */
 export interface ResolvedAdd {
@@ -27,6 +28,8 @@ export interface ResolvedAdd {
   backoff: string | null;
   key: string | null;
   ttlMs: number | null;
+  /** The job's group, or null. */
+  group: string | null;
 }
 
 /** Checked add options; a function backoff is kept aside in `backoffFn` (it cannot be stored). */
@@ -71,6 +74,7 @@ export function checkAddOptions(raw: unknown, what: string, allowed: readonly st
     out.key = o.key;
   }
   if (o.ttl !== undefined) out.ttlMs = checkPositiveDuration(o.ttl, "ttl");
+  if (o.group !== undefined) out.group = checkGroup(o.group);
   return out;
 }
 
@@ -97,6 +101,7 @@ export function queueDefaults(o: Record<string, unknown>): {
       backoff: add.backoff ?? null,
       key: add.key ?? null,
       ttlMs: add.ttlMs ?? null,
+      group: add.group ?? null,
     },
     backoff: add.backoffFn ?? add.backoff ?? null,
   };

@@ -68,6 +68,8 @@ export interface StoredJob {
   resultFormat: PayloadFormat | null;
   /** JSON of the last progress reported, or null (a claim need not read it: null there). */
   progress: string | null;
+  /** The job's group, or null (a claim need not read it: absent there). */
+  group?: string | null;
   /**
    * Set by a claim: ms left, on the store's clock, until the job's ttl runs out (null: no ttl).
    * A worker that holds the job before starting it must not start it once that has passed.
@@ -93,6 +95,8 @@ export interface NewJob {
   ttlMs: number | null;
   /** The producer's trace context (JSON of the W3C carrier), when it was traced. */
   trace?: string | null;
+  /** The job's group (a tenant): see limits.ts. Absent or null: ungrouped. */
+  group?: string | null;
 }
 
 /**
@@ -141,7 +145,22 @@ export interface QueueSettings {
   retention: { completed: number; dead: number } | null;
   /** The queue is paused: claims take nothing from it (absent or false: not paused). */
   paused?: boolean;
+  /** The queue's stored limits (absent: none stored). */
+  limits?: QueueLimits;
 }
+
+/** A queue's limits as stored; null: no such limit. */
+export interface QueueLimits {
+  /** At most `max` job starts (claims) in any window of `duration` ms. */
+  rateLimit: { max: number; duration: number } | null;
+  /** At most this many jobs of the queue reserved at once. */
+  concurrency: number | null;
+  /** At most this many jobs of one group reserved at once. */
+  groupConcurrency: number | null;
+}
+
+/** The limits a handle states: each key present is stored (null removes it), the others stay. */
+export type LimitsPatch = Partial<QueueLimits>;
 
 /** What a transition on one held job found. */
 export type HeldOutcome = "ok" | "lease_lost" | "not_found";
@@ -382,6 +401,12 @@ export interface Backend {
    * process is told (as by an add), so its workers learn of it at once.
    */
   storePaused(queue: string, paused: boolean): Promise<void>;
+  /**
+   * Stores the limits `patch` states for `queue` (one upsert: the keys it does not name, and
+   * other settings, stay). Claims in every process obey them from the commit on: each claim
+   * reads them in its own transaction. Every other process is told, as by an add.
+   */
+  storeLimits(queue: string, patch: LimitsPatch): Promise<void>;
   /**
    * Deletes the queue's completed and dead jobs finished longer ago than its stored retention,
    * or than `defaults` when it has none: the settings are read in the same transaction as the

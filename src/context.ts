@@ -3,6 +3,7 @@
 import { EventEmitter } from "node:events";
 import type { Backend } from "./backend.js";
 import { SpoolError } from "./errors.js";
+import { QueueLimitsView } from "./limits.js";
 import { Instruments } from "./metrics/instruments.js";
 import { SettingsCache } from "./settings.js";
 
@@ -17,6 +18,8 @@ export class SpoolContext {
   readonly stoppables = new Set<Stoppable>();
   /** The stored queue settings (retention…) as this Spool sees them. */
   readonly settings: SettingsCache;
+  /** The queues' limits as this Spool states and sees them. */
+  readonly limits: QueueLimitsView;
   /** This process's counters, timings, logger and tracing (src/metrics/). */
   readonly instruments = new Instruments();
   private readonly wakeups = new EventEmitter();
@@ -29,6 +32,7 @@ export class SpoolContext {
     this.backend = backend;
     this.maxPayloadBytes = maxPayloadBytes;
     this.settings = new SettingsCache(backend);
+    this.limits = new QueueLimitsView(backend);
     // Every worker and waiting sender of a busy process listens here.
     this.wakeups.setMaxListeners(0);
     this.controls.setMaxListeners(0);

@@ -144,6 +144,9 @@ export class HeldJobs<T> {
       this.ctx.backend.complete(this.queue, id, hold, stored, retention.completed > 0).then((outcome) => {
         if (outcome === "ok") this.forget(id);
         this.meter.completion(outcome);
+        // A limited queue's slot is free: its workers here may claim again (other processes
+        // hear of it from the store).
+        if (outcome === "ok" && this.ctx.limits.seenLimited(this.queue)) this.ctx.signal(this.queue);
         return outcome;
       });
     const retention = this.ctx.settings.retention(this.queue);
@@ -165,7 +168,7 @@ export class HeldJobs<T> {
     const outcome = await this.ctx.backend.fail(this.queue, row.id, hold, errorText(error), delay);
     if (outcome === "ok") {
       if (dead) this.forget(row.id);
-      else this.ctx.signal(this.queue);
+      if (!dead || this.ctx.limits.seenLimited(this.queue)) this.ctx.signal(this.queue);
       this.meter.failure(dead);
     } else this.meter.refused(outcome);
     return { outcome, state: dead ? "dead" : "pending" };

@@ -35,6 +35,7 @@ import {
   MAX_COUNT,
 } from "./validate.js";
 import { Worker } from "./worker.js";
+import { claimJobs } from "./worker-claims.js";
 import type { WorkerHandler, WorkerOptions } from "./worker-options.js";
 
 export const DEFAULT_LEASE = 30_000;
@@ -120,7 +121,7 @@ export class Queue<T = unknown, In = T> {
     checkKnownKeys(o, ["lease"], "reserve");
     const lease = o.lease === undefined ? this.lease : checkPositiveDuration(o.lease, "lease");
     this.ctx.assertOpen();
-    const rows = await this.ctx.backend.claim(this.name, limit, lease);
+    const rows = await claimJobs(this, limit, lease);
     const jobs: Job<T>[] = [];
     for (const [i, row] of rows.entries()) {
       try {
@@ -253,6 +254,7 @@ export class Queue<T = unknown, In = T> {
       progress: parseProgress(row.progress),
     };
     if (row.key !== null) info.key = row.key;
+    if (row.group != null) info.group = row.group;
     if (row.leaseUntil !== null && row.state === "reserved") info.leaseUntil = new Date(row.leaseUntil);
     if (row.lastError !== null) info.lastError = row.lastError;
     if (row.finishedAt !== null) info.finishedAt = new Date(row.finishedAt);

@@ -13,6 +13,7 @@ import {
 } from "./channel.js";
 import { resolveCodec } from "./codec.js";
 import { SpoolContext } from "./context.js";
+import { limitsOf } from "./limits.js";
 import { checkLogger } from "./metrics/logger.js";
 import { type SpoolMetrics, snapshot } from "./metrics/snapshot.js";
 import { loadTracing } from "./metrics/tracing.js";
@@ -72,7 +73,9 @@ export class Spool implements AsyncDisposable {
    * A handle on the queue `name`; `defaults` apply to every job added through it. A `retention`
    * stated here is stored with the queue for every process (written in the background, awaited
    * by the first completion, the housekeeping and close); without one, the stored retention
-   * applies, and nothing is written.
+   * applies, and nothing is written. Limits (`rateLimit`, `concurrency`, `groupConcurrency`)
+   * likewise: each one stated is stored (`null` removes it), and this Spool's claims wait for
+   * the write; the others stay as stored.
    */
   queue<S extends StandardSchemaV1>(
     name: string,
@@ -83,7 +86,10 @@ export class Spool implements AsyncDisposable {
     checkName(name);
     this.ctx.assertOpen();
     const queue = new Queue<T>(this.ctx, name, defaults);
+    // Every option is checked before anything is stated.
+    const limits = limitsOf(defaults);
     if (defaults?.retention !== undefined) this.ctx.settings.state(name, queue.retention);
+    if (limits !== undefined) this.ctx.limits.state(name, limits);
     return queue;
   }
 
@@ -164,6 +170,7 @@ export class Spool implements AsyncDisposable {
       await Promise.allSettled([...this.ctx.stoppables].map((s) => s.stop()));
       // A retention stated just before closing (a short script) still reaches the store.
       await this.ctx.settings.flush();
+      await this.ctx.limits.flush();
       this.ctx.markClosed();
       await this.ctx.backend.close();
     })();

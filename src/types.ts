@@ -62,6 +62,12 @@ export interface AddOptions {
   key?: string;
   /** A job not started within this many ms of its `runAt` becomes dead with `"expired"`. */
   ttl?: number;
+  /**
+   * The job's group (e.g. a tenant): ready groups are served round-robin, and the queue's
+   * `groupConcurrency` bounds how many jobs of one group are reserved at once. Text like a `key`.
+   * @example queue.add(task, { group: `tenant-${task.tenantId}` })
+   */
+  group?: string;
 }
 
 /** Turns payloads into bytes and back. */
@@ -100,6 +106,23 @@ export interface QueueOptions<T = unknown> extends AddOptions {
    * @example spool.queue("emails", { schema: z.object({ to: z.email() }) })
    */
   schema?: StandardSchemaV1<unknown, T>;
+  /**
+   * At most `max` job starts in any window of `duration` ms, across all processes (a sliding
+   * window; a claim is a start). Stored with the queue; `null` removes it; a handle that states
+   * nothing follows the stored limit.
+   * @example spool.queue("api-calls", { rateLimit: { max: 50, duration: 1000 } })
+   */
+  rateLimit?: { max: number; duration: number } | null;
+  /**
+   * At most this many jobs of the queue reserved at once, across all processes (unlike a
+   * worker's own `concurrency`, which bounds one worker). Stored with the queue; `null` removes it.
+   */
+  concurrency?: number | null;
+  /**
+   * At most this many jobs of one group (see AddOptions.group) reserved at once, across all
+   * processes; 1 runs each group's jobs one at a time, in order. Stored; `null` removes it.
+   */
+  groupConcurrency?: number | null;
 }
 
 /** A reserved job, as its holder sees it. */
@@ -135,6 +158,8 @@ export type JobProgress = number | { [key: string]: unknown };
 /** Any job in any state, as `get` and `list` return it. */
 export interface JobInfo<T> extends Omit<Job<T>, "leaseUntil" | "token"> {
   state: JobState;
+  /** The job's group (AddOptions.group), when it has one. */
+  group?: string;
   leaseUntil?: Date;
   lastError?: string;
   finishedAt?: Date;

@@ -3,7 +3,25 @@
 // store a network hop away, a claim costs ms: without it the handlers idle that long per
 // claim). Both are timed, as the pace sizes claims to demand (worker-pace.ts).
 import type { StoredJob } from "./backend.js";
+import type { SpoolContext } from "./context.js";
 import type { WorkerPace } from "./worker-pace.js";
+
+/** The queue a worker claims from, as its claims see it. */
+interface ClaimedQueue {
+  readonly name: string;
+  readonly ctx: SpoolContext;
+}
+
+/**
+ * Claims up to `limit` jobs of `queue`, once the limits this Spool stated for it are stored:
+ * a worker started right after `spool.queue(name, { concurrency })` is already bound by them.
+ */
+export function claimJobs(queue: ClaimedQueue, limit: number, leaseMs: number): Promise<StoredJob[]> {
+  const { ctx, name } = queue;
+  const stated = ctx.limits.stored(name);
+  if (stated === undefined) return ctx.backend.claim(name, limit, leaseMs);
+  return stated.then(() => ctx.backend.claim(name, limit, leaseMs));
+}
 
 /** Decides whether a claim's rows may run (see PauseWatch). */
 export interface ClaimGate {
@@ -27,6 +45,8 @@ export class WorkerClaims {
     /** Where the ahead claim's rows go: the worker's buffer. */
     private readonly buffer: StoredJob[],
     private readonly report: (error: unknown) => void,
+    /** Its queue: a limited one is claimed for free slots only (see now). */
+    private readonly queue?: ClaimedQueue,
   ) {}
 
   /**
@@ -61,9 +81,15 @@ export class WorkerClaims {
     if ((error as { code?: unknown } | null)?.code !== "CLOSED") this.report(error);
   };
 
-  /** Claims for `free` slots plus the prefetch, and waits for it. */
+  /**
+   * Claims for `free` slots plus the prefetch, and waits for it. On a limited queue (rate limit,
+   * concurrency, group concurrency) for the free slots only: there a claim is a start, and a
+   * job claimed but not started would hold a slot another process could use.
+   */
   async now(free: number): Promise<StoredJob[]> {
-    const limit = free + this.pace.prefetch();
+    const limited = this.queue?.ctx.limits.limited(this.queue.name) ?? false;
+    const onlyFree = typeof limited === "boolean" ? limited : await limited;
+    const limit = free + (onlyFree ? 0 : this.pace.prefetch());
     const rows = await this.claimTimed(limit);
     this.full = rows.length >= limit;
     return rows;
@@ -72,6 +98,7 @@ export class WorkerClaims {
   /** With the buffer this low, sends the next claim now; its rows join the buffer's end. */
   maybeAhead(): void {
     if (this.ahead !== null || !this.full || !this.pace.claimAhead(this.buffer.length)) return;
+    if (this.queue?.ctx.limits.seenLimited(this.queue.name)) return;
     const limit = this.pace.prefetch();
     this.full = false;
     this.ahead = this.claimTimed(limit)

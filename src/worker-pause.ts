@@ -60,10 +60,16 @@ export class PauseWatch implements ClaimGate {
     });
   }
 
-  /** Whether the queue is paused as stored (false when the store cannot say). */
+  /**
+   * Whether the queue is paused as stored, or its limits hold back jobs that are ready (a full
+   * rate window, every slot taken): either way a claim that found nothing does not mean the
+   * queue is drained. False when the store cannot say.
+   */
   async isPaused(): Promise<boolean> {
     try {
-      return await readPaused(this.queue);
+      if (await readPaused(this.queue)) return true;
+      const { ctx, name } = this.queue;
+      return ctx.limits.seenLimited(name) && (await ctx.backend.oldestPendingAge(name)) !== null;
     } catch {
       return false;
     }

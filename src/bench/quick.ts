@@ -18,7 +18,7 @@ import type { BenchDurability, Subject, SubjectOptions } from "./subject.js";
 import { openSubject } from "./subjects.js";
 import { renderTable } from "./table.js";
 import type { Figure, Outcome } from "./workloads.js";
-import { addBatches, addSingle, drain, idleLatency, takeFromDepth } from "./workloads.js";
+import { addBatches, addSingle, drain, idleLatency, takeFromDepth, takeFromGroups } from "./workloads.js";
 
 export interface QuickOptions {
   /** Print one JSON document instead of the table. */
@@ -218,6 +218,26 @@ export async function runQuickBench(options: QuickOptions = {}): Promise<Result>
           );
           row(guardedLabel, s, g, "≥ 0.8× raw+g", 0.8);
         }
+      }
+      // The same reserve on a queue of 1,000 groups (the round-robin claim) against the plain
+      // one at the same depth: cost is 1/rate, so the cost ratio is plain rate / grouped rate.
+      const groupedLabel = `reserve+complete ${c.take} at 100k pending in 1,000 groups`;
+      const plain = depths[2]?.[1];
+      if (!late(groupedLabel) && plain && isFigure(plain)) {
+        progress(`${durability}: ${groupedLabel}`);
+        const g = await measureSide(dir, "spool-groups", DEPTH_RUNS, (path) =>
+          takeFromGroups(path, durability, 100_000, 1_000, c.take, BUDGET_MS),
+        );
+        const cost = isFigure(g) ? plain.value / g.value : null;
+        rows.push({
+          durability,
+          workload: `${groupedLabel} (cost vs plain at 100k)`,
+          spool: g,
+          raw: { na: "" },
+          ratio: cost,
+          target: "≤ 1.5× plain",
+          pass: cost === null ? null : cost <= 1.5,
+        });
       }
       const shallow = depths[0]?.[1];
       const deep = depths[2]?.[1];

@@ -4,9 +4,10 @@
  * marked partial, so a slow peer costs seconds, not the whole run.
  */
 import type { ChildProcess } from "node:child_process";
+import { Spool } from "../index.js";
 import type { BenchPayload } from "./stats.js";
 import { bigPayload, epochNow, quantile, sleep, smallPayload } from "./stats.js";
-import type { Subject } from "./subject.js";
+import type { BenchDurability, Subject } from "./subject.js";
 import { isMissing } from "./subject.js";
 
 export interface Figure {
@@ -135,6 +136,44 @@ export async function takeFromDepth(
     done++;
   }
   return rate(done, n, performance.now() - start);
+}
+
+/**
+ * takeFromDepth on a Spool queue whose `depth` jobs are spread evenly over `groups` groups
+ * (added a group at a time): every reserve takes the limited claim's round-robin path, one
+ * index seek to the group after the last one served. Spool only: a grouped queue has no raw twin.
+ */
+export async function takeFromGroups(
+  path: string,
+  durability: BenchDurability,
+  depth: number,
+  groups: number,
+  n: number,
+  budgetMs: number,
+): Promise<Figure> {
+  const spool = await Spool.open(path, { durability });
+  try {
+    const queue = spool.queue<BenchPayload>("bench");
+    const per = Math.ceil(depth / groups);
+    for (let g = 0; g * per < depth; g++) {
+      const size = Math.min(per, depth - g * per);
+      await queue.addBatch(
+        Array.from({ length: size }, (_, k) => smallPayload(g * per + k)),
+        { group: `tenant-${g}` },
+      );
+    }
+    const start = performance.now();
+    let done = 0;
+    while (done < n && performance.now() - start < budgetMs) {
+      const job = await queue.reserve();
+      if (job === null) break;
+      await queue.complete(job);
+      done++;
+    }
+    return rate(done, n, performance.now() - start);
+  } finally {
+    await spool.close();
+  }
 }
 
 /**

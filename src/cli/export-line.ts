@@ -76,6 +76,7 @@ export function exportLine(job: StoredJob, end = "\n"): (string | Buffer)[] {
     priority: job.priority,
   };
   if (job.key !== null) head.key = job.key;
+  if (job.group != null) head.group = job.group;
   head.createdAt = new Date(job.createdAt).toISOString();
   head.runAt = new Date(job.runAt).toISOString();
   if (job.leaseUntil !== null && job.state === "reserved")

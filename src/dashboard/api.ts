@@ -8,7 +8,7 @@ import type { Spool } from "../spool.js";
 import { JOB_STATES, type JobState } from "../types.js";
 import { HttpError, readJsonObject } from "./http.js";
 import { type JobRow, PREVIEW_BYTES, toDetail, toPreviewRow } from "./jobs.js";
-import { existingQueue, oldestPendingAgeOf, sizeOf } from "./queues.js";
+import { existingQueue, limitsOf, oldestPendingAgeOf, sizeOf } from "./queues.js";
 import { listSchedules } from "./schedules.js";
 import type { ThroughputSampler } from "./throughput.js";
 
@@ -142,11 +142,12 @@ async function overview(ctx: ApiContext, chartQueue: string | null): Promise<unk
   const names = (await ctx.spool.queues()).sort();
   const queues = await Promise.all(
     names.map(async (name) => {
-      const [size, oldestPendingAge] = await Promise.all([
+      const [size, oldestPendingAge, limits] = await Promise.all([
         sizeOf(ctx.spool, name),
         oldestPendingAgeOf(ctx.spool, name),
+        limitsOf(ctx.spool, name),
       ]);
-      return { name, size, oldestPendingAge, rate: ctx.sampler.recentRate(name) };
+      return { name, size, oldestPendingAge, rate: ctx.sampler.recentRate(name), limits };
     }),
   );
   const chosen = chartQueue !== null && names.includes(chartQueue) ? chartQueue : null;

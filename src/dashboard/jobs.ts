@@ -20,6 +20,8 @@ export interface JobRow {
   maxAttempts: number;
   priority: number;
   key: string | null;
+  /** The job's group (AddOptions.group), or null. */
+  group: string | null;
   createdAt: number;
   runAt: number;
   finishedAt: number | null;
@@ -104,6 +106,7 @@ export function toRow(job: JobInfo<unknown>): JobRow {
     maxAttempts: job.maxAttempts,
     priority: job.priority,
     key: job.key ?? null,
+    group: job.group ?? null,
     createdAt: job.createdAt.getTime(),
     runAt: job.runAt.getTime(),
     finishedAt: job.finishedAt?.getTime() ?? null,
@@ -135,6 +138,7 @@ export function toPreviewRow(job: StoredJob): JobRow {
     maxAttempts: job.maxAttempts,
     priority: job.priority,
     key: job.key,
+    group: job.group ?? null,
     createdAt: job.createdAt,
     runAt: job.runAt,
     finishedAt: job.finishedAt,

@@ -6,6 +6,7 @@
  * read straight from the store, so merely looking at a queue registers nothing either, and a
  * name in the store that today's validation refuses is still shown rather than breaking the page.
  */
+import { describeLimits } from "../limits-text.js";
 import type { Queue } from "../queue.js";
 import type { Spool } from "../spool.js";
 import type { QueueSize } from "../types.js";
@@ -48,4 +49,12 @@ export function sizeOf(spool: Spool, name: string): Promise<QueueSize> {
 export function oldestPendingAgeOf(spool: Spool, name: string): Promise<number | null> {
   spool.ctx.assertOpen();
   return spool.ctx.backend.oldestPendingAge(name);
+}
+
+/** A queue's stored limits in words, or null when it has none; read without a handle. */
+export async function limitsOf(spool: Spool, name: string): Promise<string | null> {
+  spool.ctx.assertOpen();
+  const limits = (await spool.ctx.backend.readSettings(name))?.limits;
+  const text = limits === undefined ? "" : describeLimits(limits);
+  return text === "" ? null : text;
 }

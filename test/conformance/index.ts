@@ -9,6 +9,8 @@ import { failures } from "./failures.js";
 import type { BackendFixture } from "./harness.js";
 import { leaseToken } from "./lease-token.js";
 import { leases } from "./leases.js";
+import { limits } from "./limits.js";
+import { limitsProcesses } from "./limits-processes.js";
 import { metrics } from "./metrics.js";
 import { metricsPrometheus } from "./metrics-prometheus.js";
 import { ordering } from "./ordering.js";
@@ -58,6 +60,7 @@ export function conformance(backend: BackendFixture): void {
   schemas(backend);
   schedules(backend);
   schedulesFiring(backend);
+  limits(backend);
 }
 
 /** Registers the tests that run real child processes against `backend`. */
@@ -66,4 +69,5 @@ export function processConformance(backend: BackendFixture): void {
   channelDecodeCrash(backend);
   pauseProcesses(backend);
   schedulesProcesses(backend);
+  limitsProcesses(backend);
 }

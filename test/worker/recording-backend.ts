@@ -13,6 +13,7 @@ import type {
   HeldOutcome,
   HeldRef,
   Hold,
+  LimitsPatch,
   NewJob,
   Notifier,
   QueueSettings,
@@ -208,6 +209,9 @@ export class RecordingBackend implements Backend {
 
   storePaused(queue: string, paused: boolean): Promise<void> {
     return this.store.storePaused(queue, paused);
+  }
+  storeLimits(queue: string, patch: LimitsPatch): Promise<void> {
+    return this.store.storeLimits(queue, patch);
   }
   prune(queue: string, defaults: { completed: number; dead: number }): Promise<number> {
     return this.store.prune(queue, defaults);

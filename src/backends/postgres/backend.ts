@@ -10,6 +10,7 @@ import type {
   HeldOutcome,
   HeldRef,
   Hold,
+  LimitsPatch,
   NewJob,
   Notifier,
   QueueSettings,
@@ -21,14 +22,16 @@ import type {
 import { show } from "../../errors.js";
 import type { JobState, QueueSize, SqlClient } from "../../types.js";
 import { RescueThrottle } from "../shared.js";
+import { enqueueValues, insertKeyed } from "./enqueue.js";
 import { enqueueOnClient } from "./enqueue-on.js";
 import { makeTranslator } from "./errors.js";
 import { Grouper, type HeldCall } from "./group.js";
+import { Limits } from "./limits.js";
 import type { ListenNotifier } from "./notifier.js";
 import type { Connections, Row, Values } from "./pool.js";
 import type { QueryName } from "./queries.js";
 import * as reads from "./reads.js";
-import { asBuffer, enqueueValues, num, toClaimOrder } from "./rows.js";
+import { asBuffer, num, toClaimOrder } from "./rows.js";
 import { PostgresSchedules } from "./schedules.js";
 import { FirstAnalyze } from "./statistics.js";
 
@@ -45,11 +48,6 @@ interface Failure extends HeldCall {
   retryInMs: number | null;
 }
 
-/** Thrown inside a transaction to have it run again (SQLSTATE serialization_failure). */
-class RunAgain extends Error {
-  readonly code = "40001";
-}
-
 export class PostgresBackend implements Backend {
   readonly kind = "postgres";
   readonly notifier: Notifier;
@@ -60,6 +58,8 @@ export class PostgresBackend implements Backend {
   private readonly deletions: Grouper<HeldCall>;
   private readonly failures: Grouper<Failure>;
   private readonly firstAnalyze: FirstAnalyze;
+  /** Limited queues: their claim, wait, stored limits and wake-ups (limits.ts). */
+  private readonly limits: Limits;
 
   constructor(
     private readonly db: Connections,
@@ -70,6 +70,7 @@ export class PostgresBackend implements Backend {
     this.notifier = listener ?? silentNotifier;
     this.schedules = new PostgresSchedules(db, channel);
     this.firstAnalyze = new FirstAnalyze(db, schema);
+    this.limits = new Limits(db, channel);
     const closed = () => db.isClosed;
     this.completions = new Grouper<Completion>(
       (queue, calls) =>
@@ -118,12 +119,16 @@ export class PostgresBackend implements Backend {
   async enqueueOn(client: SqlClient, queue: string, jobs: NewJob[], inserted?: boolean[]): Promise<number[]> {
     if (jobs.length === 0) return [];
     this.db.assertOpen();
+    // The queue's grouped flag is set on Spool's own connection: it must hold even if the
+    // caller's transaction rolls back (a flag set for nothing costs only the grouped claim).
+    const grouped = jobs.some((j) => j.group != null);
+    if (grouped) await this.limits.markGrouped(queue);
     const ids = await enqueueOnClient(
       {
         // now() is when the caller's transaction began, which may be long before this add:
         // a delay or ttl counts from the statement instead, as it does on Spool's own adds.
         text: (name) => this.db.text(name).replaceAll("now()", "statement_timestamp()"),
-        values: (some) => enqueueValues(queue, this.channel, some),
+        values: (some) => enqueueValues(queue, this.channel, some, grouped),
         // Its errors are the caller's connection's: never labelled with Spool's own URL.
         translate: callerTranslate,
       },
@@ -147,7 +152,9 @@ export class PostgresBackend implements Backend {
     inserted?: boolean[],
   ): Promise<number[] | null> {
     if (jobs.length === 0) return [];
-    const values = enqueueValues(queue, this.channel, jobs);
+    const grouped = jobs.some((j) => j.group != null);
+    if (grouped) await this.limits.markGrouped(queue);
+    const values = enqueueValues(queue, this.channel, jobs, grouped);
     const doing = `adding ${jobs.length} job(s) to ${show(queue)}`;
     // The common case, no keys and no bound, is one autocommitted statement.
     if (maxSize === undefined && jobs.every((j) => j.key === null)) {
@@ -156,31 +163,9 @@ export class PostgresBackend implements Backend {
       this.firstAnalyze.noteAdded(rows.length);
       return rows.map((r) => num(r.id));
     }
-    const ids = await this.db.transaction(doing, async (run) => {
-      if (maxSize !== undefined) {
-        await run("LOCK_QUEUE", [this.schema, queue]);
-        const held = num((await run("BACKLOG", [queue]))[0]?.n ?? 0);
-        if (held + jobs.length > maxSize) return null;
-      }
-      const keys = [...new Set(jobs.flatMap((j) => (j.key === null ? [] : [j.key])))];
-      if (keys.length > 0) await run("RESCUE_KEYED", [queue, keys]);
-      const rows = await run("ENQUEUE", values);
-      // Keys: the first inserted row of a key gives its id to later repeats in the batch; a key
-      // that was already live resolves to the job holding it.
-      const byKey = new Map<string, number>();
-      for (const r of rows)
-        if (r.inserted && r.key !== null && !byKey.has(String(r.key))) byKey.set(String(r.key), num(r.id));
-      const missing = [
-        ...new Set(rows.filter((r) => !r.inserted && !byKey.has(String(r.key))).map((r) => String(r.key))),
-      ];
-      if (missing.length > 0) {
-        for (const r of await run("FIND_KEYED", [queue, missing])) byKey.set(String(r.key), num(r.id));
-        // The live holder finished between our insert and the look-up: do it all again.
-        if (missing.some((k) => !byKey.has(k))) throw new RunAgain("a deduplicated job finished meanwhile");
-      }
-      if (inserted !== undefined) for (const [i, r] of rows.entries()) inserted[i] = Boolean(r.inserted);
-      return rows.map((r) => (r.inserted ? num(r.id) : (byKey.get(String(r.key)) as number)));
-    });
+    const ids = await this.db.transaction(doing, (run) =>
+      insertKeyed(run, { queue, schema: this.schema, jobs, values, maxSize, inserted }),
+    );
     // After the commit, so the sample sees these rows.
     if (ids !== null) this.firstAnalyze.noteAdded(ids.length);
     return ids;
@@ -199,6 +184,11 @@ export class PostgresBackend implements Backend {
     const doing = `reserving from ${show(queue)}`;
     const rescuedFirst = this.rescues.isDue(queue, Date.now());
     if (rescuedFirst) await this.rescue(queue, doing);
+    // A queue known to be limited goes to the limited claim at once (one round trip).
+    if (this.limits.known(queue)) {
+      const rows = await this.limits.claim(queue, limit, leaseMs, doing);
+      if (rows !== null) return toClaimOrder(rows);
+    }
     const rows = await this.run("CLAIM", [queue, limit, leaseMs], doing);
     if (rows.length < limit && !rescuedFirst) {
       if (rows.length > 0) {
@@ -207,6 +197,8 @@ export class PostgresBackend implements Backend {
         rows.push(...(await this.run("CLAIM", [queue, limit, leaseMs], doing)));
       }
     }
+    // Nothing: the queue may be limited, which CLAIM leaves to the limited claim.
+    if (rows.length === 0) rows.push(...((await this.limits.claim(queue, limit, leaseMs, doing)) ?? []));
     return toClaimOrder(rows);
   }
 
@@ -278,13 +270,14 @@ export class PostgresBackend implements Backend {
     result: StoredResult | null,
     keep: boolean,
   ): Promise<HeldOutcome> {
-    if (!keep) return this.deletions.add(queue, { id, ...hold });
+    if (!keep) return this.limits.freed(queue, this.deletions.add(queue, { id, ...hold }));
     const bytes = result === null ? null : asBuffer(result.bytes);
-    return this.completions.add(queue, { id, ...hold, result: bytes, format: result?.format ?? null });
+    const format = result?.format ?? null;
+    return this.limits.freed(queue, this.completions.add(queue, { id, ...hold, result: bytes, format }));
   }
 
   fail(queue: string, id: number, hold: Hold, error: string, retryInMs: number | null): Promise<HeldOutcome> {
-    return this.failures.add(queue, { id, ...hold, error, retryInMs });
+    return this.limits.freed(queue, this.failures.add(queue, { id, ...hold, error, retryInMs }));
   }
 
   async extend(queue: string, id: number, hold: Hold, leaseMs: number): Promise<HeldOutcome> {
@@ -341,8 +334,10 @@ export class PostgresBackend implements Backend {
     return reads.queues(this.db);
   }
 
-  nextDueIn(queue: string): Promise<number | null> {
-    return reads.nextDueIn(this.db, queue);
+  async nextDueIn(queue: string): Promise<number | null> {
+    const due = await reads.nextDueIn(this.db, queue);
+    // A job is ready, yet the claim found none: a limit may hold it back, and says how long.
+    return due === 0 ? this.limits.wait(queue) : due;
   }
 
   oldestPendingAge(queue: string): Promise<number | null> {
@@ -393,6 +388,10 @@ export class PostgresBackend implements Backend {
   async storePaused(queue: string, paused: boolean): Promise<void> {
     const doing = `${paused ? "pausing" : "resuming"} ${show(queue)}`;
     await this.run("STORE_PAUSED", [queue, paused, this.channel], doing);
+  }
+
+  async storeLimits(queue: string, patch: LimitsPatch): Promise<void> {
+    await this.limits.store(queue, patch);
   }
 
   async prune(queue: string, { completed, dead }: { completed: number; dead: number }): Promise<number> {

@@ -6,6 +6,7 @@
 import type { PoolClient } from "pg";
 import { SpoolError } from "../../errors.js";
 import { latestVersion, type Migration, olderStoreError } from "../shared.js";
+import { LIMITS_MIGRATION } from "./limited-claim.js";
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -117,6 +118,14 @@ CREATE TABLE {S}.schedules (
   updated_at timestamptz NOT NULL DEFAULT now()
 );
 `,
+  },
+  {
+    // Limits every process obeys, enforced by the claim itself (claim_limited below): a sliding
+    // window of starts, global and per-group concurrency, round-robin over groups. grouped: the
+    // queue ever had a grouped job; group_cursor: the last group served ('' the ungrouped jobs).
+    version: 7,
+    name: "limits_and_groups",
+    sql: LIMITS_MIGRATION,
   },
 ];
 

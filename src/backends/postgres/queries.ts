@@ -12,6 +12,7 @@
  * hold an UPDATE or DELETE, so one statement does it all.
  */
 import { expiredSet, lapsedSet } from "../shared.js";
+import * as LIMITED from "./limited-queries.js";
 import * as R from "./read-queries.js";
 import * as SETTINGS from "./settings-queries.js";
 import { after, ago, fromMs } from "./time-sql.js";
@@ -35,18 +36,18 @@ export const ENQUEUE = `
 WITH input AS MATERIALIZED (
   SELECT nextval(pg_get_serial_sequence('{S}.jobs', 'id')) AS id, u.*
   FROM unnest($3::bytea[], $4::smallint[], $5::bigint[], $6::integer[], $7::text[], $8::text[],
-              $9::float8[], $10::float8[], $11::float8[], $12::text[])
-       WITH ORDINALITY AS u(payload, format, priority, max_attempts, key, backoff, delay_ms, run_at_ms, ttl_ms, trace, ord)
+              $9::float8[], $10::float8[], $11::float8[], $12::text[], $13::text[])
+       WITH ORDINALITY AS u(payload, format, priority, max_attempts, key, backoff, delay_ms, run_at_ms, ttl_ms, trace, grp, ord)
 ),
 timed AS (
   SELECT input.*, CASE WHEN run_at_ms IS NULL THEN ${after("delay_ms")} ELSE ${fromMs("run_at_ms")} END AS run_at
   FROM input
 ),
 ins AS (
-  INSERT INTO {S}.jobs (id, queue, state, payload, format, priority, max_attempts, key, backoff, run_at, expires_at, trace)
+  INSERT INTO {S}.jobs (id, queue, state, payload, format, priority, max_attempts, key, backoff, run_at, expires_at, trace, grp)
   SELECT id, $1, 'pending', payload, format, priority, max_attempts, key, backoff, run_at,
          run_at + ttl_ms * interval '1 millisecond', -- expiryDeadline (shared.ts), on the database's clock
-         trace
+         trace, grp
   FROM timed ORDER BY ord
   ON CONFLICT DO NOTHING
   RETURNING id
@@ -65,15 +66,15 @@ ORDER BY input.ord`;
  */
 export const ENQUEUE_PLAIN = `
 WITH ins AS (
-  INSERT INTO {S}.jobs (queue, state, payload, format, priority, max_attempts, backoff, run_at, expires_at, trace)
+  INSERT INTO {S}.jobs (queue, state, payload, format, priority, max_attempts, backoff, run_at, expires_at, trace, grp)
   SELECT $1, 'pending', payload, format, priority, max_attempts, backoff, run_at,
          run_at + ttl_ms * interval '1 millisecond', -- expiryDeadline (shared.ts), on the database's clock
-         trace
+         trace, grp
   FROM (
     SELECT u.*, CASE WHEN run_at_ms IS NULL THEN ${after("delay_ms")} ELSE ${fromMs("run_at_ms")} END AS run_at
     FROM unnest($3::bytea[], $4::smallint[], $5::bigint[], $6::integer[], $7::text[], $8::text[],
-                $9::float8[], $10::float8[], $11::float8[], $12::text[])
-         WITH ORDINALITY AS u(payload, format, priority, max_attempts, key, backoff, delay_ms, run_at_ms, ttl_ms, trace, ord)
+                $9::float8[], $10::float8[], $11::float8[], $12::text[], $13::text[])
+         WITH ORDINALITY AS u(payload, format, priority, max_attempts, key, backoff, delay_ms, run_at_ms, ttl_ms, trace, grp, ord)
   ) AS timed
   ORDER BY ord
   RETURNING id
@@ -135,13 +136,14 @@ SELECT (SELECT count(*) FROM lapsed)::int AS lapsed, (SELECT count(*) FROM expir
 const READY_IDS = `ANY(ARRAY(${READY} LIMIT $2 FOR UPDATE SKIP LOCKED))`;
 
 /**
- * READY_IDS for a claim: nothing while the queue is paused. The subquery names no column of
+ * READY_IDS for a claim: nothing while the queue is paused, or limited (the backend then runs
+ * the limited claim, limited-claim.ts). The subquery names no column of
  * the outer row, so the planner runs it once per statement (an InitPlan: one primary-key
  * look-up) as a one-time filter. A channel's take ignores it: pause is a worker's control.
  */
 const UNPAUSED_READY_IDS = `ANY(ARRAY(${READY.replace(
   "ORDER BY",
-  "AND NOT EXISTS (SELECT 1 FROM {S}.queues WHERE queue = $1 AND paused)\n  ORDER BY",
+  `AND NOT EXISTS (SELECT 1 FROM {S}.queues WHERE queue = $1 AND (paused OR ${LIMITED.LIMITED_ROW}))\n  ORDER BY`,
 )} LIMIT $2 FOR UPDATE SKIP LOCKED))`;
 
 /**
@@ -369,6 +371,11 @@ const ALL = {
   CLEAR,
   PROGRESS,
   ...SETTINGS,
+  CLAIM_LIMITED: LIMITED.CLAIM_LIMITED,
+  LIMITS_STATE: LIMITED.LIMITS_STATE,
+  STORE_LIMITS: LIMITED.STORE_LIMITS,
+  MARK_GROUPED: LIMITED.MARK_GROUPED,
+  WAKE: LIMITED.WAKE,
   GET: R.GET,
   LIST_PENDING: R.LIST_PENDING,
   LIST_DELAYED: R.LIST_DELAYED,

@@ -12,7 +12,7 @@ export const JOB = `id, queue,
   CASE WHEN state = 'pending' AND run_at > now() THEN 'delayed' ELSE state END AS state,
   payload, format, priority, attempts, claims, max_attempts, key, backoff,
   ${ms("created_at")} AS created_at, ${ms("run_at")} AS run_at, ${ms("lease_until")} AS lease_until,
-  ${ms("finished_at")} AS finished_at, last_error, result, result_format, progress,
+  ${ms("finished_at")} AS finished_at, last_error, result, result_format, progress, grp,
   (extract(epoch from run_at) * 1000000)::float8 AS run_at_us`;
 
 export const GET = `SELECT ${JOB} FROM {S}.jobs WHERE queue = $1 AND id = $2`;
@@ -103,4 +103,5 @@ FROM {S}.jobs WHERE queue = $1 AND state = 'pending' AND run_at <= now()`;
 /** Items waiting (pending and reserved), as a channel counts them. */
 export const BACKLOG = `SELECT count(*)::float8 AS n FROM {S}.jobs WHERE queue = $1 AND state IN ('pending', 'reserved')`;
 
-export const READ_SETTINGS = `SELECT queue, retention_completed, retention_dead, paused FROM {S}.queues WHERE queue = $1`;
+export const READ_SETTINGS = `SELECT queue, retention_completed, retention_dead, paused,
+  rate_max, rate_duration, concurrency, group_concurrency FROM {S}.queues WHERE queue = $1`;

@@ -3,31 +3,12 @@
  * (JS numbers cannot hold every int8); ids and priorities are JS safe integers by contract, so
  * Number() is exact. Times arrive as float8 ms already.
  */
-import type { NewJob, PayloadFormat, QueueSettings, StoredJob } from "../../backend.js";
+import type { PayloadFormat, QueueSettings, StoredJob } from "../../backend.js";
 import type { JobState } from "../../types.js";
 import type { Row } from "./pool.js";
 
 export const num = (v: unknown): number => (typeof v === "number" ? v : Number(v));
 export const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
-/** ENQUEUE's bound values for `jobs` (parallel arrays, $3…), with $1 the queue and $2 the channel. */
-export function enqueueValues(queue: string, channel: string, jobs: readonly NewJob[]): unknown[] {
-  return [
-    queue,
-    channel,
-    jobs.map((j) => asBuffer(j.payload)),
-    jobs.map((j) => j.format),
-    jobs.map((j) => j.priority),
-    jobs.map((j) => j.maxAttempts),
-    jobs.map((j) => j.key),
-    jobs.map((j) => j.backoff),
-    jobs.map((j) => j.delayMs),
-    jobs.map((j) => j.runAt),
-    jobs.map((j) => j.ttlMs),
-    // Untraced adds (the rule) bind one NULL array: unnest pads the column with NULLs.
-    jobs.some((j) => j.trace != null) ? jobs.map((j) => j.trace ?? null) : null,
-  ];
-}
-
 const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
 export function toStoredJob(row: Row): StoredJob {
@@ -51,6 +32,7 @@ export function toStoredJob(row: Row): StoredJob {
     result: (row.result as Buffer | null) ?? null,
     resultFormat: numOrNull(row.result_format) as PayloadFormat | null,
     progress: strOrNull(row.progress),
+    group: strOrNull(row.grp),
   };
 }
 
@@ -90,5 +72,13 @@ export function toSettings(row: Row): QueueSettings {
   return {
     retention: completed === null || dead === null ? null : { completed: num(completed), dead: num(dead) },
     paused: row.paused === true,
+    limits: {
+      rateLimit:
+        row.rate_max == null || row.rate_duration == null
+          ? null
+          : { max: num(row.rate_max), duration: num(row.rate_duration) },
+      concurrency: numOrNull(row.concurrency),
+      groupConcurrency: numOrNull(row.group_concurrency),
+    },
   };
 }

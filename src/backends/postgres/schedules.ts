@@ -6,8 +6,9 @@
  */
 import type { NewJob, NewSchedule, PayloadFormat, ScheduleStore, StoredSchedule } from "../../backend.js";
 import { show } from "../../errors.js";
+import { enqueueValues } from "./enqueue.js";
 import type { Connections, Row } from "./pool.js";
-import { asBuffer, enqueueValues, num, numOrNull } from "./rows.js";
+import { asBuffer, num, numOrNull } from "./rows.js";
 
 export class PostgresSchedules implements ScheduleStore {
   constructor(
@@ -57,7 +58,10 @@ export class PostgresSchedules implements ScheduleStore {
       const moved = await run("SCHEDULE_ADVANCE", [name, expectedNextAt, newNextAt, lastAt]);
       if (moved.length === 0) return null;
       if (jobs.length === 0) return [];
-      const rows = await run("ENQUEUE", enqueueValues(queue, this.channel, jobs));
+      // A schedule whose jobs carry a group makes its queue grouped, as any grouped add does.
+      const grouped = jobs.some((j) => j.group != null);
+      if (grouped) await run("MARK_GROUPED", [queue]);
+      const rows = await run("ENQUEUE", enqueueValues(queue, this.channel, jobs, grouped));
       return rows.filter((r) => r.inserted).map((r) => num(r.id));
     });
   }

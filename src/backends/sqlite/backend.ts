@@ -10,6 +10,7 @@ import type {
   HeldOutcome,
   HeldRef,
   Hold,
+  LimitsPatch,
   NewJob,
   QueueSettings,
   StoredJob,
@@ -22,6 +23,8 @@ import { RescueThrottle } from "../shared.js";
 import { AppConnection } from "./app-connection.js";
 import { openDatabase } from "./connection.js";
 import { insertJobs } from "./enqueue.js";
+import { GroupCursors, groupJobs, limitedClaim, limitedWait } from "./limited-claim.js";
+import * as L from "./limited-queries.js";
 import { WalNotifier } from "./notifier.js";
 import * as Q from "./queries.js";
 import * as reads from "./reads.js";
@@ -47,6 +50,8 @@ export class SqliteBackend implements Backend {
   readonly schedules: SqliteSchedules;
   private readonly store: Store;
   private readonly rescues = new RescueThrottle();
+  /** Where each grouped queue's round-robin stands in this process (limited-claim.ts). */
+  private readonly cursors = new GroupCursors();
 
   /**
    * The application's own connection, when the Spool was opened on its Database: `enqueueSync`
@@ -104,7 +109,11 @@ export class SqliteBackend implements Backend {
   }
 
   private insertJobs(queue: string, jobs: NewJob[], maxSize?: number, inserted?: boolean[]): number[] | null {
-    return insertJobs(this.store, queue, jobs, this.now(), maxSize, inserted);
+    const now = this.now();
+    const written = inserted ?? [];
+    const ids = insertJobs(this.store, queue, jobs, now, maxSize, written);
+    if (ids !== null) groupJobs(this.store, queue, jobs, ids, written, now);
+    return ids;
   }
 
   /**
@@ -144,15 +153,17 @@ export class SqliteBackend implements Backend {
       const lease_until = now + leaseMs;
       const one = this.store.rawSql(Q.CLAIM_ONE);
       const many = this.store.rawSql(Q.CLAIM);
-      return this.pickWithRescue(
-        queue,
-        limit,
-        now,
-        (n) =>
-          (n === 1
-            ? one.all({ queue, now, lease_until })
-            : many.all({ queue, now, limit: n, lease_until })) as PickedRow[],
-        (row) => toPickedJob(row, queue, "reserved", lease_until),
+      const pick = (n: number): PickedRow[] => {
+        const rows = (
+          n === 1 ? one.all({ queue, now, lease_until }) : many.all({ queue, now, limit: n, lease_until })
+        ) as PickedRow[];
+        // Nothing: the queue may be limited, which CLAIM leaves to the limited claim.
+        return rows.length > 0
+          ? rows
+          : (limitedClaim(this.store, this.cursors, queue, n, now, lease_until) ?? rows);
+      };
+      return this.pickWithRescue(queue, limit, now, pick, (row) =>
+        toPickedJob(row, queue, "reserved", lease_until),
       );
     });
   }
@@ -289,8 +300,11 @@ export class SqliteBackend implements Backend {
     return reads.queues(this.store);
   }
 
-  nextDueIn(queue: string): Promise<number | null> {
-    return reads.nextDueIn(this.store, queue);
+  async nextDueIn(queue: string): Promise<number | null> {
+    const due = await reads.nextDueIn(this.store, queue);
+    // A job is ready, yet the claim found none: a limit may hold it back, and says how long.
+    if (due !== 0) return due;
+    return this.store.read(() => limitedWait(this.store, queue, this.now()));
   }
 
   oldestPendingAge(queue: string): Promise<number | null> {
@@ -352,6 +366,24 @@ export class SqliteBackend implements Backend {
   storePaused(queue: string, paused: boolean): Promise<void> {
     return this.store.write(() => {
       this.sql(Q.STORE_PAUSED).run({ queue, paused: paused ? 1 : 0, now: this.now() });
+    });
+  }
+
+  storeLimits(queue: string, patch: LimitsPatch): Promise<void> {
+    return this.store.write(() => {
+      const rate = patch.rateLimit;
+      this.sql(L.STORE_LIMITS).run({
+        queue,
+        now: this.now(),
+        rate_max: rate?.max ?? null,
+        rate_duration: rate?.duration ?? null,
+        concurrency: patch.concurrency ?? null,
+        group_concurrency: patch.groupConcurrency ?? null,
+        set_rate: rate === undefined ? 0 : 1,
+        set_concurrency: patch.concurrency === undefined ? 0 : 1,
+        set_group: patch.groupConcurrency === undefined ? 0 : 1,
+      });
+      if (rate === null) this.sql(L.STARTS_CLEAR).run({ queue });
     });
   }
 

@@ -106,6 +106,35 @@ export const MIGRATIONS: readonly Migration[] = [
      updated_at INTEGER NOT NULL
    ) STRICT, WITHOUT ROWID;`,
   },
+  {
+    // Limits every process obeys, read by the claim itself (limited-claim.ts): a sliding window
+    // of starts, global and per-group concurrency. grouped: the queue ever had a grouped job
+    // (its claims then serve groups round-robin; its ungrouped jobs are the group ''), and
+    // group_cursor the last group served. Jobs gain their group, found by an index seek per
+    // group; plain jobs (grp NULL) stay out of both new indexes, so they cost nothing more.
+    version: 7,
+    name: "limits_and_groups",
+    sql: `
+  ALTER TABLE spool_queues ADD COLUMN rate_max INTEGER;
+  ALTER TABLE spool_queues ADD COLUMN rate_duration INTEGER;   -- ms
+  ALTER TABLE spool_queues ADD COLUMN concurrency INTEGER;
+  ALTER TABLE spool_queues ADD COLUMN group_concurrency INTEGER;
+  ALTER TABLE spool_queues ADD COLUMN grouped INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE spool_queues ADD COLUMN group_cursor TEXT;
+  ALTER TABLE spool_jobs ADD COLUMN grp TEXT;
+  -- Each group's pending jobs in claim order (the next group is a seek past the last one), then
+  -- its reserved ones (counted against groupConcurrency). One index for both: a claim or a
+  -- completion moves an entry within it, where two indexes cost a page more in every commit.
+  CREATE INDEX spool_jobs_groups ON spool_jobs (queue, grp, state, priority DESC, run_at, id)
+    WHERE grp IS NOT NULL AND (state = 'pending' OR state = 'reserved');
+  -- The sliding window of a rate-limited queue: one row per claim, with how many it started.
+  CREATE TABLE spool_starts (
+     queue TEXT    NOT NULL,
+     at    INTEGER NOT NULL,                      -- ms since the epoch, of the claim
+     n     INTEGER NOT NULL
+   ) STRICT;
+  CREATE INDEX spool_starts_at ON spool_starts (queue, at);`,
+  },
 ];
 
 export const LATEST_VERSION = latestVersion(MIGRATIONS);

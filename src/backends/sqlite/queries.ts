@@ -7,7 +7,7 @@
 // RETRY, CLEAR), the reason is the engine's: SQLite has no UPDATE or DELETE inside WITH, and
 // its statements cost no round trip, so plain ones beside each other in one transaction serve.
 import { expiredSet, lapsedSet } from "../shared.js";
-import { IN_DONE_INDEX, IN_KEY_INDEX } from "./read-queries.js";
+import { IN_DONE_INDEX, IN_KEY_INDEX, LIMITED } from "./read-queries.js";
 
 const ENQUEUE_COLUMNS =
   "queue, state, priority, run_at, payload, format, max_attempts, key, backoff, created_at, expires_at, trace";
@@ -83,20 +83,21 @@ export const RESCUE_KEYED_EXPIRED = `
  * alike. A job past its ttl is never served, even before the rescue has made it dead: the
  * deadline check reads the row the claim reads anyway.
  */
-const READY = `SELECT id FROM spool_jobs
+export const READY = `SELECT id FROM spool_jobs
                  WHERE queue = :queue AND state = 'pending' AND run_at <= :now
                    AND (expires_at IS NULL OR expires_at > :now)
                  ORDER BY priority DESC, run_at, id`;
 
 /**
- * READY for a claim: nothing while the queue is paused. The pause is read by primary key, once
- * per statement (it names no column of the outer row), and leaves the plan on spool_jobs_ready.
- * A channel's take ignores it: pause is a worker's control, not a channel's.
+ * A claim's LIMIT: `limit` jobs, or none while the queue is paused, or limited (a rate limit, a
+ * concurrency, groups: the backend then runs the limited claim, limited-claim.ts). The row is
+ * read by primary key, once per statement, before any job is: as a LIMIT of 0, not a WHERE
+ * term, since SQLite would test such a term on every ready row and so read the whole queue
+ * to find that none qualifies. A channel's take ignores it: pause is a worker's control.
  */
-const READY_UNPAUSED = READY.replace(
-  "ORDER BY",
-  "AND NOT EXISTS (SELECT 1 FROM spool_queues WHERE queue = :queue AND paused)\n                 ORDER BY",
-);
+const UNLESS_HELD = (limit: string) => `
+  LIMIT CASE WHEN EXISTS (SELECT 1 FROM spool_queues WHERE queue = :queue AND (paused OR ${LIMITED}))
+             THEN 0 ELSE ${limit} END`;
 
 /**
  * What a claim or a take returns: the columns a pending row can differ in. The others are known
@@ -107,7 +108,7 @@ const READY_UNPAUSED = READY.replace(
  * statement the seven skipped ones measured about a fifth of its time. Read by position
  * (PickedRow in rows.ts): the order here is that type's.
  */
-const PICKED_COLUMNS = `id, priority, run_at, payload, format, attempts, claims, max_attempts, key, backoff,
+export const PICKED_COLUMNS = `id, priority, run_at, payload, format, attempts, claims, max_attempts, key, backoff,
   created_at, last_error, expires_at - :now, trace`;
 
 /**
@@ -117,14 +118,14 @@ const PICKED_COLUMNS = `id, priority, run_at, payload, format, attempts, claims,
 export const CLAIM = `
   UPDATE spool_jobs
      SET state = 'reserved', attempts = attempts + 1, claims = claims + 1, lease_until = :lease_until
-   WHERE id IN (${READY_UNPAUSED} LIMIT :limit)
+   WHERE id IN (${READY} ${UNLESS_HELD(":limit")})
   RETURNING ${PICKED_COLUMNS}`;
 
 /** The same for one job: `id = (…)` plans measurably cheaper than `id IN (…)` on SQLite. */
 export const CLAIM_ONE = `
   UPDATE spool_jobs
      SET state = 'reserved', attempts = attempts + 1, claims = claims + 1, lease_until = :lease_until
-   WHERE id = (${READY_UNPAUSED} LIMIT 1)
+   WHERE id = (${READY} ${UNLESS_HELD("1")})
   RETURNING ${PICKED_COLUMNS}`;
 
 /**

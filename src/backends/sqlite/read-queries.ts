@@ -3,7 +3,7 @@
 
 /** The columns of a stored job, as every statement that returns jobs selects them (see rows.ts). */
 export const COLUMNS = `id, queue, state, priority, run_at, payload, format, attempts, claims, max_attempts, key, backoff,
-  created_at, lease_until, expires_at, finished_at, last_error, result, result_format, progress`;
+  created_at, lease_until, expires_at, finished_at, last_error, result, result_format, progress, grp`;
 
 /*
  * Index hints. SQLite uses a partial index only when the query's WHERE contains every term of
@@ -14,6 +14,12 @@ export const COLUMNS = `id, queue, state, priority, run_at, payload, format, att
 
 /** spool_jobs_done's condition (every row that is not pending). */
 export const IN_DONE_INDEX = "state <> 'pending'";
+/**
+ * A spool_queues row whose queue is limited: any limit stated, or grouped jobs ever added. Its
+ * claims are the limited claim's (limited-claim.ts), not the one-statement CLAIM's.
+ */
+export const LIMITED =
+  "(rate_max IS NOT NULL OR concurrency IS NOT NULL OR group_concurrency IS NOT NULL OR grouped)";
 /** spool_jobs_key's condition (the live jobs, whose keys are unique). */
 export const IN_KEY_INDEX = "state IN ('pending', 'reserved')";
 
@@ -104,6 +110,7 @@ export const NEXT_DUE_IN = `
 export const OLDEST_PENDING_AGE = `
   SELECT min(run_at) AS at FROM spool_jobs WHERE queue = :queue AND state = 'pending' AND run_at <= :now`;
 
-export const READ_SETTINGS = `SELECT queue, retention_completed, retention_dead, paused FROM spool_queues WHERE queue = :queue`;
+export const READ_SETTINGS = `SELECT queue, retention_completed, retention_dead, paused,
+  rate_max, rate_duration, concurrency, group_concurrency FROM spool_queues WHERE queue = :queue`;
 
 export const IS_PAUSED = `SELECT paused FROM spool_queues WHERE queue = :queue`;

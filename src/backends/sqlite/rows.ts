@@ -24,6 +24,8 @@ export interface Row {
   result: Buffer | null;
   result_format: number | null;
   progress: string | null;
+  /** The job's group; '' for an ungrouped job of a grouped queue (see limited-claim.ts). */
+  grp: string | null;
 }
 
 /** The full lengths a preview list reads beside the cut columns. */
@@ -54,6 +56,7 @@ export function toStoredJob(row: Row, now: number): StoredJob {
     result: row.result,
     resultFormat: row.result_format as PayloadFormat | null,
     progress: row.progress,
+    group: row.grp === "" ? null : row.grp,
   };
 }
 
@@ -164,12 +167,26 @@ export interface SettingsRow {
   retention_completed: number | null;
   retention_dead: number | null;
   paused: number;
+  rate_max: number | null;
+  rate_duration: number | null;
+  concurrency: number | null;
+  group_concurrency: number | null;
 }
 
 export function toSettings(row: SettingsRow): QueueSettings {
-  const { retention_completed: completed, retention_dead: dead } = row;
+  const {
+    retention_completed: completed,
+    retention_dead: dead,
+    rate_max: max,
+    rate_duration: duration,
+  } = row;
   return {
     retention: completed === null || dead === null ? null : { completed, dead },
     paused: row.paused !== 0,
+    limits: {
+      rateLimit: max === null || duration === null ? null : { max, duration },
+      concurrency: row.concurrency,
+      groupConcurrency: row.group_concurrency,
+    },
   };
 }

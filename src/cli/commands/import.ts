@@ -62,6 +62,7 @@ function parseRecord(line: string): Record {
     priority?: unknown;
     maxAttempts?: unknown;
     key?: unknown;
+    group?: unknown;
   };
   let payload = r.payload;
   if (r.encoding === "base64") {
@@ -85,6 +86,11 @@ function parseRecord(line: string): Record {
   if (r.key !== undefined && r.key !== null) {
     if (typeof r.key !== "string") throw new Error(`"key" must be a string, not ${JSON.stringify(r.key)}`);
     options.key = r.key;
+  }
+  if (r.group !== undefined && r.group !== null) {
+    if (typeof r.group !== "string")
+      throw new Error(`"group" must be a string, not ${JSON.stringify(r.group)}`);
+    options.group = r.group;
   }
   return { payload, options, group: JSON.stringify(options) };
 }
@@ -112,7 +118,7 @@ export function registerImport(program: Command): void {
     .addHelpText(
       "after",
       `
-Priority, maxAttempts and key are kept; state, ids, attempts and times are not.
+Priority, maxAttempts, key and group are kept; state, ids, attempts and times are not.
 If an import stops (a bad line, Ctrl-C, SIGTERM, a lost connection), the lines before the one it
 stopped at are imported and the message gives the command, with --skip N, that resumes it from
 the same input. Interrupted by SIGINT it exits 130, by SIGTERM 143; a bad line exits 1.

@@ -40,12 +40,14 @@ function table(jobs: readonly StoredJob[]): string {
   const now = Date.now();
   const withErrors = jobs.some((j) => j.lastError !== null);
   const withProgress = jobs.some((j) => j.progress !== null);
+  const withGroups = jobs.some((j) => j.group != null);
   const rows = jobs.map((j) => [
     String(j.id),
     j.state,
     `${j.attempts}/${j.maxAttempts}`,
     String(j.priority),
     formatWhen(new Date(j.runAt), now),
+    ...(withGroups ? [truncate(j.group ?? "", 24)] : []),
     ...(withProgress ? [progressCell(j.progress)] : []),
     ...(withErrors ? [truncate((j.lastError ?? "").replace(/\s+/g, " "), 40)] : []),
   ]);
@@ -55,6 +57,7 @@ function table(jobs: readonly StoredJob[]): string {
     { header: "ATTEMPTS", align: "right" as const },
     { header: "PRIO", align: "right" as const },
     { header: "RUN AT" },
+    ...(withGroups ? [{ header: "GROUP" }] : []),
     ...(withProgress ? [{ header: "PROGRESS" }] : []),
     ...(withErrors ? [{ header: "LAST ERROR" }] : []),
   ];

@@ -1,7 +1,12 @@
-/* `spool stats`: queues × states, whether each is paused, and how long the oldest ready job has waited. */
+/*
+ * `spool stats`: queues × states, whether each is paused, its stored limits, and how long the
+ * oldest ready job has waited.
+ */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
+import type { QueueLimits } from "../../backend.js";
 import type { Spool } from "../../index.js";
+import { describeLimits } from "../../limits-text.js";
 import type { QueueSize } from "../../types.js";
 import { UsageError } from "../errors.js";
 import { formatDuration, printJson, renderTable } from "../format.js";
@@ -20,6 +25,8 @@ export interface QueueStats extends QueueSize {
   queue: string;
   /** ms the oldest ready job has waited; null when none is ready. */
   oldestPendingMs: number | null;
+  /** The queue's stored limits, when it has any (rate limit, concurrency, group concurrency). */
+  limits?: QueueLimits;
 }
 
 const STATES = ["pending", "delayed", "reserved", "completed", "dead", "total"] as const;
@@ -37,23 +44,28 @@ export async function collectStats(spool: Spool): Promise<QueueStats[]> {
   const backend = spool.ctx.backend;
   for (const name of names) {
     const size = await backend.counts(name);
-    rows.push({ queue: name, ...size, oldestPendingMs: await backend.oldestPendingAge(name) });
+    const row: QueueStats = { queue: name, ...size, oldestPendingMs: await backend.oldestPendingAge(name) };
+    const limits = (await backend.readSettings(name))?.limits;
+    if (limits !== undefined && describeLimits(limits) !== "") row.limits = limits;
+    rows.push(row);
   }
   return rows;
 }
 
 /**
- * The human table; a total row is added when there is more than one queue, and a PAUSED column
- * when any queue is paused.
+ * The human table; a total row is added when there is more than one queue, a PAUSED column
+ * when any queue is paused, and a LIMITS column when any queue has limits.
  */
 export function statsTable(rows: readonly QueueStats[]): string {
   if (rows.length === 0) return "no jobs yet (no queue holds any job)";
   const anyPaused = rows.some((r) => r.paused);
+  const anyLimits = rows.some((r) => r.limits !== undefined);
   const cells = rows.map((r) => [
     r.queue,
     ...STATES.map((s) => String(r[s])),
     r.oldestPendingMs === null ? "-" : formatDuration(r.oldestPendingMs),
     ...(anyPaused ? [r.paused ? "paused" : ""] : []),
+    ...(anyLimits ? [r.limits === undefined ? "" : describeLimits(r.limits)] : []),
   ]);
   if (rows.length > 1) {
     const oldest = Math.max(...rows.map((r) => r.oldestPendingMs ?? -1));
@@ -62,6 +74,7 @@ export function statsTable(rows: readonly QueueStats[]): string {
       ...STATES.map((s) => String(rows.reduce((sum, r) => sum + r[s], 0))),
       oldest < 0 ? "-" : formatDuration(oldest),
       ...(anyPaused ? [""] : []),
+      ...(anyLimits ? [""] : []),
     ]);
   }
   const columns = [
@@ -69,6 +82,7 @@ export function statsTable(rows: readonly QueueStats[]): string {
     ...STATES.map((s) => ({ header: s.toUpperCase(), align: "right" as const })),
     { header: "OLDEST PENDING", align: "right" as const },
     ...(anyPaused ? [{ header: "PAUSED" }] : []),
+    ...(anyLimits ? [{ header: "LIMITS" }] : []),
   ];
   return renderTable(columns, cells);
 }
@@ -122,7 +136,10 @@ export function registerStats(program: Command): void {
     .command("stats")
     .description("a table of queues × states, with the age of the oldest pending job")
     .argument("<db>", "SQLite file or postgres:// URL")
-    .option("--json", "print JSON: {queues: {<name>: {pending, delayed, …, total, paused, oldestPendingMs}}}")
+    .option(
+      "--json",
+      "print JSON: {queues: {<name>: {pending, delayed, …, total, paused, oldestPendingMs, limits?}}}",
+    )
     .option("-w, --watch", "refresh in place until Ctrl-C")
     .option("--interval <duration>", "refresh period with --watch", parseDuration, 1000);
   withSchemaOption(command)

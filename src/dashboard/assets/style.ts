@@ -35,6 +35,7 @@ code, pre, .mono { font-family: var(--mono); font-size: 12.5px; }
   padding: 2px 7px; border-radius: 999px; background: var(--accent-soft); color: var(--accent);
 }
 .badge.paused { margin-left: 8px; background: #fff4e0; color: #a35a00; }
+.badge.limits { margin-left: 8px; background: #eef2ff; color: #3b4aa0; }
 .status { display: flex; align-items: center; gap: 7px; color: var(--muted); font-size: 13px; }
 .status .dot { width: 8px; height: 8px; border-radius: 50%; background: var(--muted); }
 .status[data-state="live"] .dot { background: var(--completed); box-shadow: 0 0 0 3px rgba(31, 157, 85, .18); }

@@ -212,6 +212,7 @@ function renderDetail(job: JobDetail): void {
   field(fields, "Attempts", `${job.attempts} of ${job.maxAttempts}`);
   field(fields, "Priority", String(job.priority));
   if (job.key !== null) field(fields, "Key", job.key);
+  if (job.group !== null) field(fields, "Group", job.group);
   timeField(fields, "Created", job.createdAt, now);
   timeField(fields, "Run at", job.runAt, now);
   if (job.leaseUntil !== null) timeField(fields, "Lease until", job.leaseUntil, now);

@@ -23,6 +23,14 @@ export function renderQueues(data: Overview): void {
       h("td", {}, [
         h("a", { className: "queue-name", href: `#/q/${encodeURIComponent(q.name)}/pending`, text: q.name }),
         q.size.paused ? h("span", { className: "badge paused", text: "paused", data: { paused: "" } }) : null,
+        q.limits === null
+          ? null
+          : h("span", {
+              className: "badge limits",
+              text: q.limits,
+              data: { limits: "" },
+              title: "stored limits",
+            }),
       ]),
     ]);
     for (const state of JOB_STATES) row.appendChild(countCell(q.name, state, q.size[state]));

@@ -31,6 +31,8 @@ export interface QueueOverview {
   oldestPendingAge: number | null;
   /** Per second, over the last minute. */
   rate: Rates;
+  /** The queue's stored limits in words ("50/1s, concurrency 10, 1 per group"), or null. */
+  limits: string | null;
 }
 
 /** `GET api/overview` */
@@ -50,6 +52,7 @@ export interface JobRow {
   maxAttempts: number;
   priority: number;
   key: string | null;
+  group: string | null;
   createdAt: number;
   runAt: number;
   finishedAt: number | null;

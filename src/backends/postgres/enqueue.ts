@@ -1,0 +1,78 @@
+/*
+ * Adding jobs on PostgreSQL, for the backend's `enqueue`: the bound values of ENQUEUE and
+ * ENQUEUE_PLAIN, and the transaction of an add with keys or a bound (a channel's send).
+ */
+import type { NewJob } from "../../backend.js";
+import type { Row, Values } from "./pool.js";
+import type { QueryName } from "./queries.js";
+import { asBuffer, num } from "./rows.js";
+
+/** Thrown inside a transaction to have it run again (SQLSTATE serialization_failure). */
+class RunAgain extends Error {
+  readonly code = "40001";
+}
+
+/** ENQUEUE's and ENQUEUE_PLAIN's values: $1 queue, $2 channel, then one array per column. */
+export function enqueueValues(
+  queue: string,
+  channel: string,
+  jobs: readonly NewJob[],
+  grouped: boolean,
+): Values {
+  return [
+    queue,
+    channel,
+    jobs.map((j) => asBuffer(j.payload)),
+    jobs.map((j) => j.format),
+    jobs.map((j) => j.priority),
+    jobs.map((j) => j.maxAttempts),
+    jobs.map((j) => j.key),
+    jobs.map((j) => j.backoff),
+    jobs.map((j) => j.delayMs),
+    jobs.map((j) => j.runAt),
+    jobs.map((j) => j.ttlMs),
+    // Untraced adds (the rule) bind one NULL array: unnest pads the column with NULLs; so do
+    // ungrouped ones.
+    jobs.some((j) => j.trace != null) ? jobs.map((j) => j.trace ?? null) : null,
+    grouped ? jobs.map((j) => j.group ?? null) : null,
+  ];
+}
+
+interface KeyedAdd {
+  queue: string;
+  schema: string;
+  jobs: NewJob[];
+  values: Values;
+  maxSize: number | undefined;
+  inserted: boolean[] | undefined;
+}
+
+/** The body of an add's transaction when it has keys or a bound: see Backend.enqueue. */
+export async function insertKeyed(
+  run: (name: QueryName, values: Values) => Promise<Row[]>,
+  { queue, schema, jobs, values, maxSize, inserted }: KeyedAdd,
+): Promise<number[] | null> {
+  if (maxSize !== undefined) {
+    await run("LOCK_QUEUE", [schema, queue]);
+    const held = num((await run("BACKLOG", [queue]))[0]?.n ?? 0);
+    if (held + jobs.length > maxSize) return null;
+  }
+  const keys = [...new Set(jobs.flatMap((j) => (j.key === null ? [] : [j.key])))];
+  if (keys.length > 0) await run("RESCUE_KEYED", [queue, keys]);
+  const rows = await run("ENQUEUE", values);
+  // Keys: the first inserted row of a key gives its id to later repeats in the batch; a key
+  // that was already live resolves to the job holding it.
+  const byKey = new Map<string, number>();
+  for (const r of rows)
+    if (r.inserted && r.key !== null && !byKey.has(String(r.key))) byKey.set(String(r.key), num(r.id));
+  const missing = [
+    ...new Set(rows.filter((r) => !r.inserted && !byKey.has(String(r.key))).map((r) => String(r.key))),
+  ];
+  if (missing.length > 0) {
+    for (const r of await run("FIND_KEYED", [queue, missing])) byKey.set(String(r.key), num(r.id));
+    // The live holder finished between our insert and the look-up: do it all again.
+    if (missing.some((k) => !byKey.has(k))) throw new RunAgain("a deduplicated job finished meanwhile");
+  }
+  if (inserted !== undefined) for (const [i, r] of rows.entries()) inserted[i] = Boolean(r.inserted);
+  return rows.map((r) => (r.inserted ? num(r.id) : (byKey.get(String(r.key)) as number)));
+}

@@ -1,0 +1,206 @@
+// The claim of a limited queue (a rate limit, a global or group concurrency, or groups), run
+// inside the writer's IMMEDIATE transaction after the one-statement CLAIM found the queue
+// limited. Everything is derived from the rows, in that transaction: the starts in the window,
+// the reserved jobs of the queue and of each group. No counter is kept that could drift.
+import type { NewJob } from "../../backend.js";
+import { type LimitState, limitedDueIn } from "../limits-wait.js";
+import * as L from "./limited-queries.js";
+import type { PickedRow } from "./rows.js";
+import type { Store } from "./store.js";
+
+interface LimitsRow {
+  paused: number;
+  limited: number;
+  rate_max: number | null;
+  rate_duration: number | null;
+  concurrency: number | null;
+  group_concurrency: number | null;
+  grouped: number;
+  group_cursor: string | null;
+}
+
+function limitsRow(store: Store, queue: string): LimitsRow | undefined {
+  return store.sql(L.QUEUE_LIMITS).get({ queue }) as LimitsRow | undefined;
+}
+
+/**
+ * Claims up to `limit` jobs of a limited queue: as many as its limits allow now, in claim
+ * order, or for a grouped queue one head per group per pass, round-robin from the group after
+ * the last one served. Null when the queue is not limited (or paused): the plain claim's answer
+ * stands.
+ */
+export function limitedClaim(
+  store: Store,
+  cursors: GroupCursors,
+  queue: string,
+  limit: number,
+  now: number,
+  leaseUntil: number,
+): PickedRow[] | null {
+  const row = limitsRow(store, queue);
+  if (row === undefined || row.paused !== 0 || row.limited === 0) return null;
+  let allowed = limit;
+  if (row.rate_max !== null && row.rate_duration !== null) {
+    const before = now - row.rate_duration;
+    store.sql(L.STARTS_DROP).run({ queue, before });
+    const { used } = store.sql(L.STARTS_IN_WINDOW).get({ queue, before }) as { used: number };
+    allowed = Math.min(allowed, row.rate_max - used);
+  }
+  if (row.concurrency !== null) {
+    const { n } = store.sql(L.RESERVED_COUNT).get({ queue }) as { n: number };
+    allowed = Math.min(allowed, row.concurrency - n);
+  }
+  if (allowed <= 0) return [];
+  const rows =
+    row.grouped === 0
+      ? (store
+          .rawSql(L.CLAIM_LIMITED)
+          .all({ queue, now, limit: allowed, lease_until: leaseUntil }) as PickedRow[])
+      : roundRobin(store, queue, row, allowed, now, leaseUntil, cursors);
+  if (row.rate_max !== null && rows.length > 0)
+    store.sql(L.STARTS_RECORD).run({ queue, now, n: rows.length });
+  return rows;
+}
+
+/**
+ * Serves groups in name order, starting after the cursor (the last group served) and wrapping
+ * around to it: one pass takes at most one job per group, a group at its groupConcurrency is
+ * skipped, and passes go on until `allowed` jobs are taken or a pass takes none. Ungrouped
+ * jobs of the queue are the group '' (first in the order) and are bound by no groupConcurrency.
+ */
+function roundRobin(
+  store: Store,
+  queue: string,
+  row: LimitsRow,
+  allowed: number,
+  now: number,
+  leaseUntil: number,
+  cursors: GroupCursors,
+): PickedRow[] {
+  const seek = (after: string | null, upto: string | null): string | undefined => {
+    if (after === null) {
+      return (
+        upto === null
+          ? store.sql(L.FIRST_GROUP).pluck().get({ queue })
+          : store.sql(L.FIRST_GROUP_UPTO).pluck().get({ queue, upto })
+      ) as string | undefined;
+    }
+    return (
+      upto === null
+        ? store.sql(L.NEXT_GROUP).pluck().get({ queue, after })
+        : store.sql(L.NEXT_GROUP_UPTO).pluck().get({ queue, after, upto })
+    ) as string | undefined;
+  };
+  const held = store.sql(L.GROUP_HELD).pluck();
+  const head = store.rawSql(L.CLAIM_GROUP_HEAD);
+  const start = cursors.start(queue, row.group_cursor);
+  const cap = row.group_concurrency;
+  const rows: PickedRow[] = [];
+  let last: string | null = null;
+  while (rows.length < allowed) {
+    let added = 0;
+    // Groups after `start`, then (wrapped) those up to it: each group once in the pass.
+    let wrapped = start === null;
+    let after: string | null = start;
+    while (rows.length < allowed) {
+      const grp = seek(after, wrapped ? start : null);
+      if (grp === undefined) {
+        if (wrapped) break;
+        wrapped = true;
+        after = null;
+        continue;
+      }
+      after = grp;
+      if (cap !== null && grp !== "" && (held.get({ queue, grp }) as number) >= cap) continue;
+      const picked = head.get({ queue, grp, now, lease_until: leaseUntil }) as PickedRow | undefined;
+      if (picked === undefined) continue;
+      rows.push(picked);
+      added++;
+      last = grp;
+    }
+    if (added === 0) break;
+  }
+  if (last !== null) cursors.moved(store, queue, last, now);
+  return rows;
+}
+
+/** How often a process stores where its round-robin stands (ms). */
+const CURSOR_STORE_MS = 250;
+
+/**
+ * Where each grouped queue's round-robin stands. The stored cursor (the settings row) is where
+ * a process starts; from there each process keeps its own and stores it at most every
+ * CURSOR_STORE_MS, not on every claim: that write was a third of a grouped claim's cost (a page
+ * more in every commit). Each process still serves every group once per pass, so the groups
+ * stay served in turn whatever the number of processes; a process that starts later begins
+ * where the others recently stood.
+ */
+export class GroupCursors {
+  private readonly local = new Map<string, { value: string; storedAt: number }>();
+
+  /** The group to start after: this process's own position, else the stored one. */
+  start(queue: string, stored: string | null): string | null {
+    return this.local.get(queue)?.value ?? stored;
+  }
+
+  /** A claim served up to group `value` (inside its transaction, where the row is written). */
+  moved(store: Store, queue: string, value: string, now: number): void {
+    const entry = this.local.get(queue);
+    if (entry !== undefined && now - entry.storedAt < CURSOR_STORE_MS && now >= entry.storedAt) {
+      entry.value = value;
+      return;
+    }
+    store.sql(L.SET_GROUP_CURSOR).run({ queue, grp: value });
+    this.local.set(queue, { value, storedAt: now });
+  }
+}
+
+/** For an idle worker: ms until a claim may find a job again (see limitedDueIn); 0 when not limited. */
+export function limitedWait(store: Store, queue: string, now: number): number | null {
+  const row = limitsRow(store, queue);
+  if (row === undefined || row.limited === 0) return 0;
+  if (row.paused !== 0) return null;
+  const state: LimitState = {
+    rateMax: row.rate_max,
+    used: 0,
+    freesIn: null,
+    concurrency: row.concurrency,
+    reserved: 0,
+    groupConcurrency: row.group_concurrency,
+  };
+  if (row.rate_max !== null && row.rate_duration !== null) {
+    const before = now - row.rate_duration;
+    const w = store.sql(L.STARTS_IN_WINDOW).get({ queue, before }) as { used: number; oldest: number | null };
+    state.used = w.used;
+    state.freesIn = w.oldest === null ? null : w.oldest + row.rate_duration - now;
+  }
+  if (row.concurrency !== null)
+    state.reserved = (store.sql(L.RESERVED_COUNT).get({ queue }) as { n: number }).n;
+  return limitedDueIn(state);
+}
+
+/**
+ * Gives the jobs just inserted their groups (inside the add's transaction). The first grouped
+ * add makes the queue grouped, and its older jobs join the ungrouped group ''; once it is
+ * grouped, every add's ungrouped jobs join '' too (one primary-key read per add), so the
+ * round-robin finds every job of the queue through spool_jobs_groups.
+ */
+export function groupJobs(
+  store: Store,
+  queue: string,
+  jobs: readonly NewJob[],
+  ids: readonly number[],
+  inserted: readonly boolean[],
+  now: number,
+): void {
+  const anyGroup = jobs.some((j) => j.group != null);
+  let grouped = (store.sql(L.IS_GROUPED).pluck().get(queue) as number | undefined) === 1;
+  if (anyGroup && !grouped) {
+    store.sql(L.MARK_GROUPED).run({ queue, now });
+    store.sql(L.UNGROUPED_JOIN).run({ queue });
+    grouped = true;
+  }
+  if (!grouped) return;
+  const set = store.sql(L.SET_GROUP);
+  for (const [i, job] of jobs.entries()) if (inserted[i]) set.run(job.group ?? "", ids[i]);
+}

@@ -1,0 +1,95 @@
+// The SQLite statements of limited queues (limited-claim.ts): their settings, the sliding window
+// of starts, the round-robin walk over groups, and grouped adds. The same names as the
+// PostgreSQL backend's limited-queries.ts. Every value is bound, never spliced.
+import { PICKED_COLUMNS, READY } from "./queries.js";
+import { IN_DONE_INDEX, LIMITED } from "./read-queries.js";
+
+/** What a limited claim reads of the queue's row, in the claim's own transaction. */
+export const QUEUE_LIMITS = `
+  SELECT paused, ${LIMITED} AS limited, rate_max, rate_duration, concurrency, group_concurrency, grouped,
+         group_cursor
+    FROM spool_queues WHERE queue = :queue`;
+
+/** Starts that left the window: nothing reads them again. */
+export const STARTS_DROP = `DELETE FROM spool_starts WHERE queue = :queue AND at <= :before`;
+
+/** The starts in the window (after :before), and when the oldest of them was. */
+export const STARTS_IN_WINDOW = `
+  SELECT coalesce(sum(n), 0) AS used, min(at) AS oldest FROM spool_starts WHERE queue = :queue AND at > :before`;
+
+export const STARTS_RECORD = `INSERT INTO spool_starts (queue, at, n) VALUES (:queue, :now, :n)`;
+
+/** The queue's reserved jobs (through spool_jobs_done). */
+export const RESERVED_COUNT = `
+  SELECT count(*) AS n FROM spool_jobs WHERE queue = :queue AND ${IN_DONE_INDEX} AND state = 'reserved'`;
+
+/** One group's reserved jobs (through spool_jobs_groups). */
+export const GROUP_HELD = `
+  SELECT count(*) AS n FROM spool_jobs
+   WHERE queue = :queue AND state = 'reserved' AND grp IS NOT NULL AND grp = :grp`;
+
+/**
+ * The first group with pending jobs (after :after, up to :upto): one seek on spool_jobs_groups.
+ * Four statements, not one with `:after IS NULL OR …` terms: SQLite plans those as a range
+ * it then walks to the end (measured: 2.6 ms a seek at 100k jobs, against 12 µs).
+ */
+const groupAfter = (after: boolean, upto: boolean) => `
+  SELECT grp FROM spool_jobs
+   WHERE queue = :queue AND state = 'pending' AND grp IS NOT NULL${after ? " AND grp > :after" : ""}${upto ? " AND grp <= :upto" : ""}
+   ORDER BY grp LIMIT 1`;
+
+export const FIRST_GROUP = groupAfter(false, false);
+export const FIRST_GROUP_UPTO = groupAfter(false, true);
+export const NEXT_GROUP = groupAfter(true, false);
+export const NEXT_GROUP_UPTO = groupAfter(true, true);
+
+const RESERVE = `
+  UPDATE spool_jobs
+     SET state = 'reserved', attempts = attempts + 1, claims = claims + 1, lease_until = :lease_until`;
+
+/** Claims a group's head: its first ready job in claim order (priority desc, run time, id). */
+export const CLAIM_GROUP_HEAD = `${RESERVE}
+   WHERE id = (SELECT id FROM spool_jobs
+                WHERE queue = :queue AND state = 'pending' AND grp IS NOT NULL AND grp = :grp
+                  AND run_at <= :now AND (expires_at IS NULL OR expires_at > :now)
+                ORDER BY priority DESC, run_at, id LIMIT 1)
+  RETURNING ${PICKED_COLUMNS}`;
+
+/** The ordered claim of a limited queue without groups: READY with no look at the row. */
+export const CLAIM_LIMITED = `${RESERVE}
+   WHERE id IN (${READY} LIMIT :limit)
+  RETURNING ${PICKED_COLUMNS}`;
+
+export const SET_GROUP_CURSOR = `UPDATE spool_queues SET group_cursor = :grp WHERE queue = :queue`;
+
+/** Whether the queue is grouped: an add to it gives ungrouped jobs the group ''. */
+export const IS_GROUPED = `SELECT grouped FROM spool_queues WHERE queue = ?`;
+
+/** The first grouped add of a queue makes it grouped. */
+export const MARK_GROUPED = `
+  INSERT INTO spool_queues (queue, grouped, updated_at) VALUES (:queue, 1, :now)
+  ON CONFLICT (queue) DO UPDATE SET grouped = 1, updated_at = excluded.updated_at`;
+
+/** …and its jobs from before (any that can run again) join the ungrouped group ''. */
+export const UNGROUPED_JOIN = `
+  UPDATE spool_jobs SET grp = '' WHERE queue = :queue AND grp IS NULL AND state <> 'completed'`;
+
+/** Gives a job just inserted its group. */
+export const SET_GROUP = `UPDATE spool_jobs SET grp = ? WHERE id = ?`;
+
+/**
+ * Upserts the limits a handle states: each `set_…` flag says whether its value is stated (null
+ * then removes the limit); the row's other settings stay.
+ */
+export const STORE_LIMITS = `
+  INSERT INTO spool_queues (queue, rate_max, rate_duration, concurrency, group_concurrency, updated_at)
+  VALUES (:queue, :rate_max, :rate_duration, :concurrency, :group_concurrency, :now)
+  ON CONFLICT (queue) DO UPDATE SET
+    rate_max = CASE WHEN :set_rate THEN excluded.rate_max ELSE rate_max END,
+    rate_duration = CASE WHEN :set_rate THEN excluded.rate_duration ELSE rate_duration END,
+    concurrency = CASE WHEN :set_concurrency THEN excluded.concurrency ELSE concurrency END,
+    group_concurrency = CASE WHEN :set_group THEN excluded.group_concurrency ELSE group_concurrency END,
+    updated_at = excluded.updated_at`;
+
+/** A queue whose rate limit went: its window is dropped. */
+export const STARTS_CLEAR = `DELETE FROM spool_starts WHERE queue = :queue`;
