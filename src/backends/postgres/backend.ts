@@ -23,8 +23,7 @@ import { show } from "../../errors.js";
 import type { JobState, QueueSize, SqlClient } from "../../types.js";
 import { RescueThrottle } from "../shared.js";
 import { enqueueValues, insertKeyed } from "./enqueue.js";
-import { enqueueOnClient } from "./enqueue-on.js";
-import { makeTranslator } from "./errors.js";
+import { addOnCaller, type CallerAdds } from "./enqueue-on.js";
 import { Grouper, type HeldCall } from "./group.js";
 import { Limits } from "./limits.js";
 import type { ListenNotifier } from "./notifier.js";
@@ -34,8 +33,6 @@ import * as reads from "./reads.js";
 import { asBuffer, num, toClaimOrder } from "./rows.js";
 import { PostgresSchedules } from "./schedules.js";
 import { FirstAnalyze } from "./statistics.js";
-
-const callerTranslate = makeTranslator("the caller's connection", () => false);
 
 const silentNotifier: Notifier = { subscribe: () => () => {}, announce: () => {} };
 
@@ -58,6 +55,8 @@ export class PostgresBackend implements Backend {
   private readonly deletions: Grouper<HeldCall>;
   private readonly failures: Grouper<Failure>;
   private readonly firstAnalyze: FirstAnalyze;
+  /** What an add on the caller's own client needs of this backend (enqueue-on.ts). */
+  private readonly caller: CallerAdds;
   /** Limited queues: their claim, wait, stored limits and wake-ups (limits.ts). */
   private readonly limits: Limits;
 
@@ -71,6 +70,7 @@ export class PostgresBackend implements Backend {
     this.schedules = new PostgresSchedules(db, channel);
     this.firstAnalyze = new FirstAnalyze(db, schema);
     this.limits = new Limits(db, channel);
+    this.caller = { db, channel, limits: this.limits, noteAdded: (n) => this.firstAnalyze.noteAdded(n) };
     const closed = () => db.isClosed;
     this.completions = new Grouper<Completion>(
       (queue, calls) =>
@@ -116,29 +116,8 @@ export class PostgresBackend implements Backend {
     );
   }
 
-  async enqueueOn(client: SqlClient, queue: string, jobs: NewJob[], inserted?: boolean[]): Promise<number[]> {
-    if (jobs.length === 0) return [];
-    this.db.assertOpen();
-    // The queue's grouped flag is set on Spool's own connection: it must hold even if the
-    // caller's transaction rolls back (a flag set for nothing costs only the grouped claim).
-    const grouped = jobs.some((j) => j.group != null);
-    if (grouped) await this.limits.markGrouped(queue);
-    const ids = await enqueueOnClient(
-      {
-        // now() is when the caller's transaction began, which may be long before this add:
-        // a delay or ttl counts from the statement instead, as it does on Spool's own adds.
-        text: (name) => this.db.text(name).replaceAll("now()", "statement_timestamp()"),
-        values: (some) => enqueueValues(queue, this.channel, some, grouped),
-        // Its errors are the caller's connection's: never labelled with Spool's own URL.
-        translate: callerTranslate,
-      },
-      client,
-      queue,
-      jobs,
-      inserted,
-    );
-    this.firstAnalyze.noteAdded(ids.length);
-    return ids;
+  enqueueOn(client: SqlClient, queue: string, jobs: NewJob[], inserted?: boolean[]): Promise<number[]> {
+    return addOnCaller(this.caller, client, queue, jobs, inserted);
   }
 
   private run(name: QueryName, values: Values, doing: string): Promise<Row[]> {

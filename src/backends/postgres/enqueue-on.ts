@@ -4,7 +4,10 @@
 import type { NewJob } from "../../backend.js";
 import { SpoolError, show } from "../../errors.js";
 import type { SqlClient } from "../../types.js";
-import type { Row, Values } from "./pool.js";
+import { enqueueValues } from "./enqueue.js";
+import { makeTranslator } from "./errors.js";
+import type { Limits } from "./limits.js";
+import type { Connections, Row, Values } from "./pool.js";
 import type { QueryName } from "./queries.js";
 import { num } from "./rows.js";
 
@@ -19,7 +22,7 @@ function yes(value: unknown): boolean {
 /** How often the look-up of a key's holder may find it gone (it finished meanwhile) before giving up. */
 const KEY_ROUNDS = 5;
 
-export interface ClientEnqueue {
+interface ClientEnqueue {
   /** The statement's text, schema filled in. */
   text(name: QueryName): string;
   /** ENQUEUE's values for `jobs`. */
@@ -27,7 +30,50 @@ export interface ClientEnqueue {
   translate(error: unknown, doing: string): unknown;
 }
 
-export async function enqueueOnClient(
+/** What an add on the caller's client needs of the backend. */
+export interface CallerAdds {
+  db: Connections;
+  channel: string;
+  limits: Limits;
+  /** Counts rows added, for the first ANALYZE (statistics.ts). */
+  noteAdded(n: number): void;
+}
+
+// Its errors are the caller's connection's: never labelled with Spool's own URL.
+const callerTranslate = makeTranslator("the caller's connection", () => false);
+
+/** Backend.enqueueOn: an add on the caller's `client`, inside its transaction. */
+export async function addOnCaller(
+  on: CallerAdds,
+  client: SqlClient,
+  queue: string,
+  jobs: NewJob[],
+  inserted?: boolean[],
+): Promise<number[]> {
+  if (jobs.length === 0) return [];
+  on.db.assertOpen();
+  // The queue's grouped flag is set on Spool's own connection: it must hold even if the
+  // caller's transaction rolls back (a flag set for nothing costs only the grouped claim).
+  const grouped = jobs.some((j) => j.group != null);
+  if (grouped) await on.limits.markGrouped(queue);
+  const ids = await enqueueOnClient(
+    {
+      // now() is when the caller's transaction began, which may be long before this add:
+      // a delay or ttl counts from the statement instead, as it does on Spool's own adds.
+      text: (name) => on.db.text(name).replaceAll("now()", "statement_timestamp()"),
+      values: (some) => enqueueValues(queue, on.channel, some, grouped),
+      translate: callerTranslate,
+    },
+    client,
+    queue,
+    jobs,
+    inserted,
+  );
+  on.noteAdded(ids.length);
+  return ids;
+}
+
+async function enqueueOnClient(
   on: ClientEnqueue,
   client: SqlClient,
   queue: string,

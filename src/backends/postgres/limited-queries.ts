@@ -61,3 +61,6 @@ ON CONFLICT (queue) DO UPDATE SET grouped = true, updated_at = now() WHERE NOT {
 
 /** A limited queue's slot came free (a completion, a failure): other processes' workers look. */
 export const WAKE = "SELECT pg_notify($1, $2) AS sent";
+
+/** The statements above that run by name, for queries.ts's registry. */
+export const LIMITED_QUERIES = { CLAIM_LIMITED, LIMITS_STATE, STORE_LIMITS, MARK_GROUPED, WAKE };

@@ -105,3 +105,22 @@ export const BACKLOG = `SELECT count(*)::float8 AS n FROM {S}.jobs WHERE queue =
 
 export const READ_SETTINGS = `SELECT queue, retention_completed, retention_dead, paused,
   rate_max, rate_duration, concurrency, group_concurrency FROM {S}.queues WHERE queue = $1`;
+
+/** The statements above by name, for queries.ts's registry. */
+export const READS = {
+  GET,
+  LIST_PENDING,
+  LIST_DELAYED,
+  LIST_STATE,
+  LIST_PENDING_PREVIEW,
+  LIST_DELAYED_PREVIEW,
+  LIST_STATE_PREVIEW,
+  BROWSE,
+  BROWSE_PREVIEW,
+  COUNTS,
+  BACKLOG,
+  QUEUES,
+  NEXT_DUE_IN,
+  OLDEST_PENDING_AGE,
+  READ_SETTINGS,
+};

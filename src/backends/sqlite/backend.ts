@@ -23,8 +23,7 @@ import { RescueThrottle } from "../shared.js";
 import { AppConnection } from "./app-connection.js";
 import { openDatabase } from "./connection.js";
 import { insertJobs } from "./enqueue.js";
-import { GroupCursors, groupJobs, limitedClaim, limitedWait } from "./limited-claim.js";
-import * as L from "./limited-queries.js";
+import { GroupCursors, groupJobs, limitedClaim, limitedWait, storeLimits } from "./limited-claim.js";
 import { WalNotifier } from "./notifier.js";
 import * as Q from "./queries.js";
 import * as reads from "./reads.js";
@@ -370,21 +369,7 @@ export class SqliteBackend implements Backend {
   }
 
   storeLimits(queue: string, patch: LimitsPatch): Promise<void> {
-    return this.store.write(() => {
-      const rate = patch.rateLimit;
-      this.sql(L.STORE_LIMITS).run({
-        queue,
-        now: this.now(),
-        rate_max: rate?.max ?? null,
-        rate_duration: rate?.duration ?? null,
-        concurrency: patch.concurrency ?? null,
-        group_concurrency: patch.groupConcurrency ?? null,
-        set_rate: rate === undefined ? 0 : 1,
-        set_concurrency: patch.concurrency === undefined ? 0 : 1,
-        set_group: patch.groupConcurrency === undefined ? 0 : 1,
-      });
-      if (rate === null) this.sql(L.STARTS_CLEAR).run({ queue });
-    });
+    return this.store.write(() => storeLimits(this.store, queue, patch, this.now()));
   }
 
   prune(queue: string, defaults: { completed: number; dead: number }): Promise<number> {

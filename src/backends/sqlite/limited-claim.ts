@@ -2,7 +2,7 @@
 // inside the writer's IMMEDIATE transaction after the one-statement CLAIM found the queue
 // limited. Everything is derived from the rows, in that transaction: the starts in the window,
 // the reserved jobs of the queue and of each group. No counter is kept that could drift.
-import type { NewJob } from "../../backend.js";
+import type { LimitsPatch, NewJob } from "../../backend.js";
 import { type LimitState, limitedDueIn } from "../limits-wait.js";
 import * as L from "./limited-queries.js";
 import type { PickedRow } from "./rows.js";
@@ -122,6 +122,26 @@ function roundRobin(
   }
   if (last !== null) cursors.moved(store, queue, last, now);
   return rows;
+}
+
+/**
+ * Stores the limits a handle stated (inside the writer's transaction): each one given is set,
+ * the others stay. A rate limit removed takes its window of starts with it.
+ */
+export function storeLimits(store: Store, queue: string, patch: LimitsPatch, now: number): void {
+  const rate = patch.rateLimit;
+  store.sql(L.STORE_LIMITS).run({
+    queue,
+    now,
+    rate_max: rate?.max ?? null,
+    rate_duration: rate?.duration ?? null,
+    concurrency: patch.concurrency ?? null,
+    group_concurrency: patch.groupConcurrency ?? null,
+    set_rate: rate === undefined ? 0 : 1,
+    set_concurrency: patch.concurrency === undefined ? 0 : 1,
+    set_group: patch.groupConcurrency === undefined ? 0 : 1,
+  });
+  if (rate === null) store.sql(L.STARTS_CLEAR).run({ queue });
 }
 
 /** How often a process stores where its round-robin stands (ms). */
