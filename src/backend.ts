@@ -147,6 +147,8 @@ export interface QueueSettings {
   paused?: boolean;
   /** The queue's stored limits (absent: none stored). */
   limits?: QueueLimits;
+  /** The queue ever had a grouped job: its claims serve groups in turn (absent: false). */
+  grouped?: boolean;
 }
 
 /** A queue's limits as stored; null: no such limit. */

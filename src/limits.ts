@@ -3,7 +3,7 @@
 // limited-claim.ts). What the core keeps is only what a worker needs to behave: whether the
 // queue is limited, so it claims no more than its free slots and wakes its peers when a slot
 // frees.
-import type { Backend, LimitsPatch, QueueLimits } from "./backend.js";
+import type { Backend, LimitsPatch, QueueSettings } from "./backend.js";
 import { SpoolError, show } from "./errors.js";
 import type { QueueOptions } from "./types.js";
 import { checkInteger, checkKnownKeys, checkObject, checkPositiveDuration, MAX_COUNT } from "./validate.js";
@@ -41,11 +41,21 @@ function checkRateLimit(value: unknown): { max: number; duration: number } | nul
   }
   const o = checkObject(value, "rateLimit");
   checkKnownKeys(o, ["max", "duration"], "rateLimit");
-  return {
-    max: checkInteger(o.max, "rateLimit.max", 1, MAX_COUNT),
-    duration: checkPositiveDuration(o.duration, "rateLimit.duration"),
-  };
+  const max = checkInteger(o.max, "rateLimit.max", 1, MAX_COUNT);
+  const duration = checkPositiveDuration(o.duration, "rateLimit.duration");
+  // The window's start (now - duration) must be a time both stores can hold: PostgreSQL's
+  // timestamps end 4713 BC, about 2.1e14 ms back. A trillion ms (31 years) is ample.
+  if (duration > MAX_RATE_WINDOW_MS) {
+    throw new SpoolError(
+      "INVALID_ARGUMENT",
+      `rateLimit.duration must be at most ${MAX_RATE_WINDOW_MS} ms (about 31 years), got ${show(o.duration)}`,
+    );
+  }
+  return { max, duration };
 }
+
+/** The longest rate-limit window (ms). */
+export const MAX_RATE_WINDOW_MS = 1e12;
 
 /**
  * A group name, checked like a dedupe key and for the same reasons: what one store could not
@@ -68,11 +78,16 @@ export function checkGroup(value: unknown): string {
   return value;
 }
 
-/** Whether limits make a worker claim only its free slots (no prefetch, no claim ahead). */
-export function holdsSlots(limits: QueueLimits | undefined): boolean {
+/**
+ * Whether a queue's settings make a worker claim only its free slots (no prefetch, no claim
+ * ahead): any limit, or groups, whose turns a claim made ahead would take out of order.
+ */
+export function holdsSlots(settings: QueueSettings | null | undefined): boolean {
+  const limits = settings?.limits;
   return (
-    limits !== undefined &&
-    (limits.rateLimit !== null || limits.concurrency !== null || limits.groupConcurrency !== null)
+    settings?.grouped === true ||
+    (limits !== undefined &&
+      (limits.rateLimit !== null || limits.concurrency !== null || limits.groupConcurrency !== null))
   );
 }
 
@@ -155,7 +170,7 @@ export class QueueLimitsView {
     fresh.reading = (async () => {
       try {
         await this.writes.get(queue)?.write;
-        fresh.limited = holdsSlots((await this.backend.readSettings(queue))?.limits);
+        fresh.limited = holdsSlots(await this.backend.readSettings(queue));
       } catch {
         // Keep the last answer; it is asked again in a second.
       }

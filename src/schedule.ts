@@ -40,6 +40,8 @@ export interface ScheduleOptions<T = unknown> {
   backoff?: StoredBackoff;
   /** A fired job not started within this many ms of its fire time becomes dead ("expired"). */
   ttl?: number;
+  /** Each fired job's group (see AddOptions.group). */
+  group?: string;
 }
 
 /** A stored schedule, as `spool.schedules()` lists it. */
@@ -58,11 +60,12 @@ export interface ScheduleInfo {
   maxAttempts: number;
   backoff?: StoredBackoff;
   ttl?: number;
+  group?: string;
   createdAt: Date;
   updatedAt: Date;
 }
 
-const KEYS = ["queue", "payload", "tz", "catchUp", "priority", "maxAttempts", "backoff", "ttl"];
+const KEYS = ["queue", "payload", "tz", "catchUp", "priority", "maxAttempts", "backoff", "ttl", "group"];
 const REFUSED: Record<string, string> = {
   key: "each fired job is keyed <name>@<fire time>",
   delay: "a fired job runs at its fire time",
@@ -75,6 +78,8 @@ interface JobOptions {
   maxAttempts: number;
   backoff: string | null;
   ttlMs: number | null;
+  /** Absent in schedules stored before groups: no group. */
+  group?: string | null;
 }
 
 /** The IANA zone `tz` as Intl names it ("utc" → "UTC"), or INVALID_ARGUMENT. */
@@ -126,6 +131,7 @@ export function checkSchedule(
     maxAttempts: given.maxAttempts ?? 3,
     backoff: given.backoff ?? null,
     ttlMs: given.ttlMs ?? null,
+    group: given.group ?? null,
   };
   const { bytes, format } = resolveCodec(undefined).encode(o.payload === undefined ? null : o.payload);
   if (bytes.byteLength > maxPayloadBytes) {
@@ -169,6 +175,7 @@ export function firedJobs(s: StoredSchedule, fires: readonly number[]): NewJob[]
     delayMs: 0,
     runAt: at,
     ttlMs: o.ttlMs,
+    group: o.group ?? null,
   }));
 }
 
@@ -198,6 +205,7 @@ export function toScheduleInfo(s: StoredSchedule): ScheduleInfo {
     maxAttempts: o.maxAttempts,
     ...(o.backoff === null ? {} : { backoff: JSON.parse(o.backoff) as StoredBackoff }),
     ...(o.ttlMs === null ? {} : { ttl: o.ttlMs }),
+    ...(o.group == null ? {} : { group: o.group }),
     createdAt: new Date(s.createdAt),
     updatedAt: new Date(s.updatedAt),
   };

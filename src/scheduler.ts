@@ -15,6 +15,11 @@ import { firedJobs } from "./schedule.js";
  * process is seen within it (this process's own wake the loop at once).
  */
 export const SCHEDULER_POLL_MS = 1_000;
+/**
+ * The most payload bytes one fire adds: a catch-up of many missed fires of a large payload
+ * would otherwise be one transaction of up to 1000 copies of it.
+ */
+export const MAX_FIRE_BYTES = 16 * 1024 * 1024;
 
 const schedulers = new WeakMap<SpoolContext, Scheduler>();
 
@@ -117,8 +122,15 @@ export class Scheduler implements Stoppable {
         wait = Math.min(wait, s.nextAt - now);
         continue;
       }
-      // After a fire, read again at once: the next pass sees the moved next_at.
-      if (await this.fire(s, now)) wait = 0;
+      // After a fire, read again at once: the next pass sees the moved next_at. A schedule
+      // whose fire fails is logged and tried again next pass; the others still fire.
+      try {
+        if (await this.fire(s, now)) wait = 0;
+      } catch (error) {
+        if (this.halted || this.ctx.isClosed) return 0;
+        const msg = `spool scheduler: firing the schedule ${s.name} failed; the others still fire, it is retried`;
+        logError(this.ctx.instruments.logger, "warn", msg, error, { queue: s.queue });
+      }
     }
     return wait;
   }
@@ -137,7 +149,12 @@ export class Scheduler implements Stoppable {
       logError(this.ctx.instruments.logger, "error", msg, error, { queue: s.queue });
       return false;
     }
-    const { fires, next } = decideFires(cron, s.nextAt, now, s.catchUp as CatchUp);
+    const decided = decideFires(cron, s.nextAt, now, s.catchUp as CatchUp);
+    const { next } = decided;
+    // Catch-up adds every missed fire in one transaction: bounded in bytes as well as in count,
+    // keeping the latest fires (older missed ones are skipped, as past the count cap).
+    const most = Math.max(1, Math.floor(MAX_FIRE_BYTES / Math.max(1, s.payload.byteLength)));
+    const fires = decided.fires.length > most ? decided.fires.slice(-most) : decided.fires;
     const ids = await this.ctx.backend.schedules.fire(
       s.name,
       s.nextAt,

@@ -24,6 +24,7 @@ import { reviewCore } from "./review-core.js";
 import { schedules } from "./schedules.js";
 import { schedulesFiring } from "./schedules-firing.js";
 import { schedulesProcesses } from "./schedules-processes.js";
+import { schedulingHostile } from "./scheduling-hostile.js";
 import { schemas } from "./schemas.js";
 import { tracing } from "./tracing.js";
 import { trustCore } from "./trust-core.js";
@@ -61,6 +62,7 @@ export function conformance(backend: BackendFixture): void {
   schedules(backend);
   schedulesFiring(backend);
   limits(backend);
+  schedulingHostile(backend);
 }
 
 /** Registers the tests that run real child processes against `backend`. */

@@ -285,6 +285,17 @@ describe("sqlite: addSync on the application's Database, attacked", () => {
     },
   );
 
+  test("addSync into a grouped queue gives the job its group, so a claim can take it", T, async (t) => {
+    const { db, spool } = await appAndSpool(t);
+    const q = spool.queue("grouped");
+    await q.add("first", { group: "a" });
+    const plain = db.transaction(() => q.addSync("ungrouped"))();
+    const tenant = q.addSync("tenant", { group: "b" });
+    const claimed = (await q.reserveBatch(10)).map((j) => j.id);
+    assert.ok(claimed.includes(plain) && claimed.includes(tenant), `claimed ${claimed.join(", ")}`);
+    assert.equal((await q.get(tenant))?.group, "b");
+  });
+
   test("addSync makes a producer span like add, and the job carries its context", T, async (t) => {
     const tracer = installTracer();
     t.after(() => tracer.close());

@@ -30,7 +30,7 @@ import type { ListenNotifier } from "./notifier.js";
 import type { Connections, Row, Values } from "./pool.js";
 import type { QueryName } from "./queries.js";
 import * as reads from "./reads.js";
-import { asBuffer, num, toClaimOrder } from "./rows.js";
+import { asBuffer, num, toClaimOrder, toLimitedOrder } from "./rows.js";
 import { PostgresSchedules } from "./schedules.js";
 import { FirstAnalyze } from "./statistics.js";
 
@@ -166,7 +166,7 @@ export class PostgresBackend implements Backend {
     // A queue known to be limited goes to the limited claim at once (one round trip).
     if (this.limits.known(queue)) {
       const rows = await this.limits.claim(queue, limit, leaseMs, doing);
-      if (rows !== null) return toClaimOrder(rows);
+      if (rows !== null) return toLimitedOrder(rows);
     }
     const rows = await this.run("CLAIM", [queue, limit, leaseMs], doing);
     if (rows.length < limit && !rescuedFirst) {
@@ -177,7 +177,8 @@ export class PostgresBackend implements Backend {
       }
     }
     // Nothing: the queue may be limited, which CLAIM leaves to the limited claim.
-    if (rows.length === 0) rows.push(...((await this.limits.claim(queue, limit, leaseMs, doing)) ?? []));
+    if (rows.length === 0)
+      return toLimitedOrder((await this.limits.claim(queue, limit, leaseMs, doing)) ?? []);
     return toClaimOrder(rows);
   }
 

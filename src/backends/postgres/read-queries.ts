@@ -104,7 +104,7 @@ FROM {S}.jobs WHERE queue = $1 AND state = 'pending' AND run_at <= now()`;
 export const BACKLOG = `SELECT count(*)::float8 AS n FROM {S}.jobs WHERE queue = $1 AND state IN ('pending', 'reserved')`;
 
 export const READ_SETTINGS = `SELECT queue, retention_completed, retention_dead, paused,
-  rate_max, rate_duration, concurrency, group_concurrency FROM {S}.queues WHERE queue = $1`;
+  rate_max, rate_duration, concurrency, group_concurrency, grouped FROM {S}.queues WHERE queue = $1`;
 
 /** The statements above by name, for queries.ts's registry. */
 export const READS = {

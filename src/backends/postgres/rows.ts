@@ -37,7 +37,7 @@ export function toStoredJob(row: Row): StoredJob {
 }
 
 /** Claim order (priority desc, run time, id), on the exact µs run time the row carries. */
-export function toClaimOrder(rows: Row[]): StoredJob[] {
+export function toClaimOrder(rows: Row[], keepOrder = false): StoredJob[] {
   const keyed = rows.map((row) => {
     const job = toStoredJob(row);
     // A claim also says how long each job's ttl has left (see StoredJob.expiresIn).
@@ -45,8 +45,22 @@ export function toClaimOrder(rows: Row[]): StoredJob[] {
     if (row.trace != null) job.trace = String(row.trace);
     return { job, runAtUs: num(row.run_at_us) };
   });
-  keyed.sort((a, b) => b.job.priority - a.job.priority || a.runAtUs - b.runAtUs || a.job.id - b.job.id);
+  if (!keepOrder)
+    keyed.sort((a, b) => b.job.priority - a.job.priority || a.runAtUs - b.runAtUs || a.job.id - b.job.id);
   return keyed.map((k) => k.job);
+}
+
+/**
+ * A limited claim's rows in the order to start them. Rows of groups come in the round-robin's
+ * order, which a sort by priority would undo (a tenant's jobs would start back to back); rows
+ * with no group (a queue without groups, or only the ungrouped ones of a grouped queue, which
+ * the round-robin takes in claim order anyway) are sorted as any claim.
+ */
+export function toLimitedOrder(rows: Row[]): StoredJob[] {
+  return toClaimOrder(
+    rows,
+    rows.some((row) => row.grp != null),
+  );
 }
 
 /** Byte arrays as Buffers (node-postgres sends Buffers as bytea without copying twice). */
@@ -80,5 +94,6 @@ export function toSettings(row: Row): QueueSettings {
       concurrency: numOrNull(row.concurrency),
       groupConcurrency: numOrNull(row.group_concurrency),
     },
+    grouped: row.grouped === true,
   };
 }

@@ -23,7 +23,7 @@ import { RescueThrottle } from "../shared.js";
 import { AppConnection } from "./app-connection.js";
 import { openDatabase } from "./connection.js";
 import { insertJobs } from "./enqueue.js";
-import { GroupCursors, groupJobs, limitedClaim, limitedWait, storeLimits } from "./limited-claim.js";
+import { GroupCursors, limitedClaim, limitedWait, storeLimits } from "./limited-claim.js";
 import { WalNotifier } from "./notifier.js";
 import * as Q from "./queries.js";
 import * as reads from "./reads.js";
@@ -108,11 +108,7 @@ export class SqliteBackend implements Backend {
   }
 
   private insertJobs(queue: string, jobs: NewJob[], maxSize?: number, inserted?: boolean[]): number[] | null {
-    const now = this.now();
-    const written = inserted ?? [];
-    const ids = insertJobs(this.store, queue, jobs, now, maxSize, written);
-    if (ids !== null) groupJobs(this.store, queue, jobs, ids, written, now);
-    return ids;
+    return insertJobs(this.store, queue, jobs, this.now(), maxSize, inserted);
   }
 
   /**
@@ -152,18 +148,22 @@ export class SqliteBackend implements Backend {
       const lease_until = now + leaseMs;
       const one = this.store.rawSql(Q.CLAIM_ONE);
       const many = this.store.rawSql(Q.CLAIM);
+      const toJob = (row: PickedRow) => toPickedJob(row, queue, "reserved", lease_until);
+      // A limited queue's rows, kept aside: they come in the order to start them (a grouped
+      // queue's round-robin), which the plain claim's sort would undo.
+      const limited: PickedRow[] = [];
       const pick = (n: number): PickedRow[] => {
         const rows = (
           n === 1 ? one.all({ queue, now, lease_until }) : many.all({ queue, now, limit: n, lease_until })
         ) as PickedRow[];
+        if (rows.length > 0) return rows;
         // Nothing: the queue may be limited, which CLAIM leaves to the limited claim.
-        return rows.length > 0
-          ? rows
-          : (limitedClaim(this.store, this.cursors, queue, n, now, lease_until) ?? rows);
+        const more = limitedClaim(this.store, this.cursors, queue, n - limited.length, now, lease_until);
+        if (more !== null) limited.push(...more);
+        return rows;
       };
-      return this.pickWithRescue(queue, limit, now, pick, (row) =>
-        toPickedJob(row, queue, "reserved", lease_until),
-      );
+      const jobs = this.pickWithRescue(queue, limit, now, pick, toJob);
+      return limited.length > 0 ? limited.map(toJob) : jobs;
     });
   }
 

@@ -2,6 +2,7 @@
 // statement where none can. Runs inside the writer's transaction (see store.ts).
 import type { NewJob } from "../../backend.js";
 import { expiryDeadline } from "../shared.js";
+import { groupJobs } from "./limited-claim.js";
 import * as Q from "./queries.js";
 import { BACKLOG } from "./read-queries.js";
 import type { Store } from "./store.js";
@@ -20,7 +21,22 @@ export function insertJobs(
   jobs: NewJob[],
   now: number,
   maxSize?: number,
-  inserted?: boolean[],
+  inserted: boolean[] = [],
+): number[] | null {
+  const ids = insertRows(store, queue, jobs, now, maxSize, inserted);
+  // Every path that adds (add, addSync, a schedule's fire, a channel's send) gives the jobs of
+  // a grouped queue their group: one without would never be claimed there.
+  if (ids !== null) groupJobs(store, queue, jobs, ids, inserted, now);
+  return ids;
+}
+
+function insertRows(
+  store: Statements,
+  queue: string,
+  jobs: NewJob[],
+  now: number,
+  maxSize: number | undefined,
+  inserted: boolean[],
 ): number[] | null {
   if (maxSize !== undefined) {
     const { n } = store.sql(BACKLOG).get({ queue }) as { n: number };
@@ -28,7 +44,7 @@ export function insertJobs(
   }
   const unkeyed = jobs.length >= Q.ROWS_PER_INSERT ? insertUnkeyed(store, queue, jobs, now) : null;
   if (unkeyed !== null) {
-    if (inserted !== undefined) for (let i = 0; i < jobs.length; i++) inserted[i] = true;
+    for (let i = 0; i < jobs.length; i++) inserted[i] = true;
     return unkeyed;
   }
   const insert = store.sql(Q.ENQUEUE);

@@ -5,7 +5,7 @@
 import type { LimitsPatch, NewJob } from "../../backend.js";
 import { type LimitState, limitedDueIn } from "../limits-wait.js";
 import * as L from "./limited-queries.js";
-import type { PickedRow } from "./rows.js";
+import { type PickedRow, toClaimOrder } from "./rows.js";
 import type { Store } from "./store.js";
 
 interface LimitsRow {
@@ -51,11 +51,15 @@ export function limitedClaim(
     allowed = Math.min(allowed, row.concurrency - n);
   }
   if (allowed <= 0) return [];
+  // Returned in the order to start them: claim order, or the round-robin's for groups.
   const rows =
     row.grouped === 0
-      ? (store
-          .rawSql(L.CLAIM_LIMITED)
-          .all({ queue, now, limit: allowed, lease_until: leaseUntil }) as PickedRow[])
+      ? toClaimOrder(
+          store
+            .rawSql(L.CLAIM_LIMITED)
+            .all({ queue, now, limit: allowed, lease_until: leaseUntil }) as PickedRow[],
+          (r) => r,
+        )
       : roundRobin(store, queue, row, allowed, now, leaseUntil, cursors);
   if (row.rate_max !== null && rows.length > 0)
     store.sql(L.STARTS_RECORD).run({ queue, now, n: rows.length });
@@ -206,7 +210,7 @@ export function limitedWait(store: Store, queue: string, now: number): number | 
  * round-robin finds every job of the queue through spool_jobs_groups.
  */
 export function groupJobs(
-  store: Store,
+  store: Pick<Store, "sql">,
   queue: string,
   jobs: readonly NewJob[],
   ids: readonly number[],

@@ -111,6 +111,6 @@ export const OLDEST_PENDING_AGE = `
   SELECT min(run_at) AS at FROM spool_jobs WHERE queue = :queue AND state = 'pending' AND run_at <= :now`;
 
 export const READ_SETTINGS = `SELECT queue, retention_completed, retention_dead, paused,
-  rate_max, rate_duration, concurrency, group_concurrency FROM spool_queues WHERE queue = :queue`;
+  rate_max, rate_duration, concurrency, group_concurrency, grouped FROM spool_queues WHERE queue = :queue`;
 
 export const IS_PAUSED = `SELECT paused FROM spool_queues WHERE queue = :queue`;

@@ -171,6 +171,7 @@ export interface SettingsRow {
   rate_duration: number | null;
   concurrency: number | null;
   group_concurrency: number | null;
+  grouped: number;
 }
 
 export function toSettings(row: SettingsRow): QueueSettings {
@@ -188,5 +189,6 @@ export function toSettings(row: SettingsRow): QueueSettings {
       concurrency: row.concurrency,
       groupConcurrency: row.group_concurrency,
     },
+    grouped: row.grouped === 1,
   };
 }
