@@ -120,7 +120,13 @@ export interface QueueOptions<T = unknown> extends AddOptions {
   concurrency?: number | null;
   /**
    * At most this many jobs of one group (see AddOptions.group) reserved at once, across all
-   * processes; 1 runs each group's jobs one at a time, in order. Stored; `null` removes it.
+   * processes. Stored; `null` removes it.
+   *
+   * 1 is strict FIFO per group, by id: a group's next job is its pending job with the lowest id,
+   * and while that job is not ready (delayed, or waiting out a retry's backoff) the group waits:
+   * no later job of the group overtakes it, whatever its priority. A job past its `ttl` holds
+   * nothing (it never runs). Other groups are served meanwhile. Above 1, a group's jobs start
+   * in claim order (priority, run time, id), ready ones passing those not ready.
    */
   groupConcurrency?: number | null;
 }

@@ -10,6 +10,7 @@ import type { BackendFixture } from "./harness.js";
 import { leaseToken } from "./lease-token.js";
 import { leases } from "./leases.js";
 import { limits } from "./limits.js";
+import { limitsFifo } from "./limits-fifo.js";
 import { limitsProcesses } from "./limits-processes.js";
 import { metrics } from "./metrics.js";
 import { metricsPrometheus } from "./metrics-prometheus.js";
@@ -63,6 +64,7 @@ export function conformance(backend: BackendFixture): void {
   schedulesFiring(backend);
   limits(backend);
   schedulingHostile(backend);
+  limitsFifo(backend);
 }
 
 /** Registers the tests that run real child processes against `backend`. */

@@ -23,6 +23,11 @@ ALTER TABLE {S}.jobs ADD COLUMN grp text;
 -- one seek past the last one served, and ungrouped jobs added while another process makes the
 -- queue grouped are found all the same.
 CREATE INDEX jobs_groups ON {S}.jobs (queue, grp, priority DESC, run_at, id) WHERE state = 'pending';
+-- Each group's pending jobs by id: the head of a groupConcurrency-1 group (strict FIFO) is one
+-- seek, where the index above would walk the whole group for its lowest id. On id + 0, which
+-- the claim orders by: ordered by id, the planner would rather walk the primary key from the
+-- table's first job when one group holds most of the rows (seen with ANALYZE statistics).
+CREATE INDEX jobs_group_fifo ON {S}.jobs (queue, grp, (id + 0)) WHERE state = 'pending' AND grp IS NOT NULL;
 -- Each group's reserved jobs, counted against groupConcurrency.
 CREATE INDEX jobs_group_held ON {S}.jobs (queue, grp) WHERE state = 'reserved' AND grp IS NOT NULL;
 -- The sliding window of a rate-limited queue: one row per claim, with how many it started.
@@ -37,7 +42,10 @@ CREATE INDEX starts_at ON {S}.starts (queue, at);
 -- order; for a grouped queue one head per group per pass, round-robin in group order from the
 -- group after the cursor, wrapping around to it, skipping groups at their groupConcurrency,
 -- until the allowance is taken or a pass takes nothing. Ungrouped jobs are the group ''
--- (first in the order, bound by no groupConcurrency). Returns nothing for a queue that is not
+-- (first in the order, bound by no groupConcurrency). A group's head is its first ready job in
+-- claim order; with groupConcurrency 1 (strict FIFO by id) it is the group's oldest pending job,
+-- which holds the group while it is not ready (delayed, or waiting out a retry's backoff); one
+-- past its ttl holds nothing (it will never run). Returns nothing for a queue that is not
 -- limited, or paused.
 CREATE FUNCTION {S}.claim_limited(p_queue text, p_limit integer, p_lease_ms float8)
 RETURNS SETOF {S}.jobs LANGUAGE plpgsql AS $fn$
@@ -123,6 +131,16 @@ BEGIN
                           WHERE j.queue = p_queue AND j.state = 'pending' AND j.grp IS NULL AND j.run_at <= t
                             AND (j.expires_at IS NULL OR j.expires_at > t)
                           ORDER BY j.priority DESC, j.run_at, j.id LIMIT 1 FOR UPDATE SKIP LOCKED)
+          RETURNING u.* INTO job;
+        ELSIF s.group_concurrency = 1 THEN
+          -- Not SKIP LOCKED: a head another transaction holds (a remove, a promote) is waited
+          -- for, never overtaken. Limited claims of the queue are one at a time (the row lock).
+          UPDATE {S}.jobs AS u SET state = 'reserved', attempts = u.attempts + 1, claims = u.claims + 1, lease_until = v_lease
+           WHERE u.id = (SELECT j.id FROM {S}.jobs AS j
+                          WHERE j.queue = p_queue AND j.state = 'pending' AND j.grp IS NOT NULL AND j.grp = g
+                            AND (j.expires_at IS NULL OR j.expires_at > t)
+                          ORDER BY j.id + 0 LIMIT 1 FOR UPDATE)
+             AND u.run_at <= t
           RETURNING u.* INTO job;
         ELSE
           UPDATE {S}.jobs AS u SET state = 'reserved', attempts = u.attempts + 1, claims = u.claims + 1, lease_until = v_lease

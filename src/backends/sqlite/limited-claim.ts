@@ -71,6 +71,8 @@ export function limitedClaim(
  * around to it: one pass takes at most one job per group, a group at its groupConcurrency is
  * skipped, and passes go on until `allowed` jobs are taken or a pass takes none. Ungrouped
  * jobs of the queue are the group '' (first in the order) and are bound by no groupConcurrency.
+ * A group's head is its first ready job in claim order, or with groupConcurrency 1 its oldest
+ * job (by id), which holds the group while it is not ready.
  */
 function roundRobin(
   store: Store,
@@ -97,6 +99,9 @@ function roundRobin(
   };
   const held = store.sql(L.GROUP_HELD).pluck();
   const head = store.rawSql(L.CLAIM_GROUP_HEAD);
+  // groupConcurrency 1 is strict FIFO by id (API.md): the head is the group's oldest job, and
+  // one that is not ready holds the group. The ungrouped jobs ('') keep the claim order.
+  const fifo = store.rawSql(L.CLAIM_GROUP_FIFO_HEAD);
   const start = cursors.start(queue, row.group_cursor);
   const cap = row.group_concurrency;
   const rows: PickedRow[] = [];
@@ -116,7 +121,8 @@ function roundRobin(
       }
       after = grp;
       if (cap !== null && grp !== "" && (held.get({ queue, grp }) as number) >= cap) continue;
-      const picked = head.get({ queue, grp, now, lease_until: leaseUntil }) as PickedRow | undefined;
+      const claim = cap === 1 && grp !== "" ? fifo : head;
+      const picked = claim.get({ queue, grp, now, lease_until: leaseUntil }) as PickedRow | undefined;
       if (picked === undefined) continue;
       rows.push(picked);
       added++;

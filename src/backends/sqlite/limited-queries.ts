@@ -47,12 +47,31 @@ const RESERVE = `
   UPDATE spool_jobs
      SET state = 'reserved', attempts = attempts + 1, claims = claims + 1, lease_until = :lease_until`;
 
-/** Claims a group's head: its first ready job in claim order (priority desc, run time, id). */
+/**
+ * Claims a group's head: its first ready job in claim order (priority desc, run time, id). For
+ * groups bound by no groupConcurrency, or by one above 1, and for the ungrouped jobs ('').
+ */
 export const CLAIM_GROUP_HEAD = `${RESERVE}
    WHERE id = (SELECT id FROM spool_jobs
                 WHERE queue = :queue AND state = 'pending' AND grp IS NOT NULL AND grp = :grp
                   AND run_at <= :now AND (expires_at IS NULL OR expires_at > :now)
                 ORDER BY priority DESC, run_at, id LIMIT 1)
+  RETURNING ${PICKED_COLUMNS}`;
+
+/**
+ * Claims a FIFO group's head (groupConcurrency 1): its pending job with the lowest id, if that
+ * one is ready. A head not ready yet (delayed, or waiting out a retry's backoff) holds the
+ * group: nothing later of the group overtakes it. A head past its ttl holds nothing: it will
+ * never run (expiry makes it dead), so the next one is the head. One seek on
+ * spool_jobs_group_fifo, however many jobs the group holds: named, as the planner would rather
+ * walk the whole table in id order (seen with ANALYZE statistics).
+ */
+export const CLAIM_GROUP_FIFO_HEAD = `${RESERVE}
+   WHERE id = (SELECT id FROM spool_jobs INDEXED BY spool_jobs_group_fifo
+                WHERE queue = :queue AND state = 'pending' AND grp IS NOT NULL AND grp = :grp
+                  AND (expires_at IS NULL OR expires_at > :now)
+                ORDER BY id LIMIT 1)
+     AND run_at <= :now
   RETURNING ${PICKED_COLUMNS}`;
 
 /** The ordered claim of a limited queue without groups: READY with no look at the row. */

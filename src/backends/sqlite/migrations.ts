@@ -127,6 +127,10 @@ export const MIGRATIONS: readonly Migration[] = [
   -- completion moves an entry within it, where two indexes cost a page more in every commit.
   CREATE INDEX spool_jobs_groups ON spool_jobs (queue, grp, state, priority DESC, run_at, id)
     WHERE grp IS NOT NULL AND (state = 'pending' OR state = 'reserved');
+  -- Each group's pending jobs by id: the head of a groupConcurrency-1 group (strict FIFO) is one
+  -- seek, where the index above would walk the whole group for its lowest id.
+  CREATE INDEX spool_jobs_group_fifo ON spool_jobs (queue, grp, id)
+    WHERE grp IS NOT NULL AND state = 'pending';
   -- The sliding window of a rate-limited queue: one row per claim, with how many it started.
   CREATE TABLE spool_starts (
      queue TEXT    NOT NULL,
