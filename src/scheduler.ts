@@ -51,6 +51,8 @@ export class Scheduler implements Stoppable {
   private readonly crons = new Map<string, Cron>();
   /** Schedules (name and cron) whose unreadable cron was logged: once each, not every pass. */
   private readonly unreadable = new Set<string>();
+  /** Schedules whose fire is failing, with the error last logged: logged again only when it changes. */
+  private readonly failing = new Map<string, string>();
   /** @internal for tests: passes finished so far. */
   passes = 0;
   /** A worker started it: it runs until close, whatever runScheduler's handles do. */
@@ -126,8 +128,13 @@ export class Scheduler implements Stoppable {
       // whose fire fails is logged and tried again next pass; the others still fire.
       try {
         if (await this.fire(s, now)) wait = 0;
+        this.failing.delete(s.name);
       } catch (error) {
         if (this.halted || this.ctx.isClosed) return 0;
+        // Logged when it starts failing, or fails otherwise: not on every pass while it stays so.
+        const text = String((error as { message?: unknown } | null)?.message ?? error);
+        if (this.failing.get(s.name) === text) continue;
+        this.failing.set(s.name, text);
         const msg = `spool scheduler: firing the schedule ${s.name} failed; the others still fire, it is retried`;
         logError(this.ctx.instruments.logger, "warn", msg, error, { queue: s.queue });
       }

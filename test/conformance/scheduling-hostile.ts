@@ -77,6 +77,33 @@ export function schedulingHostile(b: BackendFixture): void {
       },
     );
 
+    test(
+      "a limited queue's batch keeps priority order when the claim's rescue brings a job back",
+      T,
+      async (t) => {
+        const { spool } = await fresh(b, t);
+        const q = spool.queue("prio", { concurrency: 10 });
+        await q.add("HIGH", { priority: 10 });
+        const held = await q.reserve({ lease: 1 });
+        assert.equal(held?.payload, "HIGH");
+        await waitFor(
+          "the lease to lapse",
+          () => Date.now() > (held?.leaseUntil.getTime() ?? 0) + 5,
+          5_000,
+          1,
+        );
+        await q.add("low");
+        // A store may bring the lapsed job back in this claim (SQLite: its rescue runs in the
+        // same transaction) or the next (PostgreSQL rescues after a short claim): in order either way.
+        const batch = (await q.reserveBatch(10)).map((j) => j.payload);
+        assert.ok(batch.includes("low"));
+        assert.deepEqual(
+          batch,
+          ["HIGH", "low"].filter((p) => batch.includes(p)),
+        );
+      },
+    );
+
     test("a rate window longer than every store's time range is refused", T, async (t) => {
       const { spool } = await fresh(b, t);
       for (const duration of [3e14, 1e15]) {

@@ -152,18 +152,22 @@ export class SqliteBackend implements Backend {
       // A limited queue's rows, kept aside: they come in the order to start them (a grouped
       // queue's round-robin), which the plain claim's sort would undo.
       const limited: PickedRow[] = [];
+      const seen = { grouped: false };
       const pick = (n: number): PickedRow[] => {
         const rows = (
           n === 1 ? one.all({ queue, now, lease_until }) : many.all({ queue, now, limit: n, lease_until })
         ) as PickedRow[];
         if (rows.length > 0) return rows;
         // Nothing: the queue may be limited, which CLAIM leaves to the limited claim.
-        const more = limitedClaim(this.store, this.cursors, queue, n - limited.length, now, lease_until);
+        const more = limitedClaim(this.store, this.cursors, queue, n - limited.length, now, lease_until, seen);
         if (more !== null) limited.push(...more);
         return rows;
       };
       const jobs = this.pickWithRescue(queue, limit, now, pick, toJob);
-      return limited.length > 0 ? limited.map(toJob) : jobs;
+      if (limited.length === 0) return jobs;
+      // Two picks (one before the rescue, one after) are one claim: sorted together, unless
+      // they are a round-robin's turns.
+      return seen.grouped ? limited.map(toJob) : toClaimOrder(limited, toJob);
     });
   }
 

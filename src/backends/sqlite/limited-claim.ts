@@ -36,9 +36,11 @@ export function limitedClaim(
   limit: number,
   now: number,
   leaseUntil: number,
+  seen?: { grouped: boolean },
 ): PickedRow[] | null {
   const row = limitsRow(store, queue);
   if (row === undefined || row.paused !== 0 || row.limited === 0) return null;
+  if (seen !== undefined) seen.grouped = row.grouped !== 0;
   let allowed = limit;
   if (row.rate_max !== null && row.rate_duration !== null) {
     const before = now - row.rate_duration;
