@@ -159,7 +159,15 @@ export class SqliteBackend implements Backend {
         ) as PickedRow[];
         if (rows.length > 0) return rows;
         // Nothing: the queue may be limited, which CLAIM leaves to the limited claim.
-        const more = limitedClaim(this.store, this.cursors, queue, n - limited.length, now, lease_until, seen);
+        const more = limitedClaim(
+          this.store,
+          this.cursors,
+          queue,
+          n - limited.length,
+          now,
+          lease_until,
+          seen,
+        );
         if (more !== null) limited.push(...more);
         return rows;
       };
