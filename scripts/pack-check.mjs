@@ -31,7 +31,8 @@ const PG_URL = process.env.SPOOL_PG_URL || "postgres://postgres@127.0.0.1:5432/t
  * Size budget of the tarball: about 20% above what it weighs with the docs the README links
  * (0.1.0 without them: 184 kB packed, 614 kB unpacked).
  */
-const BUDGET = { packed: 300_000, unpacked: 1_150_000 };
+// Raised for schedules, limits, schemas and transactional adds (code and three doc pages): 335 kB packed, 1.17 MB unpacked.
+const BUDGET = { packed: 360_000, unpacked: 1_300_000 };
 
 /** What may ship besides dist/: npm adds package.json, README and LICENSE itself. */
 const TOP_LEVEL = new Set(["package.json", "README.md", "LICENSE", "CHANGELOG.md"]);
