@@ -2,11 +2,12 @@
 // add), and overlaid on the queue's defaults into what is stored with the job.
 import { type BackoffFn, checkBackoff } from "./backoff.js";
 import { SpoolError, show } from "./errors.js";
-import { checkGroup, LIMIT_KEYS } from "./limits.js";
+import { LIMIT_KEYS } from "./limits.js";
 import { DEFAULT_RETENTION } from "./settings.js";
 import type { Retention } from "./types.js";
 import {
   checkDuration,
+  checkIndexedText,
   checkInteger,
   checkKnownKeys,
   checkObject,
@@ -54,27 +55,9 @@ export function checkAddOptions(raw: unknown, what: string, allowed: readonly st
   if (o.maxAttempts !== undefined) out.maxAttempts = checkInteger(o.maxAttempts, "maxAttempts", 1, MAX_COUNT);
   if (typeof o.backoff === "function") out.backoffFn = o.backoff as BackoffFn;
   else if (o.backoff !== undefined) out.backoff = checkBackoff(o.backoff);
-  if (o.key !== undefined) {
-    // Refused alike on every backend: what one store could not keep exactly. PostgreSQL text
-    // holds no NUL and turns a lone surrogate into U+FFFD (two keys would become one), and its
-    // key index takes about 2.7 kB per entry.
-    if (
-      typeof o.key !== "string" ||
-      o.key.length === 0 ||
-      o.key.length > 1024 ||
-      Buffer.byteLength(o.key) > 2048 ||
-      o.key.includes("\0") ||
-      /[\uD800-\uDFFF]/u.test(o.key) // a lone surrogate (a pair is one code point here)
-    ) {
-      throw new SpoolError(
-        "INVALID_ARGUMENT",
-        `key must be well-formed text of 1–1024 characters (2048 bytes in UTF-8) without NUL, got ${show(o.key)}`,
-      );
-    }
-    out.key = o.key;
-  }
+  if (o.key !== undefined) out.key = checkIndexedText(o.key, "key");
   if (o.ttl !== undefined) out.ttlMs = checkPositiveDuration(o.ttl, "ttl");
-  if (o.group !== undefined) out.group = checkGroup(o.group);
+  if (o.group !== undefined) out.group = checkIndexedText(o.group, "group");
   return out;
 }
 

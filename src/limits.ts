@@ -58,27 +58,6 @@ function checkRateLimit(value: unknown): { max: number; duration: number } | nul
 export const MAX_RATE_WINDOW_MS = 1e12;
 
 /**
- * A group name, checked like a dedupe key and for the same reasons: what one store could not
- * keep exactly is refused on every backend.
- */
-export function checkGroup(value: unknown): string {
-  if (
-    typeof value !== "string" ||
-    value.length === 0 ||
-    value.length > 1024 ||
-    Buffer.byteLength(value) > 2048 ||
-    value.includes("\0") ||
-    /[\uD800-\uDFFF]/u.test(value) // a lone surrogate (a pair is one code point here)
-  ) {
-    throw new SpoolError(
-      "INVALID_ARGUMENT",
-      `group must be well-formed text of 1–1024 characters (2048 bytes in UTF-8) without NUL, got ${show(value)}`,
-    );
-  }
-  return value;
-}
-
-/**
  * Whether a queue's settings make a worker claim only its free slots (no prefetch, no claim
  * ahead): any limit, or groups, whose turns a claim made ahead would take out of order.
  */

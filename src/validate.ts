@@ -142,3 +142,23 @@ export function checkAbortSignal(value: unknown, what: string): AbortSignal | un
   if (!(value instanceof AbortSignal)) throw invalid(what, value, "an AbortSignal");
   return value;
 }
+
+/**
+ * Text stored in an indexed column and compared exactly (a dedupe key, a group), refused alike
+ * on every backend when one store could not keep it exactly: PostgreSQL text holds no NUL and
+ * turns a lone surrogate into U+FFFD (two values would become one), and its index takes about
+ * 2.7 kB per entry.
+ */
+export function checkIndexedText(value: unknown, what: string): string {
+  if (
+    typeof value !== "string" ||
+    value.length === 0 ||
+    value.length > 1024 ||
+    Buffer.byteLength(value) > 2048 ||
+    value.includes("\0") ||
+    /[\uD800-\uDFFF]/u.test(value) // a lone surrogate (a pair is one code point here)
+  ) {
+    throw invalid(what, value, "well-formed text of 1–1024 characters (2048 bytes in UTF-8) without NUL");
+  }
+  return value;
+}
