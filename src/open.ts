@@ -164,9 +164,23 @@ function sharedFile(db: SqliteDatabase): string {
   if (!db.open) throw new SpoolError("INVALID_ARGUMENT", `${named} is closed: open Spool on an open one`);
   // The file the connection really has open, as SQLite resolved it when it opened it: its name
   // may be relative to a working directory the process has left since.
-  const main = (db.prepare("PRAGMA database_list") as { all(): unknown[] })
-    .all()
-    .find((row) => (row as { name?: unknown }).name === "main") as { file?: unknown } | undefined;
+  let rows: unknown;
+  try {
+    rows = (db.prepare("PRAGMA database_list") as { all(): unknown }).all();
+  } catch (error) {
+    throw new SpoolError(
+      "INVALID_ARGUMENT",
+      `${named} cannot say which file it has open: is it a better-sqlite3 Database?`,
+      {
+        cause: error,
+      },
+    );
+  }
+  const main = Array.isArray(rows)
+    ? (rows.find((row) => (row as { name?: unknown } | null)?.name === "main") as
+        | { file?: unknown }
+        | undefined)
+    : undefined;
   const file = typeof main?.file === "string" ? main.file : "";
   if (db.memory || file === "") {
     throw new SpoolError(

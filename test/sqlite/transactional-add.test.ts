@@ -151,6 +151,26 @@ describe("sqlite: addSync on the application's own Database", () => {
     );
   });
 
+  test("an object shaped like a Database that is not one is INVALID_ARGUMENT, not a crash", T, async () => {
+    const base = {
+      name: "x.db",
+      open: true,
+      inTransaction: false,
+      memory: false,
+      readonly: false,
+      transaction() {},
+    };
+    const throwing = {
+      ...base,
+      prepare() {
+        throw new TypeError("not a database");
+      },
+    };
+    await expectCode(() => Spool.open(throwing), "INVALID_ARGUMENT", "better-sqlite3");
+    const odd = { ...base, prepare: () => ({ all: () => "rows" }) };
+    await expectCode(() => Spool.open(odd), "INVALID_ARGUMENT", "in memory");
+  });
+
   test("a Database that cannot be shared is INVALID_ARGUMENT, naming why", T, async () => {
     const memory = new Database(":memory:");
     await expectCode(() => Spool.open(memory), "INVALID_ARGUMENT", "in memory");
