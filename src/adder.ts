@@ -124,14 +124,15 @@ export class Adder<T, In> {
    */
   private clientAdder(client: unknown): (jobs: NewJob[], inserted: boolean[]) => Promise<number[]> {
     const { backend } = this.ctx;
-    if (backend.enqueueOn === undefined) {
+    const enqueueOn = backend.enqueueOn?.bind(backend);
+    if (enqueueOn === undefined) {
       throw new SpoolError(
         "INVALID_ARGUMENT",
         `the client option is for PostgreSQL stores; this one is ${backend.kind} (open Spool on your better-sqlite3 Database and use addSync inside its transaction)`,
       );
     }
     const checked = checkClient(client);
-    return (jobs, inserted) => backend.enqueueOn?.(checked, this.name, jobs, inserted) ?? Promise.resolve([]);
+    return (jobs, inserted) => enqueueOn(checked, this.name, jobs, inserted);
   }
 
   /**

@@ -2,7 +2,7 @@
 // statement where none can. Runs inside the writer's transaction (see store.ts).
 import type { NewJob } from "../../backend.js";
 import { expiryDeadline } from "../shared.js";
-import { groupJobs } from "./limited-claim.js";
+import { addsGrouped } from "./limited-claim.js";
 import * as Q from "./queries.js";
 import { BACKLOG } from "./read-queries.js";
 import type { Store } from "./store.js";
@@ -23,11 +23,15 @@ export function insertJobs(
   maxSize?: number,
   inserted: boolean[] = [],
 ): number[] | null {
-  const ids = insertRows(store, queue, jobs, now, maxSize, inserted);
   // Every path that adds (add, addSync, a schedule's fire, a channel's send) gives the jobs of
-  // a grouped queue their group: one without would never be claimed there.
-  if (ids !== null) groupJobs(store, queue, jobs, ids, inserted, now);
-  return ids;
+  // a grouped queue their group in the insert itself: one without would never be claimed there.
+  const grouped = addsGrouped(store, queue, jobs, now);
+  return insertRows(store, queue, jobs, now, maxSize, inserted, grouped);
+}
+
+/** A job's grp column: its group, '' for an ungrouped job of a grouped queue, else NULL. */
+function grpOf(job: NewJob, grouped: boolean): string | null {
+  return grouped ? (job.group ?? "") : null;
 }
 
 function insertRows(
@@ -37,12 +41,13 @@ function insertRows(
   now: number,
   maxSize: number | undefined,
   inserted: boolean[],
+  grouped: boolean,
 ): number[] | null {
   if (maxSize !== undefined) {
     const { n } = store.sql(BACKLOG).get({ queue }) as { n: number };
     if (n + jobs.length > maxSize) return null;
   }
-  const unkeyed = jobs.length >= Q.ROWS_PER_INSERT ? insertUnkeyed(store, queue, jobs, now) : null;
+  const unkeyed = jobs.length >= Q.ROWS_PER_INSERT ? insertUnkeyed(store, queue, jobs, now, grouped) : null;
   if (unkeyed !== null) {
     for (let i = 0; i < jobs.length; i++) inserted[i] = true;
     return unkeyed;
@@ -61,6 +66,7 @@ function insertRows(
       now,
       expiryDeadline(runAt, job.ttlMs),
       job.trace ?? null,
+      grpOf(job, grouped),
     );
   // The ids this batch gave its keys, and the keys whose holder was already settled.
   const mine = new Map<string, number>();
@@ -78,7 +84,7 @@ function insertRows(
       store.sql(Q.RESCUE_KEYED_EXPIRED).run({ queue, key, now });
       ({ changes, lastInsertRowid } = add(job, runAt));
     }
-    if (inserted !== undefined) inserted[i] = changes > 0;
+    inserted[i] = changes > 0;
     if (changes > 0) {
       const id = Number(lastInsertRowid);
       if (key !== null) mine.set(key, id);
@@ -93,7 +99,13 @@ function insertRows(
  * A batch with no keys, ROWS_PER_INSERT jobs per statement (the rest one by one); null when a
  * job has a key (a key may conflict: those go one by one through insertJobs).
  */
-function insertUnkeyed(store: Statements, queue: string, jobs: NewJob[], now: number): number[] | null {
+function insertUnkeyed(
+  store: Statements,
+  queue: string,
+  jobs: NewJob[],
+  now: number,
+  grouped: boolean,
+): number[] | null {
   for (const job of jobs) if (job.key !== null) return null;
   const ids = new Array<number>(jobs.length);
   const binds = new Array<unknown>(Q.ROWS_PER_INSERT * Q.ENQUEUE_BINDS);
@@ -110,6 +122,7 @@ function insertUnkeyed(store: Statements, queue: string, jobs: NewJob[], now: nu
     into[at + 8] = now;
     into[at + 9] = expiryDeadline(runAt, job.ttlMs);
     into[at + 10] = job.trace ?? null;
+    into[at + 11] = grpOf(job, grouped);
   };
   const many = store.sql(Q.ENQUEUE_ROWS);
   let i = 0;

@@ -212,27 +212,20 @@ export function limitedWait(store: Store, queue: string, now: number): number | 
 }
 
 /**
- * Gives the jobs just inserted their groups (inside the add's transaction). The first grouped
- * add makes the queue grouped, and its older jobs join the ungrouped group ''; once it is
- * grouped, every add's ungrouped jobs join '' too (one primary-key read per add), so the
- * round-robin finds every job of the queue through spool_jobs_groups.
+ * Whether an add's jobs go in with a group (inside the add's transaction, before the insert).
+ * The first grouped add makes the queue grouped, and its older jobs join the ungrouped group
+ * ''; once it is grouped, every add's ungrouped jobs join '' too (one primary-key read per
+ * add), so the round-robin finds every job of the queue through spool_jobs_groups.
  */
-export function groupJobs(
+export function addsGrouped(
   store: Pick<Store, "sql">,
   queue: string,
   jobs: readonly NewJob[],
-  ids: readonly number[],
-  inserted: readonly boolean[],
   now: number,
-): void {
-  const anyGroup = jobs.some((j) => j.group != null);
-  let grouped = (store.sql(L.IS_GROUPED).pluck().get(queue) as number | undefined) === 1;
-  if (anyGroup && !grouped) {
-    store.sql(L.MARK_GROUPED).run({ queue, now });
-    store.sql(L.UNGROUPED_JOIN).run({ queue });
-    grouped = true;
-  }
-  if (!grouped) return;
-  const set = store.sql(L.SET_GROUP);
-  for (const [i, job] of jobs.entries()) if (inserted[i]) set.run(job.group ?? "", ids[i]);
+): boolean {
+  if ((store.sql(L.IS_GROUPED).pluck().get(queue) as number | undefined) === 1) return true;
+  if (!jobs.some((j) => j.group != null)) return false;
+  store.sql(L.MARK_GROUPED).run({ queue, now });
+  store.sql(L.UNGROUPED_JOIN).run({ queue });
+  return true;
 }

@@ -93,9 +93,6 @@ export const MARK_GROUPED = `
 export const UNGROUPED_JOIN = `
   UPDATE spool_jobs SET grp = '' WHERE queue = :queue AND grp IS NULL AND state <> 'completed'`;
 
-/** Gives a job just inserted its group. */
-export const SET_GROUP = `UPDATE spool_jobs SET grp = ? WHERE id = ?`;
-
 /**
  * Upserts the limits a handle states: each `set_…` flag says whether its value is stated (null
  * then removes the limit); the row's other settings stay.

@@ -10,10 +10,10 @@ import { expiredSet, lapsedSet } from "../shared.js";
 import { IN_DONE_INDEX, IN_KEY_INDEX, LIMITED } from "./read-queries.js";
 
 const ENQUEUE_COLUMNS =
-  "queue, state, priority, run_at, payload, format, max_attempts, key, backoff, created_at, expires_at, trace";
-const ENQUEUE_ROW = "(?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  "queue, state, priority, run_at, payload, format, max_attempts, key, backoff, created_at, expires_at, trace, grp";
+const ENQUEUE_ROW = "(?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 /** The values each ENQUEUE row binds, in order. */
-export const ENQUEUE_BINDS = 11;
+export const ENQUEUE_BINDS = 12;
 
 /** Positional: binding by position is measurably cheaper than by name on the hottest path. */
 export const ENQUEUE = `
