@@ -6,6 +6,7 @@ import { LIMIT_KEYS } from "./limits.js";
 import { DEFAULT_RETENTION } from "./settings.js";
 import type { Retention } from "./types.js";
 import {
+  checkDependsOn,
   checkDuration,
   checkIndexedText,
   checkInteger,
@@ -17,8 +18,10 @@ import {
   MAX_COUNT,
 } from "./validate.js";
 
-const ADD_KEYS = ["priority", "delay", "runAt", "maxAttempts", "backoff", "key", "ttl", "group"] as const;
-export const QUEUE_KEYS = [...ADD_KEYS, "lease", "codec", "retention", "schema", ...LIMIT_KEYS] as const;
+/** The options a queue's defaults may state (every add option but `dependsOn`). */
+const DEFAULT_KEYS = ["priority", "delay", "runAt", "maxAttempts", "backoff", "key", "ttl", "group"] as const;
+const ADD_KEYS = [...DEFAULT_KEYS, "dependsOn"] as const;
+export const QUEUE_KEYS = [...DEFAULT_KEYS, "lease", "codec", "retention", "schema", ...LIMIT_KEYS] as const;
 
 /** AddOptions after validation, as stored with each job. */
 export interface ResolvedAdd {
@@ -31,6 +34,8 @@ export interface ResolvedAdd {
   ttlMs: number | null;
   /** The job's group, or null. */
   group: string | null;
+  /** The ids it depends on, ascending, or null. */
+  dependsOn: readonly number[] | null;
 }
 
 /** Checked add options; a function backoff is kept aside in `backoffFn` (it cannot be stored). */
@@ -58,6 +63,10 @@ export function checkAddOptions(raw: unknown, what: string, allowed: readonly st
   if (o.key !== undefined) out.key = checkIndexedText(o.key, "key");
   if (o.ttl !== undefined) out.ttlMs = checkPositiveDuration(o.ttl, "ttl");
   if (o.group !== undefined) out.group = checkIndexedText(o.group, "group");
+  if (o.dependsOn !== undefined) {
+    const ids = checkDependsOn(o.dependsOn);
+    out.dependsOn = ids.length === 0 ? null : ids;
+  }
   return out;
 }
 
@@ -71,9 +80,9 @@ export function queueDefaults(o: Record<string, unknown>): {
   backoff: BackoffFn | string | null;
 } {
   const add = checkAddOptions(
-    Object.fromEntries(ADD_KEYS.filter((k) => o[k] !== undefined).map((k) => [k, o[k]])),
+    Object.fromEntries(DEFAULT_KEYS.filter((k) => o[k] !== undefined).map((k) => [k, o[k]])),
     "queue defaults",
-    ADD_KEYS,
+    DEFAULT_KEYS,
   );
   return {
     defaults: {
@@ -85,6 +94,7 @@ export function queueDefaults(o: Record<string, unknown>): {
       key: add.key ?? null,
       ttlMs: add.ttlMs ?? null,
       group: add.group ?? null,
+      dependsOn: null,
     },
     backoff: add.backoffFn ?? add.backoff ?? null,
   };

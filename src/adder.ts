@@ -167,6 +167,23 @@ export class Adder<T, In> {
     return ids;
   }
 
+  /**
+   * @internal A flow's job (flow.ts): validated by the schema and encoded, not yet written. A
+   * per-add function backoff is refused: it would be kept in memory for ids not yet known.
+   */
+  async prepareChecked(payload: In, options: AddOptions | undefined): Promise<NewJob> {
+    const checked = this.validated([payload]);
+    const [value] = checked instanceof Promise ? await checked : checked;
+    const { add, backoffFn } = resolveAdd(this.defaults, options);
+    if (backoffFn !== undefined) {
+      throw new SpoolError(
+        "INVALID_ARGUMENT",
+        "a flow's job takes no function backoff; give it as the queue's default, or a stored policy ({ type, delay })",
+      );
+    }
+    return this.encode([value as T], add)[0] as NewJob;
+  }
+
   /** @internal validates and encodes before anything is written. */
   prepare(payloads: readonly T[], options: AddOptions | undefined): NewJob[] {
     return this.encode(payloads, resolveAdd(this.defaults, options).add);

@@ -77,6 +77,8 @@ export interface StoredJob {
   expiresIn?: number | null;
   /** Set by a claim when the job was added inside a traced span: its producer's trace context. */
   trace?: string;
+  /** Set by `get` when the job has dependencies: their ids, ascending. */
+  dependsOn?: number[];
   /** Set by a `list` with `previewBytes`: the full sizes of what it cut (bytes; the error in characters). */
   sizes?: { payload: number; result: number | null; lastError: number | null };
 }
@@ -97,6 +99,26 @@ export interface NewJob {
   trace?: string | null;
   /** The job's group (a tenant): see limits.ts. Absent or null: ungrouped. */
   group?: string | null;
+  /**
+   * Ids of the jobs it waits for (absent, null or empty: none). Each must exist (else NOT_FOUND,
+   * nothing written); the job is inserted `waiting` unless all are completed already, and dead
+   * with "dependency failed" when one is dead.
+   */
+  dependsOn?: readonly number[] | null;
+}
+
+/** A job of a flow to insert: `children` are indexes of earlier entries, which it depends on. */
+export interface FlowInsert {
+  queue: string;
+  job: NewJob;
+  children: readonly number[];
+}
+
+/** One dependency of a job: its id, whether it completed, and then its stored result. */
+export interface StoredDependency {
+  id: number;
+  done: boolean;
+  result: StoredResult | null;
 }
 
 /**
@@ -277,6 +299,19 @@ export interface Backend {
    * for enqueue.
    */
   enqueueOn?(client: SqlClient, queue: string, jobs: NewJob[], inserted?: boolean[]): Promise<number[]>;
+
+  /**
+   * Inserts a flow's jobs in one transaction, in order, each entry depending on its `children`
+   * (earlier entries, whose ids it gets) besides its own `dependsOn`. Returns the ids in order.
+   */
+  enqueueFlow(jobs: readonly FlowInsert[]): Promise<number[]>;
+
+  /**
+   * The dependencies of job `id` (of `queue`), ascending by id, with the result of each one
+   * that completed: kept with the dependency link, so a completed dependency deleted since
+   * (retention) still gives its result. Empty when the job has none or does not exist.
+   */
+  dependencies(queue: string, id: number): Promise<StoredDependency[]>;
 
   /**
    * Atomically reserves up to `limit` ready jobs, in order (priority desc, run time, id): each

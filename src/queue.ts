@@ -103,6 +103,11 @@ export class Queue<T = unknown, In = T> {
     return this.adder.insert(payloads, options, maxSize);
   }
 
+  /** @internal a flow's job, validated and encoded (see Adder.prepareChecked). */
+  prepareChecked(payload: In, options: AddOptions | undefined): Promise<NewJob> {
+    return this.adder.prepareChecked(payload, options);
+  }
+
   /** @internal validates and encodes before anything is written. */
   prepare(payloads: readonly T[], options: AddOptions | undefined): NewJob[] {
     return this.adder.prepare(payloads, options);
@@ -239,6 +244,20 @@ export class Queue<T = unknown, In = T> {
     return row === null ? null : this.toInfo(row);
   }
 
+  /**
+   * The results of job `id`'s completed dependencies (AddOptions.dependsOn), by id; what a
+   * handler's `context.results()` returns, for jobs taken with `reserve`. Empty when it has none.
+   */
+  async results(id: number): Promise<Record<number, unknown>> {
+    checkId(id);
+    this.ctx.assertOpen();
+    const out: Record<number, unknown> = {};
+    for (const dep of await this.ctx.backend.dependencies(this.name, id)) {
+      if (dep.done) out[dep.id] = decodeResult(dep.result);
+    }
+    return out;
+  }
+
   /** @internal */
   toInfo(row: StoredJob): JobInfo<T> {
     const info: JobInfo<T> = {
@@ -259,6 +278,7 @@ export class Queue<T = unknown, In = T> {
     if (row.lastError !== null) info.lastError = row.lastError;
     if (row.finishedAt !== null) info.finishedAt = new Date(row.finishedAt);
     if (row.result !== null) info.result = decodeResult({ bytes: row.result, format: row.resultFormat ?? 0 });
+    if (row.dependsOn !== undefined && row.dependsOn.length > 0) info.dependsOn = row.dependsOn;
     return info;
   }
 

@@ -13,6 +13,7 @@ import {
 } from "./channel.js";
 import { resolveCodec } from "./codec.js";
 import { SpoolContext } from "./context.js";
+import { addFlow } from "./flow.js";
 import { limitsOf } from "./limits.js";
 import { checkLogger } from "./metrics/logger.js";
 import { type SpoolMetrics, snapshot } from "./metrics/snapshot.js";
@@ -23,7 +24,7 @@ import { redactTarget } from "./redact.js";
 import { type ScheduleInfo, type ScheduleOptions, toScheduleInfo, upsertSchedule } from "./schedule.js";
 import { pokeScheduler, startScheduler } from "./scheduler.js";
 import { DEFAULT_RETENTION } from "./settings.js";
-import type { Durability, QueueOptions, SpoolOptions, SqliteDatabase } from "./types.js";
+import type { Durability, FlowJob, FlowNode, QueueOptions, SpoolOptions, SqliteDatabase } from "./types.js";
 import { checkName, checkObject } from "./validate.js";
 
 /** How often the housekeeping tick runs; each queue prunes at a pace set by its retention. */
@@ -91,6 +92,19 @@ export class Spool implements AsyncDisposable {
     if (defaults?.retention !== undefined) this.ctx.settings.state(name, queue.retention);
     if (limits !== undefined) this.ctx.limits.state(name, limits);
     return queue;
+  }
+
+  /**
+   * Adds a tree of jobs in one transaction, children first: each node's job depends on its
+   * `children` (it runs once they all completed, and ends dead if one does), and may name
+   * `dependsOn` of its own too. All of it is checked and encoded before anything is written.
+   * Returns the same tree with each job's `id` and queue name.
+   * @example
+   * const { id } = await spool.flow({ queue: "publish", payload: post, children: [
+   *   { queue: "resize", payload: { img: 1 } }, { queue: "resize", payload: { img: 2 } } ] })
+   */
+  flow(tree: FlowNode): Promise<FlowJob> {
+    return addFlow(this.ctx, tree);
   }
 
   /** Names of the queues that hold jobs. */

@@ -14,11 +14,21 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { SpoolLogger } from "./metrics/logger-type.js";
 
-/** Where a job stands. `delayed` is a pending job whose `runAt` is still ahead. */
-export type JobState = "pending" | "delayed" | "reserved" | "completed" | "dead";
+/**
+ * Where a job stands. `delayed` is a pending job whose `runAt` is still ahead; `waiting` a job
+ * whose dependencies (AddOptions.dependsOn) are not all completed yet.
+ */
+export type JobState = "waiting" | "pending" | "delayed" | "reserved" | "completed" | "dead";
 
 /** The states a caller may list. */
-export const JOB_STATES: readonly JobState[] = ["pending", "delayed", "reserved", "completed", "dead"];
+export const JOB_STATES: readonly JobState[] = [
+  "waiting",
+  "pending",
+  "delayed",
+  "reserved",
+  "completed",
+  "dead",
+];
 
 /** How long to wait before retrying a failed job. */
 export type Backoff =
@@ -68,6 +78,16 @@ export interface AddOptions {
    * @example queue.add(task, { group: `tenant-${task.tenantId}` })
    */
   group?: string;
+  /**
+   * Ids of jobs (of any queue of this store) this one waits for: it is `waiting` until every one
+   * of them is completed, then pending, in the same transaction as the last completion. When
+   * one ends dead (or is removed unfinished), this job ends dead with `"dependency failed"`
+   * (`"dependency removed"`), and so do the jobs waiting on it. Each id must be a job of the
+   * store (else `NOT_FOUND`, nothing written); one already completed counts as done. Not a queue
+   * default. The handler reads their results with `context.results()`.
+   * @example const child = await resize.add(img); await publish.add(post, { dependsOn: [child] })
+   */
+  dependsOn?: readonly number[];
 }
 
 /** Turns payloads into bytes and back. */
@@ -172,10 +192,14 @@ export interface JobInfo<T> extends Omit<Job<T>, "leaseUntil" | "token"> {
   result?: unknown;
   /** The last progress reported for the job (kept across retries), or null when none was. */
   progress: JobProgress | null;
+  /** The jobs it depends on (AddOptions.dependsOn), by id, when it has any (`get` only). */
+  dependsOn?: number[];
 }
 
 /** Counts by state; `total` is their sum. */
 export interface QueueSize {
+  /** Jobs whose dependencies are not all completed yet. */
+  waiting: number;
   pending: number;
   delayed: number;
   reserved: number;
@@ -267,4 +291,28 @@ export interface SqliteDatabase {
   readonly readonly: boolean;
   prepare(source: string): unknown;
   transaction(fn: (...args: never[]) => unknown): unknown;
+}
+
+/**
+ * One job of a flow (`spool.flow`): added to `queue` (a name, or a Queue handle whose codec,
+ * schema and defaults then apply) with `payload` and `options`; it depends on every one of its
+ * `children`, which are added first, in the same transaction.
+ */
+export interface FlowNode {
+  queue: string | FlowQueue;
+  payload: unknown;
+  options?: AddOptions;
+  children?: readonly FlowNode[];
+}
+
+/** What `spool.flow` returns: the tree it was given, with each job's id. */
+export interface FlowJob {
+  queue: string;
+  id: number;
+  children: FlowJob[];
+}
+
+/** A Queue handle as a flow node names it (any `Queue`). */
+export interface FlowQueue {
+  readonly name: string;
 }

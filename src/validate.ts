@@ -162,3 +162,28 @@ export function checkIndexedText(value: unknown, what: string): string {
   }
   return value;
 }
+
+/** The most dependencies one job may have: enough for any fan-in, bounded for one statement. */
+export const MAX_DEPENDENCIES = 10_000;
+
+/**
+ * A `dependsOn` list: job ids (integers ≥ 1), at most MAX_DEPENDENCIES; repeats count once.
+ * Returned ascending, so a job's dependencies read back in the order stored.
+ */
+export function checkDependsOn(value: unknown): number[] {
+  if (!Array.isArray(value)) throw invalid("dependsOn", value, "an array of job ids");
+  if (value.length > MAX_DEPENDENCIES) {
+    throw new SpoolError(
+      "INVALID_ARGUMENT",
+      `dependsOn must name at most ${MAX_DEPENDENCIES} jobs, got ${value.length}`,
+    );
+  }
+  const ids = new Set<number>();
+  for (const id of value) {
+    if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 1) {
+      throw invalid("each id in dependsOn", id, "a job id (an integer ≥ 1)");
+    }
+    ids.add(id);
+  }
+  return [...ids].sort((a, b) => a - b);
+}

@@ -27,6 +27,8 @@ export interface WorkedQueue<T> {
    * handler's `progress` goes through it.
    */
   storedProgress(job: Job<T>, value: JobProgress): Promise<JobProgress>;
+  /** The results of job `id`'s completed dependencies, by id (a handler's `results`). */
+  results(id: number): Promise<Record<number, unknown>>;
 }
 
 /** What a handler gets besides its job. */
@@ -40,6 +42,11 @@ export interface HandlerContext {
    * Lease-checked like `extend`; the worker emits "progress" once it is stored.
    */
   progress(value: JobProgress): Promise<void>;
+  /**
+   * The results of the job's completed dependencies (AddOptions.dependsOn), by id: all of them
+   * once it runs, since a job starts only when every one completed. Empty when it has none.
+   */
+  results(): Promise<Record<number, unknown>>;
 }
 
 export type WorkerHandler<T> = (job: Job<T>, context: HandlerContext) => unknown;

@@ -18,11 +18,12 @@ export class LazyAbort {
   }
 }
 
-/** A handler's context: its lazy signal, `extend` for its lease and `progress`. */
+/** A handler's context: its lazy signal, `extend` for its lease, `progress` and `results`. */
 export function handlerContext(
   controller: LazyAbort,
   extend: HandlerContext["extend"],
   progress: HandlerContext["progress"],
+  results: HandlerContext["results"],
 ): HandlerContext {
   return {
     get signal() {
@@ -40,5 +41,6 @@ export function handlerContext(
     },
     extend,
     progress,
+    results,
   };
 }

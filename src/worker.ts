@@ -234,6 +234,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
       async (value: JobProgress) => {
         this.tell("progress", job, await this.queue.storedProgress(job, value));
       },
+      () => this.queue.results(job.id),
     );
     // The timeout is at most MAX_TIMER_MS (checked when the worker was made).
     if (this.timeout !== undefined) entry.timer = setTimeout(() => this.onTimeout(entry), this.timeout);

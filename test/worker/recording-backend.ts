@@ -10,6 +10,7 @@ import type {
   BackendOptions,
   BrowseRange,
   Decoded,
+  FlowInsert,
   HeldOutcome,
   HeldRef,
   Hold,
@@ -17,6 +18,7 @@ import type {
   NewJob,
   Notifier,
   QueueSettings,
+  StoredDependency,
   StoredJob,
   StoredResult,
   Taken,
@@ -150,6 +152,12 @@ export class RecordingBackend implements Backend {
   // Everything else goes straight to the store.
   enqueue(queue: string, jobs: NewJob[], maxSize?: number, inserted?: boolean[]): Promise<number[] | null> {
     return this.store.enqueue(queue, jobs, maxSize, inserted);
+  }
+  enqueueFlow(jobs: readonly FlowInsert[]): Promise<number[]> {
+    return this.store.enqueueFlow(jobs);
+  }
+  dependencies(queue: string, id: number): Promise<StoredDependency[]> {
+    return this.store.dependencies(queue, id);
   }
   take<T>(queue: string, limit: number, decode: (job: TakenJob) => Decoded<T>): Promise<Taken<T>> {
     return this.store.take(queue, limit, decode);

@@ -7,12 +7,14 @@ import type {
   BackendOptions,
   BrowseRange,
   Decoded,
+  FlowInsert,
   HeldOutcome,
   HeldRef,
   Hold,
   LimitsPatch,
   NewJob,
   QueueSettings,
+  StoredDependency,
   StoredJob,
   StoredResult,
   Taken,
@@ -22,6 +24,7 @@ import type { JobState, QueueSize } from "../../types.js";
 import { RescueThrottle } from "../shared.js";
 import { AppConnection } from "./app-connection.js";
 import { openDatabase } from "./connection.js";
+import { readDependencies } from "./dependencies.js";
 import { insertJobs } from "./enqueue.js";
 import { GroupCursors, limitedClaim, limitedWait, storeLimits } from "./limited-claim.js";
 import { WalNotifier } from "./notifier.js";
@@ -90,6 +93,27 @@ export class SqliteBackend implements Backend {
 
   enqueue(queue: string, jobs: NewJob[], maxSize?: number, inserted?: boolean[]): Promise<number[] | null> {
     return this.store.write(() => this.insertJobs(queue, jobs, maxSize, inserted));
+  }
+
+  enqueueFlow(jobs: readonly FlowInsert[]): Promise<number[]> {
+    return this.store.write(() => {
+      const now = this.now();
+      const ids: number[] = [];
+      for (const { queue, job, children } of jobs) {
+        const dependsOn = [...(job.dependsOn ?? []), ...children.map((i) => ids[i] as number)];
+        const linked = {
+          ...job,
+          dependsOn: dependsOn.length === 0 ? null : [...new Set(dependsOn)].sort((a, b) => a - b),
+        };
+        const [id] = insertJobs(this.store, queue, [linked], now) as number[];
+        ids.push(id as number);
+      }
+      return ids;
+    });
+  }
+
+  dependencies(queue: string, id: number): Promise<StoredDependency[]> {
+    return this.store.read(() => readDependencies(this.store, queue, id));
   }
 
   enqueueSync(
@@ -235,15 +259,31 @@ export class SqliteBackend implements Backend {
   // Bound by position (see HELD_AT in queries.ts), each value written out: no array or object
   // built per call on this path, once per job.
   complete(queue: string, id: number, { attempt, token }: Hold, result: StoredResult | null, keep: boolean) {
+    const bytes = result?.bytes ?? null;
+    const format = result?.format ?? null;
     if (!keep) {
       return this.store.writeDeleting(() => {
         const now = this.now();
         const statement = this.sql(Q.COMPLETE_DELETE);
-        return this.outcome(statement.run(queue, id, token, token, attempt, attempt, now).changes, queue, id);
+        const { changes } = statement.run(queue, id, token, token, attempt, attempt, now);
+        if (changes > 0) return "ok";
+        // Not deleted: gone or lost, or a job others depend on, completed first (see COMPLETE_DELETE).
+        const completed = this.sql(Q.COMPLETE).run(
+          now,
+          null,
+          null,
+          queue,
+          id,
+          token,
+          token,
+          attempt,
+          attempt,
+          now,
+        );
+        if (completed.changes > 0) this.sql(Q.DELETE_COMPLETED).run(id);
+        return this.outcome(completed.changes, queue, id);
       });
     }
-    const bytes = result?.bytes ?? null;
-    const format = result?.format ?? null;
     return this.store.write(() => {
       const now = this.now();
       const statement = this.sql(Q.COMPLETE);

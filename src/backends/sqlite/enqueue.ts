@@ -2,6 +2,7 @@
 // statement where none can. Runs inside the writer's transaction (see store.ts).
 import type { NewJob } from "../../backend.js";
 import { expiryDeadline } from "../shared.js";
+import { linkDependencies } from "./dependencies.js";
 import { addsGrouped } from "./limited-claim.js";
 import * as Q from "./queries.js";
 import { BACKLOG } from "./read-queries.js";
@@ -88,6 +89,7 @@ function insertRows(
     if (changes > 0) {
       const id = Number(lastInsertRowid);
       if (key !== null) mine.set(key, id);
+      if (job.dependsOn != null) linkDependencies(store, id, job.dependsOn, now);
       return id;
     }
     // A live job with the same key stands for this one: this batch's own, or an older one.
@@ -97,7 +99,7 @@ function insertRows(
 
 /**
  * A batch with no keys, ROWS_PER_INSERT jobs per statement (the rest one by one); null when a
- * job has a key (a key may conflict: those go one by one through insertJobs).
+ * job has a key (a key may conflict: those go one by one through insertJobs) or dependencies.
  */
 function insertUnkeyed(
   store: Statements,
@@ -106,7 +108,7 @@ function insertUnkeyed(
   now: number,
   grouped: boolean,
 ): number[] | null {
-  for (const job of jobs) if (job.key !== null) return null;
+  for (const job of jobs) if (job.key !== null || job.dependsOn != null) return null;
   const ids = new Array<number>(jobs.length);
   const binds = new Array<unknown>(Q.ROWS_PER_INSERT * Q.ENQUEUE_BINDS);
   const bind = (job: NewJob, at: number, into: unknown[]) => {

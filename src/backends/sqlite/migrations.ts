@@ -3,6 +3,7 @@
 import type Database from "better-sqlite3";
 import { SpoolError } from "../../errors.js";
 import { latestVersion, type Migration } from "../shared.js";
+import { DEPENDENCIES_MIGRATION } from "./dependencies.js";
 
 /** Tables Spool owns: a database that has one of these without being Spool's is refused. */
 export const SPOOL_TABLES = ["spool_jobs", "spool_queues"] as const;
@@ -138,6 +139,11 @@ export const MIGRATIONS: readonly Migration[] = [
      n     INTEGER NOT NULL
    ) STRICT;
   CREATE INDEX spool_starts_at ON spool_starts (queue, at);`,
+  },
+  {
+    version: 8,
+    name: "dependencies",
+    sql: DEPENDENCIES_MIGRATION,
   },
 ];
 

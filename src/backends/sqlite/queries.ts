@@ -163,8 +163,14 @@ export const COMPLETE = `
   UPDATE spool_jobs SET state = 'completed', finished_at = ?, lease_until = NULL, result = ?, result_format = ?
    WHERE ${HELD_AT}`;
 
-/** Binds HELD_AT's. */
-export const COMPLETE_DELETE = `DELETE FROM spool_jobs WHERE ${HELD_AT}`;
+/**
+ * Binds HELD_AT's. A job others depend on is not deleted here: it is completed (its trigger
+ * releases them) and then deleted by DELETE_COMPLETED, since a delete cannot tell a completion
+ * from a removal.
+ */
+export const COMPLETE_DELETE = `DELETE FROM spool_jobs WHERE ${HELD_AT} AND dependents IS NULL`;
+
+export const DELETE_COMPLETED = "DELETE FROM spool_jobs WHERE id = ? AND state = 'completed'";
 
 /** FAIL, retried: pending again after :retry_in ms; a failed attempt means the job started. */
 export const FAIL_RETRY = `
@@ -193,13 +199,19 @@ export const RELEASE = `
                         expires_at = CASE WHEN :started THEN NULL ELSE expires_at END
    WHERE queue = :queue AND id = :id AND state = 'reserved' AND claims = :token`;
 
+/**
+ * A retried job waits again while any of its dependencies is not completed (one may be dead
+ * too: the job then waits for that one's retry), else it is pending.
+ */
+const RETRIED_STATE = "iif(deps_left > 0, 'waiting', 'pending')";
+
 /** RETRY of every dead job; OR IGNORE leaves dead one whose key is live again. */
 export const RETRY_ALL = `
-  UPDATE OR IGNORE spool_jobs SET state = 'pending', attempts = 0, run_at = :now, finished_at = NULL, expires_at = NULL
+  UPDATE OR IGNORE spool_jobs SET state = ${RETRIED_STATE}, attempts = 0, run_at = :now, finished_at = NULL, expires_at = NULL
    WHERE queue = :queue AND ${IN_DONE_INDEX} AND state = 'dead'`;
 
 export const RETRY_ONE = `
-  UPDATE OR IGNORE spool_jobs SET state = 'pending', attempts = 0, run_at = :now, finished_at = NULL, expires_at = NULL
+  UPDATE OR IGNORE spool_jobs SET state = ${RETRIED_STATE}, attempts = 0, run_at = :now, finished_at = NULL, expires_at = NULL
    WHERE queue = :queue AND id = :id AND state = 'dead'`;
 
 export const REMOVE = `DELETE FROM spool_jobs WHERE queue = :queue AND id = :id`;

@@ -3,7 +3,7 @@
 
 /** The columns of a stored job, as every statement that returns jobs selects them (see rows.ts). */
 export const COLUMNS = `id, queue, state, priority, run_at, payload, format, attempts, claims, max_attempts, key, backoff,
-  created_at, lease_until, expires_at, finished_at, last_error, result, result_format, progress, grp`;
+  created_at, lease_until, expires_at, finished_at, last_error, result, result_format, progress, grp, deps_left`;
 
 /*
  * Index hints. SQLite uses a partial index only when the query's WHERE contains every term of
@@ -20,8 +20,8 @@ export const IN_DONE_INDEX = "state <> 'pending'";
  */
 export const LIMITED =
   "(rate_max IS NOT NULL OR concurrency IS NOT NULL OR group_concurrency IS NOT NULL OR grouped)";
-/** spool_jobs_key's condition (the live jobs, whose keys are unique). */
-export const IN_KEY_INDEX = "state IN ('pending', 'reserved')";
+/** spool_jobs_key's condition (the live jobs, whose keys are unique), as migration 8 wrote it. */
+export const IN_KEY_INDEX = "state IN ('pending', 'reserved', 'waiting')";
 
 export const GET = `SELECT ${COLUMNS} FROM spool_jobs WHERE queue = :queue AND id = :id`;
 
@@ -55,7 +55,8 @@ export const LIST_COMPLETED = `
 export const BROWSE = `
   SELECT ${COLUMNS} FROM spool_jobs NOT INDEXED WHERE id > :after AND id <= :through AND queue = :queue
    AND CASE state WHEN 'pending' THEN iif(run_at <= :now, :pending, :delayed)
-     WHEN 'reserved' THEN :reserved WHEN 'completed' THEN :completed ELSE :dead END
+     WHEN 'reserved' THEN :reserved WHEN 'completed' THEN :completed WHEN 'waiting' THEN :waiting
+     ELSE :dead END
    ORDER BY id LIMIT :limit`;
 
 /**

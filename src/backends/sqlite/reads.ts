@@ -2,6 +2,7 @@
 // settings). They run outside the writer: WAL readers never wait for it.
 import type { BrowseRange, QueueSettings, StoredJob } from "../../backend.js";
 import type { JobState, QueueSize } from "../../types.js";
+import { DEPENDENCY_IDS } from "./dependencies.js";
 import * as R from "./read-queries.js";
 import {
   type PreviewRow,
@@ -16,12 +17,18 @@ import type { Store } from "./store.js";
 export function get(store: Store, queue: string, id: number): Promise<StoredJob | null> {
   return store.read(() => {
     const row = store.sql(R.GET).get({ queue, id }) as Row | undefined;
-    return row === undefined ? null : toStoredJob(row, store.clock());
+    if (row === undefined) return null;
+    const job = toStoredJob(row, store.clock());
+    if (row.deps_left != null) {
+      job.dependsOn = (store.sql(DEPENDENCY_IDS).all({ id }) as { dep: number }[]).map((d) => d.dep);
+    }
+    return job;
   });
 }
 
 /** One statement per state, so each uses its index; with `previewBytes`, its preview twin. */
 const LISTS: Record<JobState, { full: string; preview: string }> = {
+  waiting: { full: R.LIST_STATE, preview: R.LIST_STATE_PREVIEW },
   pending: { full: R.LIST_PENDING, preview: R.LIST_PENDING_PREVIEW },
   delayed: { full: R.LIST_DELAYED, preview: R.LIST_DELAYED_PREVIEW },
   reserved: { full: R.LIST_STATE, preview: R.LIST_STATE_PREVIEW },
@@ -61,7 +68,7 @@ export function browse(
   return store.read(() => {
     const now = store.clock();
     const params: Record<string, unknown> = { queue, now, ...range };
-    for (const state of ["pending", "delayed", "reserved", "completed", "dead"] as const) {
+    for (const state of ["waiting", "pending", "delayed", "reserved", "completed", "dead"] as const) {
       params[state] = states.includes(state) ? 1 : 0;
     }
     if (previewBytes === undefined)
@@ -76,6 +83,7 @@ export function counts(store: Store, queue: string): Promise<QueueSize> {
   // moves between them is counted once, not twice or never.
   const countAll = store.db.transaction(() => {
     const size: QueueSize = {
+      waiting: 0,
       pending: 0,
       delayed: 0,
       reserved: 0,

@@ -6,7 +6,7 @@ import type { PayloadFormat, QueueSettings, StoredJob, TakenJob } from "../../ba
 export interface Row {
   id: number;
   queue: string;
-  state: "pending" | "reserved" | "completed" | "dead";
+  state: "waiting" | "pending" | "reserved" | "completed" | "dead";
   priority: number;
   run_at: number;
   payload: Buffer;
@@ -26,6 +26,8 @@ export interface Row {
   progress: string | null;
   /** The job's group; '' for an ungrouped job of a grouped queue (see limited-claim.ts). */
   grp: string | null;
+  /** How many of its dependencies are not completed yet; null when it has none. */
+  deps_left: number | null;
 }
 
 /** The full lengths a preview list reads beside the cut columns. */
