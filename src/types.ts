@@ -111,7 +111,7 @@ export interface Retention {
 }
 
 /** `spool.queue(name, defaults)`: defaults for every job added through this queue object. */
-export interface QueueOptions<T = unknown> extends AddOptions {
+export interface QueueOptions<T = unknown> extends Omit<AddOptions, "dependsOn"> {
   /** Reservation length in ms (at least 500 where a worker uses it). @default 30_000 */
   lease?: number;
   /** Payload codec. @default JSON values and raw bytes */

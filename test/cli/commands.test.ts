@@ -101,6 +101,7 @@ describe("spool stats", () => {
     assert.deepEqual(Object.keys(doc.queues), ["mail", "other"]);
     const { oldestPendingMs, ...mail } = doc.queues.mail ?? {};
     assert.deepEqual(mail, {
+      waiting: 0,
       pending: 3,
       delayed: 0,
       reserved: 0,

@@ -3,7 +3,7 @@
 import type Database from "better-sqlite3";
 import { SpoolError } from "../../errors.js";
 import { latestVersion, type Migration } from "../shared.js";
-import { DEPENDENCIES_MIGRATION } from "./dependencies.js";
+import { DEPENDENCIES_MIGRATION } from "./dependencies-schema.js";
 
 /** Tables Spool owns: a database that has one of these without being Spool's is refused. */
 export const SPOOL_TABLES = ["spool_jobs", "spool_queues"] as const;
