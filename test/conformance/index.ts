@@ -5,6 +5,7 @@ import { channelDecode, channelDecodeCrash } from "./channel-decode.js";
 import { channelDecodeKey } from "./channel-decode-key.js";
 import { codecs } from "./codecs.js";
 import { dedupeTtlRetention } from "./dedupe-ttl-retention.js";
+import { dependenciesWakeup } from "./dependencies-wakeup.js";
 import { failures } from "./failures.js";
 import type { BackendFixture } from "./harness.js";
 import { leaseToken } from "./lease-token.js";
@@ -60,6 +61,7 @@ export function conformance(backend: BackendFixture): void {
   metricsPrometheus(backend);
   tracing(backend);
   schemas(backend);
+  dependenciesWakeup(backend);
   schedules(backend);
   schedulesFiring(backend);
   limits(backend);

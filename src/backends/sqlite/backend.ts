@@ -24,7 +24,7 @@ import type { JobState, QueueSize } from "../../types.js";
 import { RescueThrottle } from "../shared.js";
 import { AppConnection } from "./app-connection.js";
 import { openDatabase } from "./connection.js";
-import { readDependencies } from "./dependencies.js";
+import { RELEASED_QUEUES, readDependencies } from "./dependencies.js";
 import { insertJobs } from "./enqueue.js";
 import { GroupCursors, limitedClaim, limitedWait, storeLimits } from "./limited-claim.js";
 import { WalNotifier } from "./notifier.js";
@@ -261,34 +261,34 @@ export class SqliteBackend implements Backend {
   complete(queue: string, id: number, { attempt, token }: Hold, result: StoredResult | null, keep: boolean) {
     const bytes = result?.bytes ?? null;
     const format = result?.format ?? null;
-    if (!keep) {
-      return this.store.writeDeleting(() => {
-        const now = this.now();
-        const statement = this.sql(Q.COMPLETE_DELETE);
-        const { changes } = statement.run(queue, id, token, token, attempt, attempt, now);
-        if (changes > 0) return "ok";
-        // Not deleted: gone or lost, or a job others depend on, completed first (see COMPLETE_DELETE).
-        const completed = this.sql(Q.COMPLETE).run(
-          now,
-          null,
-          null,
-          queue,
-          id,
-          token,
-          token,
-          attempt,
-          attempt,
-          now,
-        );
-        if (completed.changes > 0) this.sql(Q.DELETE_COMPLETED).run(id);
-        return this.outcome(completed.changes, queue, id);
-      });
-    }
-    return this.store.write(() => {
-      const now = this.now();
-      const statement = this.sql(Q.COMPLETE);
-      const { changes } = statement.run(now, bytes, format, queue, id, token, token, attempt, attempt, now);
-      return this.outcome(changes, queue, id);
+    // The queues in which the completion released waiting jobs (when the job had dependents).
+    let released: string[] = [];
+    const completeHeld = (now: number): boolean => {
+      const statement = this.store.rawSql(Q.COMPLETE);
+      const row = statement.get(now, bytes, format, queue, id, token, token, attempt, attempt, now) as
+        | [dependents: number | null]
+        | undefined;
+      if (row !== undefined && row[0] !== null) {
+        released = (this.sql(RELEASED_QUEUES).all({ id }) as { queue: string }[]).map((r) => r.queue);
+      }
+      return row !== undefined;
+    };
+    const written = !keep
+      ? this.store.writeDeleting(() => {
+          const now = this.now();
+          const statement = this.sql(Q.COMPLETE_DELETE);
+          if (statement.run(queue, id, token, token, attempt, attempt, now).changes > 0) return "ok";
+          // Not deleted: gone or lost, or a job others depend on, completed first (its trigger
+          // gives them its result), then deleted (see COMPLETE_DELETE).
+          const completed = completeHeld(now);
+          if (completed) this.sql(Q.DELETE_COMPLETED).run(id);
+          return this.outcome(completed ? 1 : 0, queue, id);
+        })
+      : this.store.write(() => this.outcome(completeHeld(this.now()) ? 1 : 0, queue, id));
+    return written.then((outcome) => {
+      // Workers of this process learn of released jobs as of another process's commit.
+      for (const name of released) this.notifier.changedHere(name);
+      return outcome;
     });
   }
 

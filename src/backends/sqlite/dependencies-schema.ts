@@ -25,8 +25,9 @@ export const DEPENDENCIES_MIGRATION = `
      result_format INTEGER,
      PRIMARY KEY (job, dep)
    ) STRICT, WITHOUT ROWID;
-  -- A dependency's unfinished dependents: what its completion or death must move.
-  CREATE INDEX spool_deps_dep ON spool_deps (dep, job) WHERE done = 0;
+  -- A dependency's dependents: what its completion or death must move, and which queues its
+  -- completion released jobs in. Not partial on done: marking a link done then moves no entry.
+  CREATE INDEX spool_deps_dep ON spool_deps (dep, job);
   -- A waiting job holds its key like a pending one: it is live.
   DROP INDEX spool_jobs_key;
   CREATE UNIQUE INDEX spool_jobs_key ON spool_jobs (queue, key)

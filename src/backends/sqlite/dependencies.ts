@@ -34,6 +34,11 @@ export const DEPENDENCIES = `
   SELECT dep, done, result, result_format FROM spool_deps
    WHERE job = (SELECT id FROM spool_jobs WHERE queue = :queue AND id = :id) ORDER BY dep`;
 
+/** The queues in which the completion of job :id (just now, in this transaction) released jobs. */
+export const RELEASED_QUEUES = `
+  SELECT DISTINCT j.queue FROM spool_deps AS d JOIN spool_jobs AS j ON j.id = d.job
+   WHERE d.dep = :id AND j.state = 'pending' AND j.deps_left = 0`;
+
 /** The dependency ids of one job, for `get`. */
 export const DEPENDENCY_IDS = "SELECT dep FROM spool_deps WHERE job = :id ORDER BY dep";
 

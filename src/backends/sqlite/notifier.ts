@@ -54,6 +54,15 @@ export class WalNotifier implements Notifier {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * Tells this process's listeners of a change the store made by itself, beyond the queue of
+   * the call that made it (a completion that released waiting jobs of any queue), as the watch
+   * tells them of another process's commits.
+   */
+  changedHere(queue: string): void {
+    for (const listener of this.listeners) listener(queue);
+  }
+
   announce(): void {
     // Other processes learn of our commits from the file itself.
   }

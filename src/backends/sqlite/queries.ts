@@ -158,10 +158,14 @@ const HELD = `queue = :queue AND id = :id AND state = 'reserved' AND (:token IS 
 const HELD_AT = `queue = ? AND id = ? AND state = 'reserved' AND (? IS NULL OR claims = ?)
                  AND (? IS NULL OR attempts = ?) AND lease_until >= ?`;
 
-/** Binds now, result, result_format, then HELD_AT's. */
+/**
+ * Binds now, result, result_format, then HELD_AT's. Returns whether the job has dependents: its
+ * completion may have released jobs of other queues (dependencies-schema.ts).
+ */
 export const COMPLETE = `
   UPDATE spool_jobs SET state = 'completed', finished_at = ?, lease_until = NULL, result = ?, result_format = ?
-   WHERE ${HELD_AT}`;
+   WHERE ${HELD_AT}
+  RETURNING dependents`;
 
 /**
  * Binds HELD_AT's. A job others depend on is not deleted here: it is completed (its trigger
