@@ -61,6 +61,7 @@ for (const store of stores) {
         }
       }
       assert.deepEqual(await spool.queue("emails").size(), {
+        waiting: 0,
         pending: 3,
         delayed: 2,
         reserved: 2,
@@ -220,6 +221,7 @@ describe("dashboard on sqlite", () => {
     await queue.addBatch([{ n: 1 }, { n: 2 }, { n: 3 }]);
     await waitForText(page, 'tr[data-queue="work"] td[data-state="pending"]', "3");
     assert.deepEqual(await queue.size(), {
+      waiting: 0,
       pending: 3,
       delayed: 0,
       reserved: 0,
