@@ -57,6 +57,11 @@ for (const store of stores) {
         ],
         more: 0,
       });
+      // A completed dependency whose row is purged still shows completed (its result is kept).
+      assert.equal(await parts.purge({ state: "completed" }), 1);
+      const purged = (await api(`queues/asm/jobs/${job}`)) as JobDetail;
+      assert.deepEqual(purged.dependencies?.items[0], { id: a, done: true, queue: null, state: "completed" });
+      assert.deepEqual(await asm.results(job), { [a]: { made: 1 } });
       const plain = (await api(`queues/parts/jobs/${b}`)) as JobDetail;
       assert.equal(plain.dependencies, null);
 
