@@ -77,6 +77,7 @@ export function exportLine(job: StoredJob, end = "\n"): (string | Buffer)[] {
   };
   if (job.key !== null) head.key = job.key;
   if (job.group != null) head.group = job.group;
+  if (job.dependsOn !== undefined && job.dependsOn.length > 0) head.dependsOn = job.dependsOn;
   head.createdAt = new Date(job.createdAt).toISOString();
   head.runAt = new Date(job.runAt).toISOString();
   if (job.leaseUntil !== null && job.state === "reserved")

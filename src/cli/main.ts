@@ -18,6 +18,7 @@ import { registerPause } from "./commands/pause.js";
 import { registerPurge } from "./commands/purge.js";
 import { registerRetry } from "./commands/retry.js";
 import { registerSchedules } from "./commands/schedules.js";
+import { registerShow } from "./commands/show.js";
 import { registerStats } from "./commands/stats.js";
 import { registerWork } from "./commands/work.js";
 import {
@@ -63,6 +64,7 @@ Examples:
   $ spool demo                                  fill ./spool-demo.db and watch workers drain it
   $ spool stats jobs.db                         counts by queue and state
   $ spool list jobs.db emails --state dead      the dead letters of queue "emails"
+  $ spool show jobs.db emails 42                one job, with the jobs it depends on
   $ spool retry jobs.db emails --all            send them back to pending
   $ spool stats postgres://app:***@db/app       the same on PostgreSQL
 
@@ -73,6 +75,7 @@ Exit status: 0 success, 1 runtime failure (message on stderr), 2 bad usage,
   registerAdd(program);
   registerStats(program);
   registerList(program);
+  registerShow(program);
   registerRetry(program);
   registerPause(program);
   registerSchedules(program);

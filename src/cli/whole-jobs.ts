@@ -3,7 +3,9 @@
  * largest job, whatever a page holds (a page of 10 MB jobs is 10 GB): a page is read as
  * previews first (ids and sizes, no payloads), then whole rows in runs of at most CHUNK_BYTES,
  * each run bounded by the ids its previews had.
- * `spool export` and `spool list --json` both write from these, one job per write.
+ * `spool export` and `spool list --json` both write from these, one job per write. A waiting job
+ * comes with `dependsOn` (the ids it depends on, all of them), read for it alone: what it waits
+ * for is part of what it is (an import refuses it rather than run it at once).
  */
 import type { StoredJob } from "../backend.js";
 import type { Queue } from "../index.js";
@@ -52,7 +54,12 @@ export async function* wholeJobs(
       const through = (page[start + count - 1] as StoredJob).id;
       start += count;
       const jobs = await queue.browsePreviews(states, { after: last, through, limit: count }, WHOLE);
-      for (const job of jobs) yield job;
+      for (const job of jobs) {
+        if (job.state === "waiting") {
+          job.dependsOn = (await queue.ctx.backend.dependencies(queue.name, job.id)).map((d) => d.id);
+        }
+        yield job;
+      }
       left -= jobs.length;
       const lastRead = jobs[jobs.length - 1]?.id ?? last;
       // A run that came back full but short of `through` met jobs the page did not list (they

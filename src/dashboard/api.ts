@@ -4,10 +4,11 @@
  * retry, delete, purge, pause and resume. Everything goes through the public Spool/Queue API.
  */
 import type { IncomingMessage } from "node:http";
+import { showDependencies } from "../dependency-view.js";
 import type { Spool } from "../spool.js";
 import { JOB_STATES, type JobState } from "../types.js";
 import { HttpError, readJsonObject } from "./http.js";
-import { type JobRow, PREVIEW_BYTES, toDetail, toPreviewRow } from "./jobs.js";
+import { type JobRow, MAX_DEPENDENCIES, PREVIEW_BYTES, toDetail, toPreviewRow } from "./jobs.js";
 import { existingQueue, limitsOf, oldestPendingAgeOf, sizeOf } from "./queues.js";
 import { listSchedules } from "./schedules.js";
 import type { ThroughputSampler } from "./throughput.js";
@@ -48,7 +49,13 @@ export async function handleApi(
     const jobId = parseId(id);
     const job = await (await existingQueue(ctx.spool, queueName)).get(jobId);
     if (job === null) throw new HttpError(404, `job ${jobId} is not in queue ${queueName}`);
-    return toDetail(job);
+    // The first MAX_DEPENDENCIES with their queue and state, the rest counted: bounded however
+    // many the job depends on.
+    const deps =
+      job.dependsOn === undefined
+        ? null
+        : await showDependencies(ctx.spool, queueName, jobId, MAX_DEPENDENCIES);
+    return toDetail(job, deps);
   }
   if (sub === "jobs" && id !== undefined && action === "delete" && path.length === 5) {
     allow(method, "POST");

@@ -4,7 +4,8 @@
  * renders all of it with textContent, so nothing here needs HTML escaping.
  */
 import { PayloadFormat, type StoredJob } from "../backend.js";
-import type { JobInfo } from "../types.js";
+import type { DependenciesShown } from "../dependency-view.js";
+import type { JobInfo, JobState } from "../types.js";
 
 /** A value as the page shows it. */
 export type ShownValue =
@@ -29,6 +30,25 @@ export interface JobRow {
   preview: string;
 }
 
+/** One dependency of a job as the detail view shows it (see dependency-view.ts). */
+export interface DependencyRow {
+  id: number;
+  /** True once it completed. */
+  done: boolean;
+  /** Where it is, and its state; null when it is no longer stored (or was not looked for). */
+  queue: string | null;
+  state: JobState | null;
+}
+
+/** What a job depends on: every one counted, the first MAX_DEPENDENCIES listed. */
+export interface JobDependencies {
+  total: number;
+  done: number;
+  items: DependencyRow[];
+  /** How many are not listed (total − items). */
+  more: number;
+}
+
 /** The detail view: the row plus the whole (capped) payload and result. */
 export interface JobDetail extends JobRow {
   queue: string;
@@ -37,7 +57,15 @@ export interface JobDetail extends JobRow {
   result: ShownValue;
   /** The job's progress as shown: "42%", or its JSON (capped); null when none was reported. */
   progress: string | null;
+  /** The jobs it depends on (AddOptions.dependsOn), or null when it has none. */
+  dependencies: JobDependencies | null;
 }
+
+/**
+ * Dependencies listed (with queue and state) in a job's detail: a job may depend on 10,000, and
+ * the answer stays small; the rest are counted.
+ */
+export const MAX_DEPENDENCIES = 50;
 
 const PREVIEW_CHARS = 140;
 const ERROR_PREVIEW_CHARS = 200;
@@ -150,7 +178,7 @@ export function toPreviewRow(job: StoredJob): JobRow {
   };
 }
 
-export function toDetail(job: JobInfo<unknown>): JobDetail {
+export function toDetail(job: JobInfo<unknown>, deps: DependenciesShown | null = null): JobDetail {
   return {
     ...toRow(job),
     queue: job.queue,
@@ -159,6 +187,10 @@ export function toDetail(job: JobInfo<unknown>): JobDetail {
     payload: showValue(job.payload),
     result: showValue(job.result),
     progress: showProgress(job.progress),
+    dependencies:
+      deps === null || deps.total === 0
+        ? null
+        : { total: deps.total, done: deps.done, items: deps.items, more: deps.total - deps.items.length },
   };
 }
 

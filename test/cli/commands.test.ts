@@ -89,11 +89,11 @@ describe("spool stats", () => {
     const lines = r.stdout.trimEnd().split("\n");
     assert.match(
       lines[0] ?? "",
-      /^QUEUE\s+PENDING\s+DELAYED\s+RESERVED\s+COMPLETED\s+DEAD\s+TOTAL\s+OLDEST PENDING$/,
+      /^QUEUE\s+WAITING\s+PENDING\s+DELAYED\s+RESERVED\s+COMPLETED\s+DEAD\s+TOTAL\s+OLDEST PENDING$/,
     );
-    assert.match(lines[1] ?? "", /^mail\s+3\s+0\s+0\s+0\s+2\s+5\s+\d[\d.]*m?s$/);
-    assert.match(lines[2] ?? "", /^other\s+0\s+1\s+0\s+0\s+0\s+1\s+-$/);
-    assert.match(lines[3] ?? "", /^\(all\)\s+3\s+1\s+0\s+0\s+2\s+6\s+/);
+    assert.match(lines[1] ?? "", /^mail\s+0\s+3\s+0\s+0\s+0\s+2\s+5\s+\d[\d.]*m?s$/);
+    assert.match(lines[2] ?? "", /^other\s+0\s+0\s+1\s+0\s+0\s+0\s+1\s+-$/);
+    assert.match(lines[3] ?? "", /^\(all\)\s+0\s+3\s+1\s+0\s+0\s+2\s+6\s+/);
 
     const j = await spool(["stats", db, "--json"]);
     assert.equal(j.code, 0);

@@ -20,7 +20,7 @@ describe("spool demo", () => {
       r.stdout,
       /Processed 3000 jobs in [\d.]+ s \(\d+ jobs\/s\): \d+ completed, \d+ dead after 3 attempts/,
     );
-    assert.match(r.stdout, /^QUEUE\s+PENDING\s+DELAYED\s+RESERVED\s+COMPLETED\s+DEAD\s+TOTAL/m);
+    assert.match(r.stdout, /^QUEUE\s+WAITING\s+PENDING\s+DELAYED\s+RESERVED\s+COMPLETED\s+DEAD\s+TOTAL/m);
     assert.match(r.stdout, /spool stats spool-demo\.db/);
     assert.match(r.stdout, /spool dashboard spool-demo\.db/);
 

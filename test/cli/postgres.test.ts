@@ -85,6 +85,6 @@ describe("spool on PostgreSQL", { skip: base ? false : "SPOOL_PG_URL is not set"
     assert.equal(r.code, 0, r.stderr);
     const url = new URL(base ?? "");
     url.searchParams.set("schema", schema);
-    assert.match((await spool(["stats", url.toString()])).stdout, /^q\s+1\s+/m);
+    assert.match((await spool(["stats", url.toString()])).stdout, /^q\s+0\s+1\s+/m);
   });
 });

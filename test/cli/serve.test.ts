@@ -43,7 +43,7 @@ describe("long-running commands", () => {
     const r = await exited(child);
     assert.equal(r.code, 0);
     assert.ok(!r.stdout.includes("\u001b["), "no cursor movement off a terminal");
-    assert.match(r.stdout, /^mail\s+3\s+/m);
+    assert.match(r.stdout, /^mail\s+0\s+3\s+/m);
   });
 
   test("dashboard serves on the port given and stops on SIGINT", async () => {

@@ -34,8 +34,8 @@ for (const target of targets) {
       assert.equal(table.code, 0, table.stderr);
       assert.match(table.stdout, /bad name!/);
       assert.match(table.stdout, /\\x1b\[2Jwipe/);
-      assert.match(table.stdout, /^fine\s+1\s/m);
-      assert.match(table.stdout, /^\(all\)\s+3\s/m);
+      assert.match(table.stdout, /^fine\s+0\s+1\s/m);
+      assert.match(table.stdout, /^\(all\)\s+0\s+3\s/m);
       assert.doesNotMatch(table.stdout + table.stderr, raw);
 
       const json = await spool(["stats", db, "--json"]);

@@ -61,7 +61,11 @@ describe("spool --help and usage errors", () => {
     ["a missing argument", ["list", "DB"], /missing required argument 'queue'/],
     ["a bad number", ["list", "DB", "q", "--limit", "ten"], /"ten" is not a whole number of 1 or more/],
     ["a zero limit", ["list", "DB", "q", "--limit", "0"], /"0" is not a whole number of 1 or more/],
-    ["a bad state", ["list", "DB", "q", "--state", "done"], /"done" is not a job state; use one of pending/],
+    [
+      "a bad state",
+      ["list", "DB", "q", "--state", "done"],
+      /"done" is not a job state; use one of waiting, pending/,
+    ],
     [
       "a bad duration",
       ["purge", "DB", "q", "--state", "dead", "--older-than", "soon"],

@@ -63,7 +63,27 @@ function parseRecord(line: string): Record {
     maxAttempts?: unknown;
     key?: unknown;
     group?: unknown;
+    state?: unknown;
+    dependsOn?: unknown;
   };
+  // A waiting job waits for jobs by id, and ids do not carry over to another store (nor to a
+  // re-import into this one): the links cannot be recreated, and adding it pending would run
+  // it before what it waits for. Refused, naming the way out: import it once its dependencies
+  // completed, or delete its dependsOn (jq 'del(.dependsOn)') to add it pending on purpose.
+  if (r.dependsOn !== undefined && r.dependsOn !== null) {
+    const ids = Array.isArray(r.dependsOn) ? r.dependsOn.slice(0, 5).join(", ") : "?";
+    const more = Array.isArray(r.dependsOn) && r.dependsOn.length > 5 ? ", …" : "";
+    throw new Error(
+      `a job that depends on other jobs (${ids}${more}): an import cannot recreate its dependencies (ids change) ` +
+        "and would not add it waiting. Import it once they completed, or remove its dependsOn " +
+        "(jq -c 'del(.dependsOn)') to add it as a pending job",
+    );
+  }
+  if (r.state === "waiting") {
+    throw new Error(
+      'a waiting job without "dependsOn": an import cannot tell what it waits for; give its state as pending to add it as a pending job',
+    );
+  }
   let payload = r.payload;
   if (r.encoding === "base64") {
     if (typeof payload !== "string") throw new Error('"encoding": "base64" needs a string payload');
@@ -119,6 +139,9 @@ export function registerImport(program: Command): void {
       "after",
       `
 Priority, maxAttempts, key and group are kept; state, ids, attempts and times are not.
+A waiting job (one with "dependsOn") is refused, stopping the import at its line: the ids it
+waits for do not carry over, and adding it pending would run it before them. Export it once they
+completed, or drop the field (jq -c 'del(.dependsOn)') to add it pending on purpose.
 If an import stops (a bad line, Ctrl-C, SIGTERM, a lost connection), the lines before the one it
 stopped at are imported and the message gives the command, with --skip N, that resumes it from
 the same input. Interrupted by SIGINT it exits 130, by SIGTERM 143; a bad line exits 1.

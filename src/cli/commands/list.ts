@@ -1,7 +1,7 @@
 /* `spool list`: jobs of a queue, one line each, cut to the terminal's width. */
 import { once } from "node:events";
 import type { Command } from "commander";
-import type { StoredJob } from "../../backend.js";
+import type { StoredDependency, StoredJob } from "../../backend.js";
 import { JOB_STATES, type JobState } from "../../types.js";
 import { exportLine } from "../export-line.js";
 import { formatWhen, previewStored, renderTable, truncate } from "../format.js";
@@ -36,11 +36,26 @@ function progressCell(json: string | null): string {
   return /^-?[0-9.e+-]+$/.test(json) ? `${json}%` : truncate(json, 30);
 }
 
-function table(jobs: readonly StoredJob[]): string {
+/** At most this many ids of what a waiting job still waits for, in its WAITS FOR cell. */
+const WAIT_IDS = 3;
+
+/**
+ * What a waiting job waits for: the ids of its dependencies not completed yet (the first few,
+ * then how many more), and how many of all its dependencies completed: `12, 15 +3 (2/7 done)`.
+ */
+export function waitsForCell(deps: readonly StoredDependency[]): string {
+  const open = deps.filter((d) => !d.done).map((d) => d.id);
+  const more = open.length > WAIT_IDS ? ` +${open.length - WAIT_IDS}` : "";
+  const done = deps.length - open.length;
+  return `${open.slice(0, WAIT_IDS).join(", ")}${more} (${done}/${deps.length} done)`;
+}
+
+function table(jobs: readonly StoredJob[], waits: ReadonlyMap<number, string>): string {
   const now = Date.now();
   const withErrors = jobs.some((j) => j.lastError !== null);
   const withProgress = jobs.some((j) => j.progress !== null);
   const withGroups = jobs.some((j) => j.group != null);
+  const withWaits = waits.size > 0;
   const rows = jobs.map((j) => [
     String(j.id),
     j.state,
@@ -48,6 +63,7 @@ function table(jobs: readonly StoredJob[]): string {
     String(j.priority),
     formatWhen(new Date(j.runAt), now),
     ...(withGroups ? [truncate(j.group ?? "", 24)] : []),
+    ...(withWaits ? [waits.get(j.id) ?? ""] : []),
     ...(withProgress ? [progressCell(j.progress)] : []),
     ...(withErrors ? [truncate((j.lastError ?? "").replace(/\s+/g, " "), 40)] : []),
   ]);
@@ -58,6 +74,7 @@ function table(jobs: readonly StoredJob[]): string {
     { header: "PRIO", align: "right" as const },
     { header: "RUN AT" },
     ...(withGroups ? [{ header: "GROUP" }] : []),
+    ...(withWaits ? [{ header: "WAITS FOR" }] : []),
     ...(withProgress ? [{ header: "PROGRESS" }] : []),
     ...(withErrors ? [{ header: "LAST ERROR" }] : []),
   ];
@@ -113,16 +130,27 @@ Examples:
         return;
       }
       // The table shows a line per job: read previews, never whole payloads.
-      const jobs = await withSpool(db, { create: false, schema: flags.schema }, (spool) =>
-        spool
-          .queue(queueName)
-          .browsePreviews(states, { after: flags.after, limit: flags.limit }, PREVIEW_BYTES),
-      );
+      const waits = new Map<number, string>();
+      const jobs = await withSpool(db, { create: false, schema: flags.schema }, async (spool) => {
+        const queue = spool.queue(queueName);
+        const page = await queue.browsePreviews(
+          states,
+          { after: flags.after, limit: flags.limit },
+          PREVIEW_BYTES,
+        );
+        // What each waiting job waits for: one read per waiting job of the page (bounded by --limit).
+        for (const job of page) {
+          if (job.state !== "waiting") continue;
+          const deps = await spool.ctx.backend.dependencies(queueName, job.id);
+          if (deps.length > 0) waits.set(job.id, waitsForCell(deps));
+        }
+        return page;
+      });
       if (jobs.length === 0) {
         process.stdout.write(`no ${flags.state ?? ""}${flags.state ? " " : ""}jobs in queue ${queueName}\n`);
         return;
       }
-      process.stdout.write(`${table(jobs)}\n`);
+      process.stdout.write(`${table(jobs, waits)}\n`);
       const last = jobs[jobs.length - 1];
       if (jobs.length === flags.limit && last) {
         process.stderr.write(`(showing ${jobs.length}; more may follow: --after ${last.id})\n`);

@@ -29,7 +29,8 @@ export interface QueueStats extends QueueSize {
   limits?: QueueLimits;
 }
 
-const STATES = ["pending", "delayed", "reserved", "completed", "dead", "total"] as const;
+/** The count columns: `waiting` (jobs whose dependencies are not all completed) first, as in JOB_STATES. */
+const STATES = ["waiting", "pending", "delayed", "reserved", "completed", "dead", "total"] as const;
 
 /** Counts of every queue holding jobs, in name order. */
 export async function collectStats(spool: Spool): Promise<QueueStats[]> {
@@ -138,7 +139,7 @@ export function registerStats(program: Command): void {
     .argument("<db>", "SQLite file or postgres:// URL")
     .option(
       "--json",
-      "print JSON: {queues: {<name>: {pending, delayed, …, total, paused, oldestPendingMs, limits?}}}",
+      "print JSON: {queues: {<name>: {waiting, pending, delayed, …, total, paused, oldestPendingMs, limits?}}}",
     )
     .option("-w, --watch", "refresh in place until Ctrl-C")
     .option("--interval <duration>", "refresh period with --watch", parseDuration, 1000);

@@ -49,7 +49,7 @@ export function renderPage(csrfToken: string): string {
     <div class="table-wrap">
       <table id="queues" class="grid">
         <thead><tr>
-          <th>Queue</th><th class="num">Pending</th><th class="num">Delayed</th><th class="num">Reserved</th>
+          <th>Queue</th><th class="num">Waiting</th><th class="num">Pending</th><th class="num">Delayed</th><th class="num">Reserved</th>
           <th class="num">Completed</th><th class="num">Dead</th><th class="num">Total</th>
           <th class="num">Oldest pending</th><th class="num">Done/s (1 min)</th>
         </tr></thead>

@@ -3,7 +3,7 @@ export const STYLE_CSS = `
 :root {
   --bg: #f5f6f8; --card: #ffffff; --border: #e2e5ea; --text: #1c2230; --muted: #687083;
   --accent: #3b5bdb; --accent-soft: #eef2ff; --row-hover: #f8f9fb;
-  --pending: #2f6fde; --delayed: #7c4dde; --reserved: #d98a06; --completed: #1f9d55; --dead: #d63a3a;
+  --waiting: #64748b; --pending: #2f6fde; --delayed: #7c4dde; --reserved: #d98a06; --completed: #1f9d55; --dead: #d63a3a;
   --shadow: 0 1px 2px rgba(16, 24, 40, .05);
   --mono: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace;
   color-scheme: light dark;
@@ -116,7 +116,7 @@ table.grid { width: 100%; border-collapse: collapse; }
   border: 1px solid var(--border); font-variant-numeric: tabular-nums;
 }
 .state-dot { display: inline-block; width: 8px; height: 8px; border-radius: 50%; }
-.s-pending { background: var(--pending); } .s-delayed { background: var(--delayed); }
+.s-waiting { background: var(--waiting); } .s-pending { background: var(--pending); } .s-delayed { background: var(--delayed); }
 .s-reserved { background: var(--reserved); } .s-completed { background: var(--completed); }
 .s-dead { background: var(--dead); }
 .actions { margin-left: auto; display: flex; gap: 8px; }
@@ -135,6 +135,9 @@ table.grid { width: 100%; border-collapse: collapse; }
 .fields { display: grid; grid-template-columns: max-content 1fr; gap: 6px 16px; margin: 0; }
 .fields dt { color: var(--muted); }
 .fields dd { margin: 0; font-variant-numeric: tabular-nums; }
+.deps { list-style: none; padding: 0; margin: 6px 0; display: grid; gap: 4px; }
+.deps li { display: flex; gap: 8px; align-items: center; font-variant-numeric: tabular-nums; }
+.deps .dep-queue { color: var(--muted); }
 .drawer h3 { font-size: 12px; text-transform: uppercase; letter-spacing: .05em; color: var(--muted); margin: 0 0 6px; }
 pre.block {
   margin: 0; padding: 10px 12px; background: var(--bg); border: 1px solid var(--border);

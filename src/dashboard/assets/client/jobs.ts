@@ -3,10 +3,19 @@ import { $, clear, h, one, stateDot, toast } from "./dom.js";
 import { fmtInt, fmtRelative, fmtTime } from "./format.js";
 import { getJson, messageOf, postJson, queuePath, RequestError } from "./requests.js";
 import { JOB_STATES, sizeOf, view } from "./state.js";
-import type { JobDetail, JobPage, JobRow, JobState, PauseResult, ShownValue } from "./wire.js";
+import type {
+  JobDependencies,
+  JobDetail,
+  JobPage,
+  JobRow,
+  JobState,
+  PauseResult,
+  ShownValue,
+} from "./wire.js";
 
 const PAGE_SIZE = 25;
 const TIME_COLUMN: Record<JobState, string> = {
+  waiting: "Run at",
   pending: "Run at",
   delayed: "Run at",
   reserved: "Lease until",
@@ -193,11 +202,63 @@ function valueBlock(title: string, shown: ShownValue, key: string): HTMLElement 
   return box;
 }
 
+/**
+ * "Depends on": each dependency listed links to its own detail (it may be in another queue),
+ * with its state; one no longer stored shows as gone (completed, when it completed first).
+ */
+function dependenciesBlock(deps: JobDependencies): HTMLElement {
+  const box = h("section", { data: { section: "dependencies" } }, [h("h3", { text: "Depends on" })]);
+  const summary = `${fmtInt(deps.done)} of ${fmtInt(deps.total)} completed`;
+  box.appendChild(h("p", { className: "muted", text: summary, data: { field: "dependencies" } }));
+  const list = h("ul", { className: "deps" });
+  for (const dep of deps.items) {
+    const state = dep.state ?? "gone";
+    const label = `#${dep.id}`;
+    const target =
+      dep.queue === null
+        ? h("span", { text: label })
+        : h("a", {
+            href: `${listLink(dep.queue, dep.state ?? "pending")}/job/${dep.id}`,
+            text: label,
+          });
+    list.appendChild(
+      h("li", { data: { depId: dep.id, depState: state } }, [
+        target,
+        h("span", { className: "state-label" }, [stateDot(state), state]),
+        dep.queue === null ? null : h("span", { className: "dep-queue", text: dep.queue }),
+      ]),
+    );
+  }
+  box.appendChild(list);
+  if (deps.more > 0) {
+    box.appendChild(h("p", { className: "muted", text: `and ${fmtInt(deps.more)} more not listed` }));
+  }
+  if (deps.done > 0) {
+    box.appendChild(
+      h("p", {
+        className: "note",
+        text: "The results of completed dependencies are kept for this job (context.results()).",
+      }),
+    );
+  }
+  return box;
+}
+
 function timeField(list: HTMLElement, name: string, ms: number, now: number): void {
   field(list, name, `${fmtTime(ms)} (${fmtRelative(ms, now)})`);
 }
 
+/**
+ * Whether the drawer shows a waiting job: its dependencies (in any queue) move without this
+ * queue's counts moving, so the poll reloads it (one small request a poll, while it waits).
+ */
+let showingWaiting = false;
+export function detailIsWaiting(): boolean {
+  return showingWaiting && view.jobId !== null;
+}
+
 function renderDetail(job: JobDetail): void {
+  showingWaiting = job.state === "waiting";
   $("detail-title").textContent = `Job #${job.id} · ${job.queue}`;
   const body = $("detail-body");
   clear(body);
@@ -261,6 +322,7 @@ function renderDetail(job: JobDetail): void {
       ]),
     );
   }
+  if (job.dependencies !== null) body.appendChild(dependenciesBlock(job.dependencies));
   const payload = valueBlock("Payload", job.payload, "payload");
   if (payload) body.appendChild(payload);
   const result = valueBlock("Result", job.result, "result");

@@ -5,7 +5,7 @@
  */
 import { drawChart } from "./chart.js";
 import { $ } from "./dom.js";
-import { loadDetail, loadJobs, onAction, renderActions, renderTabs } from "./jobs.js";
+import { detailIsWaiting, loadDetail, loadJobs, onAction, renderActions, renderTabs } from "./jobs.js";
 import { renderOverview, renderQueues, setStatus } from "./overview.js";
 import { getJson, messageOf } from "./requests.js";
 import { pollSchedules } from "./schedules.js";
@@ -81,7 +81,9 @@ async function poll(): Promise<void> {
       const size = sizeOf(view.queue);
       if (size && view.loadedCount !== null && JSON.stringify(size) !== view.loadedCount) {
         void loadJobs(view.queue);
-      }
+        // The job shown may be one that moved (a waiting job released, a reserved one done).
+        void loadDetail(view.queue);
+      } else if (detailIsWaiting()) void loadDetail(view.queue);
     }
   } catch (error) {
     setStatus("error", `Disconnected · ${messageOf(error)}`);

@@ -76,6 +76,23 @@ export type ShownValue =
   | { kind: "binary"; size: number; hex: string; truncated: boolean }
   | { kind: "none" };
 
+/** One dependency in a job's detail. */
+export interface DependencyRow {
+  id: number;
+  done: boolean;
+  /** Null when it is no longer stored. */
+  queue: string | null;
+  state: JobState | null;
+}
+
+/** What a job depends on: all counted, the first 50 listed, `more` not listed. */
+export interface JobDependencies {
+  total: number;
+  done: number;
+  items: DependencyRow[];
+  more: number;
+}
+
 /** `GET api/queues/<name>/jobs/<id>` */
 export interface JobDetail extends JobRow {
   queue: string;
@@ -84,6 +101,8 @@ export interface JobDetail extends JobRow {
   result: ShownValue;
   /** "42%", or the JSON of an object; null when none was reported. */
   progress: string | null;
+  /** The jobs it depends on, or null when it has none. */
+  dependencies: JobDependencies | null;
 }
 
 /** One row of `GET api/schedules`. */
