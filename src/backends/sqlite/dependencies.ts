@@ -7,12 +7,13 @@
 // no path that can forget. The triggers run only for rows that have dependents (`dependents`
 // is NULL on every other row, and their WHEN clause tests it first), so plain jobs pay one
 // column test per state change.
+import type Database from "better-sqlite3";
 import type { PayloadFormat, StoredDependency } from "../../backend.js";
 import { SpoolError } from "../../errors.js";
-import type { Store } from "./store.js";
 
 /** Where the statements run: Spool's own store, or the application's connection (addSync). */
-type Statements = Pick<Store, "sql">;
+// (Store's shape, not its type: store.ts reaches this file through migrations.ts.)
+type Statements = { sql(text: string): Database.Statement };
 
 /**
  * Migration 8. spool_deps holds one row per (job, dependency) for as long as the job exists:
