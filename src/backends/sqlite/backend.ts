@@ -268,10 +268,11 @@ export class SqliteBackend implements Backend {
         const { changes } = statement.run(queue, id, token, token, attempt, attempt, now);
         if (changes > 0) return "ok";
         // Not deleted: gone or lost, or a job others depend on, completed first (see COMPLETE_DELETE).
+        // With its result: the dependents' links keep it (results() outlives this row).
         const completed = this.sql(Q.COMPLETE).run(
           now,
-          null,
-          null,
+          bytes,
+          format,
           queue,
           id,
           token,
