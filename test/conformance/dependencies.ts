@@ -305,3 +305,35 @@ export function dependencies(b: BackendFixture): void {
     );
   });
 }
+
+/**
+ * Adds with dependsOn racing the completion of their dependency on another connection (another
+ * Spool on the same store): the add must see the completion or the completion must see the
+ * link, never neither (the dependent would wait forever).
+ */
+export function dependenciesRace(b: BackendFixture): void {
+  describe("dependencies, racing", () => {
+    test("an add racing its dependency's completion on another connection never strands the dependent", {
+      ...T,
+      skip: !b.persistent,
+    }, async (t) => {
+      const { spool, reopen } = await fresh(b, t);
+      const other = await reopen();
+      const deps = spool.queue("race-dep");
+      const tops = other.queue("race-top");
+      const rounds = 150;
+      const added: number[] = [];
+      for (let i = 0; i < rounds; i++) {
+        const dep = await deps.add(i);
+        const held = await deps.reserve();
+        assert.equal(held?.id, dep);
+        const [, top] = await Promise.all([deps.complete(held!, i), tops.add(i, { dependsOn: [dep] })]);
+        added.push(top);
+      }
+      const size = await tops.size();
+      assert.equal(size.waiting, 0, "no dependent left waiting on a completed dependency");
+      assert.equal(size.pending, rounds);
+      for (const top of added.slice(0, 5)) assert.equal(Object.keys(await tops.results(top)).length, 1);
+    });
+  });
+}

@@ -5,7 +5,7 @@ import { channelDecode, channelDecodeCrash } from "./channel-decode.js";
 import { channelDecodeKey } from "./channel-decode-key.js";
 import { codecs } from "./codecs.js";
 import { dedupeTtlRetention } from "./dedupe-ttl-retention.js";
-import { dependencies } from "./dependencies.js";
+import { dependencies, dependenciesRace } from "./dependencies.js";
 import { failures } from "./failures.js";
 import type { BackendFixture } from "./harness.js";
 import { leaseToken } from "./lease-token.js";
@@ -67,6 +67,7 @@ export function conformance(backend: BackendFixture): void {
   schedulingHostile(backend);
   limitsFifo(backend);
   dependencies(backend);
+  dependenciesRace(backend);
 }
 
 /** Registers the tests that run real child processes against `backend`. */
