@@ -18,6 +18,7 @@ export function claims(fixture: BackendFixture): void {
       ])) as number[];
       assert.equal(ids.length, 5);
       assert.deepEqual(await b.counts("q"), {
+        waiting: 0,
         pending: 4,
         delayed: 1,
         reserved: 0,

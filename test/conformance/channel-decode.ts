@@ -33,6 +33,7 @@ export function channelDecode(b: BackendFixture): void {
       assert.deepEqual(await rx.recvBatch(5), ["good"], "the good item, once");
       assert.deepEqual(await rx.recvBatch(5), []);
       assert.deepEqual(await q.size(), {
+        waiting: 0,
         pending: 0,
         delayed: 0,
         reserved: 0,

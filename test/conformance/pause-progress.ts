@@ -34,6 +34,7 @@ export function pauseProgress(b: BackendFixture): void {
       const q = spool.queue("some");
       await q.add("x");
       assert.deepEqual(await q.size(), {
+        waiting: 0,
         pending: 1,
         delayed: 0,
         reserved: 0,

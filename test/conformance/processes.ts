@@ -87,6 +87,7 @@ export function processes(b: BackendFixture): void {
       await waitFor("every job to complete", async () => (await q.size()).completed === total, 90_000, 100);
       const size = await q.size();
       assert.deepEqual(size, {
+        waiting: 0,
         pending: 0,
         delayed: 0,
         reserved: 0,

@@ -85,6 +85,7 @@ export function queueBasics(b: BackendFixture): void {
       const { spool } = await fresh(b, t);
       const q = spool.queue("sizes");
       assert.deepEqual(await q.size(), {
+        waiting: 0,
         pending: 0,
         delayed: 0,
         reserved: 0,
@@ -106,6 +107,7 @@ export function queueBasics(b: BackendFixture): void {
       const five = j5.find((j) => j.payload === 5)!;
       assert.equal(await q.fail(five, "bye"), "dead");
       assert.deepEqual(await q.size(), {
+        waiting: 0,
         pending: 0,
         delayed: 1,
         reserved: 3,
@@ -247,6 +249,7 @@ export function queueBasics(b: BackendFixture): void {
       const q2 = again.queue<{ v: string }>("persist");
       assert.deepEqual(await q2.size(), before);
       assert.deepEqual(before, {
+        waiting: 0,
         pending: 1,
         delayed: 1,
         reserved: 1,

@@ -83,6 +83,7 @@ export function reviewCore(b: BackendFixture): void {
       assert.ok((await q.add(1, { key: "x😀" })) > 0);
       assert.ok((await q.add(1, { key: "😀".repeat(512) })) > 0);
       assert.deepEqual(await q.size(), {
+        waiting: 0,
         pending: 2,
         delayed: 0,
         reserved: 0,

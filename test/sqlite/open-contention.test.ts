@@ -59,6 +59,7 @@ test("opening a current database takes no write lock: it opens while another pro
   // busyTimeout 0: any wait for the write lock would fail the open with BUSY.
   const spool = await Spool.open(path, { busyTimeout: 0 });
   assert.deepEqual(await spool.queue("q").size(), {
+    waiting: 0,
     pending: 0,
     delayed: 0,
     reserved: 0,

@@ -36,7 +36,7 @@ describe("sqlite schema upgrades", () => {
       const q = spool.queue("q");
       assert.deepEqual(
         { ...(await q.size()) },
-        { pending: 1, delayed: 0, reserved: 1, completed: 0, dead: 0, total: 2, paused: false },
+        { waiting: 0, pending: 1, delayed: 0, reserved: 1, completed: 0, dead: 0, total: 2, paused: false },
       );
       const held = await q.get(1);
       assert.equal(held?.attempts, 2);
