@@ -106,8 +106,10 @@ export class PostgresBackend implements Backend {
         doing,
       );
       // Jobs others depend on were completed instead (their dependents released): now deleted.
+      // The completions stand whatever becomes of that (the group must not run again): a job
+      // left completed is deleted by the next prune, by the queue's retention.
       const kept = rows.filter((r) => r.kept === true).map((r) => num(r.id));
-      if (kept.length > 0) await this.run("DELETE_COMPLETED", [kept], doing);
+      if (kept.length > 0) await this.run("DELETE_COMPLETED", [kept], doing).catch(() => {});
       return rows;
     }, closed);
     this.failures = new Grouper<Failure>(

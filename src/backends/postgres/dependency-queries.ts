@@ -31,7 +31,8 @@ CREATE UNIQUE INDEX jobs_key ON {S}.jobs (queue, key)
 -- A dependency completed: each unfinished dependent counts one less and is released when that
 -- was its last (run_at no earlier than the completion, its ttl deadline moved as much); the
 -- link keeps the result. Dependents are locked in id order first, as every statement locks
--- several rows, so two completions sharing dependents cannot deadlock on them.
+-- several rows, so two completions sharing dependents do not deadlock on them (two grouped
+-- completions whose jobs share dependents crosswise still can: the grouper runs those again).
 CREATE FUNCTION {S}.deps_completed() RETURNS trigger LANGUAGE plpgsql AS $spool$
 BEGIN
   PERFORM 1 FROM {S}.jobs
