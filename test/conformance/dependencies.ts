@@ -1,8 +1,22 @@
 // Job dependencies (AddOptions.dependsOn) and flows (spool.flow): a job waits until every job it
 // depends on completed, in the same transaction as the last completion; it dies when one dies.
 import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, test } from "node:test";
-import { type BackendFixture, clockPast, expectCode, fresh, T, waitFor } from "./harness.js";
+import {
+  type BackendFixture,
+  child,
+  childTarget,
+  clockPast,
+  expectCode,
+  fresh,
+  T,
+  waitFor,
+} from "./harness.js";
+
+const P = { timeout: 120_000 } as const;
 
 export function dependencies(b: BackendFixture): void {
   describe("dependencies", () => {
@@ -335,5 +349,52 @@ export function dependenciesRace(b: BackendFixture): void {
       assert.equal(size.pending, rounds);
       for (const top of added.slice(0, 5)) assert.equal(Object.keys(await tops.results(top)).length, 1);
     });
+  });
+}
+
+/** A flow drained by worker processes SIGKILLed at random: the root still runs, with every result. */
+export function dependenciesProcesses(b: BackendFixture): void {
+  describe("dependencies, processes", () => {
+    test(
+      "a flow drained by workers SIGKILLed mid-run: the root runs once every child completed",
+      P,
+      async (t) => {
+        if (!b.multiProcess) return t.skip("single-process backend");
+        const { spool, target } = await fresh(b, t);
+        const q = spool.queue("crashflow");
+        const children = Array.from({ length: 60 }, (_, i) => ({ queue: "crashflow", payload: i }));
+        const tree = await spool.flow({ queue: "crashflow", payload: "root", children });
+        const runs = join(mkdtempSync(join(tmpdir(), "spool-deps-")), "runs");
+        writeFileSync(runs, "");
+        t.after(() => rmSync(runs, { force: true }));
+        const lines = () => readFileSync(runs, "utf8").split("\n").filter(Boolean);
+        const start = () => child(t, "work.ts", childTarget(target), "crashflow", runs, "4", "1000", "150");
+        for (let round = 0; round < 2; round++) {
+          const k = start();
+          await k.waitLine(/^ready$/);
+          const seen = lines().length;
+          await waitFor("the worker to run some jobs", () => lines().length >= seen + 8, 30_000);
+          k.kill("SIGKILL");
+          await k.exit;
+        }
+        const last = start();
+        await last.waitLine(/^ready$/);
+        await waitFor(
+          "the root to complete",
+          async () => (await q.get(tree.id))?.state === "completed",
+          90_000,
+          50,
+        );
+        const results = await q.results(tree.id);
+        assert.equal(Object.keys(results).length, 60, "the root has every child's result");
+        for (const kid of tree.children) assert.equal((await q.get(kid.id))?.state, "completed");
+        const started = lines().map(Number);
+        const rootAt = started.indexOf(tree.id);
+        assert.ok(rootAt >= 0, "the root ran");
+        for (const kid of tree.children) {
+          assert.ok(started.lastIndexOf(kid.id) < rootAt, `child ${kid.id} ran before the root`);
+        }
+      },
+    );
   });
 }

@@ -5,7 +5,7 @@ import { channelDecode, channelDecodeCrash } from "./channel-decode.js";
 import { channelDecodeKey } from "./channel-decode-key.js";
 import { codecs } from "./codecs.js";
 import { dedupeTtlRetention } from "./dedupe-ttl-retention.js";
-import { dependencies, dependenciesRace } from "./dependencies.js";
+import { dependencies, dependenciesProcesses, dependenciesRace } from "./dependencies.js";
 import { failures } from "./failures.js";
 import type { BackendFixture } from "./harness.js";
 import { leaseToken } from "./lease-token.js";
@@ -77,4 +77,5 @@ export function processConformance(backend: BackendFixture): void {
   pauseProcesses(backend);
   schedulesProcesses(backend);
   limitsProcesses(backend);
+  dependenciesProcesses(backend);
 }
