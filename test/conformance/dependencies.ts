@@ -90,6 +90,33 @@ export function dependencies(b: BackendFixture): void {
       assert.equal((await q.size()).waiting, 0);
     });
 
+    test("a chain 500 deep dies whole when its first job fails, and completes in order", T, async (t) => {
+      const { spool } = await fresh(b, t);
+      const q = spool.queue<number>("deep", { maxAttempts: 1 });
+      // The handle, not the name: its maxAttempts applies to every job of the flow.
+      type Node = { queue: typeof q; payload: number; children?: Node[] };
+      const chain = (depth: number): Node => {
+        let node: Node = { queue: q, payload: 0 };
+        for (let i = 1; i < depth; i++) node = { queue: q, payload: i, children: [node] };
+        return node;
+      };
+      const doomed = await spool.flow(chain(500));
+      const first = await q.reserve();
+      assert.equal(first?.payload, 0);
+      await q.fail(first!, new Error("first"));
+      assert.equal((await q.size()).dead, 500, "every job of the chain is dead");
+      assert.equal((await q.get(doomed.id))?.lastError, "dependency failed");
+      await q.clear();
+
+      const top = await spool.flow(chain(50));
+      for (let i = 0; i < 50; i++) {
+        const job = await q.reserve();
+        assert.equal(job?.payload, i, "one link at a time, in order");
+        await q.complete(job!, i);
+      }
+      assert.equal((await q.get(top.id))?.state, "completed");
+    });
+
     test("a lapsed last lease of a dependency kills its dependents", T, async (t) => {
       const { spool } = await fresh(b, t);
       const q = spool.queue("lapse", { maxAttempts: 1 });
