@@ -43,6 +43,25 @@ export function browse(fixture: BackendFixture): void {
       assert.deepEqual(await states(ALL, { after: 1, through: 100, limit: 2 }), ["2:completed", "3:dead"]);
     });
 
+    test("waiting jobs are browsed, listed and counted as their own state", T, async (t) => {
+      const b = (await store(fixture, t)).backend;
+      const [dep] = (await b.enqueue("q", [job("dep")])) as number[];
+      const [w] = (await b.enqueue("q", [{ ...job("w"), dependsOn: [dep as number] }])) as number[];
+      const states = async (wanted: JobState[]) =>
+        (await b.browse("q", wanted, everything)).map((j) => `${j.id}:${j.state}`);
+      assert.deepEqual(await states(["waiting", ...ALL]), [`${dep}:pending`, `${w}:waiting`]);
+      assert.deepEqual(await states(["waiting"]), [`${w}:waiting`]);
+      assert.deepEqual(await states(ALL), [`${dep}:pending`]);
+      assert.deepEqual(
+        (await b.list("q", "waiting", 10, 0)).map((j) => j.id),
+        [w],
+      );
+      assert.equal((await b.counts("q")).waiting, 1);
+      assert.deepEqual((await b.get("q", w as number))?.dependsOn, [dep]);
+      assert.equal((await b.get("q", dep as number))?.dependsOn, undefined);
+      assert.deepEqual(await b.dependencies("q", w as number), [{ id: dep, done: false, result: null }]);
+    });
+
     test("a preview cuts payload and error in the store and tells their sizes", T, async (t) => {
       const b = (await store(fixture, t)).backend;
       const big = "y".repeat(5000);

@@ -5,6 +5,7 @@ import { channelDecode, channelDecodeCrash } from "./channel-decode.js";
 import { channelDecodeKey } from "./channel-decode-key.js";
 import { codecs } from "./codecs.js";
 import { dedupeTtlRetention } from "./dedupe-ttl-retention.js";
+import { dependencies, dependenciesProcesses, dependenciesRace } from "./dependencies.js";
 import { dependenciesWakeup } from "./dependencies-wakeup.js";
 import { failures } from "./failures.js";
 import type { BackendFixture } from "./harness.js";
@@ -67,6 +68,8 @@ export function conformance(backend: BackendFixture): void {
   limits(backend);
   schedulingHostile(backend);
   limitsFifo(backend);
+  dependencies(backend);
+  dependenciesRace(backend);
 }
 
 /** Registers the tests that run real child processes against `backend`. */
@@ -76,4 +79,5 @@ export function processConformance(backend: BackendFixture): void {
   pauseProcesses(backend);
   schedulesProcesses(backend);
   limitsProcesses(backend);
+  dependenciesProcesses(backend);
 }

@@ -7,6 +7,7 @@ import type {
   Backend,
   BrowseRange,
   Decoded,
+  FlowInsert,
   HeldOutcome,
   HeldRef,
   Hold,
@@ -14,6 +15,7 @@ import type {
   NewJob,
   Notifier,
   QueueSettings,
+  StoredDependency,
   StoredJob,
   StoredResult,
   Taken,
@@ -22,6 +24,7 @@ import type {
 import { show } from "../../errors.js";
 import type { JobState, QueueSize, SqlClient } from "../../types.js";
 import { RescueThrottle } from "../shared.js";
+import { hasDependencies, toDependencies } from "./dependencies.js";
 import { enqueueValues, insertKeyed } from "./enqueue.js";
 import { addOnCaller, type CallerAdds } from "./enqueue-on.js";
 import { Grouper, type HeldCall } from "./group.js";
@@ -52,7 +55,7 @@ export class PostgresBackend implements Backend {
   /** When each queue was last rescued, on the process clock (only a throttle). */
   private readonly rescues = new RescueThrottle();
   private readonly completions: Grouper<Completion>;
-  private readonly deletions: Grouper<HeldCall>;
+  private readonly deletions: Grouper<Completion>;
   private readonly failures: Grouper<Failure>;
   private readonly firstAnalyze: FirstAnalyze;
   /** What an add on the caller's own client needs of this backend (enqueue-on.ts). */
@@ -88,15 +91,27 @@ export class PostgresBackend implements Backend {
         ),
       closed,
     );
-    this.deletions = new Grouper<HeldCall>(
-      (queue, calls) =>
-        this.run(
-          "COMPLETE_DELETE",
-          [queue, calls.map((c) => c.id), calls.map((c) => c.attempt), calls.map((c) => c.token)],
-          `completing ${calls.length} job(s) of ${show(queue)}`,
-        ),
-      closed,
-    );
+    this.deletions = new Grouper<Completion>(async (queue, calls) => {
+      const doing = `completing ${calls.length} job(s) of ${show(queue)}`;
+      const rows = await this.run(
+        "COMPLETE_DELETE",
+        [
+          queue,
+          calls.map((c) => c.id),
+          calls.map((c) => c.attempt),
+          calls.map((c) => c.token),
+          calls.map((c) => c.result),
+          calls.map((c) => c.format),
+        ],
+        doing,
+      );
+      // Jobs others depend on were completed instead (their dependents released): now deleted.
+      // The completions stand whatever becomes of that (the group must not run again): a job
+      // left completed is deleted by the next prune, by the queue's retention.
+      const kept = rows.filter((r) => r.kept === true).map((r) => num(r.id));
+      if (kept.length > 0) await this.run("DELETE_COMPLETED", [kept], doing).catch(() => {});
+      return rows;
+    }, closed);
     this.failures = new Grouper<Failure>(
       (queue, calls) =>
         this.run(
@@ -135,8 +150,8 @@ export class PostgresBackend implements Backend {
     if (grouped) await this.limits.markGrouped(queue);
     const values = enqueueValues(queue, this.channel, jobs, grouped);
     const doing = `adding ${jobs.length} job(s) to ${show(queue)}`;
-    // The common case, no keys and no bound, is one autocommitted statement.
-    if (maxSize === undefined && jobs.every((j) => j.key === null)) {
+    // The common case, no keys, no bound and no dependencies, is one autocommitted statement.
+    if (maxSize === undefined && jobs.every((j) => j.key === null) && !hasDependencies(jobs)) {
       if (inserted !== undefined) for (let i = 0; i < jobs.length; i++) inserted[i] = true;
       const rows = await this.run("ENQUEUE_PLAIN", values, doing);
       this.firstAnalyze.noteAdded(rows.length);
@@ -148,6 +163,56 @@ export class PostgresBackend implements Backend {
     // After the commit, so the sample sees these rows.
     if (ids !== null) this.firstAnalyze.noteAdded(ids.length);
     return ids;
+  }
+
+  /**
+   * One transaction, entries in order; a run of entries of one queue that depend on none of the
+   * run goes in as one batch (a flow's children: one insert, one link statement for them all).
+   */
+  async enqueueFlow(entries: readonly FlowInsert[]): Promise<number[]> {
+    if (entries.length === 0) return [];
+    const grouped = new Set(entries.filter((e) => e.job.group != null).map((e) => e.queue));
+    for (const queue of grouped) await this.limits.markGrouped(queue);
+    const doing = `adding a flow of ${entries.length} job(s)`;
+    const ids = await this.db.transaction(doing, async (run) => {
+      const ids: number[] = [];
+      let start = 0;
+      while (start < entries.length) {
+        const queue = (entries[start] as FlowInsert).queue;
+        let end = start + 1;
+        while (end < entries.length) {
+          const next = entries[end] as FlowInsert;
+          if (next.queue !== queue || next.children.some((c) => c >= start)) break;
+          end++;
+        }
+        const jobs = entries.slice(start, end).map(({ job, children }) => {
+          const dependsOn = [...(job.dependsOn ?? []), ...children.map((c) => ids[c] as number)];
+          return {
+            ...job,
+            dependsOn: dependsOn.length === 0 ? null : [...new Set(dependsOn)].sort((a, b) => a - b),
+          };
+        });
+        const values = enqueueValues(queue, this.channel, jobs, grouped.has(queue));
+        const got = await insertKeyed(run, {
+          queue,
+          schema: this.schema,
+          jobs,
+          values,
+          maxSize: undefined,
+          inserted: undefined,
+        });
+        ids.push(...(got as number[]));
+        start = end;
+      }
+      return ids;
+    });
+    this.firstAnalyze.noteAdded(ids.length);
+    return ids;
+  }
+
+  async dependencies(queue: string, id: number): Promise<StoredDependency[]> {
+    const doing = `reading the dependencies of job ${id} of ${show(queue)}`;
+    return toDependencies(await this.run("DEPENDENCIES", [queue, id], doing));
   }
 
   /**
@@ -250,9 +315,11 @@ export class PostgresBackend implements Backend {
     result: StoredResult | null,
     keep: boolean,
   ): Promise<HeldOutcome> {
-    if (!keep) return this.limits.freed(queue, this.deletions.add(queue, { id, ...hold }));
     const bytes = result === null ? null : asBuffer(result.bytes);
     const format = result?.format ?? null;
+    // Deleted at once, but with its result: a job others depend on hands it to them first.
+    if (!keep)
+      return this.limits.freed(queue, this.deletions.add(queue, { id, ...hold, result: bytes, format }));
     return this.limits.freed(queue, this.completions.add(queue, { id, ...hold, result: bytes, format }));
   }
 

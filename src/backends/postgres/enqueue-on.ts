@@ -4,6 +4,7 @@
 import type { NewJob } from "../../backend.js";
 import { SpoolError, show } from "../../errors.js";
 import type { SqlClient } from "../../types.js";
+import { hasDependencies, linkDependencies, lockDependencies } from "./dependencies.js";
 import { enqueueValues } from "./enqueue.js";
 import { makeTranslator } from "./errors.js";
 import type { Limits } from "./limits.js";
@@ -96,13 +97,25 @@ async function enqueueOnClient(
     }
     return result.rows as Row[];
   };
+  const linked = hasDependencies(jobs);
+  // Before anything is written: NOT_FOUND leaves the caller's transaction as it was.
+  if (linked) await lockDependencies(run, jobs);
   if (jobs.every((j) => j.key === null)) {
     if (inserted !== undefined) for (let i = 0; i < jobs.length; i++) inserted[i] = true;
-    return (await run("ENQUEUE_PLAIN", on.values(jobs))).map((r) => num(r.id));
+    const ids = (await run("ENQUEUE_PLAIN", on.values(jobs))).map((r) => num(r.id));
+    if (linked)
+      await linkDependencies(
+        run,
+        jobs,
+        ids,
+        ids.map(() => true),
+      );
+    return ids;
   }
   const keys = [...new Set(jobs.flatMap((j) => (j.key === null ? [] : [j.key])))];
   await run("RESCUE_KEYED", [queue, keys]);
   const ids: (number | undefined)[] = new Array(jobs.length);
+  const placed: boolean[] = jobs.map(() => false);
   // Jobs still to place: their index in `jobs`. A key whose live holder finished between our
   // insert (which met it) and the look-up can be inserted now: those jobs go round again. No
   // savepoint is needed for that, since a round inserts only jobs no earlier round placed.
@@ -118,6 +131,7 @@ async function enqueueOnClient(
       if (inserted !== undefined) inserted[i] = yes(r.inserted);
       if (yes(r.inserted)) {
         ids[i] = num(r.id);
+        placed[i] = true;
         if (r.key !== null && !byKey.has(String(r.key))) byKey.set(String(r.key), num(r.id));
       }
     }
@@ -135,5 +149,6 @@ async function enqueueOnClient(
     }
     todo = next;
   }
+  if (linked) await linkDependencies(run, jobs, ids as number[], placed);
   return ids as number[];
 }

@@ -3,6 +3,7 @@
  * ENQUEUE_PLAIN, and the transaction of an add with keys or a bound (a channel's send).
  */
 import type { NewJob } from "../../backend.js";
+import { hasDependencies, linkDependencies, lockDependencies } from "./dependencies.js";
 import type { Row, Values } from "./pool.js";
 import type { QueryName } from "./queries.js";
 import { asBuffer, num } from "./rows.js";
@@ -47,7 +48,11 @@ interface KeyedAdd {
   inserted: boolean[] | undefined;
 }
 
-/** The body of an add's transaction when it has keys or a bound: see Backend.enqueue. */
+/**
+ * The body of an add's transaction when it has keys, a bound or dependencies: see
+ * Backend.enqueue. The rows a batch depends on are locked before anything is written (NOT_FOUND
+ * when one is not a job); its jobs are linked to them once inserted (dependencies.ts).
+ */
 export async function insertKeyed(
   run: (name: QueryName, values: Values) => Promise<Row[]>,
   { queue, schema, jobs, values, maxSize, inserted }: KeyedAdd,
@@ -57,7 +62,17 @@ export async function insertKeyed(
     const held = num((await run("BACKLOG", [queue]))[0]?.n ?? 0);
     if (held + jobs.length > maxSize) return null;
   }
+  const linked = hasDependencies(jobs);
+  if (linked) await lockDependencies(run, jobs);
   const keys = [...new Set(jobs.flatMap((j) => (j.key === null ? [] : [j.key])))];
+  if (keys.length === 0 && linked) {
+    // No key can conflict: the plain insert, every job inserted.
+    const ids = (await run("ENQUEUE_PLAIN", values)).map((r) => num(r.id));
+    const all = jobs.map(() => true);
+    await linkDependencies(run, jobs, ids, all);
+    if (inserted !== undefined) for (let i = 0; i < jobs.length; i++) inserted[i] = true;
+    return ids;
+  }
   if (keys.length > 0) await run("RESCUE_KEYED", [queue, keys]);
   const rows = await run("ENQUEUE", values);
   // Keys: the first inserted row of a key gives its id to later repeats in the batch; a key
@@ -74,5 +89,10 @@ export async function insertKeyed(
     if (missing.some((k) => !byKey.has(k))) throw new RunAgain("a deduplicated job finished meanwhile");
   }
   if (inserted !== undefined) for (const [i, r] of rows.entries()) inserted[i] = Boolean(r.inserted);
-  return rows.map((r) => (r.inserted ? num(r.id) : (byKey.get(String(r.key)) as number)));
+  const ids = rows.map((r) => (r.inserted ? num(r.id) : (byKey.get(String(r.key)) as number)));
+  if (linked) {
+    const links = rows.map((r) => Boolean(r.inserted));
+    await linkDependencies(run, jobs, ids, links);
+  }
+  return ids;
 }

@@ -6,6 +6,7 @@
 import type { PoolClient } from "pg";
 import { SpoolError } from "../../errors.js";
 import { latestVersion, type Migration, olderStoreError } from "../shared.js";
+import { DEPENDENCIES_MIGRATION } from "./dependency-queries.js";
 import { LIMITS_MIGRATION } from "./limited-claim.js";
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -126,6 +127,13 @@ CREATE TABLE {S}.schedules (
     version: 7,
     name: "limits_and_groups",
     sql: LIMITS_MIGRATION,
+  },
+  {
+    // Job dependencies (AddOptions.dependsOn): the waiting state, the links and the triggers
+    // that move a job's dependents when it ends (dependencies.ts).
+    version: 8,
+    name: "dependencies",
+    sql: DEPENDENCIES_MIGRATION,
   },
 ];
 

@@ -14,6 +14,13 @@ import { KEEPALIVE_DELAY_MS } from "./pool.js";
 const FIRST_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 5_000;
 
+/**
+ * Prefixes a NOTIFY payload that names a queue in which the store itself made jobs ready (a
+ * dependency's completion released them: see dependency-queries.ts). No queue name starts with
+ * it, so a payload from an older Spool is never taken for one.
+ */
+export const RELEASED_MARK = "+";
+
 export class ListenNotifier implements Notifier {
   private readonly listeners = new Set<(queue: string | null) => void>();
   private client: pg.Client | null = null;
@@ -76,8 +83,13 @@ export class ListenNotifier implements Notifier {
     client.on("error", () => this.lost(client));
     client.on("end", () => this.lost(client));
     client.on("notification", (message) => {
-      if (message.channel !== this.channel || this.ownPids.has(message.processId)) return;
-      this.emit(message.payload ?? null);
+      if (message.channel !== this.channel) return;
+      const payload = message.payload ?? null;
+      // RELEASED_MARK: jobs the store released by itself (a completion's trigger), which this
+      // process's workers must hear of too; a plain queue name from one of our own connections
+      // was signalled here already.
+      if (payload?.startsWith(RELEASED_MARK)) this.emit(payload.slice(RELEASED_MARK.length));
+      else if (!this.ownPids.has(message.processId)) this.emit(payload);
     });
     try {
       await client.connect();

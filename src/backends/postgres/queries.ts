@@ -12,6 +12,7 @@
  * hold an UPDATE or DELETE, so one statement does it all.
  */
 import { expiredSet, lapsedSet } from "../shared.js";
+import { DEPENDENCY_QUERIES } from "./dependency-queries.js";
 import * as LIMITED from "./limited-queries.js";
 import * as R from "./read-queries.js";
 import * as SETTINGS from "./settings-queries.js";
@@ -99,7 +100,7 @@ WHERE queue = $1 AND key = ANY($2::text[]) AND state = 'pending' AND expires_at 
 /** The live job holding each key (for keys that conflicted on insert). */
 export const FIND_KEYED = `
 SELECT key, id::float8 AS id FROM {S}.jobs
-WHERE queue = $1 AND key = ANY($2::text[]) AND state IN ('pending', 'reserved')`;
+WHERE queue = $1 AND key = ANY($2::text[]) AND state IN ('pending', 'reserved', 'waiting')`;
 
 /** Serialises bounded enqueues of one queue (channel send), until the transaction ends. */
 export const LOCK_QUEUE = "SELECT pg_advisory_xact_lock(hashtext('spool.queue'), hashtext($1 || '/' || $2))";
@@ -239,10 +240,32 @@ done AS (
   RETURNING j.id
 )${outcomes()}`;
 
+/**
+ * $4 tokens, $5 result bytes, $6 result formats. A job others depend on is not deleted here: it
+ * is completed (its trigger releases them and hands them its result), `kept` says so, and
+ * DELETE_COMPLETED deletes it next, since a delete cannot tell a completion from a removal.
+ */
 export const COMPLETE_DELETE = `
-WITH u AS (SELECT * FROM unnest($2::bigint[], $3::integer[], $4::integer[]) AS u(id, attempt, token)),
-${held("u.id")},
-done AS (DELETE FROM {S}.jobs AS j USING held AS h WHERE j.id = h.id RETURNING j.id)${outcomes()}`;
+WITH u AS (SELECT * FROM unnest($2::bigint[], $3::integer[], $4::integer[], $5::bytea[], $6::smallint[])
+           AS u(id, attempt, token, result, fmt)),
+${held("u.*, j.dependents")},
+deleted AS (
+  DELETE FROM {S}.jobs AS j USING held AS h WHERE j.id = h.id AND h.dependents IS NULL RETURNING j.id
+),
+kept AS (
+  UPDATE {S}.jobs AS j SET state = 'completed', finished_at = now(), lease_until = NULL,
+    result = h.result, result_format = h.fmt
+  FROM held AS h WHERE j.id = h.id AND h.dependents IS NOT NULL
+  RETURNING j.id
+),
+done AS (SELECT id, false AS kept FROM deleted UNION ALL SELECT id, true FROM kept)
+SELECT u.id::float8 AS id, (done.id IS NOT NULL) AS done, coalesce(done.kept, false) AS kept,
+       CASE WHEN done.id IS NULL THEN coalesce((SELECT f.queue = $1 FROM {S}.jobs AS f WHERE f.id = u.id), false)
+            ELSE true END AS found
+FROM u LEFT JOIN done ON done.id = u.id`;
+
+/** After COMPLETE_DELETE: the jobs it completed instead ($1 ids), their dependents released. */
+export const DELETE_COMPLETED = "DELETE FROM {S}.jobs WHERE id = ANY($1::bigint[]) AND state = 'completed'";
 
 /**
  * $4 errors, $5 retry-in ms (null: dead), $6 channel (told once if any job is pending again), $7
@@ -308,7 +331,8 @@ woke AS (SELECT pg_notify($4, $1) FROM (SELECT 1 FROM done LIMIT 1) AS any_row)
 SELECT (SELECT count(*) FROM done)::int AS done, (SELECT count(*) FROM woke) AS sent`;
 
 /**
- * Dead → pending with attempts reset ($2 ids, or null for all). A dead job whose key is live
+ * Dead → pending with attempts reset (waiting again while any of its dependencies is not
+ * completed: one may be dead too, and the job then waits for that one's retry) ($2 ids, or null for all). A dead job whose key is live
  * again (or repeated among those retried) is left dead rather than break the dedupe rule.
  */
 export const RETRY = `
@@ -316,12 +340,12 @@ WITH candidates AS (
   SELECT DISTINCT ON (coalesce(key, id::text)) id FROM {S}.jobs AS d
   WHERE d.queue = $1 AND d.state = 'dead' AND ($2::bigint[] IS NULL OR d.id = ANY($2::bigint[]))
     AND (d.key IS NULL OR NOT EXISTS (SELECT 1 FROM {S}.jobs AS l
-         WHERE l.queue = d.queue AND l.key = d.key AND l.state IN ('pending', 'reserved')))
+         WHERE l.queue = d.queue AND l.key = d.key AND l.state IN ('pending', 'reserved', 'waiting')))
   ORDER BY coalesce(key, id::text), id
 ),
 done AS (
-  UPDATE {S}.jobs SET state = 'pending', attempts = 0, run_at = now(), finished_at = NULL,
-    lease_until = NULL, expires_at = NULL
+  UPDATE {S}.jobs SET state = CASE WHEN deps_left > 0 THEN 'waiting' ELSE 'pending' END,
+    attempts = 0, run_at = now(), finished_at = NULL, lease_until = NULL, expires_at = NULL
   WHERE id IN (SELECT id FROM candidates) AND state = 'dead'
   RETURNING id
 ),
@@ -361,6 +385,7 @@ const ALL = {
   BURY_UNDECODABLE,
   COMPLETE,
   COMPLETE_DELETE,
+  DELETE_COMPLETED,
   FAIL,
   EXTEND,
   EXTEND_MANY,
@@ -371,6 +396,7 @@ const ALL = {
   CLEAR,
   PROGRESS,
   ...SETTINGS,
+  ...DEPENDENCY_QUERIES,
   ...LIMITED.LIMITED_QUERIES,
   ...R.READS,
   /** $1 the schema's name: whether the jobs table has statistics (see statistics.ts). */

@@ -15,7 +15,11 @@ export const JOB = `id, queue,
   ${ms("finished_at")} AS finished_at, last_error, result, result_format, progress, grp,
   (extract(epoch from run_at) * 1000000)::float8 AS run_at_us`;
 
-export const GET = `SELECT ${JOB} FROM {S}.jobs WHERE queue = $1 AND id = $2`;
+/** With the ids of the job's dependencies, ascending, when it has any (null otherwise). */
+export const GET = `SELECT ${JOB},
+  CASE WHEN deps_left IS NOT NULL THEN ARRAY(SELECT d.dep::float8 FROM {S}.deps AS d WHERE d.job = j.id ORDER BY d.dep)
+  END AS depends_on
+FROM {S}.jobs AS j WHERE queue = $1 AND id = $2`;
 
 /** $2 after id, $3 limit; one statement per state so each uses its index. */
 export const LIST_PENDING = `SELECT ${JOB} FROM {S}.jobs
@@ -23,7 +27,7 @@ WHERE queue = $1 AND state = 'pending' AND run_at <= now() AND id > $2 ORDER BY 
 export const LIST_DELAYED = `SELECT ${JOB} FROM {S}.jobs
 WHERE queue = $1 AND state = 'pending' AND run_at > now() AND id > $2 ORDER BY id LIMIT $3`;
 /**
- * $4 the stored state (reserved, completed, dead): jobs_state serves all three (SQLite walks
+ * $4 the stored state (waiting, reserved, completed, dead): jobs_state serves all three (SQLite walks
  * completed jobs its own way, LIST_COMPLETED).
  */
 export const LIST_STATE = `SELECT ${JOB} FROM {S}.jobs
@@ -66,7 +70,8 @@ export const LIST_STATE_PREVIEW = preview(LIST_STATE, "$5");
 export const BROWSE_PREVIEW = preview(BROWSE, "$6");
 
 export const COUNTS = `
-SELECT count(*) FILTER (WHERE state = 'pending' AND run_at <= now())::float8 AS pending,
+SELECT count(*) FILTER (WHERE state = 'waiting')::float8 AS waiting,
+       count(*) FILTER (WHERE state = 'pending' AND run_at <= now())::float8 AS pending,
        count(*) FILTER (WHERE state = 'pending' AND run_at > now())::float8 AS delayed,
        count(*) FILTER (WHERE state = 'reserved')::float8 AS reserved,
        count(*) FILTER (WHERE state = 'completed')::float8 AS completed,

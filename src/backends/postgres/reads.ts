@@ -11,11 +11,15 @@ import { num, numOrNull, toPreviewJob, toSettings, toStoredJob } from "./rows.js
 
 export async function get(db: Connections, queue: string, id: number): Promise<StoredJob | null> {
   const row = (await db.run("GET", [queue, id], `reading job ${id} of ${show(queue)}`))[0];
-  return row === undefined ? null : toStoredJob(row);
+  if (row === undefined) return null;
+  const job = toStoredJob(row);
+  if (Array.isArray(row.depends_on)) job.dependsOn = row.depends_on.map(num);
+  return job;
 }
 
 /** One statement per state, so each uses its index; with `previewBytes`, its preview twin. */
 const LISTS: Record<JobState, { full: QueryName; preview: QueryName }> = {
+  waiting: { full: "LIST_STATE", preview: "LIST_STATE_PREVIEW" },
   pending: { full: "LIST_PENDING", preview: "LIST_PENDING_PREVIEW" },
   delayed: { full: "LIST_DELAYED", preview: "LIST_DELAYED_PREVIEW" },
   reserved: { full: "LIST_STATE", preview: "LIST_STATE_PREVIEW" },
@@ -55,13 +59,14 @@ export async function browse(
 export async function counts(db: Connections, queue: string): Promise<QueueSize> {
   const row = (await db.run("COUNTS", [queue], `counting jobs of ${show(queue)}`))[0] ?? {};
   const size = {
+    waiting: num(row.waiting ?? 0),
     pending: num(row.pending ?? 0),
     delayed: num(row.delayed ?? 0),
     reserved: num(row.reserved ?? 0),
     completed: num(row.completed ?? 0),
     dead: num(row.dead ?? 0),
   };
-  const total = size.pending + size.delayed + size.reserved + size.completed + size.dead;
+  const total = size.waiting + size.pending + size.delayed + size.reserved + size.completed + size.dead;
   return { ...size, total, paused: row.paused === true };
 }
 
