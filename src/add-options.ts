@@ -1,7 +1,7 @@
 // The options a job is added with: checked once here (for `spool.queue`'s defaults and for each
 // add), and overlaid on the queue's defaults into what is stored with the job.
 import { type BackoffFn, checkBackoff } from "./backoff.js";
-import { SpoolError, show } from "./errors.js";
+import { SpoolError } from "./errors.js";
 import { LIMIT_KEYS } from "./limits.js";
 import { DEFAULT_RETENTION } from "./settings.js";
 import type { Retention } from "./types.js";

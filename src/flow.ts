@@ -4,14 +4,17 @@ import type { FlowInsert } from "./backend.js";
 import type { SpoolContext } from "./context.js";
 import { SpoolError, show } from "./errors.js";
 import { Queue } from "./queue.js";
-import type { FlowJob, FlowNode } from "./types.js";
-import { checkKnownKeys, checkName, checkObject } from "./validate.js";
+import type { FlowJob } from "./types.js";
+import { checkKnownKeys, checkName, checkObject, MAX_DEPENDENCIES } from "./validate.js";
 
 /** The most jobs one flow adds: one transaction, held in memory while it is checked. */
 export const MAX_FLOW_JOBS = 100_000;
 
 /** A node met while flattening the tree, with the path that names it in messages. */
 interface Visit {
+  /** The node as given (its identity tells a cycle). */
+  raw: unknown;
+  /** Its own keys, copied once: what is checked is what is used. */
   node: Record<string, unknown>;
   path: string;
   /** Index of its entry in the insert order, once its children are placed. */
@@ -48,21 +51,30 @@ export async function addFlow(ctx: SpoolContext, tree: unknown): Promise<FlowJob
   const stack: { visit: Visit; kids: Visit[]; next: number }[] = [
     { visit: root, kids: kidsOf(root), next: 0 },
   ];
-  let count = 0;
+  // The nodes on the path from the root to the one being visited: a node met again among them
+  // is a cycle (a tree that contains itself), which would never end.
+  const onPath = new Set<unknown>([root.raw]);
+  // Counted when met, not when done: a huge or endless tree is refused before it is all read.
+  let count = 1;
   while (stack.length > 0) {
     const top = stack[stack.length - 1] as (typeof stack)[number];
     if (top.next < top.kids.length) {
       const kid = top.kids[top.next++] as Visit;
+      if (onPath.has(kid.raw)) {
+        throw new SpoolError("INVALID_ARGUMENT", `${kid.path} is one of its own ancestors: a flow is a tree`);
+      }
+      if (++count > MAX_FLOW_JOBS) {
+        throw new SpoolError(
+          "INVALID_ARGUMENT",
+          `a flow adds at most ${MAX_FLOW_JOBS} jobs; this one has more`,
+        );
+      }
+      onPath.add(kid.raw);
       stack.push({ visit: kid, kids: kidsOf(kid), next: 0 });
       continue;
     }
     stack.pop();
-    if (++count > MAX_FLOW_JOBS) {
-      throw new SpoolError(
-        "INVALID_ARGUMENT",
-        `a flow adds at most ${MAX_FLOW_JOBS} jobs; this one has more`,
-      );
-    }
+    onPath.delete(top.visit.raw);
     index.set(top.visit, order.length);
     order.push({
       visit: top.visit,
@@ -74,6 +86,13 @@ export async function addFlow(ctx: SpoolContext, tree: unknown): Promise<FlowJob
   const inserts: FlowInsert[] = [];
   for (const { visit, children, queue } of order) {
     const job = await queue.prepareChecked(visit.node.payload, visit.node.options as never);
+    // Its children and its own dependsOn are its dependencies: bounded as dependsOn is.
+    if (children.length + (job.dependsOn?.length ?? 0) > MAX_DEPENDENCIES) {
+      throw new SpoolError(
+        "INVALID_ARGUMENT",
+        `${visit.path} would depend on ${children.length + (job.dependsOn?.length ?? 0)} jobs (children and dependsOn); at most ${MAX_DEPENDENCIES}`,
+      );
+    }
     inserts.push({ queue: queue.name, job, children: children.map((kid) => index.get(kid) as number) });
   }
   ctx.assertOpen();
@@ -113,7 +132,7 @@ function visitOf(raw: unknown, path: string): Visit {
     );
   }
   const children: FlowJob[] = [];
-  return { node, path, children, result: { queue: "", id: 0, children } };
+  return { raw, node, path, children, result: { queue: "", id: 0, children } };
 }
 
 /** A node's children as visits, each linked into the parent's result tree. */

@@ -6,6 +6,7 @@ import { channelDecodeKey } from "./channel-decode-key.js";
 import { codecs } from "./codecs.js";
 import { dedupeTtlRetention } from "./dedupe-ttl-retention.js";
 import { dependencies, dependenciesProcesses, dependenciesRace } from "./dependencies.js";
+import { dependenciesHostile } from "./dependencies-hostile.js";
 import { dependenciesWakeup } from "./dependencies-wakeup.js";
 import { failures } from "./failures.js";
 import type { BackendFixture } from "./harness.js";
@@ -63,6 +64,7 @@ export function conformance(backend: BackendFixture): void {
   tracing(backend);
   schemas(backend);
   dependenciesWakeup(backend);
+  dependenciesHostile(backend);
   schedules(backend);
   schedulesFiring(backend);
   limits(backend);

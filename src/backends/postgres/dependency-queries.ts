@@ -12,14 +12,18 @@ ALTER TABLE {S}.jobs DROP CONSTRAINT jobs_state_check;
 ALTER TABLE {S}.jobs ADD CONSTRAINT jobs_state_check
   CHECK (state IN ('waiting', 'pending', 'reserved', 'completed', 'dead'));
 -- One row per (job, dependency) for as long as the job exists: done once the dependency
--- completed, with a copy of its result, so results() outlives the dependency's row.
+-- completed. dep_results keeps a completed dependency's result once (not once per dependent)
+-- while a link names it, so results() outlives the dependency's row.
 CREATE TABLE {S}.deps (
   job           bigint   NOT NULL,
   dep           bigint   NOT NULL,
   done          boolean  NOT NULL DEFAULT false,
-  result        bytea,
-  result_format smallint,
   PRIMARY KEY (job, dep)
+);
+CREATE TABLE {S}.dep_results (
+  dep           bigint PRIMARY KEY,
+  result        bytea,
+  result_format smallint
 );
 -- A dependency's dependents: what its completion or death must move, and which queues its
 -- completion released jobs in. Not partial on done: marking a link done then moves no entry.
@@ -46,8 +50,9 @@ BEGIN
                            THEN j.expires_at - j.run_at + greatest(j.run_at, NEW.finished_at)
                            ELSE j.expires_at END
    WHERE j.id IN (SELECT job FROM {S}.deps WHERE dep = NEW.id AND NOT done);
-  UPDATE {S}.deps SET done = true, result = NEW.result, result_format = NEW.result_format
-   WHERE dep = NEW.id AND NOT done;
+  UPDATE {S}.deps SET done = true WHERE dep = NEW.id AND NOT done;
+  INSERT INTO {S}.dep_results (dep, result, result_format) VALUES (NEW.id, NEW.result, NEW.result_format)
+  ON CONFLICT (dep) DO UPDATE SET result = EXCLUDED.result, result_format = EXCLUDED.result_format;
   -- Every process's workers of the queues it released wake (this one's too: see RELEASED_MARK
   -- in notifier.ts), on the channel open.ts names after the schema; sent on commit.
   PERFORM pg_notify(left(TG_TABLE_SCHEMA || ':wake', 63), '+' || q.queue)
@@ -87,6 +92,9 @@ CREATE TRIGGER deps_removed AFTER DELETE ON {S}.jobs FOR EACH ROW
 -- A job with dependencies deleted: its links go with it.
 CREATE FUNCTION {S}.deps_gone() RETURNS trigger LANGUAGE plpgsql AS $spool$
 BEGIN
+  DELETE FROM {S}.dep_results AS r
+   WHERE r.dep IN (SELECT dep FROM {S}.deps WHERE job = OLD.id)
+     AND NOT EXISTS (SELECT 1 FROM {S}.deps AS o WHERE o.dep = r.dep AND o.job <> OLD.id);
   DELETE FROM {S}.deps WHERE job = OLD.id;
   RETURN NULL;
 END $spool$;
@@ -119,8 +127,13 @@ marked AS (
   RETURNING 1
 ),
 linked AS (
-  INSERT INTO {S}.deps (job, dep, done, result, result_format)
-  SELECT job, dep, done, CASE WHEN done THEN result END, CASE WHEN done THEN result_format END FROM found
+  INSERT INTO {S}.deps (job, dep, done) SELECT job, dep, done FROM found
+  RETURNING 1
+),
+kept AS (
+  INSERT INTO {S}.dep_results (dep, result, result_format)
+  SELECT DISTINCT ON (dep) dep, result, result_format FROM found WHERE done
+  ON CONFLICT (dep) DO NOTHING
   RETURNING 1
 ),
 settled AS (
@@ -134,11 +147,13 @@ settled AS (
   WHERE j.id = s.job
   RETURNING 1
 )
-SELECT (SELECT count(*) FROM marked) + (SELECT count(*) FROM linked) + (SELECT count(*) FROM settled) AS n`;
+SELECT (SELECT count(*) FROM marked) + (SELECT count(*) FROM linked) + (SELECT count(*) FROM kept)
+     + (SELECT count(*) FROM settled) AS n`;
 
 /** $1 queue, $2 id: the job's links, ascending by dependency. */
 export const DEPENDENCIES = `
-SELECT dep::float8 AS dep, done, result, result_format FROM {S}.deps
-WHERE job = (SELECT id FROM {S}.jobs WHERE queue = $1 AND id = $2) ORDER BY dep`;
+SELECT d.dep::float8 AS dep, d.done, r.result, r.result_format FROM {S}.deps AS d
+  LEFT JOIN {S}.dep_results AS r ON r.dep = d.dep AND d.done
+WHERE d.job = (SELECT id FROM {S}.jobs WHERE queue = $1 AND id = $2) ORDER BY d.dep`;
 
 export const DEPENDENCY_QUERIES = { LOCK_DEPENDENCIES, LINK_DEPENDENCIES, DEPENDENCIES };

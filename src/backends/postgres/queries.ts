@@ -331,9 +331,10 @@ woke AS (SELECT pg_notify($4, $1) FROM (SELECT 1 FROM done LIMIT 1) AS any_row)
 SELECT (SELECT count(*) FROM done)::int AS done, (SELECT count(*) FROM woke) AS sent`;
 
 /**
- * Dead → pending with attempts reset (waiting again while any of its dependencies is not
- * completed: one may be dead too, and the job then waits for that one's retry) ($2 ids, or null for all). A dead job whose key is live
- * again (or repeated among those retried) is left dead rather than break the dedupe rule.
+ * Dead → pending with attempts reset ($2 ids, or null for all); waiting again while any of its
+ * dependencies is not completed (one may be dead too: the job then waits for that one's retry).
+ * Left dead: a job whose key is live again (or repeated among those retried), which would break
+ * the dedupe rule, and one whose unfinished dependency is gone, which nothing could release.
  */
 export const RETRY = `
 WITH candidates AS (
@@ -341,6 +342,9 @@ WITH candidates AS (
   WHERE d.queue = $1 AND d.state = 'dead' AND ($2::bigint[] IS NULL OR d.id = ANY($2::bigint[]))
     AND (d.key IS NULL OR NOT EXISTS (SELECT 1 FROM {S}.jobs AS l
          WHERE l.queue = d.queue AND l.key = d.key AND l.state IN ('pending', 'reserved', 'waiting')))
+    AND (d.deps_left IS NULL OR d.deps_left = 0 OR NOT EXISTS (
+         SELECT 1 FROM {S}.deps AS l WHERE l.job = d.id AND NOT l.done
+            AND NOT EXISTS (SELECT 1 FROM {S}.jobs AS x WHERE x.id = l.dep)))
   ORDER BY coalesce(key, id::text), id
 ),
 done AS (

@@ -9,9 +9,10 @@
 // column test per state change.
 
 /**
- * Migration 8. spool_deps holds one row per (job, dependency) for as long as the job exists:
- * `done` once the dependency completed, with a copy of its result, so `results()` outlives the
- * dependency's own row (retention may delete it at once). deps_left counts a job's dependencies
+ * Migration 8. spool_deps holds one row per (job, dependency) for as long as the job exists,
+ * `done` once the dependency completed. spool_dep_results keeps a completed dependency's result
+ * once (not once per dependent: a 4 MB result with 250 dependents is 4 MB) for as long as a link
+ * names it, so `results()` outlives the dependency's own row (retention may delete it at once). deps_left counts a job's dependencies
  * not yet completed (NULL: it has none); `dependents` marks a job some other job depends on.
  */
 export const DEPENDENCIES_MIGRATION = `
@@ -21,10 +22,13 @@ export const DEPENDENCIES_MIGRATION = `
      job           INTEGER NOT NULL,              -- the waiting job
      dep           INTEGER NOT NULL,              -- a job it depends on (any queue)
      done          INTEGER NOT NULL DEFAULT 0,    -- 1 once dep completed
-     result        BLOB,                          -- dep's result, copied at its completion
-     result_format INTEGER,
      PRIMARY KEY (job, dep)
    ) STRICT, WITHOUT ROWID;
+  CREATE TABLE spool_dep_results (
+     dep           INTEGER PRIMARY KEY,           -- a completed dependency
+     result        BLOB,                          -- its result, copied at its completion
+     result_format INTEGER
+   ) STRICT;
   -- A dependency's dependents: what its completion or death must move, and which queues its
   -- completion released jobs in. Not partial on done: marking a link done then moves no entry.
   CREATE INDEX spool_deps_dep ON spool_deps (dep, job);
@@ -43,8 +47,9 @@ export const DEPENDENCIES_MIGRATION = `
            expires_at = iif(deps_left = 1 AND state = 'waiting' AND expires_at IS NOT NULL,
                             expires_at - run_at + max(run_at, NEW.finished_at), expires_at)
      WHERE id IN (SELECT job FROM spool_deps WHERE dep = NEW.id AND done = 0);
-    UPDATE spool_deps SET done = 1, result = NEW.result, result_format = NEW.result_format
-     WHERE dep = NEW.id AND done = 0;
+    UPDATE spool_deps SET done = 1 WHERE dep = NEW.id AND done = 0;
+    INSERT OR REPLACE INTO spool_dep_results (dep, result, result_format)
+    VALUES (NEW.id, NEW.result, NEW.result_format);
   END;
   -- A dependency died: every job waiting on it, directly or through other waiting jobs, dies.
   CREATE TRIGGER spool_deps_dead AFTER UPDATE OF state ON spool_jobs
@@ -71,8 +76,11 @@ export const DEPENDENCIES_MIGRATION = `
          UNION SELECT d.job FROM spool_deps d JOIN down ON d.dep = down.id WHERE d.done = 0)
        SELECT id FROM down);
   END;
-  -- A job's links go with it.
+  -- A job's links go with it, and the results no other link names.
   CREATE TRIGGER spool_deps_gone AFTER DELETE ON spool_jobs WHEN OLD.deps_left IS NOT NULL
   BEGIN
+    DELETE FROM spool_dep_results
+     WHERE dep IN (SELECT dep FROM spool_deps WHERE job = OLD.id)
+       AND NOT EXISTS (SELECT 1 FROM spool_deps AS o WHERE o.dep = spool_dep_results.dep AND o.job <> OLD.id);
     DELETE FROM spool_deps WHERE job = OLD.id;
   END;`;

@@ -8,15 +8,21 @@ import type { Store } from "./store.js";
 /** Where the statements run: Spool's own store, or the application's connection (addSync). */
 type Statements = Pick<Store, "sql">;
 
-/** The dependencies named by an add, as they stand (queue '' is the id placeholder: no job). */
+/**
+ * The dependencies named by an add, as they stand (queue '' is the id placeholder: no job).
+ * Only jobs older than the one being linked: a job cannot depend on itself or on a later one.
+ */
 const FIND_DEPENDENCIES = `
   SELECT j.id, j.state, j.result, j.result_format FROM json_each(:ids) AS e
-    JOIN spool_jobs AS j ON j.id = e.value AND j.queue <> ''`;
+    JOIN spool_jobs AS j ON j.id = e.value AND j.queue <> '' AND j.id < :job`;
 
 const MARK_DEPENDENT = "UPDATE spool_jobs SET dependents = 1 WHERE id = :id AND dependents IS NULL";
 
-const LINK = `
-  INSERT INTO spool_deps (job, dep, done, result, result_format) VALUES (:job, :dep, :done, :result, :format)`;
+const LINK = "INSERT INTO spool_deps (job, dep, done) VALUES (:job, :dep, :done)";
+
+/** A dependency completed before the add: its result, kept once for every link (see migration 8). */
+const KEEP_RESULT = `
+  INSERT OR IGNORE INTO spool_dep_results (dep, result, result_format) VALUES (:dep, :result, :format)`;
 
 /**
  * The new job's state once linked: waiting on what is left, dead when a dependency is dead
@@ -31,8 +37,9 @@ const SETTLE_NEW = `
    WHERE id = :job`;
 
 export const DEPENDENCIES = `
-  SELECT dep, done, result, result_format FROM spool_deps
-   WHERE job = (SELECT id FROM spool_jobs WHERE queue = :queue AND id = :id) ORDER BY dep`;
+  SELECT d.dep, d.done, r.result, r.result_format FROM spool_deps AS d
+    LEFT JOIN spool_dep_results AS r ON r.dep = d.dep AND d.done = 1
+   WHERE d.job = (SELECT id FROM spool_jobs WHERE queue = :queue AND id = :id) ORDER BY d.dep`;
 
 /** The queues in which the completion of job :id (just now, in this transaction) released jobs. */
 export const RELEASED_QUEUES = `
@@ -59,7 +66,9 @@ export function linkDependencies(
   dependsOn: readonly number[],
   now: number,
 ): void {
-  const found = store.sql(FIND_DEPENDENCIES).all({ ids: JSON.stringify(dependsOn) }) as FoundDependency[];
+  const found = store
+    .sql(FIND_DEPENDENCIES)
+    .all({ ids: JSON.stringify(dependsOn), job: id }) as FoundDependency[];
   if (found.length < dependsOn.length) {
     const have = new Set(found.map((d) => d.id));
     const missing = dependsOn.find((dep) => !have.has(dep));
@@ -67,6 +76,7 @@ export function linkDependencies(
   }
   const mark = store.sql(MARK_DEPENDENT);
   const link = store.sql(LINK);
+  const keep = store.sql(KEEP_RESULT);
   let left = 0;
   let dead = false;
   for (const dep of found) {
@@ -76,13 +86,8 @@ export function linkDependencies(
       mark.run({ id: dep.id });
     }
     if (dep.state === "dead") dead = true;
-    link.run({
-      job: id,
-      dep: dep.id,
-      done: done ? 1 : 0,
-      result: done ? dep.result : null,
-      format: done ? dep.result_format : null,
-    });
+    link.run({ job: id, dep: dep.id, done: done ? 1 : 0 });
+    if (done) keep.run({ dep: dep.id, result: dep.result, format: dep.result_format });
   }
   store.sql(SETTLE_NEW).run({ job: id, left, dead: dead ? 1 : 0, now });
 }

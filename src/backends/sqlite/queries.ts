@@ -209,14 +209,22 @@ export const RELEASE = `
  */
 const RETRIED_STATE = "iif(deps_left > 0, 'waiting', 'pending')";
 
+/**
+ * A dead job one of whose unfinished dependencies is gone (removed, purged, pruned) stays dead:
+ * nothing could ever release it. (Queue '' is the id placeholder, not a job.)
+ */
+const RETRIABLE = `(deps_left IS NULL OR deps_left = 0 OR NOT EXISTS (
+     SELECT 1 FROM spool_deps AS d WHERE d.job = spool_jobs.id AND d.done = 0
+        AND NOT EXISTS (SELECT 1 FROM spool_jobs AS x WHERE x.id = d.dep AND x.queue <> '')))`;
+
 /** RETRY of every dead job; OR IGNORE leaves dead one whose key is live again. */
 export const RETRY_ALL = `
   UPDATE OR IGNORE spool_jobs SET state = ${RETRIED_STATE}, attempts = 0, run_at = :now, finished_at = NULL, expires_at = NULL
-   WHERE queue = :queue AND ${IN_DONE_INDEX} AND state = 'dead'`;
+   WHERE queue = :queue AND ${IN_DONE_INDEX} AND state = 'dead' AND ${RETRIABLE}`;
 
 export const RETRY_ONE = `
   UPDATE OR IGNORE spool_jobs SET state = ${RETRIED_STATE}, attempts = 0, run_at = :now, finished_at = NULL, expires_at = NULL
-   WHERE queue = :queue AND id = :id AND state = 'dead'`;
+   WHERE queue = :queue AND id = :id AND state = 'dead' AND ${RETRIABLE}`;
 
 export const REMOVE = `DELETE FROM spool_jobs WHERE queue = :queue AND id = :id`;
 
