@@ -4,8 +4,8 @@
 // default connection does (5 s), unlike Spool's own.
 import { type Connection, openConnection } from "../../src/backends/sqlite/driver.js";
 
-export function openRawSqlite(path: string): Connection {
-  const db = openConnection(path, undefined);
+export function openRawSqlite(path: string, options: { readonly?: boolean } = {}): Connection {
+  const db = openConnection(path, undefined, options.readonly === true);
   db.exec("PRAGMA busy_timeout = 5000");
   return db;
 }

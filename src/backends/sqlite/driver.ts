@@ -102,7 +102,7 @@ interface NodeDatabaseSync {
 }
 
 interface NodeSqliteModule {
-  DatabaseSync: new (path: string, options?: { timeout?: number }) => NodeDatabaseSync;
+  DatabaseSync: new (path: string, options?: { timeout?: number; readOnly?: boolean }) => NodeDatabaseSync;
 }
 
 /** node:sqlite returns BLOBs as Uint8Array: the same bytes as a Buffer, not copied. */
@@ -350,10 +350,12 @@ function choose(asked: DriverName | undefined): { better: BetterConstructor } | 
  * Opens `path` with the chosen driver, with no driver busy wait (the backend retries busy
  * steps asynchronously, so the event loop never blocks on a lock).
  */
-export function openConnection(path: string, asked: DriverName | undefined): Connection {
+export function openConnection(path: string, asked: DriverName | undefined, readOnly = false): Connection {
   const chosen = choose(asked);
-  if ("better" in chosen) return new BetterSqliteConnection(new chosen.better(path, { timeout: 0 }));
-  return new NodeSqliteConnection(new chosen.node.DatabaseSync(path, { timeout: 0 }));
+  if ("better" in chosen) {
+    return new BetterSqliteConnection(new chosen.better(path, { timeout: 0, readonly: readOnly }));
+  }
+  return new NodeSqliteConnection(new chosen.node.DatabaseSync(path, { timeout: 0, readOnly }));
 }
 
 /** The connection of an application's own better-sqlite3 Database (Spool.open(db)). */
