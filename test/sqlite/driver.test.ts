@@ -2,6 +2,7 @@
 // Node cannot load is refused in words that say what to do, and on each driver that loads a
 // job's bytes come back as Buffers (node:sqlite returns BLOBs as Uint8Array).
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -119,4 +120,36 @@ test("both drivers share one file", { skip: !loads("better-sqlite3") || !loads("
     await two.close();
     await one.close();
   }
+});
+
+/** Opens a file in a child process where better-sqlite3 cannot be found (--omit=optional). */
+function openWithoutBetterSqlite3(path: string): { ok?: string; code?: string; message?: string } {
+  const helpers = new URL("../helpers/", import.meta.url);
+  const out = execFileSync(
+    process.execPath,
+    [
+      "--require",
+      new URL("hide-better-sqlite3.cjs", helpers).pathname,
+      "--import",
+      "tsx",
+      new URL("open-any.ts", helpers).pathname,
+      path,
+    ],
+    { encoding: "utf8", env: { ...process.env, SPOOL_SQLITE_DRIVER: "" } },
+  );
+  return JSON.parse(out.trim().split("\n").at(-1) as string);
+}
+
+test("without better-sqlite3 Spool opens on node:sqlite", { skip: !loads("node:sqlite") }, () => {
+  assert.deepEqual(openWithoutBetterSqlite3(file()), { ok: "ok" });
+});
+
+test("without better-sqlite3 on a Node with no node:sqlite, STORAGE says what to install", {
+  skip: loads("node:sqlite"),
+}, () => {
+  const outcome = openWithoutBetterSqlite3(file());
+  assert.equal(outcome.code, "STORAGE");
+  assert.match(outcome.message ?? "", /no SQLite driver loads: better-sqlite3 does not \(Cannot find module/);
+  assert.match(outcome.message ?? "", /npm install better-sqlite3/);
+  assert.match(outcome.message ?? "", /Node 24/);
 });
