@@ -30,6 +30,8 @@ export interface BackendOptions {
   migrate: boolean;
   /** SQLite only (one machine): the clock leases and run times are measured on. */
   clock: Clock;
+  /** SQLite only: the driver asked for; undefined lets the backend choose (see sqlite/driver.ts). */
+  driver?: "better-sqlite3" | "node:sqlite";
 }
 
 /** Each backend module exports one: `openSqliteBackend`, `openPostgresBackend`. */

@@ -9,6 +9,8 @@ import { redactTarget } from "./redact.js";
 import type { SqliteDatabase } from "./types.js";
 import { checkDuration, checkInteger, checkKnownKeys, checkObject } from "./validate.js";
 
+const DRIVERS = ["better-sqlite3", "node:sqlite"] as const;
+
 const DURABILITIES = ["off", "normal", "full", "extra"] as const;
 const OPTION_KEYS = [
   "durability",
@@ -21,6 +23,7 @@ const OPTION_KEYS = [
   "create",
   "migrate",
   "logger",
+  "driver",
 ] as const;
 
 /*
@@ -121,6 +124,12 @@ function resolveOptions(raw: unknown): BackendOptions & { maxPayloadBytes: numbe
   if (o.migrate !== undefined && typeof o.migrate !== "boolean") {
     throw new SpoolError("INVALID_ARGUMENT", `migrate must be a boolean, got ${show(o.migrate)}`);
   }
+  if (o.driver !== undefined && !DRIVERS.includes(o.driver as (typeof DRIVERS)[number])) {
+    throw new SpoolError(
+      "INVALID_ARGUMENT",
+      `driver must be "better-sqlite3" or "node:sqlite", got ${show(o.driver)}`,
+    );
+  }
   if (o.clock !== undefined && typeof o.clock !== "function") {
     throw new SpoolError("INVALID_ARGUMENT", `clock must be a function returning ms, got ${show(o.clock)}`);
   }
@@ -138,6 +147,7 @@ function resolveOptions(raw: unknown): BackendOptions & { maxPayloadBytes: numbe
     create: (o.create as boolean | undefined) ?? true,
     migrate: (o.migrate as boolean | undefined) ?? true,
     clock: (o.clock as BackendOptions["clock"] | undefined) ?? systemClock,
+    ...(o.driver === undefined ? {} : { driver: o.driver as (typeof DRIVERS)[number] }),
   };
 }
 

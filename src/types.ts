@@ -253,6 +253,13 @@ export interface SpoolOptions {
    * payload or a password. @default silent
    */
   logger?: SpoolLogger;
+  /**
+   * SQLite only: the driver Spool opens the file with. `"better-sqlite3"` (a native addon, an
+   * optional dependency) or `"node:sqlite"` (built into Node 22.16+ and 24: no native build).
+   * @default better-sqlite3 where it loads, else node:sqlite (or the SPOOL_SQLITE_DRIVER
+   * environment variable, when set)
+   */
+  driver?: "better-sqlite3" | "node:sqlite";
 }
 
 /**

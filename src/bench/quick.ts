@@ -1,14 +1,16 @@
 /*
- * `npm run bench` and `spool bench`: Spool side by side with raw better-sqlite3 doing the same
- * SQL work at the same durability, at `normal` and `full`, each ratio checked against its
- * target. Runs in one process on temp databases, under a minute; the peer comparison lives in
- * bench/ at the repository root.
+ * `npm run bench` and `spool bench`: Spool side by side with raw SQLite doing the same SQL work
+ * at the same durability, at `normal` and `full`, each ratio checked against its target, once
+ * per SQLite driver this Node can load (better-sqlite3, node:sqlite), Spool and raw on the same
+ * driver. Runs in one process on temp databases, under a minute a driver; the peer comparison
+ * lives in bench/ at the repository root.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { type DriverName, driverStatus } from "../backends/sqlite/driver.js";
 import type { ChannelWorkload } from "./channel.js";
 import { rawChannel, spoolChannel } from "./channel.js";
 import type { MachineInfo } from "./machine.js";
@@ -33,6 +35,8 @@ export interface QuickOptions {
 export type Side = Figure | { na: string } | { error: string };
 
 export interface QuickRow {
+  /** The SQLite driver both sides ran on. */
+  driver: DriverName;
   durability: BenchDurability;
   workload: string;
   spool: Side;
@@ -51,6 +55,8 @@ export interface Result {
   rows: QuickRow[];
   passed: number;
   missed: number;
+  /** Drivers this Node could not load, with why: they have no rows. */
+  unavailable: Array<{ driver: DriverName; reason: string }>;
 }
 
 // Each measurement stops after this long and reports the rate over what it finished; the whole
@@ -161,164 +167,192 @@ export async function runQuickBench(options: QuickOptions = {}): Promise<Result>
   const progress = (text: string): void => {
     if (!options.json) process.stderr.write(`\r\x1b[K${text}`);
   };
+  const status = driverStatus();
+  const drivers = status.filter((d) => d.reason === null).map((d) => d.driver);
+  const unavailable = status.flatMap((d) =>
+    d.reason === null ? [] : [{ driver: d.driver, reason: d.reason }],
+  );
+  // Spool picks its driver from this variable when the option is not given, and so do the
+  // producer processes this run spawns; raw reads it too (raw.ts). Put back after the run.
+  const envBefore = process.env.SPOOL_SQLITE_DRIVER;
   try {
-    for (const durability of ["normal", "full"] as const) {
-      const c = counts(durability);
-      const late = (label: string): boolean => {
-        if (performance.now() - began < DEADLINE_MS) return false;
-        skipped.push(`${durability} ${label}`);
-        return true;
-      };
-      const pair = async (
-        workload: string,
-        runs: number,
-        spoolMeasure: Measure,
-        rawMeasure: Measure = spoolMeasure,
-      ): Promise<[Side, Side]> => {
-        if (late(workload)) return [{ na: "skipped: out of time" }, { na: "skipped: out of time" }];
-        progress(`${durability}: ${workload}`);
-        const spool = await measureSide(dir, "spool", runs, onSubject("spool", durability, spoolMeasure));
-        const raw = await measureSide(dir, "raw", runs, onSubject("raw", durability, rawMeasure));
-        return [spool, raw];
-      };
-      const row = (workload: string, spool: Side, raw: Side, target = "≥ 0.7× raw", minRatio = 0.7): void => {
-        const ratio = isFigure(spool) && isFigure(raw) ? spool.value / raw.value : null;
-        const pass = ratio === null ? null : ratio >= minRatio;
-        rows.push({ durability, workload, spool, raw, ratio, target, pass });
-      };
+    for (const driver of drivers) {
+      process.env.SPOOL_SQLITE_DRIVER = driver;
+      const driverBegan = performance.now();
+      for (const durability of ["normal", "full"] as const) {
+        const c = counts(durability);
+        const late = (label: string): boolean => {
+          if (performance.now() - driverBegan < DEADLINE_MS) return false;
+          skipped.push(`${driver} ${durability} ${label}`);
+          return true;
+        };
+        const pair = async (
+          workload: string,
+          runs: number,
+          spoolMeasure: Measure,
+          rawMeasure: Measure = spoolMeasure,
+        ): Promise<[Side, Side]> => {
+          if (late(workload)) return [{ na: "skipped: out of time" }, { na: "skipped: out of time" }];
+          progress(`${durability}: ${workload}`);
+          const spool = await measureSide(dir, "spool", runs, onSubject("spool", durability, spoolMeasure));
+          const raw = await measureSide(dir, "raw", runs, onSubject("raw", durability, rawMeasure));
+          return [spool, raw];
+        };
+        const row = (
+          workload: string,
+          spool: Side,
+          raw: Side,
+          target = "≥ 0.7× raw",
+          minRatio = 0.7,
+        ): void => {
+          const ratio = isFigure(spool) && isFigure(raw) ? spool.value / raw.value : null;
+          const pass = ratio === null ? null : ratio >= minRatio;
+          rows.push({ driver, durability, workload, spool, raw, ratio, target, pass });
+        };
 
-      const [addS, addR] = await pair(`add, one per call (${c.single.toLocaleString("en-US")})`, RUNS, (s) =>
-        addSingle(s, c.single, BUDGET_MS),
-      );
-      row(`add, one per call (${c.single.toLocaleString("en-US")})`, addS, addR);
-      const [batchS, batchR] = await pair("addBatch of 1,000 (100k)", RUNS, (s) =>
-        addBatches(s, c.batchTotal, 1000, BUDGET_MS),
-      );
-      row("addBatch of 1,000 (100k)", batchS, batchR);
+        const [addS, addR] = await pair(
+          `add, one per call (${c.single.toLocaleString("en-US")})`,
+          RUNS,
+          (s) => addSingle(s, c.single, BUDGET_MS),
+        );
+        row(`add, one per call (${c.single.toLocaleString("en-US")})`, addS, addR);
+        const [batchS, batchR] = await pair("addBatch of 1,000 (100k)", RUNS, (s) =>
+          addBatches(s, c.batchTotal, 1000, BUDGET_MS),
+        );
+        row("addBatch of 1,000 (100k)", batchS, batchR);
 
-      const depths: Array<[number, Side, Side]> = [];
-      for (const depth of [1_000, 10_000, 100_000]) {
-        const label = `reserve+complete ${c.take} at ${depth / 1000}k pending`;
-        // The reserve-cost target compares two of these rows, so each is a median of three.
-        const measure: Measure = (subject) => takeFromDepth(subject, depth, c.take, BUDGET_MS);
-        const [s, r] = await pair(label, DEPTH_RUNS, measure);
-        row(label, s, r);
-        depths.push([depth, s, r]);
-        // The plain raw table carries none of what a reserve must leave behind (a lease a
-        // crashed worker's job comes back by, a finish time retention deletes by): against
-        // the same loop on a table that does (raw.ts, GUARANTEES), the limit Spool can reach.
-        const guardedLabel = `${label}, vs raw with Spool's guarantees`;
-        if (!late(guardedLabel) && isFigure(s)) {
-          progress(`${durability}: ${guardedLabel}`);
-          const g = await measureSide(
-            dir,
-            "raw-guarded",
-            DEPTH_RUNS,
-            onSubject("raw-guarded", durability, measure),
+        const depths: Array<[number, Side, Side]> = [];
+        for (const depth of [1_000, 10_000, 100_000]) {
+          const label = `reserve+complete ${c.take} at ${depth / 1000}k pending`;
+          // The reserve-cost target compares two of these rows, so each is a median of three.
+          const measure: Measure = (subject) => takeFromDepth(subject, depth, c.take, BUDGET_MS);
+          const [s, r] = await pair(label, DEPTH_RUNS, measure);
+          row(label, s, r);
+          depths.push([depth, s, r]);
+          // The plain raw table carries none of what a reserve must leave behind (a lease a
+          // crashed worker's job comes back by, a finish time retention deletes by): against
+          // the same loop on a table that does (raw.ts, GUARANTEES), the limit Spool can reach.
+          const guardedLabel = `${label}, vs raw with Spool's guarantees`;
+          if (!late(guardedLabel) && isFigure(s)) {
+            progress(`${durability}: ${guardedLabel}`);
+            const g = await measureSide(
+              dir,
+              "raw-guarded",
+              DEPTH_RUNS,
+              onSubject("raw-guarded", durability, measure),
+            );
+            row(guardedLabel, s, g, "≥ 0.8× raw+g", 0.8);
+          }
+        }
+        // The same reserve on a queue of 1,000 groups (the round-robin claim) against the plain
+        // one at the same depth: cost is 1/rate, so the cost ratio is plain rate / grouped rate.
+        const groupedLabel = `reserve+complete ${c.take} at 100k pending in 1,000 groups`;
+        const plain = depths[2]?.[1];
+        if (!late(groupedLabel) && plain && isFigure(plain)) {
+          progress(`${durability}: ${groupedLabel}`);
+          const g = await measureSide(dir, "spool-groups", DEPTH_RUNS, (path) =>
+            takeFromGroups(path, durability, 100_000, 1_000, c.take, BUDGET_MS),
           );
-          row(guardedLabel, s, g, "≥ 0.8× raw+g", 0.8);
+          const cost = isFigure(g) ? plain.value / g.value : null;
+          rows.push({
+            driver,
+            durability,
+            workload: `${groupedLabel} (cost vs plain at 100k)`,
+            spool: g,
+            raw: { na: "" },
+            ratio: cost,
+            target: "≤ 1.5× plain",
+            pass: cost === null ? null : cost <= 1.5,
+          });
         }
-      }
-      // The same reserve on a queue of 1,000 groups (the round-robin claim) against the plain
-      // one at the same depth: cost is 1/rate, so the cost ratio is plain rate / grouped rate.
-      const groupedLabel = `reserve+complete ${c.take} at 100k pending in 1,000 groups`;
-      const plain = depths[2]?.[1];
-      if (!late(groupedLabel) && plain && isFigure(plain)) {
-        progress(`${durability}: ${groupedLabel}`);
-        const g = await measureSide(dir, "spool-groups", DEPTH_RUNS, (path) =>
-          takeFromGroups(path, durability, 100_000, 1_000, c.take, BUDGET_MS),
-        );
-        const cost = isFigure(g) ? plain.value / g.value : null;
-        rows.push({
-          durability,
-          workload: `${groupedLabel} (cost vs plain at 100k)`,
-          spool: g,
-          raw: { na: "" },
-          ratio: cost,
-          target: "≤ 1.5× plain",
-          pass: cost === null ? null : cost <= 1.5,
-        });
-      }
-      const shallow = depths[0]?.[1];
-      const deep = depths[2]?.[1];
-      if (shallow && deep && isFigure(shallow) && isFigure(deep)) {
-        // Cost per reserve is 1/rate, so the cost ratio deep/shallow is shallow rate / deep rate.
-        const growth = shallow.value / deep.value;
-        rows.push({
-          durability,
-          workload: "reserve cost at 100k vs 1k pending",
-          spool: { value: growth, unit: "jobs/s", done: 1, of: 1 },
-          raw: { na: "" },
-          ratio: growth,
-          target: "≤ 1.3×",
-          pass: growth <= 1.3,
-        });
-      }
-
-      const [rawLoop] = await pair(`drain ${c.drain / 1000}k: raw per-job loop`, 1, (s) =>
-        drain(s, c.drain, 1, BUDGET_MS),
-      ).then(([, r]) => [r]);
-      for (const concurrency of [1, 16]) {
-        const label = `drain ${c.drain / 1000}k, worker concurrency ${concurrency}`;
-        if (late(label)) continue;
-        progress(`${durability}: ${label}`);
-        const s = await measureSide(
-          dir,
-          "spool",
-          1,
-          onSubject("spool", durability, (subject) => drain(subject, c.drain, concurrency, BUDGET_MS)),
-        );
-        if (concurrency === 16) {
-          const min = durability === "full" ? 5 : 2;
-          row(label, s, rawLoop ?? { error: "not run" }, `≥ ${min}× raw loop`, min);
-        } else {
-          row(label, s, rawLoop ?? { error: "not run" });
+        const shallow = depths[0]?.[1];
+        const deep = depths[2]?.[1];
+        if (shallow && deep && isFigure(shallow) && isFigure(deep)) {
+          // Cost per reserve is 1/rate, so the cost ratio deep/shallow is shallow rate / deep rate.
+          const growth = shallow.value / deep.value;
+          rows.push({
+            driver,
+            durability,
+            workload: "reserve cost at 100k vs 1k pending",
+            spool: { value: growth, unit: "jobs/s", done: 1, of: 1 },
+            raw: { na: "" },
+            ratio: growth,
+            target: "≤ 1.3×",
+            pass: growth <= 1.3,
+          });
         }
-      }
 
-      for (const cross of [false, true]) {
-        const label = `idle worker add→start p50/p99${cross ? ", other process" : ""}`;
-        const limit = cross ? 10 : 1;
-        const measure =
-          (name: string): Measure =>
-          (subject, opts) =>
-            idleLatency(subject, c.latency, 5, BUDGET_MS, cross ? spawnProducer(opts, name) : undefined);
-        const [s, r] = await pair(label, 1, measure("spool"), measure("raw"));
-        const pass = isFigure(s) ? s.value <= limit : null;
-        rows.push({
-          durability,
-          workload: label,
-          spool: s,
-          raw: r,
-          ratio: null,
-          target: `p50 ≤ ${limit} ms`,
-          pass,
-        });
-      }
+        const [rawLoop] = await pair(`drain ${c.drain / 1000}k: raw per-job loop`, 1, (s) =>
+          drain(s, c.drain, 1, BUDGET_MS),
+        ).then(([, r]) => [r]);
+        for (const concurrency of [1, 16]) {
+          const label = `drain ${c.drain / 1000}k, worker concurrency ${concurrency}`;
+          if (late(label)) continue;
+          progress(`${durability}: ${label}`);
+          const s = await measureSide(
+            dir,
+            "spool",
+            1,
+            onSubject("spool", durability, (subject) => drain(subject, c.drain, concurrency, BUDGET_MS)),
+          );
+          if (concurrency === 16) {
+            const min = durability === "full" ? 5 : 2;
+            row(label, s, rawLoop ?? { error: "not run" }, `≥ ${min}× raw loop`, min);
+          } else {
+            row(label, s, rawLoop ?? { error: "not run" });
+          }
+        }
 
-      const channelRows: Array<[string, ChannelWorkload]> = [
-        [`channel send, one per call (${c.single.toLocaleString("en-US")})`, { kind: "send", n: c.single }],
-        ["channel sendBatch of 1,000 (100k)", { kind: "sendBatch", total: c.batchTotal, size: 1000 }],
-        [`channel recv, one per call (${c.recv.toLocaleString("en-US")})`, { kind: "recv", n: c.recv }],
-        [
-          `channel recvBatch(100) (${c.recv.toLocaleString("en-US")})`,
-          { kind: "recvBatch", n: c.recv, size: 100 },
-        ],
-      ];
-      if (durability === "full") {
-        channelRows.push(["50 concurrent senders (2,000 sends)", { kind: "senders", senders: 50, each: 40 }]);
-      }
-      for (const [label, w] of channelRows) {
-        if (late(label)) continue;
-        progress(`${durability}: ${label}`);
-        const s = await measureSide(dir, "spool", RUNS, (path) =>
-          spoolChannel(path, durability, w, BUDGET_MS),
-        );
-        const r = await measureSide(dir, "raw", RUNS, (path) => rawChannel(path, durability, w, BUDGET_MS));
-        row(label, s, r);
+        for (const cross of [false, true]) {
+          const label = `idle worker add→start p50/p99${cross ? ", other process" : ""}`;
+          const limit = cross ? 10 : 1;
+          const measure =
+            (name: string): Measure =>
+            (subject, opts) =>
+              idleLatency(subject, c.latency, 5, BUDGET_MS, cross ? spawnProducer(opts, name) : undefined);
+          const [s, r] = await pair(label, 1, measure("spool"), measure("raw"));
+          const pass = isFigure(s) ? s.value <= limit : null;
+          rows.push({
+            driver,
+            durability,
+            workload: label,
+            spool: s,
+            raw: r,
+            ratio: null,
+            target: `p50 ≤ ${limit} ms`,
+            pass,
+          });
+        }
+
+        const channelRows: Array<[string, ChannelWorkload]> = [
+          [`channel send, one per call (${c.single.toLocaleString("en-US")})`, { kind: "send", n: c.single }],
+          ["channel sendBatch of 1,000 (100k)", { kind: "sendBatch", total: c.batchTotal, size: 1000 }],
+          [`channel recv, one per call (${c.recv.toLocaleString("en-US")})`, { kind: "recv", n: c.recv }],
+          [
+            `channel recvBatch(100) (${c.recv.toLocaleString("en-US")})`,
+            { kind: "recvBatch", n: c.recv, size: 100 },
+          ],
+        ];
+        if (durability === "full") {
+          channelRows.push([
+            "50 concurrent senders (2,000 sends)",
+            { kind: "senders", senders: 50, each: 40 },
+          ]);
+        }
+        for (const [label, w] of channelRows) {
+          if (late(label)) continue;
+          progress(`${durability}: ${label}`);
+          const s = await measureSide(dir, "spool", RUNS, (path) =>
+            spoolChannel(path, durability, w, BUDGET_MS),
+          );
+          const r = await measureSide(dir, "raw", RUNS, (path) => rawChannel(path, durability, w, BUDGET_MS));
+          row(label, s, r);
+        }
       }
     }
   } finally {
+    if (envBefore === undefined) delete process.env.SPOOL_SQLITE_DRIVER;
+    else process.env.SPOOL_SQLITE_DRIVER = envBefore;
     progress("");
     rmSync(dir, { recursive: true, force: true });
   }
@@ -329,19 +363,20 @@ export async function runQuickBench(options: QuickOptions = {}): Promise<Result>
     `quick mode: ${RUNS} run per figure (reserve at depth: median of ${DEPTH_RUNS}); each measurement stops after ${BUDGET_MS / 1000} s and reports the ` +
     "rate over what it finished (* marks such a partial figure); `full` uses smaller counts; " +
     "`npm run bench:peers` takes medians of 3 full-size runs";
-  const result: Result = { machine, note, rows, passed, missed };
+  const result: Result = { machine, note, rows, passed, missed, unavailable };
   if (jsonFile !== null) writeFileSync(jsonFile, `${JSON.stringify(result, null, 2)}\n`);
   if (options.json) {
     out(JSON.stringify(result, null, 2));
     return result;
   }
-  out(`Spool vs raw better-sqlite3, same SQL work, same durability — ${describeMachine(machine)}`);
+  out(`Spool vs raw SQLite on the same driver, same SQL work, same durability — ${describeMachine(machine)}`);
   out(`(${note})`);
   out("");
   out(
     renderTable(
-      ["durability", "workload", "Spool", "raw", "Spool/raw", "target", ""],
+      ["driver", "durability", "workload", "Spool", "raw", "Spool/raw", "target", ""],
       rows.map((r) => [
+        r.driver,
         r.durability,
         r.workload,
         r.workload.startsWith("reserve cost") ? `${formatNumber(r.ratio ?? Number.NaN)}×` : show(r.spool),
@@ -350,16 +385,18 @@ export async function runQuickBench(options: QuickOptions = {}): Promise<Result>
         r.target,
         r.pass === null ? "" : r.pass ? "pass" : "MISS",
       ]),
+      3,
     ),
   );
   const errors = rows.flatMap((r) =>
     (["spool", "raw"] as const).flatMap((k) => {
       const side = r[k];
-      return "error" in side ? [`${r.durability} ${r.workload} (${k}): ${side.error}`] : [];
+      return "error" in side ? [`${r.driver} ${r.durability} ${r.workload} (${k}): ${side.error}`] : [];
     }),
   );
   if (errors.length > 0) out(`\nerrors:\n  ${errors.join("\n  ")}`);
-  if (skipped.length > 0) out(`\nskipped (past ${DEADLINE_MS / 1000} s): ${skipped.join("; ")}`);
+  for (const u of unavailable) out(`\nnot measured: ${u.driver}: ${u.reason}`);
+  if (skipped.length > 0) out(`\nskipped (past ${DEADLINE_MS / 1000} s a driver): ${skipped.join("; ")}`);
   out(`\n${passed} targets met, ${missed} missed (${((performance.now() - began) / 1000).toFixed(0)} s).`);
   return result;
 }

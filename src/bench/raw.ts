@@ -1,12 +1,14 @@
 /*
- * Raw better-sqlite3 doing the same SQL work as a queue with no library around it: the
+ * Raw SQLite (better-sqlite3, or node:sqlite: the driver Spool is measured on) doing the same
+ * SQL work as a queue with no library around it: the
  * physical limit on this machine. WAL, `synchronous` set to the durability, one jobs table
  * with a partial index on the ready rows that matches the claim's ORDER BY, one INSERT per
  * transaction for single adds, 1,000 per transaction for batches, and per job one claim
  * transaction (UPDATE … WHERE id = (SELECT … LIMIT 1) RETURNING) then one completion.
  */
 import { EventEmitter } from "node:events";
-import Database from "better-sqlite3";
+import { createRequire } from "node:module";
+import type BetterSqlite3 from "better-sqlite3";
 import type { BenchPayload } from "./stats.js";
 import { sleep, yieldToEventLoop } from "./stats.js";
 import type { RunningWorker, Subject, SubjectOptions } from "./subject.js";
@@ -47,15 +49,62 @@ const LEASE_MS = 30_000;
 // An idle raw loop re-checks this often: the cheapest cross-process signal with no library.
 const IDLE_POLL_MS = 1;
 
+/** The driver's own statement: better-sqlite3's Statement and node:sqlite's StatementSync both fit. */
+interface RawStatement {
+  run(...params: unknown[]): unknown;
+  get(...params: unknown[]): unknown;
+  all(...params: unknown[]): unknown[];
+}
+
+/** The driver's own connection, as raw code uses it. */
+interface RawDb {
+  prepare(sql: string): RawStatement;
+  exec(sql: string): void;
+  close(): void;
+}
+
+const require = createRequire(import.meta.url);
+
+/**
+ * A connection straight from the driver, and that driver's own way to run a function in a
+ * transaction (better-sqlite3's db.transaction; BEGIN/COMMIT by hand on node:sqlite).
+ */
+function openDriver(
+  path: string,
+  driver: SubjectOptions["driver"],
+): { db: RawDb; transaction: <A>(fn: (arg: A) => void) => (arg: A) => void } {
+  if (driver === "node:sqlite") {
+    const getBuiltin = (process as unknown as { getBuiltinModule(id: string): unknown }).getBuiltinModule;
+    const { DatabaseSync } = getBuiltin("node:sqlite") as { DatabaseSync: new (path: string) => RawDb };
+    const db = new DatabaseSync(path);
+    return {
+      db,
+      transaction: (fn) => (arg) => {
+        db.exec("BEGIN");
+        try {
+          fn(arg);
+          db.exec("COMMIT");
+        } catch (error) {
+          db.exec("ROLLBACK");
+          throw error;
+        }
+      },
+    };
+  }
+  const Database = require("better-sqlite3") as typeof BetterSqlite3;
+  const db = new Database(path);
+  return { db, transaction: (fn) => db.transaction(fn) };
+}
+
 /** The raw store; the channel workloads also use its delete-returning takes. */
 export class RawStore implements Subject {
-  readonly db: Database.Database;
+  readonly db: RawDb;
   private readonly name: string;
   private readonly added = new EventEmitter();
-  private readonly insert: Database.Statement;
-  private readonly claim: Database.Statement;
-  private readonly finish: Database.Statement;
-  private readonly takeSome: Database.Statement;
+  private readonly insert: RawStatement;
+  private readonly claim: RawStatement;
+  private readonly finish: RawStatement;
+  private readonly takeSome: RawStatement;
   private readonly insertMany: (payloads: readonly BenchPayload[]) => void;
   readonly addBatch = (payloads: BenchPayload[]): Promise<void> => {
     this.insertMany(payloads);
@@ -77,10 +126,13 @@ export class RawStore implements Subject {
     private readonly guarantees = false,
   ) {
     this.name = options.name;
-    this.db = new Database(options.path);
-    this.db.pragma("journal_mode = WAL");
-    this.db.pragma(`synchronous = ${options.durability === "full" ? "FULL" : "NORMAL"}`);
-    this.db.pragma("busy_timeout = 5000");
+    // The driver Spool runs on in this bench (quick.ts sets the variable for each driver's pass).
+    const driver = options.driver ?? (process.env.SPOOL_SQLITE_DRIVER as SubjectOptions["driver"]);
+    const { db, transaction } = openDriver(options.path, driver);
+    this.db = db;
+    this.db.exec("PRAGMA journal_mode = WAL");
+    this.db.exec(`PRAGMA synchronous = ${options.durability === "full" ? "FULL" : "NORMAL"}`);
+    this.db.exec("PRAGMA busy_timeout = 5000");
     this.db.exec(guarantees ? SCHEMA + GUARANTEES : SCHEMA);
     const { reserved, completed } = guarantees ? GUARDED_STATES : PLAIN_STATES;
     this.insert = this.db.prepare("INSERT INTO jobs (queue, run_at, payload) VALUES (?, ?, ?)");
@@ -97,7 +149,7 @@ export class RawStore implements Subject {
     this.takeSome = this.db.prepare(
       `DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE ${READY} LIMIT ?) RETURNING id, payload`,
     );
-    this.insertMany = this.db.transaction((payloads: readonly BenchPayload[]) => {
+    this.insertMany = transaction((payloads: readonly BenchPayload[]) => {
       const now = Date.now();
       for (const p of payloads) this.insert.run(this.name, now, encode(p));
     });
@@ -125,7 +177,7 @@ export class RawStore implements Subject {
   }
 
   /**
-   * The raw per-job loop. better-sqlite3 is synchronous, so `concurrency` loops still run one
+   * The raw per-job loop. Both drivers are synchronous, so `concurrency` loops still run one
    * statement at a time; they exist so the raw side gets the same call as every other subject.
    */
   work(handler: (payload: BenchPayload) => void, concurrency: number): Promise<RunningWorker> {
@@ -186,15 +238,19 @@ function encode(payload: BenchPayload): Buffer {
   return Buffer.from(JSON.stringify(payload));
 }
 
-function decode(bytes: Buffer): BenchPayload {
-  return JSON.parse(bytes.toString("utf8")) as BenchPayload;
+/** A payload as the driver returns it: a Buffer (better-sqlite3) or a Uint8Array (node:sqlite). */
+function decode(bytes: Uint8Array): BenchPayload {
+  const buffer = Buffer.isBuffer(bytes)
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return JSON.parse(buffer.toString("utf8")) as BenchPayload;
 }
 
 export function openRaw(options: SubjectOptions): Promise<RawStore> {
   return Promise.resolve(new RawStore(options));
 }
 
-/** Raw better-sqlite3 on a table that carries Spool's guarantees (GUARANTEES): the fair limit. */
+/** Raw SQLite on a table that carries Spool's guarantees (GUARANTEES): the fair limit. */
 export function openRawGuarded(options: SubjectOptions): Promise<RawStore> {
   return Promise.resolve(new RawStore(options, true));
 }

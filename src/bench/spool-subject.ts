@@ -7,7 +7,11 @@ import type { BenchPayload } from "./stats.js";
 import type { RunningWorker, Subject, SubjectOptions } from "./subject.js";
 
 export async function openSpool(options: SubjectOptions): Promise<Subject> {
-  return spoolSubject(await Spool.open(options.path, { durability: options.durability }), options.name);
+  const driver = options.driver === undefined ? {} : { driver: options.driver };
+  return spoolSubject(
+    await Spool.open(options.path, { durability: options.durability, ...driver }),
+    options.name,
+  );
 }
 
 /** An open Spool (on any store) as a subject working queue `name`; closing it closes the Spool. */

@@ -13,6 +13,8 @@ export interface SubjectOptions {
   path: string;
   /** Queue name; producer processes pass the same one to reach the same queue. */
   name: string;
+  /** SQLite subjects: the driver (Spool's `driver` option; raw uses that driver directly). */
+  driver?: "better-sqlite3" | "node:sqlite";
   /** "producer": the process only adds (cross-process latency); skip schema resets. */
   role?: "main" | "producer";
 }

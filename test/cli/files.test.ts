@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import Database from "better-sqlite3";
+import { openRawSqlite } from "../helpers/raw-sqlite.js";
 import { spool, tempDir } from "./helpers.js";
 
 const dir = tempDir();
@@ -23,7 +23,7 @@ const READERS: [string, string[]][] = [
 
 function foreignSqlite(name: string, sql: string): string {
   const path = join(dir, name);
-  const db = new Database(path);
+  const db = openRawSqlite(path);
   db.exec(sql);
   db.close();
   return path;

@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import Database from "better-sqlite3";
 import { Spool } from "../../src/index.js";
+import { openRawSqlite } from "../helpers/raw-sqlite.js";
 import { exited, ndjson, spool, start, tempDir, waitFor } from "./helpers.js";
 
 const dir = tempDir();
@@ -22,7 +22,7 @@ const RAW_BUT_BREAKS = /(?![\t\n])[\p{Cc}\p{Cf}\u2028\u2029]/u;
 const RAW_IN_JSON = /[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
 
 function rawSql(db: string, sql: string, ...params: unknown[]): void {
-  const d = new Database(db);
+  const d = openRawSqlite(db);
   try {
     d.prepare(sql).run(...params);
   } finally {

@@ -2,13 +2,13 @@
 // treat that earlier run as a stale holder: abort its signal, never let it slip out of sight.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import Database from "better-sqlite3";
+import { openRawSqlite } from "../helpers/raw-sqlite.js";
 import { type BackendFixture, type Db, fresh, T, waitFor } from "./harness.js";
 
 /** Makes job `id`'s lease lapse from outside, as a stalled event loop would. */
 async function lapse(b: BackendFixture, db: Db, id: number): Promise<void> {
   if (b.kind === "sqlite") {
-    const raw = new Database(db.target.target);
+    const raw = openRawSqlite(db.target.target);
     raw.prepare("UPDATE spool_jobs SET lease_until = 0 WHERE id = ?").run(id);
     raw.close();
     return;

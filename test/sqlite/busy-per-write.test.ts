@@ -5,9 +5,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import Database from "better-sqlite3";
 import { Spool } from "../../src/index.js";
 import { caught, clockPast, expectCode, T } from "../conformance/harness.js";
+import { openRawSqlite } from "../helpers/raw-sqlite.js";
 
 test("a write queued late in another's lock wait still waits its own busyTimeout", T, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "spool-busy-"));
@@ -17,8 +17,8 @@ test("a write queued late in another's lock wait still waits its own busyTimeout
   const spool = await Spool.open(path, { busyTimeout });
   t.after(() => spool.close());
   const q = spool.queue<number>("q");
-  const holder = new Database(path);
-  t.after(() => holder.open && holder.close());
+  const holder = openRawSqlite(path);
+  t.after(() => holder.isOpen && holder.close());
   holder.exec("BEGIN IMMEDIATE");
 
   const started = Date.now();

@@ -5,22 +5,22 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, type TestContext, test } from "node:test";
-import Database from "better-sqlite3";
 import { LATEST_VERSION, MIGRATIONS } from "../../src/backends/sqlite/migrations.js";
 import { startDashboard } from "../../src/dashboard/server.js";
 import { Spool } from "../../src/index.js";
 import { spool as cli } from "../cli/helpers.js";
 import { expectCode, T } from "../conformance/harness.js";
+import { openRawSqlite } from "../helpers/raw-sqlite.js";
 
 /** A database as Spool's first schema version left it, with one pending job. */
 function versionOne(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), "spool-noupgrade-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, "old.db");
-  const db = new Database(path);
-  db.pragma("journal_mode = WAL");
+  const db = openRawSqlite(path);
+  db.exec("PRAGMA journal_mode = WAL");
   db.exec(MIGRATIONS[0]?.sql ?? "");
-  db.pragma("user_version = 1");
+  db.exec("PRAGMA user_version = 1");
   db.prepare(
     "INSERT INTO spool_jobs (queue, state, run_at, payload, format, max_attempts, created_at) VALUES ('q', 'pending', 0, X'31', 0, 3, 0)",
   ).run();
@@ -29,9 +29,9 @@ function versionOne(t: TestContext): string {
 }
 
 function versionOf(path: string): number {
-  const db = new Database(path, { readonly: true });
+  const db = openRawSqlite(path, { readonly: true });
   try {
-    return db.pragma("user_version", { simple: true }) as number;
+    return db.preparePluck("PRAGMA user_version").get() as number;
   } finally {
     db.close();
   }

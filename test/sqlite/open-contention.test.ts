@@ -5,10 +5,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import Database from "better-sqlite3";
 import { LATEST_VERSION } from "../../src/backends/sqlite/migrations.js";
 import { Spool } from "../../src/index.js";
 import { child } from "../conformance/harness.js";
+import { openRawSqlite } from "../helpers/raw-sqlite.js";
 
 const PROCESSES = 6;
 const ROUNDS = 15;
@@ -29,10 +29,10 @@ test(`${PROCESSES} processes opening one new file at once all open it, ${ROUNDS}
     failures.push(...answers.filter((a) => !a.endsWith(" ok")));
 
     // The file is a whole Spool database: current schema, WAL, and it works.
-    const raw = new Database(path, { readonly: true });
+    const raw = openRawSqlite(path, { readonly: true });
     try {
-      assert.equal(raw.pragma("user_version", { simple: true }), LATEST_VERSION);
-      assert.equal(raw.pragma("journal_mode", { simple: true }), "wal");
+      assert.equal(raw.preparePluck("PRAGMA user_version").get(), LATEST_VERSION);
+      assert.equal(raw.preparePluck("PRAGMA journal_mode").get(), "wal");
     } finally {
       raw.close();
     }
@@ -53,8 +53,8 @@ test("opening a current database takes no write lock: it opens while another pro
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, "current.db");
   await (await Spool.open(path)).close();
-  const holder = new Database(path);
-  t.after(() => holder.open && holder.close());
+  const holder = openRawSqlite(path);
+  t.after(() => holder.isOpen && holder.close());
   holder.exec("BEGIN IMMEDIATE");
   // busyTimeout 0: any wait for the write lock would fail the open with BUSY.
   const spool = await Spool.open(path, { busyTimeout: 0 });

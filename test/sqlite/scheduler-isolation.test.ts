@@ -8,9 +8,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import Database from "better-sqlite3";
 import { Spool } from "../../src/index.js";
 import { waitFor } from "../conformance/harness.js";
+import { openRawSqlite } from "../helpers/raw-sqlite.js";
 
 test("a schedule whose fire fails does not stop the schedules after it", { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "spool-sched-"));
@@ -31,7 +31,7 @@ test("a schedule whose fire fails does not stop the schedules after it", { timeo
   });
   await spool.schedule("a-broken", "* * * * * *", { queue: "a" });
   await spool.schedule("b-healthy", "* * * * * *", { queue: "b" });
-  const raw = new Database(path);
+  const raw = openRawSqlite(path);
   raw.prepare("UPDATE spool_schedules SET options = '{' WHERE name = 'a-broken'").run();
   raw.close();
   const scheduler = spool.runScheduler();

@@ -5,9 +5,9 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, type TestContext, test } from "node:test";
-import Database from "better-sqlite3";
 import { Spool } from "../../src/index.js";
 import { expectCode, T } from "../conformance/harness.js";
+import { openRawSqlite } from "../helpers/raw-sqlite.js";
 
 function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), "spool-storage-"));
@@ -19,10 +19,9 @@ function tempDir(t: TestContext): string {
 async function spoolTables(dir: string): Promise<string[]> {
   const path = join(dir, "probe.db");
   await (await Spool.open(path)).close();
-  const db = new Database(path, { readonly: true });
+  const db = openRawSqlite(path, { readonly: true });
   const names = db
-    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
-    .pluck()
+    .preparePluck("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
     .all() as string[];
   db.close();
   return names;
@@ -42,9 +41,9 @@ describe("sqlite storage", () => {
     const spool = await Spool.open(path);
     await spool.queue("q").add(1);
     await spool.close();
-    const raw = new Database(path);
-    raw.pragma("user_version = 9999");
-    raw.pragma("wal_checkpoint(TRUNCATE)");
+    const raw = openRawSqlite(path);
+    raw.exec("PRAGMA user_version = 9999");
+    raw.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     raw.close();
     const before = readFileSync(path);
     await expectCode(() => Spool.open(path), "STORAGE");
@@ -59,7 +58,7 @@ describe("sqlite storage", () => {
       const tables = await spoolTables(dir);
       assert.ok(tables.length > 0);
       const path = join(dir, "foreign.db");
-      const raw = new Database(path);
+      const raw = openRawSqlite(path);
       for (const name of tables) raw.exec(`CREATE TABLE "${name}" (something_else TEXT)`);
       raw.prepare(`INSERT INTO "${tables[0]}" VALUES ('precious')`).run();
       raw.close();
@@ -92,7 +91,7 @@ describe("sqlite storage", () => {
       t.after(() => spool.close());
       const q = spool.queue("q");
       await q.add(0);
-      const holder = new Database(path);
+      const holder = openRawSqlite(path);
       holder.exec("BEGIN IMMEDIATE");
       let ticks = 0;
       const timer = setInterval(() => ticks++, 10);
@@ -114,7 +113,7 @@ describe("sqlite storage", () => {
     const spool = await Spool.open(path, { busyTimeout: 20_000 });
     t.after(() => spool.close());
     const q = spool.queue("q");
-    const holder = new Database(path);
+    const holder = openRawSqlite(path);
     holder.exec("BEGIN IMMEDIATE");
     let added = false;
     const adding = q.add(1).then(() => {

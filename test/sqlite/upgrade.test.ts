@@ -5,10 +5,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import Database from "better-sqlite3";
 import { MIGRATIONS } from "../../src/backends/sqlite/migrations.js";
 import { Spool } from "../../src/index.js";
 import { T } from "../conformance/harness.js";
+import { openRawSqlite } from "../helpers/raw-sqlite.js";
 
 describe("sqlite schema upgrades", () => {
   test(
@@ -18,10 +18,10 @@ describe("sqlite schema upgrades", () => {
       const dir = mkdtempSync(join(tmpdir(), "spool-upgrade-"));
       t.after(() => rmSync(dir, { recursive: true, force: true }));
       const path = join(dir, "old.db");
-      const old = new Database(path);
-      old.pragma("journal_mode = WAL");
+      const old = openRawSqlite(path);
+      old.exec("PRAGMA journal_mode = WAL");
       old.exec(MIGRATIONS[0]?.sql ?? "");
-      old.pragma("user_version = 1");
+      old.exec("PRAGMA user_version = 1");
       const now = Date.now();
       const insert = old.prepare(
         `INSERT INTO spool_jobs (queue, state, run_at, payload, format, attempts, max_attempts, created_at, lease_until)

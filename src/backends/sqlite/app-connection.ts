@@ -5,9 +5,11 @@
 import type Database from "better-sqlite3";
 import { SpoolError } from "../../errors.js";
 import { isBusy, translate } from "./connection.js";
+import { sqliteCode } from "./driver.js";
 
 export class AppConnection {
   private readonly statements = new Map<string, Database.Statement>();
+  private readonly pluckStatements = new Map<string, Database.Statement>();
 
   constructor(
     readonly db: Database.Database,
@@ -27,14 +29,23 @@ export class AppConnection {
     return statement;
   }
 
+  /** `sql`, returning each row's first column alone. */
+  pluckSql(text: string): Database.Statement {
+    let statement = this.pluckStatements.get(text);
+    if (statement === undefined) {
+      statement = this.db.prepare(text).safeIntegers(false).pluck();
+      this.pluckStatements.set(text, statement);
+    }
+    return statement;
+  }
+
   /**
    * An error inside the application's transaction. A snapshot conflict is not a lock to wait
    * for: the transaction read before another connection committed, so it can never write, and
    * only starting it again helps. Said so, instead of the busy timeout's words.
    */
   private inTransactionError(error: unknown): unknown {
-    const code = (error as { code?: unknown })?.code;
-    if (code === "SQLITE_BUSY_SNAPSHOT") {
+    if (sqliteCode(error) === "SQLITE_BUSY_SNAPSHOT") {
       return new SpoolError(
         "BUSY",
         `addSync on ${this.path}: the application's transaction read the database before another connection changed it, so it cannot write; run it again from the start (begin it with db.transaction(...).immediate() to take the write lock first)`,

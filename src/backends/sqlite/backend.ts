@@ -1,7 +1,7 @@
 // The SQLite backend: each Backend transition as one statement or a few, inside the writer's
 // shared IMMEDIATE transaction. Reads (reads.ts) run directly: WAL readers never wait for the
 // writer. Time is the process clock (options.clock): SQLite serves one machine.
-import type Database from "better-sqlite3";
+import type BetterSqlite3 from "better-sqlite3";
 import type {
   Backend,
   BackendOptions,
@@ -66,7 +66,11 @@ export class SqliteBackend implements Backend {
    * on that same file: Spool still works on a connection of its own, and adds on that one only
    * through `enqueueSync`.
    */
-  static async open(path: string, options: BackendOptions, app?: Database.Database): Promise<SqliteBackend> {
+  static async open(
+    path: string,
+    options: BackendOptions,
+    app?: BetterSqlite3.Database,
+  ): Promise<SqliteBackend> {
     const db = await openDatabase(path, options);
     const store = new Store(db, path, options.clock, options.busyTimeout);
     return new SqliteBackend(
@@ -212,21 +216,22 @@ export class SqliteBackend implements Backend {
       const items: T[] = [];
       // A savepoint inside the writer's transaction: when an item cannot be decoded, the take
       // is undone to it, so the good rows stay exactly as they were (id, key, ttl, place).
-      const takeAll = this.store.db.transaction(() => {
-        const jobs = this.pickWithRescue(
-          queue,
-          limit,
-          now,
-          (n) => (n === 1 ? one.all({ queue, now }) : many.all({ queue, now, limit: n })) as TakenRow[],
-          toTakenJob,
-        );
-        for (const job of jobs) {
-          const decoded = decode(job);
-          if ("item" in decoded) items.push(decoded.item);
-          else failed.push([job, decoded]);
-        }
-        if (failed.length > 0) throw UNDO;
-      });
+      const takeAll = () =>
+        this.store.db.transaction(() => {
+          const jobs = this.pickWithRescue(
+            queue,
+            limit,
+            now,
+            (n) => (n === 1 ? one.all({ queue, now }) : many.all({ queue, now, limit: n })) as TakenRow[],
+            toTakenJob,
+          );
+          for (const job of jobs) {
+            const decoded = decode(job);
+            if ("item" in decoded) items.push(decoded.item);
+            else failed.push([job, decoded]);
+          }
+          if (failed.length > 0) throw UNDO;
+        });
       try {
         takeAll();
         return { items, failed: null };

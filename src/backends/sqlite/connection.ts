@@ -1,13 +1,11 @@
 // Opening a SQLite database for Spool: refuse what is not ours before writing a byte, then set
 // the journal and durability, and migrate (migrations.ts). Also the translation of driver errors.
 import { closeSync, existsSync, openSync } from "node:fs";
-import Database from "better-sqlite3";
 import type { BackendOptions } from "../../backend.js";
 import { SpoolError } from "../../errors.js";
 import { olderStoreError } from "../shared.js";
+import { type Connection, openConnection, sqliteCode } from "./driver.js";
 import { checkOwnership, LATEST_VERSION, migrate } from "./migrations.js";
-
-type SqliteDatabase = Database.Database;
 
 const STORAGE_WORDS: Record<string, string> = {
   SQLITE_FULL: "the disk is full",
@@ -20,13 +18,13 @@ const STORAGE_WORDS: Record<string, string> = {
 };
 
 /**
- * Another connection holds a lock we need: worth waiting for. The driver reports extended codes,
+ * Another connection holds a lock we need: worth waiting for. Both drivers report extended codes,
  * so every variant counts (SQLITE_BUSY_RECOVERY while another process rebuilds the WAL index,
  * SQLITE_BUSY_SNAPSHOT, SQLITE_BUSY_TIMEOUT, SQLITE_LOCKED_SHAREDCACHE, ...).
  */
 export function isBusy(error: unknown): boolean {
-  const code = (error as { code?: unknown })?.code;
-  if (typeof code !== "string") return false;
+  const code = sqliteCode(error);
+  if (code === undefined) return false;
   return (
     code === "SQLITE_BUSY" ||
     code === "SQLITE_LOCKED" ||
@@ -38,8 +36,8 @@ export function isBusy(error: unknown): boolean {
 /** Driver errors become SpoolErrors a user can act on; ours pass through. */
 export function translate(error: unknown, path: string): unknown {
   if (error instanceof SpoolError) return error;
-  const code = (error as { code?: unknown })?.code;
-  if (typeof code !== "string" || !code.startsWith("SQLITE_")) return error;
+  const code = sqliteCode(error);
+  if (code === undefined) return error;
   if (isBusy(error)) {
     return new SpoolError(
       "BUSY",
@@ -63,7 +61,7 @@ export function translate(error: unknown, path: string): unknown {
  * touches the file waits for the lock like any write does, asynchronously, and the whole open
  * gives up with BUSY only once `busyTimeout` has passed.
  */
-export async function openDatabase(path: string, options: BackendOptions): Promise<SqliteDatabase> {
+export async function openDatabase(path: string, options: BackendOptions): Promise<Connection> {
   const memory = path === ":memory:";
   if (!memory && !options.create && !existsSync(path)) {
     throw new SpoolError("STORAGE", `no Spool database at ${path}: the file does not exist`);
@@ -80,10 +78,10 @@ export async function openDatabase(path: string, options: BackendOptions): Promi
       }
     }
   }
-  let db: SqliteDatabase;
+  let db: Connection;
   try {
     // No driver busy wait: it would block the event loop. Busy steps are retried asynchronously.
-    db = new Database(path, { timeout: 0 });
+    db = openConnection(path, options.driver);
   } catch (error) {
     throw translate(error, path);
   }
@@ -96,16 +94,16 @@ export async function openDatabase(path: string, options: BackendOptions): Promi
     }
     // SQLite's own checkpoint interval (1000 pages) is kept on purpose: larger ones measured
     // ~15% faster per job but stall a commit for tens of ms when they run (tail latency).
-    if (!memory) await step(() => db.pragma("journal_mode = WAL"));
-    await step(() => db.pragma(`synchronous = ${options.durability.toUpperCase()}`));
+    if (!memory) await step(() => db.exec("PRAGMA journal_mode = WAL"));
+    await step(() => db.exec(`PRAGMA synchronous = ${options.durability.toUpperCase()}`));
     // A deep queue's hot pages (the ready index, recent rows) should stay in memory: 64 MiB at
     // most, allocated only as pages are used (SQLite's default is 2 MiB).
-    await step(() => db.pragma("cache_size = -65536"));
+    await step(() => db.exec("PRAGMA cache_size = -65536"));
     // better-sqlite3 builds SQLite with temporary tables on disk. A claim or take of several
     // jobs (`id IN (SELECT … LIMIT n)`) builds one for its id list: on disk that measured
     // 0.6–1.1 ms a claim once the connection's cache was warm, against 30–70 µs in memory. What
     // goes there is small (ids, a sort of a page of rows), never payloads in bulk.
-    await step(() => db.pragma("temp_store = MEMORY"));
+    await step(() => db.exec("PRAGMA temp_store = MEMORY"));
     // A current schema needs no write lock at all: opening then never waits for writers.
     if (version > 0 && version < LATEST_VERSION && !options.migrate) {
       throw olderStoreError(path, version, LATEST_VERSION);

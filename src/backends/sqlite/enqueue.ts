@@ -9,7 +9,7 @@ import { BACKLOG } from "./read-queries.js";
 import type { Store } from "./store.js";
 
 /** Where the statements run: Spool's own store, or the application's connection (addSync). */
-type Statements = Pick<Store, "sql">;
+type Statements = Pick<Store, "sql" | "pluckSql">;
 
 /**
  * Inserts `jobs` into `queue` (inside the caller's write transaction); returns their ids, in

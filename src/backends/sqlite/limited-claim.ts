@@ -89,17 +89,17 @@ function roundRobin(
     if (after === null) {
       return (
         upto === null
-          ? store.sql(L.FIRST_GROUP).pluck().get({ queue })
-          : store.sql(L.FIRST_GROUP_UPTO).pluck().get({ queue, upto })
+          ? store.pluckSql(L.FIRST_GROUP).get({ queue })
+          : store.pluckSql(L.FIRST_GROUP_UPTO).get({ queue, upto })
       ) as string | undefined;
     }
     return (
       upto === null
-        ? store.sql(L.NEXT_GROUP).pluck().get({ queue, after })
-        : store.sql(L.NEXT_GROUP_UPTO).pluck().get({ queue, after, upto })
+        ? store.pluckSql(L.NEXT_GROUP).get({ queue, after })
+        : store.pluckSql(L.NEXT_GROUP_UPTO).get({ queue, after, upto })
     ) as string | undefined;
   };
-  const held = store.sql(L.GROUP_HELD).pluck();
+  const held = store.pluckSql(L.GROUP_HELD);
   const head = store.rawSql(L.CLAIM_GROUP_HEAD);
   // groupConcurrency 1 is strict FIFO by id (API.md): the head is the group's oldest job, and
   // one that is not ready holds the group. The ungrouped jobs ('') keep the claim order.
@@ -218,12 +218,12 @@ export function limitedWait(store: Store, queue: string, now: number): number | 
  * add), so the round-robin finds every job of the queue through spool_jobs_groups.
  */
 export function addsGrouped(
-  store: Pick<Store, "sql">,
+  store: Pick<Store, "sql" | "pluckSql">,
   queue: string,
   jobs: readonly NewJob[],
   now: number,
 ): boolean {
-  if ((store.sql(L.IS_GROUPED).pluck().get(queue) as number | undefined) === 1) return true;
+  if ((store.pluckSql(L.IS_GROUPED).get(queue) as number | undefined) === 1) return true;
   if (!jobs.some((j) => j.group != null)) return false;
   store.sql(L.MARK_GROUPED).run({ queue, now });
   store.sql(L.UNGROUPED_JOIN).run({ queue });

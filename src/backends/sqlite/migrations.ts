@@ -1,9 +1,9 @@
 // The SQLite schema as numbered migrations (the same shape as the PostgreSQL backend's), applied
 // in order on open by connection.ts. PRAGMA user_version records which ones a database has.
-import type Database from "better-sqlite3";
 import { SpoolError } from "../../errors.js";
 import { latestVersion, type Migration } from "../shared.js";
 import { DEPENDENCIES_MIGRATION } from "./dependencies-schema.js";
+import type { Connection } from "./driver.js";
 
 /** Tables Spool owns: a database that has one of these without being Spool's is refused. */
 export const SPOOL_TABLES = ["spool_jobs", "spool_queues"] as const;
@@ -150,19 +150,20 @@ export const MIGRATIONS: readonly Migration[] = [
 export const LATEST_VERSION = latestVersion(MIGRATIONS);
 
 /** Refuses a database that is not ours; returns its schema version (0: not yet a Spool one). */
-export function checkOwnership(db: Database.Database, path: string): number {
+export function checkOwnership(db: Connection, path: string): number {
   // One read transaction, so the version and the tables come from one snapshot: read apart, a
   // migration committed in between by another process would look like a foreign table.
-  const { version, tables } = db
-    .transaction(() => ({
-      version: db.pragma("user_version", { simple: true }) as number,
+  const { version, tables } = db.transaction(
+    () => ({
+      version: db.preparePluck("PRAGMA user_version").get() as number,
       tables: db
         .prepare(
           `SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (${SPOOL_TABLES.map(() => "?").join(",")})`,
         )
         .all(...SPOOL_TABLES) as { name: string }[],
-    }))
-    .deferred();
+    }),
+    "deferred",
+  );
   if (version > LATEST_VERSION) {
     throw new SpoolError(
       "STORAGE",
@@ -185,14 +186,14 @@ export function checkOwnership(db: Database.Database, path: string): number {
 }
 
 /** Applies the missing migrations in one IMMEDIATE transaction (the caller retries on busy). */
-export function migrate(db: Database.Database): void {
+export function migrate(db: Connection): void {
   db.transaction(() => {
     // Re-read inside the write lock: another process may have migrated meanwhile.
-    const current = db.pragma("user_version", { simple: true }) as number;
+    const current = db.preparePluck("PRAGMA user_version").get() as number;
     for (const m of MIGRATIONS) {
       if (m.version <= current) continue;
       db.exec(m.sql);
-      db.pragma(`user_version = ${m.version}`);
+      db.exec(`PRAGMA user_version = ${m.version}`);
     }
-  }).immediate();
+  }, "immediate");
 }

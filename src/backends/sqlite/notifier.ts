@@ -14,9 +14,9 @@
 //   see everything), and it is opened again, with one more check, when the period ends.
 import { type FSWatcher, watch } from "node:fs";
 import { basename, dirname } from "node:path";
-import type Database from "better-sqlite3";
 import type { Notifier } from "../../backend.js";
 import type { SpoolLogger } from "../../metrics/logger.js";
+import type { Connection, Statement } from "./driver.js";
 
 /** How long after file activity the version is re-checked instead of watched, and how often. */
 const HOT_MS = 200;
@@ -32,16 +32,16 @@ export class WalNotifier implements Notifier {
   private readonly file: string;
   private enabled: boolean;
   /** Prepared once: it runs every few ms while the file is busy (db.pragma would prepare anew). */
-  private readonly version: Database.Statement;
+  private readonly version: Statement;
   /** Told when the file watch fails and wake-ups fall back to polling (the Spool's logger). */
   logger?: SpoolLogger;
 
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: Connection,
     path: string,
     enabled: boolean,
   ) {
-    this.version = db.prepare("PRAGMA data_version").pluck();
+    this.version = db.preparePluck("PRAGMA data_version");
     this.lastVersion = this.dataVersion();
     this.dir = dirname(path);
     this.file = basename(path);
@@ -108,7 +108,7 @@ export class WalNotifier implements Notifier {
 
   private check(): void {
     this.checking = null;
-    if (!this.db.open) return;
+    if (!this.db.isOpen) return;
     const version = this.dataVersion();
     if (version !== this.lastVersion) {
       this.lastVersion = version;

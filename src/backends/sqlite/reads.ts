@@ -81,33 +81,34 @@ export function browse(
 export function counts(store: Store, queue: string): Promise<QueueSize> {
   // One read transaction: the two counts come from one snapshot, so a job another process
   // moves between them is counted once, not twice or never.
-  const countAll = store.db.transaction(() => {
-    const size: QueueSize = {
-      waiting: 0,
-      pending: 0,
-      delayed: 0,
-      reserved: 0,
-      completed: 0,
-      dead: 0,
-      total: 0,
-      paused: false,
-    };
-    for (const { state, n } of store.sql(R.COUNTS).all({ queue }) as { state: Row["state"]; n: number }[]) {
-      size[state] = n;
-      size.total += n;
-    }
-    const pending = store.sql(R.COUNT_PENDING).get({ queue, now: store.clock() }) as {
-      n: number;
-      delayed: number;
-    };
-    size.delayed = pending.delayed;
-    size.pending = pending.n - pending.delayed;
-    size.total += pending.n;
-    const row = store.sql(R.IS_PAUSED).get({ queue }) as { paused: number } | undefined;
-    size.paused = row !== undefined && row.paused !== 0;
-    return size;
-  });
-  return store.read(() => countAll.deferred());
+  const countAll = () =>
+    store.db.transaction(() => {
+      const size: QueueSize = {
+        waiting: 0,
+        pending: 0,
+        delayed: 0,
+        reserved: 0,
+        completed: 0,
+        dead: 0,
+        total: 0,
+        paused: false,
+      };
+      for (const { state, n } of store.sql(R.COUNTS).all({ queue }) as { state: Row["state"]; n: number }[]) {
+        size[state] = n;
+        size.total += n;
+      }
+      const pending = store.sql(R.COUNT_PENDING).get({ queue, now: store.clock() }) as {
+        n: number;
+        delayed: number;
+      };
+      size.delayed = pending.delayed;
+      size.pending = pending.n - pending.delayed;
+      size.total += pending.n;
+      const row = store.sql(R.IS_PAUSED).get({ queue }) as { paused: number } | undefined;
+      size.paused = row !== undefined && row.paused !== 0;
+      return size;
+    });
+  return store.read(() => countAll());
 }
 
 export function queues(store: Store): Promise<string[]> {

@@ -1,21 +1,22 @@
 // One open SQLite database as the backend uses it: statements prepared once, reads retried on a
 // busy answer without blocking the loop, writes through the group-commit writer, and deletes
 // that keep ids from ever being reused. The counterpart of the PostgreSQL backend's pool.ts.
-import type Database from "better-sqlite3";
 import type { Clock } from "../../clock.js";
 import { closedError } from "../shared.js";
 import { isBusy, translate } from "./connection.js";
+import type { Connection, Statement } from "./driver.js";
 import { DROP_PLACEHOLDERS, MAX_ID, PLACEHOLDER } from "./queries.js";
 import { Writer } from "./writer.js";
 
 export class Store {
   private readonly writer: Writer;
-  private readonly statements = new Map<string, Database.Statement>();
-  private readonly rawStatements = new Map<string, Database.Statement>();
+  private readonly statements = new Map<string, Statement>();
+  private readonly rawStatements = new Map<string, Statement>();
+  private readonly pluckStatements = new Map<string, Statement>();
   private closed = false;
 
   constructor(
-    readonly db: Database.Database,
+    readonly db: Connection,
     readonly path: string,
     /** The clock leases and run times are measured on (one machine: the process's). */
     readonly clock: Clock,
@@ -25,7 +26,7 @@ export class Store {
   }
 
   /** Prepared once per statement text. */
-  sql(text: string): Database.Statement {
+  sql(text: string): Statement {
     let statement = this.statements.get(text);
     if (statement === undefined) {
       statement = this.db.prepare(text);
@@ -38,11 +39,21 @@ export class Store {
    * Prepared once per statement text, in raw mode: each row comes back as an array of its
    * columns in the statement's order, which costs less than an object per row.
    */
-  rawSql(text: string): Database.Statement {
+  rawSql(text: string): Statement {
     let statement = this.rawStatements.get(text);
     if (statement === undefined) {
-      statement = this.db.prepare(text).raw(true);
+      statement = this.db.prepareRaw(text);
       this.rawStatements.set(text, statement);
+    }
+    return statement;
+  }
+
+  /** Prepared once per statement text, returning each row's first column alone. */
+  pluckSql(text: string): Statement {
+    let statement = this.pluckStatements.get(text);
+    if (statement === undefined) {
+      statement = this.db.preparePluck(text);
+      this.pluckStatements.set(text, statement);
     }
     return statement;
   }

@@ -6,9 +6,9 @@
 // The write lock is taken without the driver's busy wait (which would freeze the event loop):
 // when another process holds it, the batch is retried on a timer until `busyTimeout`, so timers
 // and heartbeats keep running and no process can lock the others out for long.
-import type Database from "better-sqlite3";
 import { closedError } from "../shared.js";
 import { isBusy, translate } from "./connection.js";
+import type { Connection, Statement } from "./driver.js";
 
 interface Pending<T> {
   run: () => T;
@@ -32,9 +32,9 @@ const COMMITS_PER_TURN = 16;
 export class Writer {
   private queue: Pending<unknown>[] = [];
   private scheduled = false;
-  private readonly begin: Database.Statement;
-  private readonly commit: Database.Statement;
-  private readonly rollback: Database.Statement;
+  private readonly begin: Statement;
+  private readonly commit: Statement;
+  private readonly rollback: Statement;
   private closed = false;
   /** Set for the rest of a turn that committed a burst: see gatherAfter. */
   private gathering = false;
@@ -42,7 +42,7 @@ export class Writer {
   private commitsThisTurn = 0;
 
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: Connection,
     private readonly path: string,
     private readonly busyTimeout: number,
   ) {

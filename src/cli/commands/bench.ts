@@ -7,7 +7,9 @@ type RunQuickBench = (options: { json?: boolean; out?: string }) => Promise<unkn
 export function registerBench(program: Command): void {
   program
     .command("bench")
-    .description("run the built-in quick benchmark (Spool against raw better-sqlite3) and print its table")
+    .description(
+      "run the built-in quick benchmark (Spool against raw SQLite, on each driver that loads) and print its table",
+    )
     .option("--json", "print the results as JSON")
     .option("--out <file>", "also write the results to this file")
     .addHelpText(

@@ -1,0 +1,418 @@
+// The SQLite driver seam: the few calls the backend makes of a SQLite binding, over
+// better-sqlite3 (a native addon, the default where it loads) or node:sqlite (built into Node
+// 22.16+ and 24, no native build at all). On better-sqlite3 the seam hands back the driver's own
+// statements, so the hot paths cost nothing more than before; on node:sqlite a thin wrapper adds
+// the row modes better-sqlite3 has (arrays, the first column) and returns BLOBs as Buffers.
+import { createRequire } from "node:module";
+import type BetterSqlite3 from "better-sqlite3";
+import { SpoolError, show } from "../../errors.js";
+
+export const DRIVERS = ["better-sqlite3", "node:sqlite"] as const;
+export type DriverName = (typeof DRIVERS)[number];
+
+/** What a write statement reports. */
+export interface RunResult {
+  changes: number;
+  lastInsertRowid: number | bigint;
+}
+
+/**
+ * A prepared statement. Values bind as both drivers bind them: positional values, or one object
+ * whose keys name the statement's `@name`/`:name` parameters (keys it does not use are ignored).
+ */
+export interface Statement {
+  run(...params: unknown[]): RunResult;
+  get(...params: unknown[]): unknown;
+  all(...params: unknown[]): unknown[];
+}
+
+/** One open SQLite connection, whichever driver opened it. */
+export interface Connection {
+  readonly driver: DriverName;
+  readonly isOpen: boolean;
+  readonly inTransaction: boolean;
+  /** Rows as objects keyed by column name. */
+  prepare(sql: string): Statement;
+  /** Rows as arrays of their columns in the statement's order (cheaper than an object a row). */
+  prepareRaw(sql: string): Statement;
+  /** Each row as its first column's value. */
+  preparePluck(sql: string): Statement;
+  exec(sql: string): void;
+  /**
+   * `fn` in a transaction: BEGIN (DEFERRED or IMMEDIATE) when none is open, committed when `fn`
+   * returns and rolled back when it throws; inside an open one, a savepoint instead.
+   */
+  transaction<T>(fn: () => T, mode?: "deferred" | "immediate"): T;
+  close(): void;
+}
+
+// ---------------------------------------------------------------------------------------------
+// better-sqlite3: its Database and Statements already have this shape.
+
+type BetterDatabase = BetterSqlite3.Database;
+type BetterConstructor = typeof BetterSqlite3;
+
+class BetterSqliteConnection implements Connection {
+  readonly driver = "better-sqlite3";
+  constructor(readonly db: BetterDatabase) {}
+  get isOpen(): boolean {
+    return this.db.open;
+  }
+  get inTransaction(): boolean {
+    return this.db.inTransaction;
+  }
+  prepare(sql: string): Statement {
+    return this.db.prepare(sql);
+  }
+  prepareRaw(sql: string): Statement {
+    return this.db.prepare(sql).raw(true);
+  }
+  preparePluck(sql: string): Statement {
+    return this.db.prepare(sql).pluck();
+  }
+  exec(sql: string): void {
+    this.db.exec(sql);
+  }
+  transaction<T>(fn: () => T, mode: "deferred" | "immediate" = "deferred"): T {
+    const t = this.db.transaction(fn);
+    return mode === "immediate" ? t.immediate() : t.deferred();
+  }
+  close(): void {
+    this.db.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// node:sqlite. Typed here by the little we use: @types/node 20 does not declare the module.
+
+interface NodeStatementSync {
+  run(...params: unknown[]): RunResult;
+  get(...params: unknown[]): unknown;
+  all(...params: unknown[]): unknown[];
+  setReturnArrays?(enabled: boolean): void;
+  setAllowUnknownNamedParameters?(enabled: boolean): void;
+}
+
+interface NodeDatabaseSync {
+  readonly isOpen: boolean;
+  readonly isTransaction: boolean;
+  prepare(sql: string): NodeStatementSync;
+  exec(sql: string): void;
+  close(): void;
+}
+
+interface NodeSqliteModule {
+  DatabaseSync: new (path: string, options?: { timeout?: number; readOnly?: boolean }) => NodeDatabaseSync;
+}
+
+/** node:sqlite returns BLOBs as Uint8Array: the same bytes as a Buffer, not copied. */
+function asBuffer(value: Uint8Array): Buffer {
+  return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+}
+
+function objectRow(row: Record<string, unknown>): Record<string, unknown> {
+  for (const key in row) {
+    const value = row[key];
+    if (value instanceof Uint8Array) row[key] = asBuffer(value);
+  }
+  return row;
+}
+
+function arrayRow(row: unknown[]): unknown[] {
+  for (let i = 0; i < row.length; i++) {
+    const value = row[i];
+    if (value instanceof Uint8Array) row[i] = asBuffer(value);
+  }
+  return row;
+}
+
+function firstColumn(row: unknown[]): unknown {
+  const value = row[0];
+  return value instanceof Uint8Array ? asBuffer(value) : value;
+}
+
+/**
+ * better-sqlite3 binds the values of an array argument in order; node:sqlite would take an
+ * array for an object of named values. So arrays are spread (one many-row insert binds one).
+ */
+function bindable(params: unknown[]): unknown[] {
+  for (const param of params) if (Array.isArray(param)) return params.flat();
+  return params;
+}
+
+/** Row modes of a NodeStatement. */
+const Mode = { Objects: 0, Arrays: 1, Pluck: 2 } as const;
+type Mode = (typeof Mode)[keyof typeof Mode];
+
+class NodeStatement implements Statement {
+  private readonly shape: (row: never) => unknown;
+
+  constructor(
+    private readonly statement: NodeStatementSync,
+    mode: Mode,
+  ) {
+    // better-sqlite3 ignores the keys of a bound object that the statement does not name.
+    statement.setAllowUnknownNamedParameters?.(true);
+    if (mode !== Mode.Objects) statement.setReturnArrays?.(true);
+    this.shape = mode === Mode.Objects ? objectRow : mode === Mode.Arrays ? arrayRow : firstColumn;
+  }
+
+  run(...params: unknown[]): RunResult {
+    return this.statement.run(...bindable(params));
+  }
+
+  get(...params: unknown[]): unknown {
+    const row = this.statement.get(...bindable(params));
+    return row === undefined ? undefined : this.shape(row as never);
+  }
+
+  all(...params: unknown[]): unknown[] {
+    const rows = this.statement.all(...bindable(params));
+    for (let i = 0; i < rows.length; i++) rows[i] = this.shape(rows[i] as never);
+    return rows;
+  }
+}
+
+class NodeSqliteConnection implements Connection {
+  readonly driver = "node:sqlite";
+  private depth = 0;
+  constructor(readonly db: NodeDatabaseSync) {}
+  get isOpen(): boolean {
+    return this.db.isOpen;
+  }
+  get inTransaction(): boolean {
+    return this.db.isTransaction;
+  }
+  prepare(sql: string): Statement {
+    return new NodeStatement(this.db.prepare(sql), Mode.Objects);
+  }
+  prepareRaw(sql: string): Statement {
+    return new NodeStatement(this.db.prepare(sql), Mode.Arrays);
+  }
+  preparePluck(sql: string): Statement {
+    return new NodeStatement(this.db.prepare(sql), Mode.Pluck);
+  }
+  exec(sql: string): void {
+    this.db.exec(sql);
+  }
+  transaction<T>(fn: () => T, mode: "deferred" | "immediate" = "deferred"): T {
+    if (this.db.isTransaction) {
+      const name = `spool_${++this.depth}`;
+      this.db.exec(`SAVEPOINT ${name}`);
+      try {
+        const result = fn();
+        this.db.exec(`RELEASE ${name}`);
+        return result;
+      } catch (error) {
+        // The savepoint may already be gone if SQLite rolled the transaction back itself.
+        if (this.db.isTransaction) {
+          this.db.exec(`ROLLBACK TO ${name}`);
+          this.db.exec(`RELEASE ${name}`);
+        }
+        throw error;
+      } finally {
+        this.depth--;
+      }
+    }
+    this.db.exec(mode === "immediate" ? "BEGIN IMMEDIATE" : "BEGIN");
+    try {
+      const result = fn();
+      this.db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      if (this.db.isTransaction) this.db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+  close(): void {
+    this.db.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading and choosing.
+
+const require = createRequire(import.meta.url);
+
+/** better-sqlite3's constructor, or the error that kept it from loading (cached). */
+let better: { ok: BetterConstructor } | { error: unknown } | undefined;
+
+/**
+ * better-sqlite3, once it has really opened a database: the package loads its native addon only
+ * at the first `new Database`, so an addon built for another Node (or none at all) shows there.
+ */
+function loadBetter(): { ok: BetterConstructor } | { error: unknown } {
+  if (better === undefined) {
+    try {
+      const Database = require("better-sqlite3") as BetterConstructor;
+      new Database(":memory:").close();
+      better = { ok: Database };
+    } catch (error) {
+      better = { error };
+    }
+  }
+  return better;
+}
+
+let nodeSqlite: { ok: NodeSqliteModule } | { error: string } | undefined;
+
+/** node:sqlite when this Node has it (with what Spool needs of it), else why not (cached). */
+function loadNodeSqlite(): { ok: NodeSqliteModule } | { error: string } {
+  nodeSqlite ??= probeNodeSqlite();
+  return nodeSqlite;
+}
+
+function probeNodeSqlite(): { ok: NodeSqliteModule } | { error: string } {
+  const getBuiltin = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
+  const mod = getBuiltin?.("node:sqlite") as NodeSqliteModule | undefined;
+  if (mod === undefined) {
+    return { error: `Node ${process.version} has no node:sqlite (it needs Node 22.16 or later, or 24)` };
+  }
+  const probe = new mod.DatabaseSync(":memory:");
+  try {
+    const statement = probe.prepare("SELECT 1");
+    const missing = [
+      typeof statement.setReturnArrays === "function" ? null : "StatementSync.setReturnArrays",
+      typeof statement.setAllowUnknownNamedParameters === "function"
+        ? null
+        : "StatementSync.setAllowUnknownNamedParameters",
+      typeof probe.isTransaction === "boolean" ? null : "DatabaseSync.isTransaction",
+    ].filter((name) => name !== null);
+    if (missing.length > 0) {
+      return {
+        error: `the node:sqlite of Node ${process.version} lacks ${missing.join(", ")} (it needs Node 22.16 or later, or 24)`,
+      };
+    }
+  } finally {
+    probe.close();
+  }
+  return { ok: mod };
+}
+
+/** Each driver, and why this process cannot load it (null: it loads). For the benchmark. */
+export function driverStatus(): Array<{ driver: DriverName; reason: string | null }> {
+  const b = loadBetter();
+  const n = loadNodeSqlite();
+  return [
+    {
+      driver: "better-sqlite3",
+      reason: "ok" in b ? null : (((b.error as Error)?.message ?? String(b.error)).split("\n")[0] ?? ""),
+    },
+    { driver: "node:sqlite", reason: "ok" in n ? null : n.error },
+  ];
+}
+
+/** Checks a `driver` value (Spool.open's option, or SPOOL_SQLITE_DRIVER). */
+export function checkDriver(value: unknown, what: string): DriverName {
+  if (!DRIVERS.includes(value as DriverName)) {
+    throw new SpoolError(
+      "INVALID_ARGUMENT",
+      `${what} must be "better-sqlite3" or "node:sqlite", got ${show(value)}`,
+    );
+  }
+  return value as DriverName;
+}
+
+/**
+ * The driver to open with: the one asked for (the option, else the SPOOL_SQLITE_DRIVER
+ * environment variable), else better-sqlite3 where it loads, else node:sqlite.
+ */
+function choose(asked: DriverName | undefined): { better: BetterConstructor } | { node: NodeSqliteModule } {
+  const env = process.env.SPOOL_SQLITE_DRIVER;
+  const wanted =
+    asked ?? (env === undefined || env === "" ? undefined : checkDriver(env, "SPOOL_SQLITE_DRIVER"));
+  if (wanted === "better-sqlite3") {
+    const b = loadBetter();
+    if ("ok" in b) return { better: b.ok };
+    throw new SpoolError(
+      "STORAGE",
+      `the better-sqlite3 driver does not load (${(b.error as Error)?.message ?? String(b.error)}): install or rebuild it for this Node (npm install better-sqlite3), or use driver "node:sqlite"`,
+      { cause: b.error },
+    );
+  }
+  if (wanted === "node:sqlite") {
+    const n = loadNodeSqlite();
+    if ("ok" in n) return { node: n.ok };
+    throw new SpoolError("STORAGE", `driver "node:sqlite" is not available: ${n.error}`);
+  }
+  const b = loadBetter();
+  if ("ok" in b) return { better: b.ok };
+  const n = loadNodeSqlite();
+  if ("ok" in n) return { node: n.ok };
+  throw new SpoolError(
+    "STORAGE",
+    `no SQLite driver loads: better-sqlite3 does not (${(b.error as Error)?.message?.split("\n")[0] ?? String(b.error)}), and ${n.error}. Install better-sqlite3 (npm install better-sqlite3), or run on Node 24`,
+    { cause: b.error },
+  );
+}
+
+/**
+ * Opens `path` with the chosen driver, with no driver busy wait (the backend retries busy
+ * steps asynchronously, so the event loop never blocks on a lock).
+ */
+export function openConnection(path: string, asked: DriverName | undefined, readOnly = false): Connection {
+  const chosen = choose(asked);
+  if ("better" in chosen) {
+    return new BetterSqliteConnection(new chosen.better(path, { timeout: 0, readonly: readOnly }));
+  }
+  return new NodeSqliteConnection(new chosen.node.DatabaseSync(path, { timeout: 0, readOnly }));
+}
+
+/** The connection of an application's own better-sqlite3 Database (Spool.open(db)). */
+export function wrapBetterDatabase(db: BetterDatabase): Connection {
+  return new BetterSqliteConnection(db);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors: better-sqlite3 names the SQLite code (`code: "SQLITE_BUSY_SNAPSHOT"`); node:sqlite
+// gives `code: "ERR_SQLITE_ERROR"` and the extended code as a number (`errcode: 517`).
+
+const PRIMARY: readonly string[] = [
+  "OK",
+  "ERROR",
+  "INTERNAL",
+  "PERM",
+  "ABORT",
+  "BUSY",
+  "LOCKED",
+  "NOMEM",
+  "READONLY",
+  "INTERRUPT",
+  "IOERR",
+  "CORRUPT",
+  "NOTFOUND",
+  "FULL",
+  "CANTOPEN",
+  "PROTOCOL",
+  "EMPTY",
+  "SCHEMA",
+  "TOOBIG",
+  "CONSTRAINT",
+  "MISMATCH",
+  "MISUSE",
+  "NOLFS",
+  "AUTH",
+  "FORMAT",
+  "RANGE",
+  "NOTADB",
+];
+
+/** The extended codes the backend tells apart (sqlite3.h). */
+const EXTENDED: Readonly<Record<number, string>> = {
+  261: "BUSY_RECOVERY",
+  517: "BUSY_SNAPSHOT",
+  773: "BUSY_TIMEOUT",
+  262: "LOCKED_SHAREDCACHE",
+  518: "LOCKED_VTAB",
+};
+
+/** The SQLite result code of a driver error as better-sqlite3 names it ("SQLITE_BUSY"), or undefined. */
+export function sqliteCode(error: unknown): string | undefined {
+  const e = error as { code?: unknown; errcode?: unknown } | null | undefined;
+  const code = e?.code;
+  if (typeof code === "string" && code.startsWith("SQLITE_")) return code;
+  const errcode = e?.errcode;
+  if (code !== "ERR_SQLITE_ERROR" || typeof errcode !== "number") return undefined;
+  const name = EXTENDED[errcode] ?? PRIMARY[errcode & 0xff];
+  return name === undefined ? `SQLITE_ERROR_${errcode}` : `SQLITE_${name}`;
+}
