@@ -14,6 +14,7 @@
 #    kept in the cache per ABI), and the original is put back when the command ends, however it
 #    ends, so the steps after the matrix (pack-check, ...) run on the install they expect.
 # 3. The command runs with that Node first on PATH: `npm`, `node` and process.execPath are it.
+#    Native addons it compiles use that Node's headers (npm_config_nodedir).
 #
 # Only the addon file is swapped; nothing else in node_modules depends on the Node version.
 set -euo pipefail
@@ -73,7 +74,9 @@ if ! loads; then
 fi
 
 # 3. The command, on that Node. Not exec: the trap puts the installed addon back afterwards.
+#    npm_config_nodedir: anything it compiles (pack-check's install of the tarball) uses this
+#    Node's headers from the package, never a download from nodejs.org.
 echo "node-version: running on Node $version (ABI $abi): $*" >&2
 status=0
-PATH="$node_bin:$PATH" "$@" || status=$?
+PATH="$node_bin:$PATH" npm_config_nodedir="$home" "$@" || status=$?
 exit "$status"
