@@ -59,6 +59,8 @@ restore() {
   rm -f "$saved"
 }
 trap restore EXIT
+trap 'exit 130' INT # through the EXIT trap: Ctrl-C or a CI timeout still puts it back
+trap 'exit 143' TERM
 
 loads() {
   PATH="$node_bin:$PATH" node -e "new (require('better-sqlite3'))(':memory:').close()" 2>/dev/null
