@@ -16,6 +16,11 @@ function findTests(dir) {
 
 const filters = process.argv.slice(2);
 const files = findTests("test").filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
+// Which Node runs the suite: CI runs it on several (scripts/node-version.sh), and a log must say
+// which one it is.
+console.log(
+  `spool tests: Node ${process.version} (${process.execPath}), ${files.length} test file${files.length === 1 ? "" : "s"}, PostgreSQL ${process.env.SPOOL_PG_URL ? "on" : "off (no SPOOL_PG_URL)"}`,
+);
 if (!process.env.SPOOL_SKIP_BUILD) execFileSync("npm", ["run", "build", "--silent"], { stdio: "inherit" });
 const result = spawnSync(
   process.execPath,

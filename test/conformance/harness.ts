@@ -48,6 +48,10 @@ export async function fresh(backend: BackendFixture, t: TestContext, extra: Spoo
   const target = await backend.newTarget();
   const opened: Spool[] = [];
   t.after(async () => {
+    // The test's child processes go first: a child still working the store while its schema is
+    // dropped can deadlock with the DROP (40P01). Hooks run in the order registered, and this one
+    // is registered before any child's.
+    for (const stop of children.get(t) ?? []) await stop();
     for (const s of opened) await s.close().catch(() => {});
     await target.cleanup();
   });
@@ -192,6 +196,9 @@ export interface Child {
   waitLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
 }
 
+/** Each test's children, to stop before its store is cleaned up (see fresh). */
+const children = new WeakMap<TestContext, Array<() => Promise<void>>>();
+
 /** Starts `test/helpers/<script>` with tsx; killed when the test ends if still running. */
 export function child(t: TestContext, script: string, ...args: string[]): Child {
   const proc = spawn(process.execPath, ["--import", "tsx", new URL(script, helpers).pathname, ...args], {
@@ -234,13 +241,15 @@ export function child(t: TestContext, script: string, ...args: string[]): Child 
     },
   };
   proc.stdin.on("error", () => {});
-  t.after(async () => {
+  const stop = async () => {
     if (!c.exited) {
       proc.kill("SIGCONT");
       proc.kill("SIGKILL");
       await c.exit;
     }
-  });
+  };
+  children.set(t, [...(children.get(t) ?? []), stop]);
+  t.after(stop);
   return c;
 }
 
