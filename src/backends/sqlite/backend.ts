@@ -132,12 +132,14 @@ export class SqliteBackend implements Backend {
     now: number,
     pick: (n: number) => R[],
     toJob: (row: R) => J,
+    picked: () => number = () => 0,
   ): J[] {
     const rescuedFirst = this.rescues.isDue(queue, now);
     if (rescuedFirst) this.rescue(queue, now);
     const rows = pick(limit);
-    if (rows.length < limit && !rescuedFirst && this.rescue(queue, now) > 0) {
-      rows.push(...pick(limit - rows.length));
+    // `picked`: rows a pick kept aside (a limited claim's), which count as found all the same.
+    if (rows.length + picked() < limit && !rescuedFirst && this.rescue(queue, now) > 0) {
+      rows.push(...pick(limit - rows.length - picked()));
     }
     return toClaimOrder(rows, toJob);
   }
@@ -159,19 +161,11 @@ export class SqliteBackend implements Backend {
         ) as PickedRow[];
         if (rows.length > 0) return rows;
         // Nothing: the queue may be limited, which CLAIM leaves to the limited claim.
-        const more = limitedClaim(
-          this.store,
-          this.cursors,
-          queue,
-          n - limited.length,
-          now,
-          lease_until,
-          seen,
-        );
+        const more = limitedClaim(this.store, this.cursors, queue, n, now, lease_until, seen);
         if (more !== null) limited.push(...more);
         return rows;
       };
-      const jobs = this.pickWithRescue(queue, limit, now, pick, toJob);
+      const jobs = this.pickWithRescue(queue, limit, now, pick, toJob, () => limited.length);
       if (limited.length === 0) return jobs;
       // Two picks (one before the rescue, one after) are one claim: sorted together, unless
       // they are a round-robin's turns.
