@@ -65,6 +65,26 @@ export const CLAIM_GROUP_HEAD = `${RESERVE}
   RETURNING ${PICKED_COLUMNS}`;
 
 /**
+ * CLAIM_GROUP_HEAD of the first group with pending jobs after :after (up to :upto), found by the
+ * same seek as groupAfter's, in one statement: a round-robin turn whose group has a ready head
+ * and no groupConcurrency costs one statement, not two. Returns the group too (last column,
+ * after PickedRow's). Nothing back means that group has no ready head, or there is no group:
+ * the caller then seeks it apart. Four shapes, as groupAfter.
+ */
+const headAfter = (after: boolean, upto: boolean) => `${RESERVE}
+   WHERE id = (SELECT id FROM spool_jobs
+                WHERE queue = :queue AND state = 'pending'
+                  AND grp = (${groupAfter(after, upto)})
+                  AND run_at <= :now AND (expires_at IS NULL OR expires_at > :now)
+                ORDER BY priority DESC, run_at, id LIMIT 1)
+  RETURNING ${PICKED_COLUMNS}, grp`;
+
+export const CLAIM_FIRST_HEAD = headAfter(false, false);
+export const CLAIM_FIRST_HEAD_UPTO = headAfter(false, true);
+export const CLAIM_NEXT_HEAD = headAfter(true, false);
+export const CLAIM_NEXT_HEAD_UPTO = headAfter(true, true);
+
+/**
  * Claims a FIFO group's head (groupConcurrency 1): its pending job with the lowest id, if that
  * one is ready. A head not ready yet (delayed, or waiting out a retry's backoff) holds the
  * group: nothing later of the group overtakes it. A head past its ttl holds nothing: it will
