@@ -141,7 +141,10 @@ export async function takeFromDepth(
 /**
  * takeFromDepth on a Spool queue whose `depth` jobs are spread evenly over `groups` groups
  * (added a group at a time): every reserve takes the limited claim's round-robin path, one
- * index seek to the group after the last one served. Spool only: a grouped queue has no raw twin.
+ * statement that seeks the group after the last one served and claims its head. Each group's
+ * jobs lie together, apart from the others', so each turn writes other pages than the last: the
+ * cost over a plain queue is mostly those pages, at commit and at checkpoint. Spool only: a
+ * grouped queue has no raw twin.
  */
 export async function takeFromGroups(
   path: string,

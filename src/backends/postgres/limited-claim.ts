@@ -21,8 +21,10 @@ ALTER TABLE {S}.queues
 ALTER TABLE {S}.jobs ADD COLUMN grp text;
 -- Each group's ready jobs in claim order, the ungrouped ones (grp NULL) too: the next group is
 -- one seek past the last one served, and ungrouped jobs added while another process makes the
--- queue grouped are found all the same.
+-- queue grouped are found all the same. It replaces jobs_ready: a plain queue's jobs (all grp
+-- NULL) are one range of it in claim order, so a plain job sits in one ready index, not two.
 CREATE INDEX jobs_groups ON {S}.jobs (queue, grp, priority DESC, run_at, id) WHERE state = 'pending';
+DROP INDEX {S}.jobs_ready;
 -- Each group's pending jobs by id: the head of a groupConcurrency-1 group (strict FIFO) is one
 -- seek, where the index above would walk the whole group for its lowest id. On id + 0, which
 -- the claim orders by: ordered by id, the planner would rather walk the primary key from the
@@ -88,7 +90,7 @@ BEGIN
        WHERE u.id = ANY(ARRAY(
          SELECT j.id FROM {S}.jobs AS j
           WHERE j.queue = p_queue AND j.state = 'pending' AND j.run_at <= t AND (j.expires_at IS NULL OR j.expires_at > t)
-          ORDER BY j.priority DESC, j.run_at, j.id LIMIT v_allowed FOR UPDATE SKIP LOCKED))
+          ORDER BY j.grp, j.priority DESC, j.run_at, j.id LIMIT v_allowed FOR UPDATE SKIP LOCKED))
       RETURNING u.*
     LOOP
       v_taken := v_taken + 1;

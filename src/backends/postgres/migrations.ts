@@ -39,6 +39,7 @@ CREATE TABLE {S}.jobs (
 );
 -- Matches the claim's ORDER BY exactly, restricted to the rows a claim can take.
 CREATE INDEX jobs_ready ON {S}.jobs (queue, priority DESC, run_at, id) WHERE state = 'pending';
+-- (Migration 7 replaces it with jobs_groups, the same order behind the group.)
 -- Next due time (nextDueIn, oldestPendingAge) across priorities.
 CREATE INDEX jobs_due ON {S}.jobs (queue, run_at) WHERE state = 'pending';
 -- Lapsed leases and ttl expiry, scanned before every claim.

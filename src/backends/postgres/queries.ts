@@ -21,12 +21,15 @@ import { after, ago, fromMs } from "./time-sql.js";
 const { JOB } = R;
 
 /**
- * The claim order, shared by claim and take so both serve jobs alike. Jobs past their ttl are
- * never served, even before the rescue (throttled) has made them dead.
+ * The claim order, shared by claim and take so both serve jobs alike, in jobs_groups' order. Jobs
+ * past their ttl are never served, even before the rescue (throttled) has made them dead. A plain
+ * queue's jobs are all grp NULL, so its order is the claim order; a grouped queue is claimed
+ * round-robin (limited-claim.ts), and a take on one (a channel sharing its name) serves its
+ * groups in name order, each in claim order: the order an index gives.
  */
 const READY = `SELECT id FROM {S}.jobs
   WHERE queue = $1 AND state = 'pending' AND run_at <= now() AND (expires_at IS NULL OR expires_at > now())
-  ORDER BY priority DESC, run_at, id`;
+  ORDER BY grp, priority DESC, run_at, id`;
 
 /**
  * Inserts a batch from parallel arrays. Ids are drawn first, in input order, so each input row

@@ -54,6 +54,12 @@ export class SqliteBackend implements Backend {
   private readonly rescues = new RescueThrottle();
   /** Where each grouped queue's round-robin stands in this process (limited-claim.ts). */
   private readonly cursors = new GroupCursors();
+  /**
+   * Queues this process last found limited: their claims run the limited claim first, not after
+   * the plain CLAIM found it held (a statement less a claim). The limited claim reads the row
+   * itself, so a queue no longer limited falls back to CLAIM and leaves the set.
+   */
+  private readonly limitedQueues = new Set<string>();
 
   /**
    * The application's own connection, when the Spool was opened on its Database: `enqueueSync`
@@ -160,12 +166,14 @@ export class SqliteBackend implements Backend {
     now: number,
     pick: (n: number) => R[],
     toJob: (row: R) => J,
+    picked: () => number = () => 0,
   ): J[] {
     const rescuedFirst = this.rescues.isDue(queue, now);
     if (rescuedFirst) this.rescue(queue, now);
     const rows = pick(limit);
-    if (rows.length < limit && !rescuedFirst && this.rescue(queue, now) > 0) {
-      rows.push(...pick(limit - rows.length));
+    // `picked`: rows a pick kept aside (a limited claim's), which count as found all the same.
+    if (rows.length + picked() < limit && !rescuedFirst && this.rescue(queue, now) > 0) {
+      rows.push(...pick(limit - rows.length - picked()));
     }
     return toClaimOrder(rows, toJob);
   }
@@ -181,25 +189,26 @@ export class SqliteBackend implements Backend {
       // queue's round-robin), which the plain claim's sort would undo.
       const limited: PickedRow[] = [];
       const seen = { grouped: false };
+      const limitedPick = (n: number): boolean => {
+        const more = limitedClaim(this.store, this.cursors, queue, n, now, lease_until, seen);
+        if (more === null) return false;
+        limited.push(...more);
+        return true;
+      };
       const pick = (n: number): PickedRow[] => {
+        if (this.limitedQueues.has(queue)) {
+          if (limitedPick(n)) return [];
+          this.limitedQueues.delete(queue);
+        }
         const rows = (
           n === 1 ? one.all({ queue, now, lease_until }) : many.all({ queue, now, limit: n, lease_until })
         ) as PickedRow[];
         if (rows.length > 0) return rows;
         // Nothing: the queue may be limited, which CLAIM leaves to the limited claim.
-        const more = limitedClaim(
-          this.store,
-          this.cursors,
-          queue,
-          n - limited.length,
-          now,
-          lease_until,
-          seen,
-        );
-        if (more !== null) limited.push(...more);
+        if (limitedPick(n)) this.limitedQueues.add(queue);
         return rows;
       };
-      const jobs = this.pickWithRescue(queue, limit, now, pick, toJob);
+      const jobs = this.pickWithRescue(queue, limit, now, pick, toJob, () => limited.length);
       if (limited.length === 0) return jobs;
       // Two picks (one before the rescue, one after) are one claim: sorted together, unless
       // they are a round-robin's turns.

@@ -1,4 +1,4 @@
-// The SQLite schema of job dependencies (migration 8): the links table and the triggers that
+// The SQLite schema of job dependencies (migration 9): the links table and the triggers that
 // move a job's dependents when it ends. See dependencies.ts for the statements of an add.
 //
 // What moves a waiting job is a trigger on the dependency's own row, so every way a job can end
@@ -9,7 +9,7 @@
 // column test per state change.
 
 /**
- * Migration 8. spool_deps holds one row per (job, dependency) for as long as the job exists,
+ * Migration 9. spool_deps holds one row per (job, dependency) for as long as the job exists,
  * `done` once the dependency completed. spool_dep_results keeps a completed dependency's result
  * once (not once per dependent: a 4 MB result with 250 dependents is 4 MB) for as long as a link
  * names it, so `results()` outlives the dependency's own row (retention may delete it at once). deps_left counts a job's dependencies

@@ -1,5 +1,5 @@
 // Job dependencies on SQLite (AddOptions.dependsOn): the statements of an add with dependencies
-// and of `dependencies()`. What moves a waiting job afterwards is the triggers of migration 8
+// and of `dependencies()`. What moves a waiting job afterwards is the triggers of migration 9
 // (dependencies-schema.ts).
 import type { PayloadFormat, StoredDependency } from "../../backend.js";
 import { SpoolError } from "../../errors.js";
@@ -20,7 +20,7 @@ const MARK_DEPENDENT = "UPDATE spool_jobs SET dependents = 1 WHERE id = :id AND 
 
 const LINK = "INSERT INTO spool_deps (job, dep, done) VALUES (:job, :dep, :done)";
 
-/** A dependency completed before the add: its result, kept once for every link (see migration 8). */
+/** A dependency completed before the add: its result, kept once for every link (see migration 9). */
 const KEEP_RESULT = `
   INSERT OR IGNORE INTO spool_dep_results (dep, result, result_format) VALUES (:dep, :result, :format)`;
 

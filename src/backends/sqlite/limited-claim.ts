@@ -99,6 +99,21 @@ function roundRobin(
         : store.pluckSql(L.NEXT_GROUP_UPTO).get({ queue, after, upto })
     ) as string | undefined;
   };
+  // With no groupConcurrency, a turn is one statement: the next group's head claimed where it
+  // is found (seek then claim apart only when that group has no ready head).
+  const seekAndClaim = (after: string | null, upto: string | null): GroupPickedRow | undefined => {
+    const sql =
+      after === null
+        ? upto === null
+          ? L.CLAIM_FIRST_HEAD
+          : L.CLAIM_FIRST_HEAD_UPTO
+        : upto === null
+          ? L.CLAIM_NEXT_HEAD
+          : L.CLAIM_NEXT_HEAD_UPTO;
+    return store.rawSql(sql).get({ queue, after, upto, now, lease_until: leaseUntil }) as
+      | GroupPickedRow
+      | undefined;
+  };
   const held = store.pluckSql(L.GROUP_HELD);
   const head = store.rawSql(L.CLAIM_GROUP_HEAD);
   // groupConcurrency 1 is strict FIFO by id (API.md): the head is the group's oldest job, and
@@ -114,6 +129,16 @@ function roundRobin(
     let wrapped = start === null;
     let after: string | null = start;
     while (rows.length < allowed) {
+      if (cap === null) {
+        const found = seekAndClaim(after, wrapped ? start : null);
+        if (found !== undefined) {
+          const grp = found.pop() as string;
+          rows.push(found as unknown as PickedRow);
+          added++;
+          after = last = grp;
+          continue;
+        }
+      }
       const grp = seek(after, wrapped ? start : null);
       if (grp === undefined) {
         if (wrapped) break;
@@ -155,6 +180,9 @@ export function storeLimits(store: Store, queue: string, patch: LimitsPatch, now
   });
   if (rate === null) store.sql(L.STARTS_CLEAR).run({ queue });
 }
+
+/** A round-robin turn's row: PickedRow, then the group it came from. */
+type GroupPickedRow = [...PickedRow, string];
 
 /** How often a process stores where its round-robin stands (ms). */
 const CURSOR_STORE_MS = 250;

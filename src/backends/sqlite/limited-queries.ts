@@ -23,15 +23,20 @@ export const STARTS_RECORD = `INSERT INTO spool_starts (queue, at, n) VALUES (:q
 export const RESERVED_COUNT = `
   SELECT count(*) AS n FROM spool_jobs WHERE queue = :queue AND ${IN_DONE_INDEX} AND state = 'reserved'`;
 
-/** One group's reserved jobs (through spool_jobs_groups). */
+/**
+ * One group's reserved jobs: one range of spool_jobs_done (queue, 'reserved', no finish time,
+ * the group). A reserved job has no finish time: only completion and death set one, and a job
+ * becomes pending again (and then reserved) with it cleared.
+ */
 export const GROUP_HELD = `
   SELECT count(*) AS n FROM spool_jobs
-   WHERE queue = :queue AND state = 'reserved' AND grp IS NOT NULL AND grp = :grp`;
+   WHERE queue = :queue AND ${IN_DONE_INDEX} AND state = 'reserved' AND finished_at IS NULL AND grp = :grp`;
 
 /**
- * The first group with pending jobs (after :after, up to :upto): one seek on spool_jobs_groups.
- * Four statements, not one with `:after IS NULL OR …` terms: SQLite plans those as a range
- * it then walks to the end (measured: 2.6 ms a seek at 100k jobs, against 12 µs).
+ * The first group with pending jobs (after :after, up to :upto): one seek on spool_jobs_ready
+ * (or spool_jobs_group_fifo). Four statements, not one with `:after IS NULL OR …` terms: SQLite
+ * plans those as a range it then walks to the end (measured: 2.6 ms a seek at 100k jobs,
+ * against 12 µs).
  */
 const groupAfter = (after: boolean, upto: boolean) => `
   SELECT grp FROM spool_jobs
@@ -48,8 +53,9 @@ const RESERVE = `
      SET state = 'reserved', attempts = attempts + 1, claims = claims + 1, lease_until = :lease_until`;
 
 /**
- * Claims a group's head: its first ready job in claim order (priority desc, run time, id). For
- * groups bound by no groupConcurrency, or by one above 1, and for the ungrouped jobs ('').
+ * Claims a group's head: its first ready job in claim order (priority desc, run time, id), one
+ * seek on spool_jobs_ready. For groups bound by no groupConcurrency, or by one above 1, and for
+ * the ungrouped jobs ('').
  */
 export const CLAIM_GROUP_HEAD = `${RESERVE}
    WHERE id = (SELECT id FROM spool_jobs
@@ -57,6 +63,26 @@ export const CLAIM_GROUP_HEAD = `${RESERVE}
                   AND run_at <= :now AND (expires_at IS NULL OR expires_at > :now)
                 ORDER BY priority DESC, run_at, id LIMIT 1)
   RETURNING ${PICKED_COLUMNS}`;
+
+/**
+ * CLAIM_GROUP_HEAD of the first group with pending jobs after :after (up to :upto), found by the
+ * same seek as groupAfter's, in one statement: a round-robin turn whose group has a ready head
+ * and no groupConcurrency costs one statement, not two. Returns the group too (last column,
+ * after PickedRow's). Nothing back means that group has no ready head, or there is no group:
+ * the caller then seeks it apart. Four shapes, as groupAfter.
+ */
+const headAfter = (after: boolean, upto: boolean) => `${RESERVE}
+   WHERE id = (SELECT id FROM spool_jobs
+                WHERE queue = :queue AND state = 'pending'
+                  AND grp = (${groupAfter(after, upto)})
+                  AND run_at <= :now AND (expires_at IS NULL OR expires_at > :now)
+                ORDER BY priority DESC, run_at, id LIMIT 1)
+  RETURNING ${PICKED_COLUMNS}, grp`;
+
+export const CLAIM_FIRST_HEAD = headAfter(false, false);
+export const CLAIM_FIRST_HEAD_UPTO = headAfter(false, true);
+export const CLAIM_NEXT_HEAD = headAfter(true, false);
+export const CLAIM_NEXT_HEAD_UPTO = headAfter(true, true);
 
 /**
  * Claims a FIFO group's head (groupConcurrency 1): its pending job with the lowest id, if that
@@ -74,7 +100,7 @@ export const CLAIM_GROUP_FIFO_HEAD = `${RESERVE}
      AND run_at <= :now
   RETURNING ${PICKED_COLUMNS}`;
 
-/** The ordered claim of a limited queue without groups: READY with no look at the row. */
+/** The ordered claim of a limited queue without groups (all grp NULL): READY with no look at the row. */
 export const CLAIM_LIMITED = `${RESERVE}
    WHERE id IN (${READY} LIMIT :limit)
   RETURNING ${PICKED_COLUMNS}`;

@@ -79,14 +79,18 @@ export const RESCUE_KEYED_EXPIRED = `
    WHERE queue = :queue AND key = :key AND ${IN_KEY_INDEX} AND state = 'pending' AND expires_at <= :now`;
 
 /**
- * The claim order, driven by spool_jobs_ready, shared by claim and take so both serve jobs
- * alike. A job past its ttl is never served, even before the rescue has made it dead: the
- * deadline check reads the row the claim reads anyway.
+ * The claim order, driven by spool_jobs_ready in its own order, shared by claim and take so
+ * both serve jobs alike. A job past its ttl is never served, even before the rescue has made it
+ * dead: the deadline check reads the row the claim reads anyway. The index leads with the
+ * group: a plain queue's jobs are all grp NULL, so its order is the claim order. A grouped
+ * queue is claimed round-robin (limited-claim.ts); a take on one (a channel sharing its name)
+ * serves the groups in name order, each in claim order: the order an index gives, as a global
+ * claim order over groups would need a sort of every pending job.
  */
 export const READY = `SELECT id FROM spool_jobs
                  WHERE queue = :queue AND state = 'pending' AND run_at <= :now
                    AND (expires_at IS NULL OR expires_at > :now)
-                 ORDER BY priority DESC, run_at, id`;
+                 ORDER BY grp, priority DESC, run_at, id`;
 
 /**
  * A claim's LIMIT: `limit` jobs, or none while the queue is paused, or limited (a rate limit, a

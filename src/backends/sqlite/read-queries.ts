@@ -20,7 +20,7 @@ export const IN_DONE_INDEX = "state <> 'pending'";
  */
 export const LIMITED =
   "(rate_max IS NOT NULL OR concurrency IS NOT NULL OR group_concurrency IS NOT NULL OR grouped)";
-/** spool_jobs_key's condition (the live jobs, whose keys are unique), as migration 8 wrote it. */
+/** spool_jobs_key's condition (the live jobs, whose keys are unique), as migration 9 wrote it. */
 export const IN_KEY_INDEX = "state IN ('pending', 'reserved', 'waiting')";
 
 export const GET = `SELECT ${COLUMNS} FROM spool_jobs WHERE queue = :queue AND id = :id`;
