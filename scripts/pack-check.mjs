@@ -32,7 +32,9 @@ const PG_URL = process.env.SPOOL_PG_URL || "postgres://postgres@127.0.0.1:5432/t
  * (0.1.0 without them: 184 kB packed, 614 kB unpacked).
  */
 // Raised for schedules, limits, schemas and transactional adds (code and three doc pages): 335 kB packed, 1.17 MB unpacked.
-const BUDGET = { packed: 360_000, unpacked: 1_300_000 };
+// Raised for dependencies and flows, the node:sqlite driver and the runtimes page (code and two
+// doc pages): 373 kB packed, 1.30 MB unpacked.
+const BUDGET = { packed: 430_000, unpacked: 1_500_000 };
 
 /** What may ship besides dist/: npm adds package.json, README and LICENSE itself. */
 const TOP_LEVEL = new Set(["package.json", "README.md", "LICENSE", "CHANGELOG.md"]);
