@@ -50,8 +50,20 @@ addon_dir="node_modules/better-sqlite3/build/Release"
 addon="$addon_dir/better_sqlite3.node"
 cached_addon="$cache/better_sqlite3-abi$abi.node"
 [ -f "$addon" ] || { echo "node-version: $addon is missing: run npm install first" >&2; exit 1; }
-saved="$(mktemp "$cache/.installed-addon-XXXXXX")"
-cp -p "$addon" "$saved"
+# One run at a time per checkout: a second run would take the first one's swapped-in addon for
+# the installed one (and two Nodes would load each other's). Waits for the other to finish.
+exec 9>"$cache/.swap.lock"
+flock 9
+# The installed addon, kept under one name while it is swapped out. Found here at the start, it
+# is from a run killed before it could put it back (SIGKILL runs no trap): put back first.
+saved="$cache/installed-addon.node"
+if [ -f "$saved" ]; then
+  echo "node-version: putting back the installed better-sqlite3 left by a killed run" >&2
+  mkdir -p "$addon_dir"
+  cp -p "$saved" "$addon"
+fi
+cp -p "$addon" "$saved.tmp"
+mv "$saved.tmp" "$saved"
 restore() {
   # npm rebuild replaces build/ wholesale; only the addon needs to come back.
   mkdir -p "$addon_dir"
@@ -79,6 +91,12 @@ fi
 #    npm_config_nodedir: anything it compiles (pack-check's install of the tarball) uses this
 #    Node's headers from the package, never a download from nodejs.org.
 echo "node-version: running on Node $version (ABI $abi): $*" >&2
+# In the background and waited for: a TERM or INT to this script is then handled at once
+# (bash runs a trap only between commands), passed on to the command, and the addon put back.
 status=0
-PATH="$node_bin:$PATH" npm_config_nodedir="$home" "$@" || status=$?
+PATH="$node_bin:$PATH" npm_config_nodedir="$home" "$@" &
+child=$!
+trap 'kill -TERM "$child" 2>/dev/null; wait "$child"; exit 143' TERM
+trap 'kill -INT "$child" 2>/dev/null; wait "$child"; exit 130' INT
+wait "$child" || status=$?
 exit "$status"

@@ -215,6 +215,16 @@ export async function openBackend(
   if (isDatabaseLike(target)) {
     const path = sharedFile(target);
     const resolved = resolveOptions(options);
+    // The application's Database is better-sqlite3's SQLite: Spool's own connection to the same
+    // file must be too. Two SQLite libraries in one process each take the other's connections
+    // for another process's and lose commits (see openConnection in driver.ts).
+    if (resolved.driver === "node:sqlite") {
+      throw new SpoolError(
+        "INVALID_ARGUMENT",
+        'Spool.open(db) on a better-sqlite3 Database works through better-sqlite3: driver "node:sqlite" cannot share its file in one process',
+      );
+    }
+    resolved.driver = "better-sqlite3";
     const { SqliteBackend } = await import("./backends/sqlite/index.js");
     const backend = await SqliteBackend.open(path, resolved, target as unknown as AppDatabase.Database);
     return { backend, maxPayloadBytes: resolved.maxPayloadBytes, shown: path };

@@ -50,7 +50,8 @@ export type Backoff =
  * Options of `add` and `addBatch`; also accepted as queue defaults. Every duration and time is
  * rounded up to whole ms (`delay: 1.5` waits 2 ms): never shorter than asked.
  */
-export interface AddOptions {
+/** The options of a job that a queue's defaults may state too (every add option but `dependsOn`). */
+export interface JobDefaults {
   /** Higher runs first. A safe integer. @default 0 */
   priority?: number;
   /** Run no sooner than this many ms from now. Not together with `runAt`. @default 0 */
@@ -78,6 +79,13 @@ export interface AddOptions {
    * @example queue.add(task, { group: `tenant-${task.tenantId}` })
    */
   group?: string;
+}
+
+/**
+ * Options of `add` and `addBatch`: the job's own (also accepted as queue defaults), and what it
+ * waits for.
+ */
+export interface AddOptions extends JobDefaults {
   /**
    * Ids of jobs (of any queue of this store) this one waits for: it is `waiting` until every one
    * of them is completed, then pending, in the same transaction as the last completion. When
@@ -111,7 +119,7 @@ export interface Retention {
 }
 
 /** `spool.queue(name, defaults)`: defaults for every job added through this queue object. */
-export interface QueueOptions<T = unknown> extends Omit<AddOptions, "dependsOn"> {
+export interface QueueOptions<T = unknown> extends JobDefaults {
   /** Reservation length in ms (at least 500 where a worker uses it). @default 30_000 */
   lease?: number;
   /** Payload codec. @default JSON values and raw bytes */

@@ -15,6 +15,7 @@ import { leases } from "./leases.js";
 import { limits } from "./limits.js";
 import { limitsFifo } from "./limits-fifo.js";
 import { limitsProcesses } from "./limits-processes.js";
+import { limitsStale } from "./limits-stale.js";
 import { metrics } from "./metrics.js";
 import { metricsPrometheus } from "./metrics-prometheus.js";
 import { ordering } from "./ordering.js";
@@ -65,6 +66,7 @@ export function conformance(backend: BackendFixture): void {
   schemas(backend);
   dependenciesWakeup(backend);
   dependenciesHostile(backend);
+  limitsStale(backend);
   schedules(backend);
   schedulesFiring(backend);
   limits(backend);

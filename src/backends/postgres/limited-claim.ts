@@ -10,7 +10,7 @@
  */
 
 /** Migration 7 (see migrations.ts). */
-export const LIMITS_MIGRATION = `
+export const LIMITS_MIGRATION_TABLES = `
 ALTER TABLE {S}.queues
   ADD COLUMN rate_max integer,
   ADD COLUMN rate_duration float8,
@@ -40,6 +40,10 @@ CREATE TABLE {S}.starts (
 );
 CREATE INDEX starts_at ON {S}.starts (queue, at);
 
+`;
+
+/** The limited claim, as migration 7 creates it (and migration 8 replaces a draft of it). */
+export const CLAIM_LIMITED_FUNCTION = `
 -- Claims up to p_limit jobs of a limited queue: as many as its limits allow now, in claim
 -- order; for a grouped queue one head per group per pass, round-robin in group order from the
 -- group after the cursor, wrapping around to it, skipping groups at their groupConcurrency,
@@ -171,3 +175,5 @@ BEGIN
 END
 $fn$;
 `;
+
+export const LIMITS_MIGRATION = `${LIMITS_MIGRATION_TABLES}\n${CLAIM_LIMITED_FUNCTION}`;

@@ -15,6 +15,8 @@ const KNOWN_MS = 1000;
 export class Limits {
   /** Queues whose limited claim last took jobs, and when (process clock: only a hint). */
   private readonly limited = new Map<string, number>();
+  /** Queues whose limited claim ever took jobs here: their completions free a slot. */
+  private readonly everLimited = new Set<string>();
   /** Queues this process made grouped: their adds need not say it again. */
   private readonly grouped = new Set<string>();
   /** Queues with a wake-up due at the end of this turn (one NOTIFY for many completions). */
@@ -32,16 +34,20 @@ export class Limits {
   }
 
   /**
-   * The limited claim: the rows it took, or (taking none) null when the queue was not known to
-   * be limited, so the caller's plain claim decides, and [] when it was.
+   * The limited claim: the rows it took, or (taking none) null, so the caller's plain claim
+   * decides. An empty answer cannot tell a queue at its limit from one no longer limited (another
+   * process removed the limits, or paused and resumed it): the belief is dropped, never trusted
+   * to answer [] for a queue whose plain claim would find jobs.
    */
   async claim(queue: string, limit: number, leaseMs: number, doing: string): Promise<Row[] | null> {
     const rows = await this.db.run("CLAIM_LIMITED", [queue, limit, leaseMs], doing);
     if (rows.length > 0) {
       this.limited.set(queue, Date.now());
+      this.everLimited.add(queue);
       return rows;
     }
-    return this.known(queue) ? [] : null;
+    this.limited.delete(queue);
+    return null;
   }
 
   /**
@@ -49,7 +55,7 @@ export class Limits {
    * slot, so workers of other processes waiting on it are told (one NOTIFY per queue and turn).
    */
   freed(queue: string, outcome: Promise<HeldOutcome>): Promise<HeldOutcome> {
-    if (!this.limited.has(queue)) return outcome;
+    if (!this.everLimited.has(queue)) return outcome;
     return outcome.then((result) => {
       if (result === "ok" && !this.waking.has(queue)) {
         this.waking.add(queue);

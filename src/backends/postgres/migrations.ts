@@ -7,7 +7,7 @@ import type { PoolClient } from "pg";
 import { SpoolError } from "../../errors.js";
 import { latestVersion, type Migration, olderStoreError } from "../shared.js";
 import { DEPENDENCIES_MIGRATION } from "./dependency-queries.js";
-import { LIMITS_MIGRATION } from "./limited-claim.js";
+import { CLAIM_LIMITED_FUNCTION, LIMITS_MIGRATION } from "./limited-claim.js";
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -132,9 +132,12 @@ CREATE TABLE {S}.schedules (
   {
     // Job dependencies (AddOptions.dependsOn): the waiting state, the links and the triggers
     // that move a job's dependents when it ends (dependencies.ts).
+    // Also brings a store that ran an earlier draft of migration 7 (never released, but run by
+    // development builds) to its final form: jobs_groups serves plain claims, so jobs_ready goes,
+    // and claim_limited orders by group.
     version: 8,
     name: "dependencies",
-    sql: DEPENDENCIES_MIGRATION,
+    sql: `DROP INDEX IF EXISTS {S}.jobs_ready;\n${CLAIM_LIMITED_FUNCTION.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION")}\n${DEPENDENCIES_MIGRATION}`,
   },
 ];
 

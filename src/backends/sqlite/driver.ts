@@ -3,7 +3,10 @@
 // 22.16+ and 24, no native build at all). On better-sqlite3 the seam hands back the driver's own
 // statements, so the hot paths cost nothing more than before; on node:sqlite a thin wrapper adds
 // the row modes better-sqlite3 has (arrays, the first column) and returns BLOBs as Buffers.
+
+import { statSync } from "node:fs";
 import { createRequire } from "node:module";
+import { resolve as resolvePath } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import { SpoolError, show } from "../../errors.js";
 
@@ -352,10 +355,62 @@ function choose(asked: DriverName | undefined): { better: BetterConstructor } | 
  */
 export function openConnection(path: string, asked: DriverName | undefined, readOnly = false): Connection {
   const chosen = choose(asked);
-  if ("better" in chosen) {
-    return new BetterSqliteConnection(new chosen.better(path, { timeout: 0, readonly: readOnly }));
+  const driver: DriverName = "better" in chosen ? "better-sqlite3" : "node:sqlite";
+  const release = claimFile(path, driver);
+  let connection: Connection;
+  try {
+    connection =
+      "better" in chosen
+        ? new BetterSqliteConnection(new chosen.better(path, { timeout: 0, readonly: readOnly }))
+        : new NodeSqliteConnection(new chosen.node.DatabaseSync(path, { timeout: 0, readOnly }));
+  } catch (error) {
+    release();
+    throw error;
   }
-  return new NodeSqliteConnection(new chosen.node.DatabaseSync(path, { timeout: 0, readOnly }));
+  const close = connection.close.bind(connection);
+  connection.close = () => {
+    close();
+    release();
+  };
+  return connection;
+}
+
+/**
+ * The files this process has open, by identity (device and inode), with the driver whose SQLite
+ * opened them and how many connections. Each driver carries its own copy of the SQLite library,
+ * and SQLite's locks are per process: a copy never sees the other's connections, so when the
+ * last connection of one copy closes it checkpoints and deletes the -wal file under the other,
+ * whose later commits are then lost (sqlite.org/howtocorrupt.html, "multiple copies of SQLite
+ * in the same application"). So one process opens a given file through one driver only.
+ */
+const openFiles = new Map<string, { driver: DriverName; connections: number }>();
+
+/** Records a connection to `path` through `driver`; STORAGE when the other driver has it open. */
+function claimFile(path: string, driver: DriverName): () => void {
+  if (path === ":memory:" || path === "") return () => {};
+  let key: string;
+  try {
+    const { dev, ino } = statSync(path);
+    key = `${dev}:${ino}`;
+  } catch {
+    key = resolvePath(path);
+  }
+  const held = openFiles.get(key);
+  if (held !== undefined && held.driver !== driver) {
+    throw new SpoolError(
+      "STORAGE",
+      `${path} is open in this process through ${held.driver}: a second SQLite library (${driver}) on the same file in one process loses commits. Use one driver per file in a process (other processes may use either)`,
+    );
+  }
+  const entry = held ?? { driver, connections: 0 };
+  entry.connections++;
+  openFiles.set(key, entry);
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    if (--entry.connections === 0) openFiles.delete(key);
+  };
 }
 
 /** The connection of an application's own better-sqlite3 Database (Spool.open(db)). */
