@@ -37,6 +37,29 @@ export function dependenciesHostile(b: BackendFixture): void {
       assert.equal((await children.size()).waiting, 0);
     });
 
+    test(
+      "a retried dependent, waiting again, dies when its dead dependency is then deleted",
+      T,
+      async (t) => {
+        const { spool } = await fresh(b, t);
+        const deps = spool.queue("deps");
+        const children = spool.queue("children");
+        const dep = await deps.add("dep", { maxAttempts: 1 });
+        const child = await children.add("child", { dependsOn: [dep] });
+        const job = await deps.reserve();
+        await deps.fail(job as never, new Error("boom"));
+        // As documented: the dependent waits again, for the dependency's own retry...
+        assert.equal(await children.retry([child]), 1);
+        assert.equal((await children.get(child))?.state, "waiting");
+        // ...which can no longer come: the dependency is purged instead.
+        assert.equal(await deps.purge({ state: "dead" }), 1);
+        const info = await children.get(child);
+        assert.equal(info?.state, "dead");
+        assert.equal(info?.lastError, "dependency removed");
+        assert.equal((await children.size()).waiting, 0);
+      },
+    );
+
     test("a job cannot depend on itself (its own id, not yet a job when added)", T, async (t) => {
       const { spool } = await fresh(b, t);
       const q = spool.queue("q");

@@ -40,8 +40,11 @@ CREATE UNIQUE INDEX jobs_key ON {S}.jobs (queue, key)
 -- completions whose jobs share dependents crosswise still can: the grouper runs those again).
 CREATE FUNCTION {S}.deps_completed() RETURNS trigger LANGUAGE plpgsql AS $spool$
 BEGIN
+  -- Every statement here finds the dependents through deps (dep = NEW.id) first, as an array:
+  -- a join the planner drove from the jobs side measured 16-23 ms a completion on a store with
+  -- 20,000 pending jobs.
   PERFORM 1 FROM {S}.jobs
-   WHERE id IN (SELECT job FROM {S}.deps WHERE dep = NEW.id AND NOT done) ORDER BY id FOR UPDATE;
+   WHERE id = ANY (ARRAY(SELECT job FROM {S}.deps WHERE dep = NEW.id AND NOT done)) ORDER BY id FOR UPDATE;
   UPDATE {S}.jobs AS j SET deps_left = j.deps_left - 1,
          state = CASE WHEN j.deps_left = 1 AND j.state = 'waiting' THEN 'pending' ELSE j.state END,
          run_at = CASE WHEN j.deps_left = 1 AND j.state = 'waiting'
@@ -49,15 +52,18 @@ BEGIN
          expires_at = CASE WHEN j.deps_left = 1 AND j.state = 'waiting' AND j.expires_at IS NOT NULL
                            THEN j.expires_at - j.run_at + greatest(j.run_at, NEW.finished_at)
                            ELSE j.expires_at END
-   WHERE j.id IN (SELECT job FROM {S}.deps WHERE dep = NEW.id AND NOT done);
+   WHERE j.id = ANY (ARRAY(SELECT job FROM {S}.deps WHERE dep = NEW.id AND NOT done));
   UPDATE {S}.deps SET done = true WHERE dep = NEW.id AND NOT done;
-  INSERT INTO {S}.dep_results (dep, result, result_format) VALUES (NEW.id, NEW.result, NEW.result_format)
+  -- Kept only while a link names it (a dependent deleted before this completion left none).
+  INSERT INTO {S}.dep_results (dep, result, result_format)
+  SELECT NEW.id, NEW.result, NEW.result_format WHERE EXISTS (SELECT 1 FROM {S}.deps WHERE dep = NEW.id)
   ON CONFLICT (dep) DO UPDATE SET result = EXCLUDED.result, result_format = EXCLUDED.result_format;
   -- Every process's workers of the queues it released wake (this one's too: see RELEASED_MARK
   -- in notifier.ts), on the channel open.ts names after the schema; sent on commit.
   PERFORM pg_notify(left(TG_TABLE_SCHEMA || ':wake', 63), '+' || q.queue)
-     FROM (SELECT DISTINCT j.queue FROM {S}.deps AS d JOIN {S}.jobs AS j ON j.id = d.job
-            WHERE d.dep = NEW.id AND j.state = 'pending' AND j.deps_left = 0) AS q;
+     FROM (SELECT DISTINCT queue FROM {S}.jobs
+            WHERE id = ANY (ARRAY(SELECT job FROM {S}.deps WHERE dep = NEW.id))
+              AND state = 'pending' AND deps_left = 0) AS q;
   RETURN NULL;
 END $spool$;
 CREATE TRIGGER deps_completed AFTER UPDATE OF state ON {S}.jobs FOR EACH ROW
@@ -69,33 +75,39 @@ CREATE FUNCTION {S}.deps_dead() RETURNS trigger LANGUAGE plpgsql AS $spool$
 BEGIN
   UPDATE {S}.jobs SET state = 'dead', last_error = 'dependency failed', finished_at = NEW.finished_at,
          expires_at = NULL
-   WHERE state = 'waiting' AND id IN (${DOWN("NEW.id")});
+   WHERE state = 'waiting' AND id = ANY (ARRAY(${DOWN("NEW.id")}));
   RETURN NULL;
 END $spool$;
 CREATE TRIGGER deps_dead AFTER UPDATE OF state ON {S}.jobs FOR EACH ROW
   WHEN (NEW.dependents IS NOT NULL AND NEW.state = 'dead' AND OLD.state NOT IN ('dead', 'waiting'))
   EXECUTE FUNCTION {S}.deps_dead();
 
--- A dependency deleted before it completed (remove, clear, a channel's receive) can never
--- complete: its waiting dependents die. Deleting a completed or dead one changes nothing.
+-- A dependency deleted before it completed (remove, clear, a channel's receive, a purge or
+-- prune of a dead one) can never complete: its waiting dependents die (a dead one's are dead
+-- already, unless retried since: those too). Deleting a completed one changes nothing.
 CREATE FUNCTION {S}.deps_removed() RETURNS trigger LANGUAGE plpgsql AS $spool$
 BEGIN
   UPDATE {S}.jobs SET state = 'dead', last_error = 'dependency removed', finished_at = now(),
          expires_at = NULL
-   WHERE state = 'waiting' AND id IN (${DOWN("OLD.id")});
+   WHERE state = 'waiting' AND id = ANY (ARRAY(${DOWN("OLD.id")}));
   RETURN NULL;
 END $spool$;
 CREATE TRIGGER deps_removed AFTER DELETE ON {S}.jobs FOR EACH ROW
-  WHEN (OLD.dependents IS NOT NULL AND OLD.state NOT IN ('completed', 'dead'))
+  WHEN (OLD.dependents IS NOT NULL AND OLD.state <> 'completed')
   EXECUTE FUNCTION {S}.deps_removed();
 
 -- A job with dependencies deleted: its links go with it.
 CREATE FUNCTION {S}.deps_gone() RETURNS trigger LANGUAGE plpgsql AS $spool$
+DECLARE
+  named bigint[] := ARRAY(SELECT dep FROM {S}.deps WHERE job = OLD.id ORDER BY dep);
 BEGIN
-  DELETE FROM {S}.dep_results AS r
-   WHERE r.dep IN (SELECT dep FROM {S}.deps WHERE job = OLD.id)
-     AND NOT EXISTS (SELECT 1 FROM {S}.deps AS o WHERE o.dep = r.dep AND o.job <> OLD.id);
+  -- The results this job's links name, locked first: two dependents of one result deleted at
+  -- once would each still see the other's link and both keep the result for ever. The second
+  -- waits here, and its next statements see the first's links gone.
+  PERFORM 1 FROM {S}.dep_results WHERE dep = ANY (named) ORDER BY dep FOR UPDATE;
   DELETE FROM {S}.deps WHERE job = OLD.id;
+  DELETE FROM {S}.dep_results AS r
+   WHERE r.dep = ANY (named) AND NOT EXISTS (SELECT 1 FROM {S}.deps AS o WHERE o.dep = r.dep);
   RETURN NULL;
 END $spool$;
 CREATE TRIGGER deps_gone AFTER DELETE ON {S}.jobs FOR EACH ROW

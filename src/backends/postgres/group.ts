@@ -124,7 +124,10 @@ export class Grouper<C extends HeldCall> {
       } catch (error) {
         const cause = (error as { cause?: unknown }).cause ?? error;
         if (attempt < RETRIES && isRetryable(cause)) continue;
-        if (group.length > 1 && isRefusedValue(cause)) {
+        // One call's fault (a refused value), or one row locked past the busy timeout (an
+        // application's open transaction holds a dependency it added a job on): each call on
+        // its own, so the others are not failed (and their jobs run again) for it.
+        if (group.length > 1 && (isRefusedValue(cause) || isLockTimeout(cause))) {
           for (const w of group) await this.sendGroup(queue, [w]);
         } else for (const w of group) w.reject(error);
         return;
@@ -138,6 +141,11 @@ export class Grouper<C extends HeldCall> {
       return;
     }
   }
+}
+
+/** A statement that waited for a row lock past lock_timeout (Spool's busyTimeout). */
+function isLockTimeout(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === "55P03";
 }
 
 /**

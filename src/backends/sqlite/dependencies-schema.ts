@@ -48,8 +48,9 @@ export const DEPENDENCIES_MIGRATION = `
                             expires_at - run_at + max(run_at, NEW.finished_at), expires_at)
      WHERE id IN (SELECT job FROM spool_deps WHERE dep = NEW.id AND done = 0);
     UPDATE spool_deps SET done = 1 WHERE dep = NEW.id AND done = 0;
+    -- Kept only while a link names it (a dependent deleted before this completion left none).
     INSERT OR REPLACE INTO spool_dep_results (dep, result, result_format)
-    VALUES (NEW.id, NEW.result, NEW.result_format);
+    SELECT NEW.id, NEW.result, NEW.result_format WHERE EXISTS (SELECT 1 FROM spool_deps WHERE dep = NEW.id);
   END;
   -- A dependency died: every job waiting on it, directly or through other waiting jobs, dies.
   CREATE TRIGGER spool_deps_dead AFTER UPDATE OF state ON spool_jobs
@@ -63,10 +64,11 @@ export const DEPENDENCIES_MIGRATION = `
          UNION SELECT d.job FROM spool_deps d JOIN down ON d.dep = down.id WHERE d.done = 0)
        SELECT id FROM down);
   END;
-  -- A dependency deleted before it completed (remove, clear, a channel's receive) can never
-  -- complete: its waiting dependents die. Deleting a completed or dead one changes nothing.
+  -- A dependency deleted before it completed (remove, clear, a channel's receive, a purge or
+  -- prune of a dead one) can never complete: its waiting dependents die (a dead one's are dead
+  -- already, unless retried since: those too). Deleting a completed one changes nothing.
   CREATE TRIGGER spool_deps_removed AFTER DELETE ON spool_jobs
-    WHEN OLD.dependents IS NOT NULL AND OLD.state NOT IN ('completed', 'dead')
+    WHEN OLD.dependents IS NOT NULL AND OLD.state <> 'completed'
   BEGIN
     UPDATE spool_jobs SET state = 'dead', last_error = 'dependency removed', expires_at = NULL,
            finished_at = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
