@@ -3,10 +3,11 @@
 // (dependencies-schema.ts).
 import type { PayloadFormat, StoredDependency } from "../../backend.js";
 import { SpoolError } from "../../errors.js";
+import { DEPENDENCY_TRIGGERS, HAS_DEPENDENCY_TRIGGERS } from "./dependencies-schema.js";
 import type { Store } from "./store.js";
 
 /** Where the statements run: Spool's own store, or the application's connection (addSync). */
-type Statements = Pick<Store, "sql">;
+type Statements = Pick<Store, "sql" | "pluckSql">;
 
 /**
  * The dependencies named by an add, as they stand (queue '' is the id placeholder: no job).
@@ -54,6 +55,17 @@ interface FoundDependency {
   state: string;
   result: Uint8Array | null;
   result_format: PayloadFormat | null;
+}
+
+/**
+ * Creates the triggers that move dependents (dependencies-schema.ts) unless the store has them,
+ * inside the caller's write transaction: they commit with the first link, or roll back with it.
+ * Another process's prepared statements see the new schema at their next step (SQLite prepares
+ * them again), so a completion committed after this one fires them wherever it runs.
+ */
+export function ensureDependencyTriggers(store: Statements): void {
+  if (store.pluckSql(HAS_DEPENDENCY_TRIGGERS).get() === 1) return;
+  for (const trigger of DEPENDENCY_TRIGGERS) store.sql(trigger).run();
 }
 
 /**

@@ -2,7 +2,7 @@
 // statement where none can. Runs inside the writer's transaction (see store.ts).
 import type { NewJob } from "../../backend.js";
 import { expiryDeadline } from "../shared.js";
-import { linkDependencies } from "./dependencies.js";
+import { ensureDependencyTriggers, linkDependencies } from "./dependencies.js";
 import { addsGrouped } from "./limited-claim.js";
 import * as Q from "./queries.js";
 import { BACKLOG } from "./read-queries.js";
@@ -53,6 +53,7 @@ function insertRows(
     for (let i = 0; i < jobs.length; i++) inserted[i] = true;
     return unkeyed;
   }
+  if (jobs.some((job) => job.dependsOn != null)) ensureDependencyTriggers(store);
   const insert = store.sql(Q.ENQUEUE);
   const add = (job: NewJob, runAt: number) =>
     insert.run(

@@ -2,13 +2,23 @@
 // in order on open by connection.ts. PRAGMA user_version records which ones a database has.
 import { SpoolError } from "../../errors.js";
 import { latestVersion, type Migration } from "../shared.js";
-import { DEPENDENCIES_MIGRATION } from "./dependencies-schema.js";
+import {
+  DEPENDENCIES_MIGRATION,
+  DEPENDENCY_TRIGGERS,
+  DEPENDENCY_TRIGGERS_ON_DEMAND,
+  HAS_LINKS,
+} from "./dependencies-schema.js";
 import type { Connection } from "./driver.js";
 
 /** Tables Spool owns: a database that has one of these without being Spool's is refused. */
 export const SPOOL_TABLES = ["spool_jobs", "spool_queues"] as const;
 
-export const MIGRATIONS: readonly Migration[] = [
+/** A migration, and what it runs after its SQL when that depends on what the store holds. */
+interface SqliteMigration extends Migration {
+  after?: (db: Connection) => void;
+}
+
+export const MIGRATIONS: readonly SqliteMigration[] = [
   {
     version: 1,
     name: "init",
@@ -158,6 +168,15 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "dependencies",
     sql: DEPENDENCIES_MIGRATION,
   },
+  {
+    version: 10,
+    name: "dependency_triggers_on_demand",
+    sql: DEPENDENCY_TRIGGERS_ON_DEMAND,
+    // A store that holds links keeps its triggers: its waiting jobs need them.
+    after: (db) => {
+      if (db.preparePluck(HAS_LINKS).get() === 1) for (const trigger of DEPENDENCY_TRIGGERS) db.exec(trigger);
+    },
+  },
 ];
 
 export const LATEST_VERSION = latestVersion(MIGRATIONS);
@@ -206,6 +225,7 @@ export function migrate(db: Connection): void {
     for (const m of MIGRATIONS) {
       if (m.version <= current) continue;
       db.exec(m.sql);
+      m.after?.(db);
       db.exec(`PRAGMA user_version = ${m.version}`);
     }
   }, "immediate");
