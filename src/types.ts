@@ -267,7 +267,7 @@ export interface SpoolOptions {
    * @default better-sqlite3 where it loads, else node:sqlite (or the SPOOL_SQLITE_DRIVER
    * environment variable, when set)
    */
-  driver?: "better-sqlite3" | "node:sqlite";
+  driver?: "better-sqlite3" | "node:sqlite" | "bun:sqlite";
 }
 
 /**
