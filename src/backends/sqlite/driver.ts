@@ -185,7 +185,8 @@ class NodeSqliteConnection implements Connection {
     return this.db.isOpen;
   }
   get inTransaction(): boolean {
-    return this.db.isTransaction;
+    // node:sqlite's getter throws once the database is closed; better-sqlite3's says false.
+    return this.db.isOpen && this.db.isTransaction;
   }
   prepare(sql: string): Statement {
     return new NodeStatement(this.db.prepare(sql), Mode.Objects);
