@@ -31,7 +31,7 @@ export interface BackendOptions {
   /** SQLite only (one machine): the clock leases and run times are measured on. */
   clock: Clock;
   /** SQLite only: the driver asked for; undefined lets the backend choose (see sqlite/driver.ts). */
-  driver?: "better-sqlite3" | "node:sqlite";
+  driver?: "better-sqlite3" | "node:sqlite" | "bun:sqlite";
 }
 
 /** Each backend module exports one: `openSqliteBackend`, `openPostgresBackend`. */

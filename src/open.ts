@@ -9,7 +9,7 @@ import { redactTarget } from "./redact.js";
 import type { SqliteDatabase } from "./types.js";
 import { checkDuration, checkInteger, checkKnownKeys, checkObject } from "./validate.js";
 
-const DRIVERS = ["better-sqlite3", "node:sqlite"] as const;
+const DRIVERS = ["better-sqlite3", "node:sqlite", "bun:sqlite"] as const;
 
 const DURABILITIES = ["off", "normal", "full", "extra"] as const;
 const OPTION_KEYS = [
@@ -127,7 +127,7 @@ function resolveOptions(raw: unknown): BackendOptions & { maxPayloadBytes: numbe
   if (o.driver !== undefined && !DRIVERS.includes(o.driver as (typeof DRIVERS)[number])) {
     throw new SpoolError(
       "INVALID_ARGUMENT",
-      `driver must be "better-sqlite3" or "node:sqlite", got ${show(o.driver)}`,
+      `driver must be "better-sqlite3", "node:sqlite" or "bun:sqlite", got ${show(o.driver)}`,
     );
   }
   if (o.clock !== undefined && typeof o.clock !== "function") {
@@ -218,10 +218,10 @@ export async function openBackend(
     // The application's Database is better-sqlite3's SQLite: Spool's own connection to the same
     // file must be too. Two SQLite libraries in one process each take the other's connections
     // for another process's and lose commits (see openConnection in driver.ts).
-    if (resolved.driver === "node:sqlite") {
+    if (resolved.driver !== undefined && resolved.driver !== "better-sqlite3") {
       throw new SpoolError(
         "INVALID_ARGUMENT",
-        'Spool.open(db) on a better-sqlite3 Database works through better-sqlite3: driver "node:sqlite" cannot share its file in one process',
+        `Spool.open(db) on a better-sqlite3 Database works through better-sqlite3: driver "${resolved.driver}" cannot share its file in one process`,
       );
     }
     resolved.driver = "better-sqlite3";

@@ -263,11 +263,12 @@ export interface SpoolOptions {
   logger?: SpoolLogger;
   /**
    * SQLite only: the driver Spool opens the file with. `"better-sqlite3"` (a native addon, an
-   * optional dependency) or `"node:sqlite"` (built into Node 22.16+ and 24: no native build).
-   * @default better-sqlite3 where it loads, else node:sqlite (or the SPOOL_SQLITE_DRIVER
-   * environment variable, when set)
+   * optional dependency), `"node:sqlite"` (built into Node 22.16+ and 24, and Bun: no native
+   * build) or `"bun:sqlite"` (built into Bun; on Node it is STORAGE).
+   * @default on Bun bun:sqlite; on Node better-sqlite3 where it loads, else node:sqlite (or the
+   * SPOOL_SQLITE_DRIVER environment variable, when set)
    */
-  driver?: "better-sqlite3" | "node:sqlite";
+  driver?: "better-sqlite3" | "node:sqlite" | "bun:sqlite";
 }
 
 /**

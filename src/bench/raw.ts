@@ -1,5 +1,5 @@
 /*
- * Raw SQLite (better-sqlite3, or node:sqlite: the driver Spool is measured on) doing the same
+ * Raw SQLite (better-sqlite3, node:sqlite or bun:sqlite: the driver Spool is measured on) doing the same
  * SQL work as a queue with no library around it: the
  * physical limit on this machine. WAL, `synchronous` set to the durability, one jobs table
  * with a partial index on the ready rows that matches the claim's ORDER BY, one INSERT per
@@ -49,7 +49,10 @@ const LEASE_MS = 30_000;
 // An idle raw loop re-checks this often: the cheapest cross-process signal with no library.
 const IDLE_POLL_MS = 1;
 
-/** The driver's own statement: better-sqlite3's Statement and node:sqlite's StatementSync both fit. */
+/**
+ * The driver's own statement: better-sqlite3's Statement, node:sqlite's StatementSync and
+ * bun:sqlite's Statement all fit (bun:sqlite's `get` answers null, not undefined, for no row).
+ */
 interface RawStatement {
   run(...params: unknown[]): unknown;
   get(...params: unknown[]): unknown;
@@ -67,7 +70,8 @@ const require = createRequire(import.meta.url);
 
 /**
  * A connection straight from the driver, and that driver's own way to run a function in a
- * transaction (better-sqlite3's db.transaction; BEGIN/COMMIT by hand on node:sqlite).
+ * transaction (better-sqlite3's and bun:sqlite's db.transaction; BEGIN/COMMIT by hand on
+ * node:sqlite). bun:sqlite is loaded only when asked for, which happens only on Bun.
  */
 function openDriver(
   path: string,
@@ -90,6 +94,17 @@ function openDriver(
         }
       },
     };
+  }
+  if (driver === "bun:sqlite") {
+    const { Database } = require("bun:sqlite") as {
+      Database: new (
+        path: string,
+        options: { strict: boolean },
+      ) => RawDb & { transaction<A>(fn: (arg: A) => void): (arg: A) => void };
+    };
+    // strict: named values bind without their prefix, as on the other two drivers.
+    const db = new Database(path, { strict: true });
+    return { db, transaction: (fn) => db.transaction(fn) };
   }
   const Database = require("better-sqlite3") as typeof BetterSqlite3;
   const db = new Database(path);
@@ -114,8 +129,9 @@ export class RawStore implements Subject {
   readonly takeOne = (): Promise<boolean> => {
     const row = this.claim.get(Date.now() + LEASE_MS, this.name, Date.now()) as
       | { id: number; attempts: number }
-      | undefined;
-    if (row === undefined) return Promise.resolve(false);
+      | undefined
+      | null;
+    if (row == null) return Promise.resolve(false);
     this.complete(row);
     return Promise.resolve(true);
   };
@@ -177,7 +193,7 @@ export class RawStore implements Subject {
   }
 
   /**
-   * The raw per-job loop. Both drivers are synchronous, so `concurrency` loops still run one
+   * The raw per-job loop. Every driver is synchronous, so `concurrency` loops still run one
    * statement at a time; they exist so the raw side gets the same call as every other subject.
    */
   work(handler: (payload: BenchPayload) => void, concurrency: number): Promise<RunningWorker> {
@@ -192,8 +208,9 @@ export class RawStore implements Subject {
       while (running) {
         const row = this.claim.get(Date.now() + LEASE_MS, this.name, Date.now()) as
           | { id: number; attempts: number; payload: Buffer }
-          | undefined;
-        if (row === undefined) {
+          | undefined
+          | null;
+        if (row == null) {
           await new Promise<void>((resolve) => {
             waiting.add(resolve);
             setTimeout(resolve, IDLE_POLL_MS);
@@ -238,7 +255,7 @@ function encode(payload: BenchPayload): Buffer {
   return Buffer.from(JSON.stringify(payload));
 }
 
-/** A payload as the driver returns it: a Buffer (better-sqlite3) or a Uint8Array (node:sqlite). */
+/** A payload as the driver returns it: a Buffer (better-sqlite3) or a Uint8Array (node:sqlite, bun:sqlite). */
 function decode(bytes: Uint8Array): BenchPayload {
   const buffer = Buffer.isBuffer(bytes)
     ? bytes

@@ -14,7 +14,7 @@ export interface SubjectOptions {
   /** Queue name; producer processes pass the same one to reach the same queue. */
   name: string;
   /** SQLite subjects: the driver (Spool's `driver` option; raw uses that driver directly). */
-  driver?: "better-sqlite3" | "node:sqlite";
+  driver?: "better-sqlite3" | "node:sqlite" | "bun:sqlite";
   /** "producer": the process only adds (cross-process latency); skip schema resets. */
   role?: "main" | "producer";
 }

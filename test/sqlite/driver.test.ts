@@ -1,6 +1,8 @@
 // The SQLite driver seam: the `driver` option and SPOOL_SQLITE_DRIVER are checked, a driver this
-// Node cannot load is refused in words that say what to do, and on each driver that loads a
-// job's bytes come back as Buffers (node:sqlite returns BLOBs as Uint8Array).
+// runtime cannot load is refused in words that say what to do, and on each driver that loads a
+// job's bytes come back as Buffers (node:sqlite and bun:sqlite return BLOBs as Uint8Array), a
+// held lock is a busy answer at once, and a connection reads back what it wrote. Under Bun
+// (`bun test test/sqlite/driver.test.ts`) the bun:sqlite tests run too.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -8,7 +10,8 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { driverStatus } from "../../src/backends/sqlite/driver.js";
+import { isBusy } from "../../src/backends/sqlite/connection.js";
+import { driverStatus, openConnection, sqliteCode } from "../../src/backends/sqlite/driver.js";
 import { Spool, SpoolError } from "../../src/index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "spool-driver-"));
@@ -19,26 +22,28 @@ const file = () => join(dir, `d${++files}.db`);
 const status = driverStatus();
 const loads = (driver: string) => status.some((d) => d.driver === driver && d.reason === null);
 
-test("a driver that is not one of the two is INVALID_ARGUMENT naming it", async () => {
+test("a driver that is not one of the three is INVALID_ARGUMENT naming it", async () => {
   await assert.rejects(
     () => Spool.open(file(), { driver: "sqlite3" } as never),
     (error: unknown) =>
       error instanceof SpoolError &&
       error.code === "INVALID_ARGUMENT" &&
-      /driver must be "better-sqlite3" or "node:sqlite", got "sqlite3"/.test(error.message),
+      /driver must be "better-sqlite3", "node:sqlite" or "bun:sqlite", got "sqlite3"/.test(error.message),
   );
 });
 
 test("SPOOL_SQLITE_DRIVER is checked like the option", async () => {
   const before = process.env.SPOOL_SQLITE_DRIVER;
-  process.env.SPOOL_SQLITE_DRIVER = "bun:sqlite";
+  process.env.SPOOL_SQLITE_DRIVER = "sqlite3";
   try {
     await assert.rejects(
       () => Spool.open(file()),
       (error: unknown) =>
         error instanceof SpoolError &&
         error.code === "INVALID_ARGUMENT" &&
-        /SPOOL_SQLITE_DRIVER must be .* got "bun:sqlite"/.test(error.message),
+        /SPOOL_SQLITE_DRIVER must be "better-sqlite3", "node:sqlite" or "bun:sqlite", got "sqlite3"/.test(
+          error.message,
+        ),
     );
   } finally {
     if (before === undefined) delete process.env.SPOOL_SQLITE_DRIVER;
@@ -67,11 +72,126 @@ test("better-sqlite3 that does not load is STORAGE saying what to install", {
       error instanceof SpoolError &&
       error.code === "STORAGE" &&
       /npm install better-sqlite3/.test(error.message) &&
-      /"node:sqlite"/.test(error.message),
+      /"(node|bun):sqlite"/.test(error.message),
   );
 });
 
-for (const driver of ["better-sqlite3", "node:sqlite"] as const) {
+test("bun:sqlite on Node is STORAGE naming it and the drivers Node has", {
+  skip: loads("bun:sqlite"),
+}, async () => {
+  const path = file();
+  await assert.rejects(
+    () => Spool.open(path, { driver: "bun:sqlite" }),
+    (error: unknown) =>
+      error instanceof SpoolError &&
+      error.code === "STORAGE" &&
+      /driver "bun:sqlite" is not available: bun:sqlite is built into Bun only, and this is Node v\d+/.test(
+        error.message,
+      ) &&
+      /On Node use "better-sqlite3" or "node:sqlite"/.test(error.message),
+  );
+  // The same through the environment variable.
+  const before = process.env.SPOOL_SQLITE_DRIVER;
+  process.env.SPOOL_SQLITE_DRIVER = "bun:sqlite";
+  try {
+    await assert.rejects(
+      () => Spool.open(file()),
+      (error: unknown) =>
+        error instanceof SpoolError && error.code === "STORAGE" && /"bun:sqlite"/.test(error.message),
+    );
+  } finally {
+    if (before === undefined) delete process.env.SPOOL_SQLITE_DRIVER;
+    else process.env.SPOOL_SQLITE_DRIVER = before;
+  }
+});
+
+test("with no driver asked for, Bun opens with bun:sqlite and Node with better-sqlite3 where it loads", () => {
+  const before = process.env.SPOOL_SQLITE_DRIVER;
+  delete process.env.SPOOL_SQLITE_DRIVER;
+  try {
+    const db = openConnection(file(), undefined);
+    try {
+      const expected =
+        process.versions.bun !== undefined
+          ? "bun:sqlite"
+          : loads("better-sqlite3")
+            ? "better-sqlite3"
+            : "node:sqlite";
+      assert.equal(db.driver, expected);
+    } finally {
+      db.close();
+    }
+  } finally {
+    if (before !== undefined) process.env.SPOOL_SQLITE_DRIVER = before;
+  }
+});
+
+for (const driver of ["better-sqlite3", "node:sqlite", "bun:sqlite"] as const) {
+  test(`${driver}: what the backend relies on, on the driver itself`, { skip: !loads(driver) }, () => {
+    const path = file();
+    const a = openConnection(path, driver);
+    const b = openConnection(path, driver);
+    try {
+      assert.equal(a.driver, driver);
+      // No busy wait in the driver: the backend retries busy steps itself.
+      assert.equal(a.preparePluck("PRAGMA busy_timeout").get(), 0);
+      a.exec("PRAGMA journal_mode = WAL; CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER, b BLOB);");
+      // Named values without their prefix; keys the statement does not name are ignored.
+      const insert = a.prepare("INSERT INTO t (n, b) VALUES (:n, @b)");
+      const r = insert.run({ n: 2 ** 40, b: Buffer.from([7]), unused: "x" });
+      assert.deepEqual([r.changes, Number(r.lastInsertRowid)], [1, 1]);
+      insert.run({ n: 2 ** 53 - 1, b: null });
+      // An array binds its values in order; rows as objects, arrays, or their first column.
+      a.prepare("INSERT INTO t (n) VALUES (?), (?)").run([3, 4]);
+      assert.deepEqual(a.prepareRaw("SELECT id, n FROM t ORDER BY id").all(), [
+        [1, 2 ** 40],
+        [2, 2 ** 53 - 1],
+        [3, 3],
+        [4, 4],
+      ]);
+      assert.deepEqual(a.prepareRaw("SELECT id, n FROM t WHERE id = ?").get(3), [3, 3]);
+      assert.equal(a.prepareRaw("SELECT id FROM t WHERE id = ?").get(99), undefined);
+      assert.equal(a.preparePluck("SELECT n FROM t WHERE id = ?").get(2), 2 ** 53 - 1);
+      assert.equal(a.preparePluck("SELECT n FROM t WHERE id = ?").get(99), undefined);
+      assert.deepEqual(a.preparePluck("SELECT id FROM t ORDER BY id").all(), [1, 2, 3, 4]);
+      assert.equal(a.prepare("SELECT * FROM t WHERE id = ?").get(99), undefined);
+      const row = a.prepare("SELECT b FROM t WHERE id = 1").get() as { b: unknown };
+      assert.ok(Buffer.isBuffer(row.b) && row.b.equals(Buffer.from([7])));
+      assert.ok(Buffer.isBuffer(a.preparePluck("SELECT b FROM t WHERE id = 1").get()));
+      // A transaction commits, a throwing one rolls back, a nested one is a savepoint.
+      assert.equal(a.inTransaction, false);
+      a.transaction(() => {
+        assert.equal(a.inTransaction, true);
+        a.prepare("DELETE FROM t WHERE id = 4").run();
+        assert.throws(() =>
+          a.transaction(() => {
+            a.prepare("DELETE FROM t").run();
+            throw new Error("undo the inner one");
+          }),
+        );
+      }, "immediate");
+      assert.deepEqual(a.preparePluck("SELECT id FROM t ORDER BY id").all(), [1, 2, 3]);
+      // A held write lock is a busy answer at once on the other connection, in better-sqlite3's names.
+      a.exec("BEGIN IMMEDIATE");
+      let busy: unknown;
+      try {
+        b.exec("BEGIN IMMEDIATE");
+      } catch (error) {
+        busy = error;
+      }
+      a.exec("ROLLBACK");
+      assert.equal(sqliteCode(busy), "SQLITE_BUSY");
+      assert.equal(isBusy(busy), true);
+    } finally {
+      a.close();
+      b.close();
+    }
+    assert.equal(a.isOpen, false);
+    assert.equal(a.inTransaction, false);
+  });
+}
+
+for (const driver of ["better-sqlite3", "node:sqlite", "bun:sqlite"] as const) {
   test(`${driver}: bytes come back as Buffers, to the codec and to the caller`, {
     skip: !loads(driver),
   }, async () => {
@@ -132,18 +252,61 @@ test("one process opens a file through one driver at a time", {
   }
 });
 
-test("Spool.open(db) on a better-sqlite3 Database refuses driver node:sqlite", {
+// Bun's node:sqlite runs on Bun's own SQLite, the library bun:sqlite is: one library, whose
+// connections see each other's locks, so the two may share a file in one process.
+test("on Bun, node:sqlite and bun:sqlite share a file in one process", {
+  skip: process.versions.bun === undefined || !loads("node:sqlite") || !loads("bun:sqlite"),
+}, async () => {
+  const path = file();
+  const one = await Spool.open(path, { driver: "bun:sqlite", durability: "normal" });
+  const two = await Spool.open(path, { driver: "node:sqlite", durability: "normal" });
+  try {
+    const a = openConnection(path, "bun:sqlite");
+    const b = openConnection(path, "node:sqlite");
+    try {
+      a.exec("BEGIN IMMEDIATE");
+      assert.throws(
+        () => b.exec("BEGIN IMMEDIATE"),
+        (error: unknown) => isBusy(error),
+      );
+      a.exec("ROLLBACK");
+    } finally {
+      a.close();
+      b.close();
+    }
+    const id = await one.queue("q").add("x");
+    await two.close();
+    // The node:sqlite side's last connection closed: the bun:sqlite side's commits stay.
+    const ids = [id];
+    for (let i = 0; i < 20; i++) ids.push(await one.queue("q").add(i));
+    await one.close();
+    const three = await Spool.open(path, { driver: "bun:sqlite" });
+    try {
+      assert.equal((await three.queue("q").size()).pending, ids.length);
+    } finally {
+      await three.close();
+    }
+  } finally {
+    await two.close();
+    await one.close();
+  }
+});
+
+test("Spool.open(db) on a better-sqlite3 Database refuses driver node:sqlite and bun:sqlite", {
   skip: !loads("better-sqlite3"),
 }, async () => {
   const path = file();
   const Database = createRequire(import.meta.url)("better-sqlite3");
   const db = new Database(path);
   try {
-    const refused = await Spool.open(db, { driver: "node:sqlite" }).then(
-      () => null,
-      (error: unknown) => error,
-    );
-    assert.ok(refused instanceof SpoolError && refused.code === "INVALID_ARGUMENT", String(refused));
+    for (const driver of ["node:sqlite", "bun:sqlite"] as const) {
+      const refused = await Spool.open(db, { driver }).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      assert.ok(refused instanceof SpoolError && refused.code === "INVALID_ARGUMENT", String(refused));
+      assert.match(refused.message, new RegExp(`driver "${driver}" cannot share its file`));
+    }
   } finally {
     db.close();
   }

@@ -1,8 +1,9 @@
 // The SQLite driver seam: the few calls the backend makes of a SQLite binding, over
-// better-sqlite3 (a native addon, the default where it loads) or node:sqlite (built into Node
-// 22.16+ and 24, no native build at all). On better-sqlite3 the seam hands back the driver's own
-// statements, so the hot paths cost nothing more than before; on node:sqlite a thin wrapper adds
-// the row modes better-sqlite3 has (arrays, the first column) and returns BLOBs as Buffers.
+// better-sqlite3 (a native addon, the default on Node where it loads), node:sqlite (built into
+// Node 22.16+ and 24, no native build at all) or bun:sqlite (built into Bun, the default there).
+// On better-sqlite3 the seam hands back the driver's own statements, so the hot paths cost
+// nothing more than before; on node:sqlite and bun:sqlite a thin wrapper adds the row modes
+// better-sqlite3 has (arrays, the first column) and returns BLOBs as Buffers.
 
 import { statSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -10,7 +11,7 @@ import { resolve as resolvePath } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import { SpoolError, show } from "../../errors.js";
 
-export const DRIVERS = ["better-sqlite3", "node:sqlite"] as const;
+export const DRIVERS = ["better-sqlite3", "node:sqlite", "bun:sqlite"] as const;
 export type DriverName = (typeof DRIVERS)[number];
 
 /** What a write statement reports. */
@@ -20,7 +21,7 @@ export interface RunResult {
 }
 
 /**
- * A prepared statement. Values bind as both drivers bind them: positional values, or one object
+ * A prepared statement. Values bind as every driver binds them: positional values, or one object
  * whose keys name the statement's `@name`/`:name` parameters (keys it does not use are ignored).
  */
 export interface Statement {
@@ -184,7 +185,8 @@ class NodeSqliteConnection implements Connection {
     return this.db.isOpen;
   }
   get inTransaction(): boolean {
-    return this.db.isTransaction;
+    // node:sqlite's getter throws once the database is closed; better-sqlite3's says false.
+    return this.db.isOpen && this.db.isTransaction;
   }
   prepare(sql: string): Statement {
     return new NodeStatement(this.db.prepare(sql), Mode.Objects);
@@ -229,6 +231,116 @@ class NodeSqliteConnection implements Connection {
   }
   close(): void {
     this.db.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// bun:sqlite (Bun's own SQLite). Typed here by the little we use: Spool does not depend on
+// bun-types. Opened with `strict: true`, so an object's keys bind `:name`/`@name` parameters
+// without their prefix (keys the statement does not name are ignored, a missing one throws),
+// as better-sqlite3 binds them. Its errors name the SQLite code as better-sqlite3 does
+// (`code: "SQLITE_BUSY_SNAPSHOT"`).
+
+interface BunStatement {
+  run(...params: unknown[]): RunResult;
+  /** The first row, or null when there is none. */
+  get(...params: unknown[]): unknown;
+  all(...params: unknown[]): unknown[];
+  /** Every row as an array of its columns. */
+  values(...params: unknown[]): unknown[][];
+}
+
+interface BunDatabase {
+  readonly inTransaction: boolean;
+  prepare(sql: string): BunStatement;
+  exec(sql: string): void;
+  transaction<F extends (...args: never[]) => unknown>(fn: F): { deferred: F; immediate: F };
+  /** `true`: finalizes the statements and closes now (false would leave the file open until they are collected). */
+  close(throwOnError?: boolean): void;
+}
+
+interface BunSqliteModule {
+  Database: new (
+    path: string,
+    options: { strict: boolean; readonly?: boolean; readwrite?: boolean; create?: boolean },
+  ) => BunDatabase;
+}
+
+class BunObjectStatement implements Statement {
+  constructor(private readonly statement: BunStatement) {}
+  run(...params: unknown[]): RunResult {
+    return this.statement.run(...bindable(params));
+  }
+  get(...params: unknown[]): unknown {
+    const row = this.statement.get(...bindable(params));
+    return row === null ? undefined : objectRow(row as Record<string, unknown>);
+  }
+  all(...params: unknown[]): unknown[] {
+    const rows = this.statement.all(...bindable(params));
+    for (let i = 0; i < rows.length; i++) objectRow(rows[i] as Record<string, unknown>);
+    return rows;
+  }
+}
+
+/**
+ * Arrays and the first column come from `values()`, which has no one-row form: `get` takes its
+ * first row. The backend's `get`s of these modes are one-row statements (LIMIT 1, a PRAGMA, an
+ * UPDATE … RETURNING of one job), which SQLite runs to the end on the first step anyway.
+ */
+class BunValuesStatement implements Statement {
+  private readonly shape: (row: unknown[]) => unknown;
+  constructor(
+    private readonly statement: BunStatement,
+    pluck: boolean,
+  ) {
+    this.shape = pluck ? firstColumn : arrayRow;
+  }
+  run(...params: unknown[]): RunResult {
+    return this.statement.run(...bindable(params));
+  }
+  get(...params: unknown[]): unknown {
+    const row = this.statement.values(...bindable(params))[0];
+    return row === undefined ? undefined : this.shape(row);
+  }
+  all(...params: unknown[]): unknown[] {
+    const rows: unknown[] = this.statement.values(...bindable(params));
+    for (let i = 0; i < rows.length; i++) rows[i] = this.shape(rows[i] as unknown[]);
+    return rows;
+  }
+}
+
+class BunSqliteConnection implements Connection {
+  readonly driver = "bun:sqlite";
+  private open = true;
+  constructor(readonly db: BunDatabase) {}
+  get isOpen(): boolean {
+    return this.open;
+  }
+  get inTransaction(): boolean {
+    // Bun's getter throws once the database is closed; better-sqlite3's says false.
+    return this.open && this.db.inTransaction;
+  }
+  prepare(sql: string): Statement {
+    return new BunObjectStatement(this.db.prepare(sql));
+  }
+  prepareRaw(sql: string): Statement {
+    return new BunValuesStatement(this.db.prepare(sql), false);
+  }
+  preparePluck(sql: string): Statement {
+    return new BunValuesStatement(this.db.prepare(sql), true);
+  }
+  exec(sql: string): void {
+    this.db.exec(sql);
+  }
+  transaction<T>(fn: () => T, mode: "deferred" | "immediate" = "deferred"): T {
+    // Bun's transaction is better-sqlite3's: BEGIN, or a savepoint inside an open one.
+    const t = this.db.transaction(fn);
+    return mode === "immediate" ? t.immediate() : t.deferred();
+  }
+  close(): void {
+    if (!this.open) return;
+    this.db.close(true);
+    this.open = false;
   }
 }
 
@@ -292,16 +404,40 @@ function probeNodeSqlite(): { ok: NodeSqliteModule } | { error: string } {
   return { ok: mod };
 }
 
+let bunSqlite: { ok: BunSqliteModule } | { error: string } | undefined;
+
+/** bun:sqlite when this process runs on Bun, else why not (cached). Never loaded on Node. */
+function loadBunSqlite(): { ok: BunSqliteModule } | { error: string } {
+  if (bunSqlite === undefined) {
+    const bun = process.versions.bun;
+    if (bun === undefined) {
+      bunSqlite = { error: `bun:sqlite is built into Bun only, and this is Node ${process.version}` };
+    } else {
+      try {
+        // Through the runtime's loader at run time: a static import would fail on Node.
+        bunSqlite = { ok: require("bun:sqlite") as BunSqliteModule };
+      } catch (error) {
+        bunSqlite = {
+          error: `Bun ${bun} does not load bun:sqlite (${(error as Error)?.message ?? String(error)})`,
+        };
+      }
+    }
+  }
+  return bunSqlite;
+}
+
 /** Each driver, and why this process cannot load it (null: it loads). For the benchmark. */
 export function driverStatus(): Array<{ driver: DriverName; reason: string | null }> {
   const b = loadBetter();
   const n = loadNodeSqlite();
+  const s = loadBunSqlite();
   return [
     {
       driver: "better-sqlite3",
       reason: "ok" in b ? null : (((b.error as Error)?.message ?? String(b.error)).split("\n")[0] ?? ""),
     },
     { driver: "node:sqlite", reason: "ok" in n ? null : n.error },
+    { driver: "bun:sqlite", reason: "ok" in s ? null : s.error },
   ];
 }
 
@@ -310,17 +446,20 @@ export function checkDriver(value: unknown, what: string): DriverName {
   if (!DRIVERS.includes(value as DriverName)) {
     throw new SpoolError(
       "INVALID_ARGUMENT",
-      `${what} must be "better-sqlite3" or "node:sqlite", got ${show(value)}`,
+      `${what} must be "better-sqlite3", "node:sqlite" or "bun:sqlite", got ${show(value)}`,
     );
   }
   return value as DriverName;
 }
 
+type Chosen = { better: BetterConstructor } | { node: NodeSqliteModule } | { bun: BunSqliteModule };
+
 /**
  * The driver to open with: the one asked for (the option, else the SPOOL_SQLITE_DRIVER
- * environment variable), else better-sqlite3 where it loads, else node:sqlite.
+ * environment variable), else on Bun bun:sqlite (better-sqlite3 cannot load there), else
+ * better-sqlite3 where it loads, else node:sqlite.
  */
-function choose(asked: DriverName | undefined): { better: BetterConstructor } | { node: NodeSqliteModule } {
+function choose(asked: DriverName | undefined): Chosen {
   const env = process.env.SPOOL_SQLITE_DRIVER;
   const wanted =
     asked ?? (env === undefined || env === "" ? undefined : checkDriver(env, "SPOOL_SQLITE_DRIVER"));
@@ -329,7 +468,7 @@ function choose(asked: DriverName | undefined): { better: BetterConstructor } | 
     if ("ok" in b) return { better: b.ok };
     throw new SpoolError(
       "STORAGE",
-      `the better-sqlite3 driver does not load (${(b.error as Error)?.message ?? String(b.error)}): install or rebuild it for this Node (npm install better-sqlite3), or use driver "node:sqlite"`,
+      `the better-sqlite3 driver does not load (${(b.error as Error)?.message ?? String(b.error)}): install or rebuild it for this Node (npm install better-sqlite3), or use driver "${process.versions.bun === undefined ? "node:sqlite" : "bun:sqlite"}"`,
       { cause: b.error },
     );
   }
@@ -337,6 +476,18 @@ function choose(asked: DriverName | undefined): { better: BetterConstructor } | 
     const n = loadNodeSqlite();
     if ("ok" in n) return { node: n.ok };
     throw new SpoolError("STORAGE", `driver "node:sqlite" is not available: ${n.error}`);
+  }
+  if (wanted === "bun:sqlite") {
+    const s = loadBunSqlite();
+    if ("ok" in s) return { bun: s.ok };
+    throw new SpoolError(
+      "STORAGE",
+      `driver "bun:sqlite" is not available: ${s.error}. On Node use "better-sqlite3" or "node:sqlite"`,
+    );
+  }
+  if (process.versions.bun !== undefined) {
+    const s = loadBunSqlite();
+    if ("ok" in s) return { bun: s.ok };
   }
   const b = loadBetter();
   if ("ok" in b) return { better: b.ok };
@@ -355,14 +506,17 @@ function choose(asked: DriverName | undefined): { better: BetterConstructor } | 
  */
 export function openConnection(path: string, asked: DriverName | undefined, readOnly = false): Connection {
   const chosen = choose(asked);
-  const driver: DriverName = "better" in chosen ? "better-sqlite3" : "node:sqlite";
+  const driver: DriverName =
+    "better" in chosen ? "better-sqlite3" : "node" in chosen ? "node:sqlite" : "bun:sqlite";
   const release = claimFile(path, driver);
   let connection: Connection;
   try {
     connection =
       "better" in chosen
         ? new BetterSqliteConnection(new chosen.better(path, { timeout: 0, readonly: readOnly }))
-        : new NodeSqliteConnection(new chosen.node.DatabaseSync(path, { timeout: 0, readOnly }));
+        : "node" in chosen
+          ? new NodeSqliteConnection(new chosen.node.DatabaseSync(path, { timeout: 0, readOnly }))
+          : openBun(chosen.bun, path, readOnly);
   } catch (error) {
     release();
     throw error;
@@ -375,17 +529,40 @@ export function openConnection(path: string, asked: DriverName | undefined, read
   return connection;
 }
 
+/** bun:sqlite has no timeout option: its busy timeout is SQLite's default, 0, set again here. */
+function openBun(mod: BunSqliteModule, path: string, readOnly: boolean): Connection {
+  const db = new mod.Database(
+    path,
+    readOnly ? { strict: true, readonly: true } : { strict: true, readwrite: true, create: true },
+  );
+  try {
+    db.exec("PRAGMA busy_timeout = 0");
+  } catch (error) {
+    db.close(true);
+    throw error;
+  }
+  return new BunSqliteConnection(db);
+}
+
 /**
  * The files this process has open, by identity (device and inode), with the driver whose SQLite
  * opened them and how many connections. Each driver carries its own copy of the SQLite library,
  * and SQLite's locks are per process: a copy never sees the other's connections, so when the
  * last connection of one copy closes it checkpoints and deletes the -wal file under the other,
  * whose later commits are then lost (sqlite.org/howtocorrupt.html, "multiple copies of SQLite
- * in the same application"). So one process opens a given file through one driver only.
+ * in the same application"). So one process opens a given file through one library only. On
+ * Bun, node:sqlite and bun:sqlite are one library (Bun's own SQLite: a write lock taken through
+ * one makes the other BUSY, checked on Bun 1.4.5), so they may share a file.
  */
 const openFiles = new Map<string, { driver: DriverName; connections: number }>();
 
-/** Records a connection to `path` through `driver`; STORAGE when the other driver has it open. */
+/** The SQLite library a driver runs on in this process. */
+function library(driver: DriverName): string {
+  if (driver === "better-sqlite3") return driver;
+  return process.versions.bun === undefined ? driver : "bun";
+}
+
+/** Records a connection to `path` through `driver`; STORAGE when another library has it open. */
 function claimFile(path: string, driver: DriverName): () => void {
   if (path === ":memory:" || path === "") return () => {};
   let key: string;
@@ -396,7 +573,7 @@ function claimFile(path: string, driver: DriverName): () => void {
     key = resolvePath(path);
   }
   const held = openFiles.get(key);
-  if (held !== undefined && held.driver !== driver) {
+  if (held !== undefined && library(held.driver) !== library(driver)) {
     throw new SpoolError(
       "STORAGE",
       `${path} is open in this process through ${held.driver}: a second SQLite library (${driver}) on the same file in one process loses commits. Use one driver per file in a process (other processes may use either)`,
