@@ -54,6 +54,13 @@ describe("sqlite dependency triggers on demand", () => {
       );
       assert.deepEqual(triggers(path), []);
 
+      // A keyed add that a live job with its key stands for links nothing: no triggers either.
+      const pending = await q.add("pending");
+      const holder = await q.add("holder", { key: "k" });
+      assert.equal(await q.add("same", { key: "k", dependsOn: [pending] }), holder);
+      assert.deepEqual(triggers(path), []);
+      for (let i = 0; i < 2; i++) await q.complete((await q.reserve())!);
+
       const dep = await q.add("dep");
       const child = await q.add("child", { dependsOn: [dep] });
       assert.deepEqual(triggers(path), ALL);

@@ -53,7 +53,6 @@ function insertRows(
     for (let i = 0; i < jobs.length; i++) inserted[i] = true;
     return unkeyed;
   }
-  if (jobs.some((job) => job.dependsOn != null)) ensureDependencyTriggers(store);
   const insert = store.sql(Q.ENQUEUE);
   const add = (job: NewJob, runAt: number) =>
     insert.run(
@@ -73,6 +72,9 @@ function insertRows(
   // The ids this batch gave its keys, and the keys whose holder was already settled.
   const mine = new Map<string, number>();
   const settled = new Set<string>();
+  // Created before this call's first link, not before its first insert: a keyed add that an
+  // older job stands for links nothing and must leave the store without triggers.
+  let triggers = false;
   return jobs.map((job, i) => {
     const runAt = job.runAt ?? now + job.delayMs;
     let { changes, lastInsertRowid } = add(job, runAt);
@@ -90,7 +92,11 @@ function insertRows(
     if (changes > 0) {
       const id = Number(lastInsertRowid);
       if (key !== null) mine.set(key, id);
-      if (job.dependsOn != null) linkDependencies(store, id, job.dependsOn, now);
+      if (job.dependsOn != null) {
+        if (!triggers) ensureDependencyTriggers(store);
+        triggers = true;
+        linkDependencies(store, id, job.dependsOn, now);
+      }
       return id;
     }
     // A live job with the same key stands for this one: this batch's own, or an older one.
