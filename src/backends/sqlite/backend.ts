@@ -23,8 +23,9 @@ import type {
 import type { JobState, QueueSize } from "../../types.js";
 import { RescueThrottle } from "../shared.js";
 import { AppConnection } from "./app-connection.js";
-import { openDatabase } from "./connection.js";
-import { RELEASED_QUEUES, readDependencies } from "./dependencies.js";
+import { type PendingCompletion, writeCompletions } from "./completions.js";
+import { openDatabase, translate } from "./connection.js";
+import { readDependencies } from "./dependencies.js";
 import { insertJobs } from "./enqueue.js";
 import { GroupCursors, limitedClaim, limitedWait, storeLimits } from "./limited-claim.js";
 import { WalNotifier } from "./notifier.js";
@@ -60,6 +61,8 @@ export class SqliteBackend implements Backend {
    * itself, so a queue no longer limited falls back to CLAIM and leaves the set.
    */
   private readonly limitedQueues = new Set<string>();
+  /** Per queue, the completions issued since the writer last ran them (completeKept). */
+  private readonly completing = new Map<string, { batch: PendingCompletion[]; written: Promise<void> }>();
 
   /**
    * The application's own connection, when the Spool was opened on its Database: `enqueueSync`
@@ -273,36 +276,54 @@ export class SqliteBackend implements Backend {
   // Bound by position (see HELD_AT in queries.ts), each value written out: no array or object
   // built per call on this path, once per job.
   complete(queue: string, id: number, { attempt, token }: Hold, result: StoredResult | null, keep: boolean) {
-    const bytes = result?.bytes ?? null;
-    const format = result?.format ?? null;
-    // The queues in which the completion released waiting jobs (when the job had dependents).
-    let released: string[] = [];
-    const completeHeld = (now: number): boolean => {
-      const statement = this.store.rawSql(Q.COMPLETE);
-      const row = statement.get(now, bytes, format, queue, id, token, token, attempt, attempt, now) as
-        | [dependents: number | null]
-        | undefined;
-      if (row !== undefined && row[0] !== null) {
-        released = (this.sql(RELEASED_QUEUES).all({ id }) as { queue: string }[]).map((r) => r.queue);
-      }
-      return row !== undefined;
+    const completion: PendingCompletion = {
+      id,
+      token,
+      attempt,
+      bytes: result?.bytes ?? null,
+      format: result?.format ?? null,
+      released: [],
     };
-    const written = !keep
-      ? this.store.writeDeleting(() => {
+    const written = keep
+      ? this.completeKept(queue, completion)
+      : this.store.writeDeleting(() => {
           const now = this.now();
           const statement = this.sql(Q.COMPLETE_DELETE);
           if (statement.run(queue, id, token, token, attempt, attempt, now).changes > 0) return "ok";
           // Not deleted: gone or lost, or a job others depend on, completed first (its trigger
           // gives them its result), then deleted (see COMPLETE_DELETE).
-          const completed = completeHeld(now);
-          if (completed) this.sql(Q.DELETE_COMPLETED).run(id);
-          return this.outcome(completed ? 1 : 0, queue, id);
-        })
-      : this.store.write(() => this.outcome(completeHeld(this.now()) ? 1 : 0, queue, id));
+          writeCompletions(this.store, queue, [completion], now);
+          if (completion.error !== undefined) throw completion.error;
+          if (completion.outcome === "ok") this.sql(Q.DELETE_COMPLETED).run(id);
+          return completion.outcome as HeldOutcome;
+        });
     return written.then((outcome) => {
       // Workers of this process learn of released jobs as of another process's commit.
-      for (const name of released) this.notifier.changedHere(name);
+      for (const name of completion.released) this.notifier.changedHere(name);
       return outcome;
+    });
+  }
+
+  /**
+   * A completion that keeps the job: joins the completions of its queue issued before the
+   * writer runs them, all written by one statement (completions.ts).
+   */
+  private completeKept(queue: string, completion: PendingCompletion): Promise<HeldOutcome> {
+    let pending = this.completing.get(queue);
+    if (pending === undefined) {
+      const batch: PendingCompletion[] = [];
+      const written = this.store.write(() => {
+        // Later completions start a batch of their own: this one is being written.
+        if (this.completing.get(queue)?.batch === batch) this.completing.delete(queue);
+        writeCompletions(this.store, queue, batch, this.now());
+      });
+      pending = { batch, written };
+      this.completing.set(queue, pending);
+    }
+    pending.batch.push(completion);
+    return pending.written.then(() => {
+      if (completion.error !== undefined) throw translate(completion.error, this.store.path);
+      return completion.outcome as HeldOutcome;
     });
   }
 

@@ -1,0 +1,117 @@
+// Completions of one queue issued together (a worker's finished jobs, which join its next
+// claim's transaction: worker-completions.ts) written by one UPDATE … FROM (VALUES …) where
+// each took an UPDATE of its own. In a 16-job transaction that measured about 3.0 µs a job
+// against 4.4–6.5 µs one by one, and the writer runs one function for them, not sixteen.
+// Each completion keeps its own outcome: the statement returns the rows it completed, and a
+// job it did not is told lost from missing as before (EXISTS).
+import type { HeldOutcome, Hold } from "../../backend.js";
+import { RELEASED_QUEUES } from "./dependencies.js";
+import * as Q from "./queries.js";
+import type { Store } from "./store.js";
+
+/** One completion waiting for its queue's statement. */
+export interface PendingCompletion extends Hold {
+  id: number;
+  bytes: Uint8Array | null;
+  format: number | null;
+  /** Set by the write: its outcome, or the error of its own statement. */
+  outcome?: HeldOutcome | undefined;
+  error?: unknown;
+  /** The queues in which it released waiting jobs (it had dependents). */
+  released: string[];
+}
+
+/** Rows per statement: 4 values a row, well under SQLite's bound on variables. */
+const ROWS = 32;
+
+/**
+ * HELD_AT for each row of the VALUES list (id, token, attempt, result, result_format; SQLite
+ * names them column1…column5). A join row matches one job row at most, and a job row is updated
+ * once: the caller keeps a job's second completion in a batch out of the statement.
+ */
+function completeMany(rows: number): string {
+  return `
+  UPDATE spool_jobs SET state = 'completed', finished_at = ?, lease_until = NULL,
+                        result = v.column4, result_format = v.column5
+    FROM (VALUES ${Array(rows).fill("(?, ?, ?, ?, ?)").join(", ")}) AS v
+   WHERE spool_jobs.id = v.column1 AND queue = ? AND state = 'reserved'
+     AND (v.column2 IS NULL OR claims = v.column2) AND (v.column3 IS NULL OR attempts = v.column3)
+     AND lease_until >= ?
+  RETURNING spool_jobs.id, dependents`;
+}
+
+/**
+ * Writes `batch` (inside the writer's transaction) and sets each one's outcome. A statement
+ * that fails takes only its own completions with it: they are written one by one, and only
+ * the one whose statement fails carries the error. Not after an error that ended the whole
+ * transaction: that one is thrown, for the writer to run each of its writes alone.
+ */
+export function writeCompletions(store: Store, queue: string, batch: PendingCompletion[], now: number): void {
+  const first: PendingCompletion[] = [];
+  const again: PendingCompletion[] = [];
+  const seen = new Set<number>();
+  for (const c of batch) {
+    c.outcome = undefined;
+    c.error = undefined;
+    c.released = [];
+    (seen.has(c.id) ? again : first).push(c);
+    seen.add(c.id);
+  }
+  for (let i = 0; i < first.length; i += ROWS) {
+    const chunk = first.slice(i, i + ROWS);
+    if (chunk.length === 1) {
+      writeOne(store, queue, chunk[0] as PendingCompletion, now);
+      continue;
+    }
+    const binds: unknown[] = [now];
+    for (const c of chunk) binds.push(c.id, c.token, c.attempt, c.bytes, c.format);
+    binds.push(queue, now);
+    let rows: [id: number, dependents: number | null][];
+    try {
+      rows = store.rawSql(completeMany(chunk.length)).all(binds) as typeof rows;
+    } catch (error) {
+      if (!store.db.inTransaction) throw error;
+      for (const c of chunk) writeOne(store, queue, c, now);
+      continue;
+    }
+    const done = new Map(rows);
+    for (const c of chunk) {
+      if (!done.has(c.id)) {
+        c.outcome = missed(store, queue, c.id);
+        continue;
+      }
+      c.outcome = "ok";
+      if (done.get(c.id) !== null) c.released = released(store, c.id);
+    }
+  }
+  for (const c of again) writeOne(store, queue, c, now);
+}
+
+/** One completion by its own statement (COMPLETE); its error stays its own. */
+function writeOne(store: Store, queue: string, c: PendingCompletion, now: number): void {
+  let row: [dependents: number | null] | undefined;
+  try {
+    row = store
+      .rawSql(Q.COMPLETE)
+      .get(now, c.bytes, c.format, queue, c.id, c.token, c.token, c.attempt, c.attempt, now) as typeof row;
+  } catch (error) {
+    if (!store.db.inTransaction) throw error;
+    c.error = error;
+    return;
+  }
+  if (row === undefined) {
+    c.outcome = missed(store, queue, c.id);
+    return;
+  }
+  c.outcome = "ok";
+  if (row[0] !== null) c.released = released(store, c.id);
+}
+
+/** A held job the statement did not change: gone, or held by no one it knows. */
+function missed(store: Store, queue: string, id: number): HeldOutcome {
+  return store.sql(Q.EXISTS).get({ queue, id }) === undefined ? "not_found" : "lease_lost";
+}
+
+function released(store: Store, id: number): string[] {
+  return (store.sql(RELEASED_QUEUES).all({ id }) as { queue: string }[]).map((r) => r.queue);
+}
