@@ -47,7 +47,7 @@ export function show(value: unknown): string {
  * same text. An Error (or anything with a string `message`) gives its message, or its name when
  * that is empty; a string itself; `undefined` "failed"; other values their JSON when they have
  * one, else {@link show}. A NUL byte becomes U+FFFD: PostgreSQL text cannot hold it, and both
- * backends must store the same text.
+ * backends must store the same text; so does a lone surrogate.
  */
 export function errorText(error: unknown): string {
   let text: string;
@@ -57,8 +57,14 @@ export function errorText(error: unknown): string {
     // A hostile value (a message getter that throws): the failure must still be stored.
     text = "an error whose text could not be read";
   }
-  return text.replaceAll("\0", "\uFFFD");
+  // A lone surrogate (half an emoji, a message cut short) becomes U+FFFD here,
+  // not whatever each driver makes of it (better-sqlite3 wrote invalid UTF-8 that read back as
+  // three U+FFFD, bun:sqlite and PostgreSQL one).
+  return text.replaceAll("\0", "\uFFFD").replace(LONE_SURROGATE, "\uFFFD");
 }
+
+/** A high surrogate with no low one after it, or a low one with no high one before it. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 function rawErrorText(error: unknown): string {
   if (error === undefined) return "failed";

@@ -412,6 +412,15 @@ export function trustCore(b: BackendFixture): void {
       assert.equal((await q.get(other))?.lastError, "also\uFFFDhere");
     });
 
+    test("a lone surrogate in an error text is stored as one U+FFFD on every driver", T, async (t) => {
+      const { spool } = await fresh(b, t);
+      const q = spool.queue("surrogate");
+      const id = await q.add("x", { maxAttempts: 1 });
+      // Half an emoji, as a message cut short would hold.
+      await q.fail((await q.reserve())!, new Error("x\uD83Dy"));
+      assert.equal((await q.get(id))?.lastError, "x\uFFFDy");
+    });
+
     test("a dedupe key with a NUL byte is refused with INVALID_ARGUMENT", T, async (t) => {
       const { spool } = await fresh(b, t);
       const q = spool.queue("nul-key");

@@ -61,6 +61,12 @@ describe("one error text", () => {
     assert.equal(errorText(new Error("bad\0byte")), "bad\uFFFDbyte");
     assert.equal(errorText("a\0\0b"), "a\uFFFD\uFFFDb");
   });
+
+  test("a lone surrogate becomes U+FFFD: no driver writes invalid UTF-8", () => {
+    assert.equal(errorText(new Error("x\uD800y")), "x\uFFFDy");
+    assert.equal(errorText("\uDE00"), "\uFFFD");
+    assert.equal(errorText("ok \uD83D\uDE00"), "ok \uD83D\uDE00");
+  });
 });
 
 describe("one backoff precedence", () => {

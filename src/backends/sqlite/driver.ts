@@ -466,9 +466,12 @@ function choose(asked: DriverName | undefined): Chosen {
   if (wanted === "better-sqlite3") {
     const b = loadBetter();
     if ("ok" in b) return { better: b.ok };
+    const why = ((b.error as Error)?.message ?? String(b.error)).split("\n")[0];
     throw new SpoolError(
       "STORAGE",
-      `the better-sqlite3 driver does not load (${(b.error as Error)?.message ?? String(b.error)}): install or rebuild it for this Node (npm install better-sqlite3), or use driver "${process.versions.bun === undefined ? "node:sqlite" : "bun:sqlite"}"`,
+      process.versions.bun === undefined
+        ? `the better-sqlite3 driver does not load (${why}): install or rebuild it for this Node (npm install better-sqlite3), or use driver "node:sqlite"`
+        : `the better-sqlite3 driver cannot run on Bun (${why}): it is built for Node's V8 API; use driver "bun:sqlite"`,
       { cause: b.error },
     );
   }
