@@ -107,4 +107,65 @@ describe("sqlite: completions written together", () => {
       assert.deepEqual(await other.results(id), { [deps[i] as number]: `d${i + 1}!` });
     }
   });
+
+  test("a BUSY completion fails alone: the next ones are written once the lock is free", T, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), "spool-completion-batch-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const path = join(dir, "jobs.db");
+    const spool = await Spool.open(path, { busyTimeout: 200 });
+    t.after(() => spool.close());
+    const q = spool.queue<number>("q");
+    await q.addBatch([1, 2, 3]);
+    const [a, b, c] = await reserveAll(q, 3);
+    const other = openRawSqlite(path);
+    other.exec("BEGIN IMMEDIATE");
+    assert.deepEqual(await settle([q.complete(a!)]), ["BUSY"]);
+    other.exec("COMMIT");
+    other.close();
+    assert.deepEqual(await settle([q.complete(b!), q.complete(c!)]), ["ok", "ok"]);
+    assert.equal((await q.get(a!.id))?.state, "reserved");
+    assert.equal((await q.get(c!.id))?.state, "completed");
+  });
+
+  test("a completion issued while another waits for the lock waits its own busyTimeout", T, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), "spool-completion-batch-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const path = join(dir, "jobs.db");
+    const spool = await Spool.open(path, { busyTimeout: 2_000 });
+    t.after(() => spool.close());
+    const q = spool.queue<number>("q");
+    await q.addBatch([1, 2]);
+    const [a, b] = await reserveAll(q, 2);
+    const other = openRawSqlite(path);
+    other.exec("BEGIN IMMEDIATE");
+    const first = settle([q.complete(a!)]);
+    // Issued 1.5 s into the first one's 2 s wait, with a 2 s wait of its own: the lock, held
+    // until the first gave up, is free well within it.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const second = settle([q.complete(b!)]);
+    await first;
+    other.exec("COMMIT");
+    other.close();
+    assert.deepEqual(await first, ["BUSY"]);
+    assert.deepEqual(await second, ["ok"]);
+  });
+
+  test(
+    "a completion is written after the writes issued before it: remove, then complete, is NOT_FOUND",
+    T,
+    async (t) => {
+      const spool = await Spool.open(":memory:");
+      t.after(() => spool.close());
+      const q = spool.queue<number>("q");
+      await q.addBatch([0, 1, 2]);
+      await q.complete((await reserveAll(q, 1))[0]!); // the retention is known from here on
+      const [y, x] = await reserveAll(q, 2);
+      await Promise.all([q.add(3), q.add(4)]); // a commit of several writes: the rest of the turn gathers
+      const done = settle([q.complete(y!), q.remove(x!.id)]);
+      for (let i = 0; i < 5; i++) await null;
+      const late = settle([q.complete(x!, "result")]);
+      assert.deepEqual(await done, ["ok", "ok"]);
+      assert.deepEqual(await late, ["NOT_FOUND"]);
+    },
+  );
 });

@@ -61,8 +61,6 @@ export class SqliteBackend implements Backend {
    * itself, so a queue no longer limited falls back to CLAIM and leaves the set.
    */
   private readonly limitedQueues = new Set<string>();
-  /** Per queue, the completions issued since the writer last ran them (completeKept). */
-  private readonly completing = new Map<string, { batch: PendingCompletion[]; written: Promise<void> }>();
 
   /**
    * The application's own connection, when the Spool was opened on its Database: `enqueueSync`
@@ -305,26 +303,19 @@ export class SqliteBackend implements Backend {
   }
 
   /**
-   * A completion that keeps the job: joins the completions of its queue issued before the
-   * writer runs them, all written by one statement (completions.ts).
+   * A completion that keeps the job: a write of its own (its own place among the writes, its
+   * own busyTimeout), which the writer runs as one statement with the completions of the same
+   * queue issued right beside it (completions.ts).
    */
   private completeKept(queue: string, completion: PendingCompletion): Promise<HeldOutcome> {
-    let pending = this.completing.get(queue);
-    if (pending === undefined) {
-      const batch: PendingCompletion[] = [];
-      const written = this.store.write(() => {
-        // Later completions start a batch of their own: this one is being written.
-        if (this.completing.get(queue)?.batch === batch) this.completing.delete(queue);
-        writeCompletions(this.store, queue, batch, this.now());
+    const runAll = (items: unknown[]) =>
+      writeCompletions(this.store, queue, items as PendingCompletion[], this.now());
+    return this.store
+      .write(() => runAll([completion]), { key: queue, item: completion, runAll })
+      .then(() => {
+        if (completion.error !== undefined) throw translate(completion.error, this.store.path);
+        return completion.outcome as HeldOutcome;
       });
-      pending = { batch, written };
-      this.completing.set(queue, pending);
-    }
-    pending.batch.push(completion);
-    return pending.written.then(() => {
-      if (completion.error !== undefined) throw translate(completion.error, this.store.path);
-      return completion.outcome as HeldOutcome;
-    });
   }
 
   fail(queue: string, id: number, { attempt, token }: Hold, error: string, retryInMs: number | null) {

@@ -6,7 +6,7 @@ import { closedError } from "../shared.js";
 import { isBusy, translate } from "./connection.js";
 import type { Connection, Statement } from "./driver.js";
 import { DROP_PLACEHOLDERS, MAX_ID, PLACEHOLDER } from "./queries.js";
-import { Writer } from "./writer.js";
+import { type Mergeable, Writer } from "./writer.js";
 
 export class Store {
   private readonly writer: Writer;
@@ -76,10 +76,10 @@ export class Store {
   }
 
   /** `run` inside the IMMEDIATE transaction this turn's writes share (see writer.ts). */
-  write<T>(run: () => T): Promise<T> {
+  write<T>(run: () => T, merge?: Mergeable<unknown>): Promise<T> {
     // A promise-returning seam rejects, never throws: callers chain `.catch` on it.
     if (this.closed) return Promise.reject(closedError());
-    return this.writer.write(run);
+    return this.writer.write(run, merge);
   }
 
   /** `write`, committed before it returns, blocking the thread while the lock is held. */

@@ -10,8 +10,20 @@ import { closedError } from "../shared.js";
 import { isBusy, translate } from "./connection.js";
 import type { Connection, Statement } from "./driver.js";
 
+/**
+ * A write that may run together with its like: writes issued one after another whose `key` is
+ * the same run as one `runAll` of their items (one statement for many completions), in their
+ * place in the batch. Each keeps its own promise, deadline and turn to fail alone.
+ */
+export interface Mergeable<I> {
+  key: string;
+  item: I;
+  runAll: (items: I[]) => void;
+}
+
 interface Pending<T> {
   run: () => T;
+  merge?: Mergeable<unknown> | undefined;
   resolve: (value: T) => void;
   reject: (error: unknown) => void;
   /** When this write stops waiting for the lock (BUSY): its own busyTimeout from its call. */
@@ -51,12 +63,16 @@ export class Writer {
     this.rollback = db.prepare("ROLLBACK");
   }
 
-  /** Runs `run` inside a write transaction shared with the other writes of this tick. */
-  write<T>(run: () => T): Promise<T> {
+  /**
+   * Runs `run` inside a write transaction shared with the other writes of this tick; with
+   * `merge`, runs it with the writes of the same key issued right before or after it (see
+   * Mergeable): `run` then serves when it runs alone.
+   */
+  write<T>(run: () => T, merge?: Mergeable<unknown>): Promise<T> {
     if (this.closed) return Promise.reject(closedError());
     return new Promise<T>((resolve, reject) => {
       const deadline = Date.now() + this.busyTimeout;
-      this.queue.push({ run, resolve, reject, deadline } as Pending<unknown>);
+      this.queue.push({ run, merge, resolve, reject, deadline } as Pending<unknown>);
       this.schedule(0);
     });
   }
@@ -136,7 +152,7 @@ export class Writer {
     this.gatherAfter(batch);
     const results: unknown[] = [];
     try {
-      for (const op of batch) results.push(op.run());
+      runAll(batch, results);
       this.commit.run();
     } catch (error) {
       this.safeRollback();
@@ -194,5 +210,24 @@ export class Writer {
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
     this.closed = true;
+  }
+}
+
+/** Runs a batch's writes in order, each run of mergeable writes of one key as one. */
+function runAll(batch: readonly Pending<unknown>[], results: unknown[]): void {
+  for (let i = 0; i < batch.length; ) {
+    const op = batch[i] as Pending<unknown>;
+    const merge = op.merge;
+    let end = i + 1;
+    if (merge !== undefined && !op.alone) {
+      while (end < batch.length && batch[end]?.merge?.key === merge.key && !batch[end]?.alone) end++;
+    }
+    if (end - i === 1) {
+      results.push(op.run());
+      i++;
+      continue;
+    }
+    merge?.runAll(batch.slice(i, end).map((o) => o.merge?.item));
+    for (; i < end; i++) results.push(undefined);
   }
 }
