@@ -98,7 +98,10 @@ export const DEPENDENCIES_MIGRATION = `
     WHERE key IS NOT NULL AND state IN ('pending', 'reserved', 'waiting');
   ${DEPENDENCY_TRIGGERS.join("\n  ")}`;
 
-/** Migration 10: the triggers go until a store holds a link (see DEPENDENCY_TRIGGERS). */
+/**
+ * Migration 10: the triggers go until a store holds a link (see DEPENDENCY_TRIGGERS), unless it
+ * was at version 9 (see migrations.ts).
+ */
 export const DEPENDENCY_TRIGGERS_ON_DEMAND = `
   DROP TRIGGER IF EXISTS spool_deps_completed;
   DROP TRIGGER IF EXISTS spool_deps_dead;
@@ -109,6 +112,3 @@ export const DEPENDENCY_TRIGGERS_ON_DEMAND = `
 export const HAS_DEPENDENCY_TRIGGERS = `
   SELECT count(*) = 4 FROM sqlite_schema
    WHERE type = 'trigger' AND name IN ('spool_deps_completed', 'spool_deps_dead', 'spool_deps_removed', 'spool_deps_gone')`;
-
-/** Whether the store holds a link: a store upgraded to migration 10 with links keeps its triggers. */
-export const HAS_LINKS = "SELECT EXISTS (SELECT 1 FROM spool_deps)";

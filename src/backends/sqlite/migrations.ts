@@ -6,16 +6,18 @@ import {
   DEPENDENCIES_MIGRATION,
   DEPENDENCY_TRIGGERS,
   DEPENDENCY_TRIGGERS_ON_DEMAND,
-  HAS_LINKS,
 } from "./dependencies-schema.js";
 import type { Connection } from "./driver.js";
 
 /** Tables Spool owns: a database that has one of these without being Spool's is refused. */
 export const SPOOL_TABLES = ["spool_jobs", "spool_queues"] as const;
 
-/** A migration, and what it runs after its SQL when that depends on what the store holds. */
+/**
+ * A migration, and what it runs after its SQL when that depends on the store: `from` is the
+ * version the store had when this open began migrating it.
+ */
 interface SqliteMigration extends Migration {
-  after?: (db: Connection) => void;
+  after?: (db: Connection, from: number) => void;
 }
 
 export const MIGRATIONS: readonly SqliteMigration[] = [
@@ -172,9 +174,11 @@ export const MIGRATIONS: readonly SqliteMigration[] = [
     version: 10,
     name: "dependency_triggers_on_demand",
     sql: DEPENDENCY_TRIGGERS_ON_DEMAND,
-    // A store that holds links keeps its triggers: its waiting jobs need them.
-    after: (db) => {
-      if (db.preparePluck(HAS_LINKS).get() === 1) for (const trigger of DEPENDENCY_TRIGGERS) db.exec(trigger);
+    // A store that was at version 9 keeps its triggers: a process of that version may still run
+    // on it (a rolling upgrade), and it adds links believing them there. A store below 9 (or
+    // new) has no links and no process that could add one without creating them.
+    after: (db, from) => {
+      if (from >= 9) for (const trigger of DEPENDENCY_TRIGGERS) db.exec(trigger);
     },
   },
 ];
@@ -225,7 +229,7 @@ export function migrate(db: Connection): void {
     for (const m of MIGRATIONS) {
       if (m.version <= current) continue;
       db.exec(m.sql);
-      m.after?.(db);
+      m.after?.(db, current);
       db.exec(`PRAGMA user_version = ${m.version}`);
     }
   }, "immediate");
