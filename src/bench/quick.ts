@@ -2,8 +2,9 @@
  * `npm run bench` and `spool bench`: Spool side by side with raw SQLite doing the same SQL work
  * at the same durability, at `normal` and `full`, each ratio checked against its target, once
  * per SQLite driver this runtime can load (better-sqlite3, node:sqlite; under Bun, `bun
- * dist/bench/quick.js`, node:sqlite and bun:sqlite), Spool and raw on the same driver. Runs in one process on temp databases, under a minute a driver; the peer comparison
- * lives in bench/ at the repository root.
+ * dist/bench/quick.js`, node:sqlite and bun:sqlite), Spool and raw on the same driver. Runs in
+ * one process on temp databases, under a minute a driver; the peer comparison lives in bench/
+ * at the repository root.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";

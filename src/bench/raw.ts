@@ -1,10 +1,10 @@
 /*
- * Raw SQLite (better-sqlite3, node:sqlite or bun:sqlite: the driver Spool is measured on) doing the same
- * SQL work as a queue with no library around it: the
- * physical limit on this machine. WAL, `synchronous` set to the durability, one jobs table
- * with a partial index on the ready rows that matches the claim's ORDER BY, one INSERT per
- * transaction for single adds, 1,000 per transaction for batches, and per job one claim
- * transaction (UPDATE … WHERE id = (SELECT … LIMIT 1) RETURNING) then one completion.
+ * Raw SQLite (better-sqlite3, node:sqlite or bun:sqlite: the driver Spool is measured on) doing
+ * the same SQL work as a queue with no library around it: the physical limit on this machine.
+ * WAL, `synchronous` set to the durability, one jobs table with a partial index on the ready
+ * rows that matches the claim's ORDER BY, one INSERT per transaction for single adds, 1,000 per
+ * transaction for batches, and per job one claim transaction (UPDATE … WHERE id = (SELECT …
+ * LIMIT 1) RETURNING) then one completion.
  */
 import { EventEmitter } from "node:events";
 import { createRequire } from "node:module";

@@ -7,15 +7,15 @@ import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { describe, test } from "node:test";
 import { Spool, SpoolError } from "../../src/index.js";
-import type { Job } from "../../src/types.js";
+import type { Job, SpoolOptions } from "../../src/types.js";
 import { T } from "../conformance/harness.js";
 import { openRawSqlite } from "../helpers/raw-sqlite.js";
 
-async function open(t: TestContext) {
+async function open(t: TestContext, options: SpoolOptions = {}) {
   const dir = mkdtempSync(join(tmpdir(), "spool-completion-batch-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, "jobs.db");
-  const spool = await Spool.open(path);
+  const spool = await Spool.open(path, options);
   t.after(() => spool.close());
   return { path, spool };
 }
@@ -109,11 +109,7 @@ describe("sqlite: completions written together", () => {
   });
 
   test("a BUSY completion fails alone: the next ones are written once the lock is free", T, async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), "spool-completion-batch-"));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const path = join(dir, "jobs.db");
-    const spool = await Spool.open(path, { busyTimeout: 200 });
-    t.after(() => spool.close());
+    const { path, spool } = await open(t, { busyTimeout: 200 });
     const q = spool.queue<number>("q");
     await q.addBatch([1, 2, 3]);
     const [a, b, c] = await reserveAll(q, 3);
@@ -128,11 +124,7 @@ describe("sqlite: completions written together", () => {
   });
 
   test("a completion issued while another waits for the lock waits its own busyTimeout", T, async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), "spool-completion-batch-"));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const path = join(dir, "jobs.db");
-    const spool = await Spool.open(path, { busyTimeout: 2_000 });
-    t.after(() => spool.close());
+    const { path, spool } = await open(t, { busyTimeout: 2_000 });
     const q = spool.queue<number>("q");
     await q.addBatch([1, 2]);
     const [a, b] = await reserveAll(q, 2);

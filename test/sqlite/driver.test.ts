@@ -22,6 +22,19 @@ const file = () => join(dir, `d${++files}.db`);
 const status = driverStatus();
 const loads = (driver: string) => status.some((d) => d.driver === driver && d.reason === null);
 
+/** Runs `fn` with SPOOL_SQLITE_DRIVER set to `value` (unset for undefined), then puts it back. */
+async function withDriverEnv<T>(value: string | undefined, fn: () => T | Promise<T>): Promise<T> {
+  const before = process.env.SPOOL_SQLITE_DRIVER;
+  if (value === undefined) delete process.env.SPOOL_SQLITE_DRIVER;
+  else process.env.SPOOL_SQLITE_DRIVER = value;
+  try {
+    return await fn();
+  } finally {
+    if (before === undefined) delete process.env.SPOOL_SQLITE_DRIVER;
+    else process.env.SPOOL_SQLITE_DRIVER = before;
+  }
+}
+
 test("a driver that is not one of the three is INVALID_ARGUMENT naming it", async () => {
   await assert.rejects(
     () => Spool.open(file(), { driver: "sqlite3" } as never),
@@ -33,10 +46,8 @@ test("a driver that is not one of the three is INVALID_ARGUMENT naming it", asyn
 });
 
 test("SPOOL_SQLITE_DRIVER is checked like the option", async () => {
-  const before = process.env.SPOOL_SQLITE_DRIVER;
-  process.env.SPOOL_SQLITE_DRIVER = "sqlite3";
-  try {
-    await assert.rejects(
+  await withDriverEnv("sqlite3", () =>
+    assert.rejects(
       () => Spool.open(file()),
       (error: unknown) =>
         error instanceof SpoolError &&
@@ -44,11 +55,8 @@ test("SPOOL_SQLITE_DRIVER is checked like the option", async () => {
         /SPOOL_SQLITE_DRIVER must be "better-sqlite3", "node:sqlite" or "bun:sqlite", got "sqlite3"/.test(
           error.message,
         ),
-    );
-  } finally {
-    if (before === undefined) delete process.env.SPOOL_SQLITE_DRIVER;
-    else process.env.SPOOL_SQLITE_DRIVER = before;
-  }
+    ),
+  );
 });
 
 test("node:sqlite on a Node without it is STORAGE naming the Node it needs", {
@@ -96,24 +104,17 @@ test("bun:sqlite on Node is STORAGE naming it and the drivers Node has", {
       /On Node use "better-sqlite3" or "node:sqlite"/.test(error.message),
   );
   // The same through the environment variable.
-  const before = process.env.SPOOL_SQLITE_DRIVER;
-  process.env.SPOOL_SQLITE_DRIVER = "bun:sqlite";
-  try {
-    await assert.rejects(
+  await withDriverEnv("bun:sqlite", () =>
+    assert.rejects(
       () => Spool.open(file()),
       (error: unknown) =>
         error instanceof SpoolError && error.code === "STORAGE" && /"bun:sqlite"/.test(error.message),
-    );
-  } finally {
-    if (before === undefined) delete process.env.SPOOL_SQLITE_DRIVER;
-    else process.env.SPOOL_SQLITE_DRIVER = before;
-  }
+    ),
+  );
 });
 
-test("with no driver asked for, Bun opens with bun:sqlite and Node with better-sqlite3 where it loads", () => {
-  const before = process.env.SPOOL_SQLITE_DRIVER;
-  delete process.env.SPOOL_SQLITE_DRIVER;
-  try {
+test("with no driver asked for, Bun opens with bun:sqlite and Node with better-sqlite3 where it loads", () =>
+  withDriverEnv(undefined, () => {
     const db = openConnection(file(), undefined);
     try {
       const expected =
@@ -126,10 +127,7 @@ test("with no driver asked for, Bun opens with bun:sqlite and Node with better-s
     } finally {
       db.close();
     }
-  } finally {
-    if (before !== undefined) process.env.SPOOL_SQLITE_DRIVER = before;
-  }
-});
+  }));
 
 for (const driver of ["better-sqlite3", "node:sqlite", "bun:sqlite"] as const) {
   test(`${driver}: what the backend relies on, on the driver itself`, { skip: !loads(driver) }, () => {
