@@ -19,12 +19,14 @@ describe("worker pace", () => {
     assert.equal(pace.prefetch(), 112);
   });
 
-  test("large payloads shrink the prefetch to about 16 MB of them", () => {
+  test("large payloads shrink the prefetch to about 1 MiB of them", () => {
     const pace = new WorkerPace(16, 1000);
     pace.observe(0.1);
     assert.equal(pace.prefetch(), 112, "small jobs: the count bounds");
+    for (let i = 0; i < 30; i++) pace.observePayloads([{ payload: new Uint8Array(64 * 1024) }]);
+    assert.equal(pace.prefetch(), 16, "64 KiB jobs: 16 of them");
     for (let i = 0; i < 30; i++) pace.observePayloads([{ payload: new Uint8Array(1024 * 1024) }]);
-    assert.equal(pace.prefetch(), 16, "1 MB jobs: 16 of them");
+    assert.equal(pace.prefetch(), 1, "1 MiB jobs: one ahead");
     for (let i = 0; i < 30; i++) pace.observePayloads([{ payload: new Uint8Array(100 * 1024 * 1024) }]);
     assert.equal(pace.prefetch(), 0, "jobs larger than the bound: none ahead");
   });
