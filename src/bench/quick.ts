@@ -309,15 +309,21 @@ export async function runQuickBench(options: QuickOptions = {}): Promise<Result>
           }
         }
 
+        // The issue's targets: p50 ≤ 0.3 ms in the same process, ≤ 3 ms from another. At `full`
+        // an add cannot start before its commit's fsync, which no library avoids: there the
+        // allowance counts from raw's own same-process p50 (that fsync, about 1 ms on this VM).
+        let fsyncFloor = 0;
         for (const cross of [false, true]) {
           const label = `idle worker add→start p50/p99${cross ? ", other process" : ""}`;
-          const limit = cross ? 10 : 1;
+          const allowance = cross ? 3 : 0.3;
           const measure =
             (name: string): Measure =>
             (subject, opts) =>
               idleLatency(subject, c.latency, 5, BUDGET_MS, cross ? spawnProducer(opts, name) : undefined);
           const [s, r] = await pair(label, 1, measure("spool"), measure("raw"));
-          const pass = isFigure(s) ? s.value <= limit : null;
+          if (durability === "full" && !cross) fsyncFloor = isFigure(r) ? r.value : Number.NaN;
+          const limit = allowance + fsyncFloor;
+          const pass = isFigure(s) && !Number.isNaN(limit) ? s.value <= limit : null;
           rows.push({
             driver,
             durability,
@@ -325,7 +331,7 @@ export async function runQuickBench(options: QuickOptions = {}): Promise<Result>
             spool: s,
             raw: r,
             ratio: null,
-            target: `p50 ≤ ${limit} ms`,
+            target: durability === "full" ? `p50 ≤ raw + ${allowance} ms` : `p50 ≤ ${allowance} ms`,
             pass,
           });
         }
