@@ -260,6 +260,26 @@ export interface ScheduleStore {
   ): Promise<number[] | null>;
 }
 
+/** A claim's payload budget (Backend.claim): its first `free` jobs always, more while lighter than `bytes`. */
+export interface ClaimBound {
+  free: number;
+  bytes: number;
+}
+
+/**
+ * How many of the ready jobs, weighing `lengths` bytes in claim order, a claim bounded by
+ * `bound` takes: the first `free`, then each next one while those before it weigh less than
+ * `bytes`. Never fewer than one of them: a job heavier than the budget still runs.
+ */
+export function boundedCount(lengths: readonly number[], bound: ClaimBound): number {
+  let before = 0;
+  for (let i = 0; i < lengths.length; i++) {
+    if (i >= Math.max(1, bound.free) && before >= bound.bytes) return i;
+    before += lengths[i] as number;
+  }
+  return lengths.length;
+}
+
 export interface Backend {
   /** A short name for messages and metrics: "sqlite" or "postgres". */
   readonly kind: string;
@@ -326,9 +346,12 @@ export interface Backend {
    * few hundred ms per queue, so a busy queue does not pay for that scan on every claim (the
    * rescue: its policy is written once, for both backends, in backends/shared.ts).
    * A paused queue gives nothing: the claim statement itself reads the queue's settings row
-   * (by primary key), so no process claims from a paused queue whatever it believes.
+   * (by primary key), so no process claims from a paused queue whatever it believes. With a
+   * `bound`, jobs past its first `free` are taken only while the payloads taken so far weigh
+   * less than its `bytes` (a worker's prefetch: sized by the payloads actually claimed, not by
+   * those it saw before). A limited queue's claim ignores it: it claims for free slots only.
    */
-  claim(queue: string, limit: number, leaseMs: number): Promise<StoredJob[]>;
+  claim(queue: string, limit: number, leaseMs: number, bound?: ClaimBound): Promise<StoredJob[]>;
 
   /**
    * A channel receive: removes up to `limit` ready jobs, in order (priority desc, run time, id),

@@ -2,9 +2,9 @@
 // while the buffer still holds what its handlers will run during a claim's round trip (on a
 // store a network hop away, a claim costs ms: without it the handlers idle that long per
 // claim). Both are timed, as the pace sizes claims to demand (worker-pace.ts).
-import type { StoredJob } from "./backend.js";
+import type { ClaimBound, StoredJob } from "./backend.js";
 import type { SpoolContext } from "./context.js";
-import type { WorkerPace } from "./worker-pace.js";
+import { PREFETCH_BYTES, type WorkerPace } from "./worker-pace.js";
 
 /** The queue a worker claims from, as its claims see it. */
 interface ClaimedQueue {
@@ -16,11 +16,16 @@ interface ClaimedQueue {
  * Claims up to `limit` jobs of `queue`, once the limits this Spool stated for it are stored:
  * a worker started right after `spool.queue(name, { concurrency })` is already bound by them.
  */
-export function claimJobs(queue: ClaimedQueue, limit: number, leaseMs: number): Promise<StoredJob[]> {
+export function claimJobs(
+  queue: ClaimedQueue,
+  limit: number,
+  leaseMs: number,
+  bound?: ClaimBound,
+): Promise<StoredJob[]> {
   const { ctx, name } = queue;
   const stated = ctx.limits.stored(name);
-  if (stated === undefined) return ctx.backend.claim(name, limit, leaseMs);
-  return stated.then(() => ctx.backend.claim(name, limit, leaseMs));
+  if (stated === undefined) return ctx.backend.claim(name, limit, leaseMs, bound);
+  return stated.then(() => ctx.backend.claim(name, limit, leaseMs, bound));
 }
 
 /** Decides whether a claim's rows may run (see PauseWatch). */
@@ -41,7 +46,9 @@ export class WorkerClaims {
 
   constructor(
     private readonly pace: WorkerPace,
-    private readonly claim: (limit: number) => Promise<StoredJob[]>,
+    /** The worker's lease (ms): each claimed job holds it from when its claim was sent. */
+    private readonly leaseMs: number,
+    private readonly claim: (limit: number, bound?: ClaimBound) => Promise<StoredJob[]>,
     /** Where the ahead claim's rows go: the worker's buffer. */
     private readonly buffer: StoredJob[],
     private readonly report: (error: unknown) => void,
@@ -56,18 +63,48 @@ export class WorkerClaims {
    */
   private readonly startBy = new WeakMap<StoredJob, number>();
 
+  /**
+   * When each claimed job's lease runs out (performance.now() ms), counted from when its claim
+   * (or the heartbeat that last renewed it) was sent: never later than the store's lease_until.
+   */
+  private readonly leaseBy = new WeakMap<StoredJob, number>();
+
   /** Where every claim's rows pass before the worker may start them: the pause watch. */
   gate: ClaimGate | null = null;
 
-  /** Claims `limit` jobs, timed for the pace, each job's start-by time noted. */
-  private async claimTimed(limit: number): Promise<StoredJob[]> {
+  /**
+   * Claims `limit` jobs, timed for the pace, each job's start-by time and lease noted. Jobs past
+   * the `free` slots are prefetch: bounded by the bytes of the payloads claimed, as the store
+   * weighs them in the claim itself, since the sizes seen before (the pace's) say nothing of
+   * the jobs next in line: after thousands of tiny jobs, a claim of 500 took 500 large ones.
+   */
+  private async claimTimed(limit: number, free: number): Promise<StoredJob[]> {
     const sent = performance.now();
     const generation = this.gate?.generation ?? 0;
-    let rows = await this.pace.timeClaim(() => this.claim(limit));
+    const bound = limit > free ? { free, bytes: PREFETCH_BYTES } : undefined;
+    let rows = await this.pace.timeClaim(() => this.claim(limit, bound));
     if (this.gate !== null) rows = this.gate.admit(rows, generation);
     this.pace.observePayloads(rows);
-    for (const row of rows) if (row.expiresIn != null) this.startBy.set(row, sent + row.expiresIn);
+    for (const row of rows) {
+      if (row.expiresIn != null) this.startBy.set(row, sent + row.expiresIn);
+      this.leaseBy.set(row, sent + this.leaseMs);
+    }
     return rows;
+  }
+
+  /** The heartbeat sent at `sent` (performance.now() ms) renewed these buffered rows' leases. */
+  renewed(rows: readonly StoredJob[], sent: number): void {
+    for (const row of rows) this.leaseBy.set(row, sent + this.leaseMs);
+  }
+
+  /**
+   * Whether `row` must not start: its lease ran out while it waited in the buffer (a claim
+   * slower than the lease: another worker may hold the job now), or has less than a third of
+   * it left, which the heartbeat, renewing every third, might not reach in time.
+   */
+  lapsing(row: StoredJob, now: number): boolean {
+    const by = this.leaseBy.get(row);
+    return by !== undefined && now > by - this.leaseMs / 3;
   }
 
   /** Whether `row`'s ttl ran out while it waited in the buffer: it must not start. */
@@ -90,7 +127,7 @@ export class WorkerClaims {
     const limited = this.queue?.ctx.limits.limited(this.queue.name) ?? false;
     const onlyFree = typeof limited === "boolean" ? limited : await limited;
     const limit = free + (onlyFree ? 0 : this.pace.prefetch());
-    const rows = await this.claimTimed(limit);
+    const rows = await this.claimTimed(limit, free);
     this.full = rows.length >= limit;
     return rows;
   }
@@ -101,7 +138,7 @@ export class WorkerClaims {
     if (this.queue?.ctx.limits.seenLimited(this.queue.name)) return;
     const limit = this.pace.prefetch();
     this.full = false;
-    this.ahead = this.claimTimed(limit)
+    this.ahead = this.claimTimed(limit, 0)
       .then((rows) => {
         this.full = rows.length >= limit;
         this.buffer.push(...rows);

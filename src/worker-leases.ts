@@ -23,10 +23,13 @@ export async function renewLeases<T, R extends RenewedRun<T>>(
   buffer: StoredJob[],
   lose: (entry: R) => void,
   report: (error: unknown) => void,
+  /** Told which buffered rows were renewed, and when the renewal was sent (performance.now()). */
+  renewed: (rows: StoredJob[], sent: number) => void = () => {},
 ): Promise<void> {
   // A lease the handler pushed further out itself (ctx.extend) is not cut back to `lease`:
   // such a job is renewed again once `now + lease` passes what it holds.
   const renewTo = Date.now() + lease;
+  const sent = performance.now();
   const live = [...running.values()].filter((e) => !e.settled && (e.extendedUntil ?? 0) < renewTo);
   const waiting = [...buffer];
   if ((live.length === 0 && waiting.length === 0) || queue.ctx.isClosed) return;
@@ -37,6 +40,10 @@ export async function renewLeases<T, R extends RenewedRun<T>>(
       const at = buffer.indexOf(row);
       if (lost.has(row.id) && at !== -1) buffer.splice(at, 1);
     }
+    renewed(
+      waiting.filter((row) => !lost.has(row.id)),
+      sent,
+    );
     for (const entry of live) {
       if (!lost.has(entry.job.id)) {
         entry.job.leaseUntil = new Date(Date.now() + lease);

@@ -25,7 +25,7 @@ const PREFETCH_MAX = 500;
  * ~530 MB RSS against ~135 MB for raw better-sqlite3 (the claims' buffers and the SQLite
  * statement's RETURNING rows, all live at once) and ran slower (~40 jobs/s against ~56 at 1 MiB).
  */
-const PREFETCH_BYTES = 1024 * 1024;
+export const PREFETCH_BYTES = 1024 * 1024;
 
 export class WorkerPace {
   /** Moving average of handler run time in ms; starts high, so nothing is prefetched blindly. */

@@ -4,7 +4,7 @@
 // A handler that blocks the event loop longer than its lease stops the heartbeat: the job may
 // be reserved again elsewhere, and the late run's outcome is refused (LEASE_LOST) and dropped.
 import { EventEmitter } from "node:events";
-import type { StoredJob } from "./backend.js";
+import type { ClaimBound, StoredJob } from "./backend.js";
 import { encodeResult } from "./codec.js";
 import type { Stoppable } from "./context.js";
 import { decodeError, leaseLostError, SpoolError, show } from "./errors.js";
@@ -85,8 +85,8 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     this.timeout = o.timeout;
     this.pollInterval = o.pollInterval;
     this.pace = new WorkerPace(o.concurrency, o.pollInterval);
-    const claim = (limit: number) => claimJobs(queue, limit, this.lease);
-    this.claims = new WorkerClaims(this.pace, claim, this.buffer, (e) => this.report(e), queue);
+    const claim = (limit: number, bound?: ClaimBound) => claimJobs(queue, limit, this.lease, bound);
+    this.claims = new WorkerClaims(this.pace, this.lease, claim, this.buffer, (e) => this.report(e), queue);
     this.unsubscribe = queue.ctx.onChange(queue.name, () => this.poke());
     const handBack = (rows: StoredJob[]) => this.track(this.handBack(rows, false));
     const stopping = () => this.stopping !== null;
@@ -133,7 +133,13 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
         continue;
       }
       if (this.buffer.length > 0) {
-        for (const row of this.buffer.splice(0, free)) this.start(row);
+        const next = this.buffer.splice(0, free);
+        const now = performance.now();
+        if (next.some((row) => this.claims.lapsing(row, now))) {
+          this.handBackLapsing(next, now);
+          continue;
+        }
+        for (const row of next) this.start(row);
         this.claims.maybeAhead();
         continue;
       }
@@ -319,7 +325,16 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     this.pauses.maybe(); // a lost signal costs at most a heartbeat's wait
 
     const lose = (entry: Running<T>) => this.loseLease(entry);
-    return renewLeases(this.queue, this.lease, this.running, this.buffer, lose, (e) => this.report(e));
+    const renewed = (rows: StoredJob[], sent: number) => this.claims.renewed(rows, sent);
+    return renewLeases(
+      this.queue,
+      this.lease,
+      this.running,
+      this.buffer,
+      lose,
+      (e) => this.report(e),
+      renewed,
+    );
   }
 
   /** A run whose lease was lost: its outcome is discarded and its handler told to stop. */
@@ -377,6 +392,19 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     clearInterval(this.heartbeat);
     while (this.writes.size > 0) await Promise.allSettled([...this.writes]);
     this.queue.ctx.stoppables.delete(this);
+  }
+
+  /**
+   * Buffered jobs whose lease ran out, or nearly, before they could start (WorkerClaims.lapsing)
+   * go back unstarted, in one call: the attempt they were claimed for never began. The others,
+   * `next` first, stay in the buffer in their order.
+   */
+  private handBackLapsing(next: StoredJob[], now: number): void {
+    // The rest of the buffer too: a slow claim's rows all lapsed together.
+    const rows = [...next, ...this.buffer.splice(0)];
+    const lapsing = rows.filter((row) => this.claims.lapsing(row, now));
+    this.buffer.push(...rows.filter((row) => !lapsing.includes(row)));
+    this.track(this.handBack(lapsing, false));
   }
 
   /** Jobs back to pending (Backend.release); this process's other workers may take them now. */

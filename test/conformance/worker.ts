@@ -299,5 +299,42 @@ export function worker(b: BackendFixture): void {
       g.open();
       await waitFor("completion", async () => (await q.get(id))?.state === "completed");
     });
+
+    test(
+      "after thousands of tiny jobs, a worker's prefetch takes large ones by their size, not the tiny ones'",
+      T,
+      async (t) => {
+        const { spool } = await fresh(b, t);
+        const q = spool.queue<number | Buffer>("prefetch-bytes");
+        await q.addBatch(Array.from({ length: 2000 }, (_, i) => i));
+        const g = gate();
+        let bigStarted = 0;
+        const w = q.process(
+          async (job) => {
+            if (typeof job.payload === "number") return;
+            bigStarted++;
+            await g.promise;
+          },
+          { concurrency: 2 },
+        );
+        t.after(() => w.stop());
+        // The gate opens whatever the assertions say: the store's close (fresh's after hook,
+        // which runs first) waits for these handlers.
+        try {
+          await waitFor("the tiny jobs done", async () => (await q.size()).completed === 2000, 60_000);
+          // The worker's pace now knows quick handlers and tiny payloads: its claims ask for
+          // more than its free slots. 20 jobs of 600 kB (12 MB) arrive at once.
+          await q.addBatch(Array.from({ length: 20 }, () => Buffer.alloc(600_000, 1)));
+          await waitFor("both slots running a large job", () => bigStarted === 2);
+          // Its claim took the two free slots' jobs and, as a third would start past 1 MiB of
+          // payloads, nothing more: only the running ones are reserved, the rest still pending.
+          const size = await q.size();
+          assert.ok(size.reserved <= 3, `${size.reserved} jobs of 600 kB reserved for 2 slots`);
+          assert.equal(size.pending + size.reserved, 20);
+        } finally {
+          g.open();
+        }
+      },
+    );
   });
 }

@@ -9,6 +9,7 @@ import type {
   Backend,
   BackendOptions,
   BrowseRange,
+  ClaimBound,
   Decoded,
   FlowInsert,
   HeldOutcome,
@@ -75,6 +76,8 @@ export class RecordingBackend implements Backend {
   completesDone = 0;
   /** What each release handed back: the ids, and whether their handlers had started. */
   readonly releases: Array<{ ids: number[]; started: boolean }> = [];
+  /** Claims the store has answered (counted before holdClaims holds the answer back). */
+  claimsAnswered = 0;
   /** When set, a claim's answer (already taken from the store) waits for it. */
   holdClaims: Gate | null = null;
   /** When set, nextDueIn's answer (already taken from the store) waits for it. */
@@ -105,7 +108,7 @@ export class RecordingBackend implements Backend {
     return new RecordingBackend(await openSqliteBackend(":memory:", options));
   }
 
-  async claim(queue: string, limit: number, leaseMs: number): Promise<StoredJob[]> {
+  async claim(queue: string, limit: number, leaseMs: number, bound?: ClaimBound): Promise<StoredJob[]> {
     this.claims.push(limit);
     this.claimsInFlight++;
     this.maxClaimsInFlight = Math.max(this.maxClaimsInFlight, this.claimsInFlight);
@@ -115,7 +118,8 @@ export class RecordingBackend implements Backend {
         this.failNextClaim = null;
         throw failure;
       }
-      const rows = await this.store.claim(queue, limit, leaseMs);
+      const rows = await this.store.claim(queue, limit, leaseMs, bound);
+      this.claimsAnswered++;
       await this.holdClaims?.opened;
       return rows;
     } finally {

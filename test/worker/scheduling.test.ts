@@ -9,7 +9,7 @@ import { describe, type TestContext, test } from "node:test";
 import { SpoolError } from "../../src/errors.js";
 import type { Job } from "../../src/types.js";
 import type { HandlerContext } from "../../src/worker-options.js";
-import { T, waitFor } from "../conformance/harness.js";
+import { clockPast, T, waitFor } from "../conformance/harness.js";
 import { job } from "../helpers/new-job.js";
 import { Gate, queueOn, RecordingBackend } from "./recording-backend.js";
 
@@ -235,4 +235,41 @@ describe("worker scheduling", () => {
     assert.equal(errors.length, 1);
     assert.equal((errors[0] as SpoolError).code, "STORAGE");
   });
+});
+
+describe("worker: claimed jobs whose lease ran out before they could start", () => {
+  test(
+    "a claim answered after its lease ran out starts none of its jobs: they go back unstarted and each runs once, on a live lease",
+    T,
+    async (t) => {
+      const { backend, queue } = await setup(t);
+      const ids = await queue.addBatch([1, 2, 3]);
+      const held = new Gate();
+      backend.holdClaims = held;
+      const lease = 500;
+      const runs: Array<{ id: number; attempts: number; leaseLeft: number }> = [];
+      queue.process(
+        (j) => {
+          runs.push({ id: j.id, attempts: j.attempts, leaseLeft: j.leaseUntil.getTime() - Date.now() });
+        },
+        { concurrency: 3, lease },
+      );
+      await waitFor("the first claim taken from the store", () => backend.claimsAnswered === 1);
+      // Its rows' leases ran from the store's claim, before this point: past this, all are gone.
+      await clockPast(Date.now() + lease);
+      backend.holdClaims = null;
+      held.open();
+      await waitFor("every job completed", async () => (await queue.size()).completed === 3);
+      assert.deepEqual(
+        runs.map((r) => r.id).sort((a, b) => a - b),
+        ids,
+        "each job ran exactly once",
+      );
+      for (const r of runs) {
+        assert.ok(r.leaseLeft > 0, `job ${r.id} started with its lease run out (${r.leaseLeft} ms left)`);
+        assert.equal(r.attempts, 1, `job ${r.id}: the lapsed claim is not an attempt`);
+      }
+      assert.deepEqual(backend.releases[0], { ids, started: false }, "handed back unstarted");
+    },
+  );
 });

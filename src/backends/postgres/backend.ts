@@ -6,6 +6,7 @@
 import type {
   Backend,
   BrowseRange,
+  ClaimBound,
   Decoded,
   FlowInsert,
   HeldOutcome,
@@ -224,7 +225,7 @@ export class PostgresBackend implements Backend {
    * its own (no BEGIN/COMMIT): the rescue only changes jobs nobody holds, so another process
    * claiming between it and CLAIM is the same as that process claiming first.
    */
-  async claim(queue: string, limit: number, leaseMs: number): Promise<StoredJob[]> {
+  async claim(queue: string, limit: number, leaseMs: number, bound?: ClaimBound): Promise<StoredJob[]> {
     const doing = `reserving from ${show(queue)}`;
     const rescuedFirst = this.rescues.isDue(queue, Date.now());
     if (rescuedFirst) await this.rescue(queue, doing);
@@ -233,12 +234,16 @@ export class PostgresBackend implements Backend {
       const rows = await this.limits.claim(queue, limit, leaseMs, doing);
       if (rows !== null) return toLimitedOrder(rows);
     }
-    const rows = await this.run("CLAIM", [queue, limit, leaseMs], doing);
+    const claimNow = () =>
+      bound === undefined || limit <= Math.max(1, bound.free)
+        ? this.run("CLAIM", [queue, limit, leaseMs], doing)
+        : this.run("CLAIM_BOUNDED", [queue, limit, leaseMs, bound.free, bound.bytes], doing);
+    const rows = await claimNow();
     if (rows.length < limit && !rescuedFirst) {
       if (rows.length > 0) {
         this.rescue(queue, doing).catch(() => {});
       } else if ((await this.rescue(queue, doing)) > 0) {
-        rows.push(...(await this.run("CLAIM", [queue, limit, leaseMs], doing)));
+        rows.push(...(await claimNow()));
       }
     }
     // Nothing: the queue may be limited, which CLAIM leaves to the limited claim.

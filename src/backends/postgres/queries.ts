@@ -145,10 +145,27 @@ const READY_IDS = `ANY(ARRAY(${READY} LIMIT $2 FOR UPDATE SKIP LOCKED))`;
  * the outer row, so the planner runs it once per statement (an InitPlan: one primary-key
  * look-up) as a one-time filter. A channel's take ignores it: pause is a worker's control.
  */
-const UNPAUSED_READY_IDS = `ANY(ARRAY(${READY.replace(
+const UNPAUSED_READY = READY.replace(
   "ORDER BY",
   `AND NOT EXISTS (SELECT 1 FROM {S}.queues WHERE queue = $1 AND (paused OR ${LIMITED.LIMITED_ROW}))\n  ORDER BY`,
-)} LIMIT $2 FOR UPDATE SKIP LOCKED))`;
+);
+const UNPAUSED_READY_IDS = `ANY(ARRAY(${UNPAUSED_READY} LIMIT $2 FOR UPDATE SKIP LOCKED))`;
+
+/**
+ * UNPAUSED_READY_IDS under a byte bound (Backend.claim; $4 free, $5 bytes): the rows are locked
+ * in claim order as there, then the first $4 are kept, and each next one while the payloads
+ * before it weigh less than $5. The others stay as they were (locked only until this statement
+ * commits). octet_length reads a stored value's size from its header, never its bytes.
+ */
+const BOUNDED_READY_IDS = `ANY(ARRAY(
+  SELECT id FROM (
+    SELECT id, row_number() OVER w AS n,
+           coalesce(sum(len) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
+    FROM (${UNPAUSED_READY.replace("SELECT id FROM", "SELECT id, grp, priority, run_at, octet_length(payload) AS len FROM")}
+          LIMIT $2 FOR UPDATE SKIP LOCKED) AS candidates
+    WINDOW w AS (ORDER BY grp, priority DESC, run_at, id)
+  ) AS weighed
+  WHERE n <= greatest($4::int, 1) OR before < $5::float8))`;
 
 /**
  * $1 queue, $2 limit, $3 lease ms. Rows come back unordered: the caller sorts them. The ttl
@@ -159,6 +176,12 @@ UPDATE {S}.jobs SET state = 'reserved', attempts = attempts + 1, claims = claims
   lease_until = ${after("$3::float8")}
 WHERE id = ${UNPAUSED_READY_IDS}
 RETURNING ${JOB}, (extract(epoch from expires_at - now()) * 1000)::float8 AS expires_in, trace`;
+
+/** CLAIM under a byte bound: $4 free, $5 bytes (BOUNDED_READY_IDS). */
+export const CLAIM_BOUNDED = CLAIM.replace(
+  `WHERE id = ${UNPAUSED_READY_IDS}`,
+  `WHERE id = ${BOUNDED_READY_IDS}`,
+);
 
 /** Channel receive: removes ready jobs (not expired ones); wakes senders waiting for room. */
 export const TAKE = `
@@ -388,6 +411,7 @@ const ALL = {
   RESCUE,
   RESCUE_KEYED,
   CLAIM,
+  CLAIM_BOUNDED,
   TAKE,
   BURY_UNDECODABLE,
   COMPLETE,

@@ -2,23 +2,25 @@
 // shared IMMEDIATE transaction. Reads (reads.ts) run directly: WAL readers never wait for the
 // writer. Time is the process clock (options.clock): SQLite serves one machine.
 import type BetterSqlite3 from "better-sqlite3";
-import type {
-  Backend,
-  BackendOptions,
-  BrowseRange,
-  Decoded,
-  FlowInsert,
-  HeldOutcome,
-  HeldRef,
-  Hold,
-  LimitsPatch,
-  NewJob,
-  QueueSettings,
-  StoredDependency,
-  StoredJob,
-  StoredResult,
-  Taken,
-  TakenJob,
+import {
+  type Backend,
+  type BackendOptions,
+  type BrowseRange,
+  boundedCount,
+  type ClaimBound,
+  type Decoded,
+  type FlowInsert,
+  type HeldOutcome,
+  type HeldRef,
+  type Hold,
+  type LimitsPatch,
+  type NewJob,
+  type QueueSettings,
+  type StoredDependency,
+  type StoredJob,
+  type StoredResult,
+  type Taken,
+  type TakenJob,
 } from "../../backend.js";
 import type { JobState, QueueSize } from "../../types.js";
 import { RescueThrottle } from "../shared.js";
@@ -179,12 +181,24 @@ export class SqliteBackend implements Backend {
     return toClaimOrder(rows, toJob);
   }
 
-  claim(queue: string, limit: number, leaseMs: number): Promise<StoredJob[]> {
+  claim(queue: string, limit: number, leaseMs: number, bound?: ClaimBound): Promise<StoredJob[]> {
     return this.store.write(() => {
       const now = this.now();
       const lease_until = now + leaseMs;
       const one = this.store.rawSql(Q.CLAIM_ONE);
       const many = this.store.rawSql(Q.CLAIM);
+      // What is left of the bound once earlier picks of this claim took their jobs.
+      const left = bound === undefined ? undefined : { ...bound };
+      const bounded = (n: number): number => {
+        if (left === undefined || n <= Math.max(1, left.free)) return n;
+        const lengths = this.store.pluckSql(Q.READY_LENGTHS).all({ queue, now, limit: n }) as number[];
+        return boundedCount(lengths, left);
+      };
+      const spend = (rows: PickedRow[]): void => {
+        if (left === undefined) return;
+        left.free -= rows.length;
+        for (const row of rows) left.bytes -= row[3].byteLength;
+      };
       const toJob = (row: PickedRow) => toPickedJob(row, queue, "reserved", lease_until);
       // A limited queue's rows, kept aside: they come in the order to start them (a grouped
       // queue's round-robin), which the plain claim's sort would undo.
@@ -201,9 +215,15 @@ export class SqliteBackend implements Backend {
           if (limitedPick(n)) return [];
           this.limitedQueues.delete(queue);
         }
+        const k = bounded(n);
         const rows = (
-          n === 1 ? one.all({ queue, now, lease_until }) : many.all({ queue, now, limit: n, lease_until })
+          k === 0
+            ? []
+            : k === 1
+              ? one.all({ queue, now, lease_until })
+              : many.all({ queue, now, limit: k, lease_until })
         ) as PickedRow[];
+        spend(rows);
         if (rows.length > 0) return rows;
         // Nothing: the queue may be limited, which CLAIM leaves to the limited claim.
         if (limitedPick(n)) this.limitedQueues.add(queue);

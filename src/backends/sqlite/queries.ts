@@ -125,6 +125,12 @@ export const CLAIM = `
    WHERE id IN (${READY} ${UNLESS_HELD(":limit")})
   RETURNING ${PICKED_COLUMNS}`;
 
+/**
+ * The payload sizes of the jobs CLAIM would take, in its order, for a claim with a byte bound
+ * (Backend.claim): `length()` of a blob reads its size from the row's header, never the bytes.
+ */
+export const READY_LENGTHS = `${READY.replace("SELECT id", "SELECT length(payload)")} ${UNLESS_HELD(":limit")}`;
+
 /** The same for one job: `id = (…)` plans measurably cheaper than `id IN (…)` on SQLite. */
 export const CLAIM_ONE = `
   UPDATE spool_jobs
