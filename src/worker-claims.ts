@@ -73,15 +73,17 @@ export class WorkerClaims {
   gate: ClaimGate | null = null;
 
   /**
-   * Claims `limit` jobs, timed for the pace, each job's start-by time and lease noted. Jobs past
-   * the `free` slots are prefetch: bounded by the bytes of the payloads claimed, as the store
-   * weighs them in the claim itself, since the sizes seen before (the pace's) say nothing of
-   * the jobs next in line: after thousands of tiny jobs, a claim of 500 took 500 large ones.
+   * Claims `limit` jobs, timed for the pace, each job's start-by time and lease noted. A claim
+   * takes jobs while those it took weigh under PREFETCH_BYTES (always one), as the store weighs
+   * them in the claim itself: the sizes seen before (the pace's) say nothing of the jobs next in
+   * line (after thousands of tiny jobs, a claim of 500 took 500 large ones), and a claim of
+   * many large payloads for the free slots alone can take longer than the lease (16 × 4 MiB: a
+   * second). Free slots a short claim left are filled by the next one, at once.
    */
-  private async claimTimed(limit: number, free: number): Promise<StoredJob[]> {
+  private async claimTimed(limit: number): Promise<StoredJob[]> {
     const sent = performance.now();
     const generation = this.gate?.generation ?? 0;
-    const bound = limit > free ? { free, bytes: PREFETCH_BYTES } : undefined;
+    const bound = limit > 1 ? { free: 1, bytes: PREFETCH_BYTES } : undefined;
     let rows = await this.pace.timeClaim(() => this.claim(limit, bound));
     if (this.gate !== null) rows = this.gate.admit(rows, generation);
     this.pace.observePayloads(rows);
@@ -127,7 +129,7 @@ export class WorkerClaims {
     const limited = this.queue?.ctx.limits.limited(this.queue.name) ?? false;
     const onlyFree = typeof limited === "boolean" ? limited : await limited;
     const limit = free + (onlyFree ? 0 : this.pace.prefetch());
-    const rows = await this.claimTimed(limit, free);
+    const rows = await this.claimTimed(limit);
     this.full = rows.length >= limit;
     return rows;
   }
@@ -138,7 +140,7 @@ export class WorkerClaims {
     if (this.queue?.ctx.limits.seenLimited(this.queue.name)) return;
     const limit = this.pace.prefetch();
     this.full = false;
-    this.ahead = this.claimTimed(limit, 0)
+    this.ahead = this.claimTimed(limit)
       .then((rows) => {
         this.full = rows.length >= limit;
         this.buffer.push(...rows);

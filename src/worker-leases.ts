@@ -15,7 +15,10 @@ export interface RenewedRun<T> {
   extendedUntil?: number;
 }
 
-/** Extends every lease `running` and `buffer` hold; `lose` is told of each run that lost its. */
+/**
+ * Extends every lease `running` and `buffer` hold; `lose` is told of each run that lost its.
+ * Returns the buffered rows found lost (they have left the buffer).
+ */
 export async function renewLeases<T, R extends RenewedRun<T>>(
   queue: WorkedQueue<T>,
   lease: number,
@@ -25,14 +28,14 @@ export async function renewLeases<T, R extends RenewedRun<T>>(
   report: (error: unknown) => void,
   /** Told which buffered rows were renewed, and when the renewal was sent (performance.now()). */
   renewed: (rows: StoredJob[], sent: number) => void = () => {},
-): Promise<void> {
+): Promise<StoredJob[]> {
   // A lease the handler pushed further out itself (ctx.extend) is not cut back to `lease`:
   // such a job is renewed again once `now + lease` passes what it holds.
   const renewTo = Date.now() + lease;
   const sent = performance.now();
   const live = [...running.values()].filter((e) => !e.settled && (e.extendedUntil ?? 0) < renewTo);
   const waiting = [...buffer];
-  if ((live.length === 0 && waiting.length === 0) || queue.ctx.isClosed) return;
+  if ((live.length === 0 && waiting.length === 0) || queue.ctx.isClosed) return [];
   const held = [...live.map((e) => heldRef(e.row)), ...waiting.map(heldRef)];
   try {
     const lost = new Set(await queue.ctx.backend.extendMany(queue.name, held, lease));
@@ -51,7 +54,9 @@ export async function renewLeases<T, R extends RenewedRun<T>>(
       }
       lose(entry);
     }
+    return waiting.filter((row) => lost.has(row.id));
   } catch (error) {
     if (!queue.ctx.isClosed) report(error);
+    return [];
   }
 }

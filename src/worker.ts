@@ -133,13 +133,12 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
         continue;
       }
       if (this.buffer.length > 0) {
-        const next = this.buffer.splice(0, free);
-        const now = performance.now();
-        if (next.some((row) => this.claims.lapsing(row, now))) {
-          this.handBackLapsing(next, now);
+        const next = this.buffer.slice(0, free);
+        if (next.some((row) => this.claims.lapsing(row, performance.now()))) {
+          await this.renewBeforeStart();
           continue;
         }
-        for (const row of next) this.start(row);
+        for (const row of this.buffer.splice(0, free)) this.start(row);
         this.claims.maybeAhead();
         continue;
       }
@@ -321,7 +320,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
   }
 
   /** The heartbeat: extends every held lease; a lost one aborts its handler. */
-  private renewLeases(): Promise<void> {
+  private renewLeases(): Promise<StoredJob[]> {
     this.pauses.maybe(); // a lost signal costs at most a heartbeat's wait
 
     const lose = (entry: Running<T>) => this.loseLease(entry);
@@ -395,15 +394,23 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
   }
 
   /**
-   * Buffered jobs whose lease ran out, or nearly, before they could start (WorkerClaims.lapsing)
-   * go back unstarted, in one call: the attempt they were claimed for never began. The others,
-   * `next` first, stay in the buffer in their order.
+   * Before any buffered job starts on a lease about to run out (a claim slower than a third of
+   * the lease: large payloads, a busy store), the buffer's leases are renewed, as the heartbeat
+   * would. A job whose lease the store no longer holds is dropped and reported, never started:
+   * another worker may hold it (its lease was shorter than the time its claim took). Rows the
+   * renewal could not reach (a store error) go back unstarted, their attempt not counted.
    */
-  private handBackLapsing(next: StoredJob[], now: number): void {
-    // The rest of the buffer too: a slow claim's rows all lapsed together.
-    const rows = [...next, ...this.buffer.splice(0)];
-    const lapsing = rows.filter((row) => this.claims.lapsing(row, now));
-    this.buffer.push(...rows.filter((row) => !lapsing.includes(row)));
+  private async renewBeforeStart(): Promise<void> {
+    const lost = await this.renewLeases();
+    if (lost[0] !== undefined) {
+      const error = leaseLostError(this.queue.name, lost[0].id, "start");
+      error.message += `: ${lost.length} claimed job(s) reached this worker after their lease of ${this.lease} ms ran out; give the worker a lease longer than a claim takes`;
+      this.report(error);
+    }
+    const now = performance.now();
+    const lapsing = this.buffer.filter((row) => this.claims.lapsing(row, now));
+    if (lapsing.length === 0) return;
+    for (const row of lapsing) this.buffer.splice(this.buffer.indexOf(row), 1);
     this.track(this.handBack(lapsing, false));
   }
 

@@ -237,39 +237,63 @@ describe("worker scheduling", () => {
   });
 });
 
-describe("worker: claimed jobs whose lease ran out before they could start", () => {
+describe("worker: claimed jobs whose lease ran out, or nearly, before they could start", () => {
+  /** Holds the first claim's answer until `ms` after the store gave it; returns the runs seen. */
+  async function slowFirstClaim(t: TestContext, lease: number, ms: number) {
+    const { backend, queue } = await setup(t);
+    const ids = await queue.addBatch([1, 2, 3]);
+    const held = new Gate();
+    backend.holdClaims = held;
+    const runs: Array<{ id: number; attempts: number; leaseLeft: number }> = [];
+    const errors: unknown[] = [];
+    const worker = queue.process(
+      (j) => {
+        runs.push({ id: j.id, attempts: j.attempts, leaseLeft: j.leaseUntil.getTime() - Date.now() });
+      },
+      { concurrency: 3, lease },
+    );
+    worker.on("error", (e) => errors.push(e));
+    await waitFor("the first claim taken from the store", () => backend.claimsAnswered === 1);
+    // Its rows' leases ran from the store's claim, before this point.
+    await clockPast(Date.now() + ms);
+    backend.holdClaims = null;
+    held.open();
+    await waitFor("every job completed", async () => (await queue.size()).completed === 3);
+    assert.deepEqual(
+      runs.map((r) => r.id).sort((a, b) => a - b),
+      ids,
+      "each job ran exactly once",
+    );
+    for (const r of runs)
+      assert.ok(r.leaseLeft > 0, `job ${r.id} started on a run-out lease (${r.leaseLeft} ms left)`);
+    return { backend, runs, errors };
+  }
+
   test(
-    "a claim answered after its lease ran out starts none of its jobs: they go back unstarted and each runs once, on a live lease",
+    "a claim answered after its lease ran out starts none of its jobs: each runs once, later, on a live lease, and the worker says why",
     T,
     async (t) => {
-      const { backend, queue } = await setup(t);
-      const ids = await queue.addBatch([1, 2, 3]);
-      const held = new Gate();
-      backend.holdClaims = held;
-      const lease = 500;
-      const runs: Array<{ id: number; attempts: number; leaseLeft: number }> = [];
-      queue.process(
-        (j) => {
-          runs.push({ id: j.id, attempts: j.attempts, leaseLeft: j.leaseUntil.getTime() - Date.now() });
-        },
-        { concurrency: 3, lease },
+      const { runs, errors } = await slowFirstClaim(t, 500, 500);
+      // The lapsed claim counts as an attempt, as any lease that ran out does.
+      for (const r of runs) assert.equal(r.attempts, 2, `job ${r.id}`);
+      assert.ok(
+        errors.some(
+          (e) =>
+            e instanceof SpoolError && e.code === "LEASE_LOST" && /lease of 500 ms ran out/.test(e.message),
+        ),
+        `reported: ${errors.map(String).join("; ")}`,
       );
-      await waitFor("the first claim taken from the store", () => backend.claimsAnswered === 1);
-      // Its rows' leases ran from the store's claim, before this point: past this, all are gone.
-      await clockPast(Date.now() + lease);
-      backend.holdClaims = null;
-      held.open();
-      await waitFor("every job completed", async () => (await queue.size()).completed === 3);
-      assert.deepEqual(
-        runs.map((r) => r.id).sort((a, b) => a - b),
-        ids,
-        "each job ran exactly once",
-      );
-      for (const r of runs) {
-        assert.ok(r.leaseLeft > 0, `job ${r.id} started with its lease run out (${r.leaseLeft} ms left)`);
-        assert.equal(r.attempts, 1, `job ${r.id}: the lapsed claim is not an attempt`);
-      }
-      assert.deepEqual(backend.releases[0], { ids, started: false }, "handed back unstarted");
+    },
+  );
+
+  test(
+    "a claim answered with under a third of its lease left renews it and starts its jobs: none goes back",
+    T,
+    async (t) => {
+      const { backend, runs, errors } = await slowFirstClaim(t, 3000, 2200);
+      for (const r of runs) assert.equal(r.attempts, 1, `job ${r.id}: run on its first claim`);
+      assert.deepEqual(backend.releases, [], "nothing handed back");
+      assert.deepEqual(errors, []);
     },
   );
 });

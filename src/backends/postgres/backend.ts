@@ -239,7 +239,7 @@ export class PostgresBackend implements Backend {
         ? this.run("CLAIM", [queue, limit, leaseMs], doing)
         : this.run("CLAIM_BOUNDED", [queue, limit, leaseMs, bound.free, bound.bytes], doing);
     const rows = await claimNow();
-    if (rows.length < limit && !rescuedFirst) {
+    if (rows.length < limit && !rescuedFirst && !cutByBound(rows, bound)) {
       if (rows.length > 0) {
         this.rescue(queue, doing).catch(() => {});
       } else if ((await this.rescue(queue, doing)) > 0) {
@@ -458,4 +458,15 @@ export class PostgresBackend implements Backend {
     await this.listener?.close();
     await this.db.close();
   }
+}
+
+/**
+ * Whether a claim's `rows` came back short because its bound cut them (they hold at least its
+ * free jobs and weigh its bytes), not because the queue ran out: no rescue is due for that.
+ */
+function cutByBound(rows: readonly Row[], bound: ClaimBound | undefined): boolean {
+  if (bound === undefined || rows.length < Math.max(1, bound.free)) return false;
+  let bytes = 0;
+  for (const row of rows) bytes += (row.payload as Uint8Array).byteLength;
+  return bytes >= bound.bytes;
 }

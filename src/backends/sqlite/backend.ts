@@ -189,10 +189,14 @@ export class SqliteBackend implements Backend {
       const many = this.store.rawSql(Q.CLAIM);
       // What is left of the bound once earlier picks of this claim took their jobs.
       const left = bound === undefined ? undefined : { ...bound };
+      // The bound cut the claim short: it found as many jobs as it may take (no rescue for that).
+      let cut = false;
       const bounded = (n: number): number => {
         if (left === undefined || n <= Math.max(1, left.free)) return n;
         const lengths = this.store.pluckSql(Q.READY_LENGTHS).all({ queue, now, limit: n }) as number[];
-        return boundedCount(lengths, left);
+        const k = boundedCount(lengths, left);
+        if (k < lengths.length) cut = true;
+        return k;
       };
       const spend = (rows: PickedRow[]): void => {
         if (left === undefined) return;
@@ -229,7 +233,7 @@ export class SqliteBackend implements Backend {
         if (limitedPick(n)) this.limitedQueues.add(queue);
         return rows;
       };
-      const jobs = this.pickWithRescue(queue, limit, now, pick, toJob, () => limited.length);
+      const jobs = this.pickWithRescue(queue, limit, now, pick, toJob, () => (cut ? limit : limited.length));
       if (limited.length === 0) return jobs;
       // Two picks (one before the rescue, one after) are one claim: sorted together, unless
       // they are a round-robin's turns.
