@@ -39,9 +39,14 @@ export async function renewLeases<T, R extends RenewedRun<T>>(
   const held = [...live.map((e) => heldRef(e.row)), ...waiting.map(heldRef)];
   try {
     const lost = new Set(await queue.ctx.backend.extendMany(queue.name, held, lease));
+    // Only rows still buffered: one that left meanwhile (a pause handed it back, a start) was
+    // not lost by this worker.
+    const lostWaiting: StoredJob[] = [];
     for (const row of waiting) {
       const at = buffer.indexOf(row);
-      if (lost.has(row.id) && at !== -1) buffer.splice(at, 1);
+      if (!lost.has(row.id) || at === -1) continue;
+      buffer.splice(at, 1);
+      lostWaiting.push(row);
     }
     renewed(
       waiting.filter((row) => !lost.has(row.id)),
@@ -54,7 +59,7 @@ export async function renewLeases<T, R extends RenewedRun<T>>(
       }
       lose(entry);
     }
-    return waiting.filter((row) => lost.has(row.id));
+    return lostWaiting;
   } catch (error) {
     if (!queue.ctx.isClosed) report(error);
     return [];

@@ -76,6 +76,10 @@ export class RecordingBackend implements Backend {
   completesDone = 0;
   /** What each release handed back: the ids, and whether their handlers had started. */
   readonly releases: Array<{ ids: number[]; started: boolean }> = [];
+  /** extendMany calls made (counted before holdExtends holds them back). */
+  extendsAsked = 0;
+  /** When set, extendMany waits for it before it reaches the store. */
+  holdExtends: Gate | null = null;
   /** Claims the store has answered (counted before holdClaims holds the answer back). */
   claimsAnswered = 0;
   /** When set, a claim's answer (already taken from the store) waits for it. */
@@ -176,7 +180,9 @@ export class RecordingBackend implements Backend {
   progress(queue: string, id: number, hold: Hold, progress: string): Promise<HeldOutcome> {
     return this.store.progress(queue, id, hold, progress);
   }
-  extendMany(queue: string, held: ReadonlyArray<HeldRef>, leaseMs: number): Promise<number[]> {
+  async extendMany(queue: string, held: ReadonlyArray<HeldRef>, leaseMs: number): Promise<number[]> {
+    this.extendsAsked++;
+    await this.holdExtends?.opened;
     return this.store.extendMany(queue, held, leaseMs);
   }
   get(queue: string, id: number): Promise<StoredJob | null> {

@@ -296,4 +296,32 @@ describe("worker: claimed jobs whose lease ran out, or nearly, before they could
       assert.deepEqual(errors, []);
     },
   );
+
+  test(
+    "a pause that hands the jobs back while their renewal is out is no lost lease: nothing is reported",
+    T,
+    async (t) => {
+      const { backend, queue } = await setup(t);
+      await queue.addBatch([1, 2, 3]);
+      const claimed = new Gate();
+      backend.holdClaims = claimed;
+      const errors: unknown[] = [];
+      const worker = queue.process(() => {}, { concurrency: 3, lease: 3000 });
+      worker.on("error", (e) => errors.push(e));
+      await waitFor("the first claim taken from the store", () => backend.claimsAnswered === 1);
+      await clockPast(Date.now() + 2200); // under a third of the lease left: renewed before start
+      const renewing = new Gate();
+      backend.holdExtends = renewing;
+      const asked = backend.extendsAsked;
+      backend.holdClaims = null;
+      claimed.open();
+      await waitFor("the renewal sent", () => backend.extendsAsked > asked);
+      await queue.pause(); // hands the buffered jobs back meanwhile
+      backend.holdExtends = null;
+      renewing.open();
+      await queue.resume();
+      await waitFor("every job completed", async () => (await queue.size()).completed === 3);
+      assert.deepEqual(errors.map(String), []);
+    },
+  );
 });
