@@ -42,9 +42,12 @@ export function leases(b: BackendFixture): void {
       const { spool } = await fresh(b, t);
       const q = spool.queue<string>("expire");
       const id = await q.add("x");
-      const first = await q.reserve({ lease: 100 });
+      // Held long enough for the next reserve to see it held (a short lease can run out first on
+      // a loaded machine), then cut to 1 ms.
+      const first = await q.reserve({ lease: 30_000 });
       assert.equal(await q.reserve(), null, "held while the lease runs");
-      await clockPast(first!.leaseUntil);
+      await q.extend(first!, 1);
+      await clockPast(Date.now() + 1);
       const second = await reserveWhenReady(q);
       assert.equal(second.id, id);
       assert.equal(second.attempts, 2, "the lapsed reservation counted as an attempt");
@@ -142,7 +145,7 @@ export function leases(b: BackendFixture): void {
       const { spool } = await fresh(b, t);
       const q = spool.queue("extend");
       const id = await q.add("x");
-      const job = await q.reserve({ lease: 200 });
+      const job = await q.reserve({ lease: 1000 });
       const firstLease = job!.leaseUntil;
       await q.extend(job!, 60_000);
       const info = await q.get(id);

@@ -287,9 +287,12 @@ export function limits(b: BackendFixture): void {
       assert.equal(retried?.payload, "retried", "a dead job gave its slot back");
       assert.equal(await q.reserve(), null);
       await q.fail(retried, "again", { retryIn: 60_000 });
-      const lapses = await q.reserve({ lease: 50 });
+      // A lease long enough to hold the slot while the next reserve checks it (a 50 ms one ran
+      // out first on a loaded machine), then cut to 1 ms.
+      const lapses = await q.reserve({ lease: 30_000 });
       assert.equal(lapses?.payload, "lapses", "a retried job gave its slot back");
       assert.equal(await q.reserve(), null);
+      await q.extend(lapses, 1);
       // Only the lapse can free the slot: the retried job waits a minute.
       await waitFor("the lease to lapse", async () => (await q.reserve()) !== null, 10_000, 20);
       // Released: a stopping worker hands back the job its handler did not finish.
