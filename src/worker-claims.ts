@@ -109,6 +109,13 @@ export class WorkerClaims {
     return by !== undefined && now > by - this.leaseMs / 3;
   }
 
+  /** Whether any of the first `count` rows of `rows` is lapsing: no copy on the start path. */
+  anyLapsing(rows: readonly StoredJob[], count: number, now: number): boolean {
+    for (let i = 0; i < Math.min(count, rows.length); i++)
+      if (this.lapsing(rows[i] as StoredJob, now)) return true;
+    return false;
+  }
+
   /** Whether `row`'s ttl ran out while it waited in the buffer: it must not start. */
   expired(row: StoredJob): boolean {
     const by = this.startBy.get(row);

@@ -133,8 +133,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
         continue;
       }
       if (this.buffer.length > 0) {
-        const next = this.buffer.slice(0, free);
-        if (next.some((row) => this.claims.lapsing(row, performance.now()))) {
+        if (this.claims.anyLapsing(this.buffer, free, performance.now())) {
           await this.renewBeforeStart();
           continue;
         }
