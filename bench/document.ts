@@ -37,6 +37,8 @@ export interface MeasuredResult extends Cell {
   rssMB: number;
   p99?: number;
   note?: string;
+  /** Measured another way than the workload says (Figure.substitute): never a "best peer". */
+  substitute?: string;
   /** Some run finished less than the count asked for within its budget. */
   partial?: true;
   /** Runs that failed beside the ones measured. */

@@ -240,6 +240,8 @@ function summarize(cell: Cell): ResultRow {
     ),
   ];
   if (notes.length > 0) out.note = notes.join("; ");
+  const substitute = s.find((x) => x.substitute !== undefined)?.substitute;
+  if (substitute !== undefined) out.substitute = substitute;
   if (s.some((x) => x.done < x.of)) out.partial = true;
   if (cell.failures.length > 0) out.failures = cell.failures.map((f) => `${f.status}: ${f.message}`);
   return out;
