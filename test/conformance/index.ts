@@ -10,6 +10,7 @@ import { dependenciesHostile } from "./dependencies-hostile.js";
 import { dependenciesWakeup } from "./dependencies-wakeup.js";
 import { failures } from "./failures.js";
 import type { BackendFixture } from "./harness.js";
+import { largePayloads } from "./large-payloads.js";
 import { leaseToken } from "./lease-token.js";
 import { leases } from "./leases.js";
 import { limits } from "./limits.js";
@@ -49,6 +50,7 @@ export function conformance(backend: BackendFixture): void {
   failures(backend);
   dedupeTtlRetention(backend);
   codecs(backend);
+  largePayloads(backend);
   validation(backend);
   worker(backend);
   workerReclaim(backend);

@@ -5,7 +5,7 @@ import { expiryDeadline } from "../shared.js";
 import { ensureDependencyTriggers, linkDependencies } from "./dependencies.js";
 import { addsGrouped } from "./limited-claim.js";
 import * as Q from "./queries.js";
-import { BACKLOG } from "./read-queries.js";
+import { BACKLOG, BODY_APART_BYTES } from "./read-queries.js";
 import type { Store } from "./store.js";
 
 /** Where the statements run: Spool's own store, or the application's connection (addSync). */
@@ -28,6 +28,22 @@ export function insertJobs(
   // a grouped queue their group in the insert itself: one without would never be claimed there.
   const grouped = addsGrouped(store, queue, jobs, now);
   return insertRows(store, queue, jobs, now, maxSize, inserted, grouped);
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Whether a job's payload is kept apart from its row (BODY_APART_BYTES, read-queries.ts). */
+function apart(job: NewJob): boolean {
+  return job.payload.byteLength >= BODY_APART_BYTES;
+}
+
+/**
+ * Keeps a large payload apart, under the id of its job just inserted (in the same transaction).
+ * The first one in a store creates the trigger that deletes it with its job.
+ */
+function insertBody(store: Statements, id: number, payload: Uint8Array): void {
+  if (store.pluckSql(Q.HAS_BODY_TRIGGER).get() !== 1) store.sql(Q.BODY_TRIGGER).run();
+  store.sql(Q.INSERT_BODY).run(id, payload);
 }
 
 /** A job's grp column: its group, '' for an ungrouped job of a grouped queue, else NULL. */
@@ -59,7 +75,8 @@ function insertRows(
       queue,
       job.priority,
       runAt,
-      job.payload,
+      apart(job) ? EMPTY : job.payload,
+      apart(job) ? 1 : null,
       job.format,
       job.maxAttempts,
       job.key,
@@ -91,6 +108,7 @@ function insertRows(
     inserted[i] = changes > 0;
     if (changes > 0) {
       const id = Number(lastInsertRowid);
+      if (apart(job)) insertBody(store, id, job.payload);
       if (key !== null) mine.set(key, id);
       if (job.dependsOn != null) {
         if (!triggers) ensureDependencyTriggers(store);
@@ -115,7 +133,8 @@ function insertUnkeyed(
   now: number,
   grouped: boolean,
 ): number[] | null {
-  for (const job of jobs) if (job.key !== null || job.dependsOn != null) return null;
+  // A large payload goes one by one too: its row and its body are two inserts.
+  for (const job of jobs) if (job.key !== null || job.dependsOn != null || apart(job)) return null;
   const ids = new Array<number>(jobs.length);
   const binds = new Array<unknown>(Q.ROWS_PER_INSERT * Q.ENQUEUE_BINDS);
   const bind = (job: NewJob, at: number, into: unknown[]) => {
@@ -124,14 +143,15 @@ function insertUnkeyed(
     into[at + 1] = job.priority;
     into[at + 2] = runAt;
     into[at + 3] = job.payload;
-    into[at + 4] = job.format;
-    into[at + 5] = job.maxAttempts;
-    into[at + 6] = null;
-    into[at + 7] = job.backoff;
-    into[at + 8] = now;
-    into[at + 9] = expiryDeadline(runAt, job.ttlMs);
-    into[at + 10] = job.trace ?? null;
-    into[at + 11] = grpOf(job, grouped);
+    into[at + 4] = null;
+    into[at + 5] = job.format;
+    into[at + 6] = job.maxAttempts;
+    into[at + 7] = null;
+    into[at + 8] = job.backoff;
+    into[at + 9] = now;
+    into[at + 10] = expiryDeadline(runAt, job.ttlMs);
+    into[at + 11] = job.trace ?? null;
+    into[at + 12] = grpOf(job, grouped);
   };
   const many = store.sql(Q.ENQUEUE_ROWS);
   let i = 0;

@@ -181,6 +181,22 @@ export const MIGRATIONS: readonly SqliteMigration[] = [
       if (from >= 9) for (const trigger of DEPENDENCY_TRIGGERS) db.exec(trigger);
     },
   },
+  {
+    // Payloads of 4 KiB or more move out of the job's row (BODY_APART_BYTES, read-queries.ts),
+    // so a claim or a completion rewrites a small row, not the payload. The column is renamed,
+    // not kept: a process of an earlier version still running on the store would read a
+    // kept-apart job's empty column as its payload; its statements now fail to prepare, loudly,
+    // with no job touched. Jobs already stored keep their payloads in their rows.
+    version: 11,
+    name: "payloads_apart",
+    sql: `
+  ALTER TABLE spool_jobs RENAME COLUMN payload TO body;
+  ALTER TABLE spool_jobs ADD COLUMN body_apart INTEGER;  -- 1: the payload is in spool_bodies, body is empty
+  CREATE TABLE spool_bodies (
+     id   INTEGER PRIMARY KEY,                     -- the job's id
+     body BLOB    NOT NULL
+  ) STRICT;`,
+  },
 ];
 
 export const LATEST_VERSION = latestVersion(MIGRATIONS);

@@ -7,13 +7,28 @@
 // RETRY, CLEAR), the reason is the engine's: SQLite has no UPDATE or DELETE inside WITH, and
 // its statements cost no round trip, so plain ones beside each other in one transaction serve.
 import { expiredSet, lapsedSet } from "../shared.js";
-import { IN_DONE_INDEX, IN_KEY_INDEX, LIMITED } from "./read-queries.js";
+import { IN_DONE_INDEX, IN_KEY_INDEX, LIMITED, PAYLOAD, PAYLOAD_LENGTH } from "./read-queries.js";
 
 const ENQUEUE_COLUMNS =
-  "queue, state, priority, run_at, payload, format, max_attempts, key, backoff, created_at, expires_at, trace, grp";
-const ENQUEUE_ROW = "(?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  "queue, state, priority, run_at, body, body_apart, format, max_attempts, key, backoff, created_at, expires_at, trace, grp";
+const ENQUEUE_ROW = "(?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 /** The values each ENQUEUE row binds, in order. */
-export const ENQUEUE_BINDS = 12;
+export const ENQUEUE_BINDS = 13;
+
+/** A payload of BODY_APART_BYTES or more, kept apart from its job's row (read-queries.ts). */
+export const INSERT_BODY = "INSERT INTO spool_bodies (id, body) VALUES (?, ?)";
+
+/**
+ * Deletes a kept-apart payload with its job, whatever statement deletes the job (a completion, a
+ * take, a removal, retention, a clear). Created by the first add that keeps one apart, in its
+ * transaction, as the dependency triggers are: a trigger's test runs for every deleted row, and
+ * a store that never held a large payload pays nothing for it.
+ */
+export const BODY_TRIGGER = `
+  CREATE TRIGGER spool_bodies_follow AFTER DELETE ON spool_jobs WHEN old.body_apart IS NOT NULL
+  BEGIN DELETE FROM spool_bodies WHERE id = old.id; END`;
+export const HAS_BODY_TRIGGER =
+  "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'spool_bodies_follow'";
 
 /** Positional: binding by position is measurably cheaper than by name on the hottest path. */
 export const ENQUEUE = `
@@ -49,7 +64,7 @@ export const FIND_KEYED = `
 export const MAX_ID = "SELECT max(id) AS id FROM spool_jobs";
 
 export const PLACEHOLDER = `
-  INSERT INTO spool_jobs (id, queue, state, run_at, payload, format, max_attempts, created_at)
+  INSERT INTO spool_jobs (id, queue, state, run_at, body, format, max_attempts, created_at)
   VALUES (:id, '', 'dead', 0, X'', 0, 0, 0)`;
 
 export const DROP_PLACEHOLDERS =
@@ -112,7 +127,7 @@ const UNLESS_HELD = (limit: string) => `
  * statement the seven skipped ones measured about a fifth of its time. Read by position
  * (PickedRow in rows.ts): the order here is that type's.
  */
-export const PICKED_COLUMNS = `id, priority, run_at, payload, format, attempts, claims, max_attempts, key, backoff,
+export const PICKED_COLUMNS = `id, priority, run_at, ${PAYLOAD}, format, attempts, claims, max_attempts, key, backoff,
   created_at, last_error, expires_at - :now, trace`;
 
 /**
@@ -129,7 +144,7 @@ export const CLAIM = `
  * The payload sizes of the jobs CLAIM would take, in its order, for a claim with a byte bound
  * (Backend.claim): `length()` of a blob reads its size from the row's header, never the bytes.
  */
-export const READY_LENGTHS = `${READY.replace("SELECT id", "SELECT length(payload)")} ${UNLESS_HELD(":limit")}`;
+export const READY_LENGTHS = `${READY.replace("SELECT id", `SELECT ${PAYLOAD_LENGTH}`)} ${UNLESS_HELD(":limit")}`;
 
 /** The same for one job: `id = (…)` plans measurably cheaper than `id IN (…)` on SQLite. */
 export const CLAIM_ONE = `
@@ -143,7 +158,7 @@ export const CLAIM_ONE = `
  * Five columns where a claim needs thirteen: on a batch receive the eight others measured about
  * a third of the statement's time.
  */
-const TAKEN_COLUMNS = "id, priority, run_at, payload, format";
+const TAKEN_COLUMNS = `id, priority, run_at, ${PAYLOAD}, format`;
 
 /** Channel receive: removes ready jobs (not expired ones). */
 export const TAKE = `DELETE FROM spool_jobs WHERE id IN (${READY} LIMIT :limit) RETURNING ${TAKEN_COLUMNS}`;

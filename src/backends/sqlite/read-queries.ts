@@ -1,8 +1,25 @@
 // The SQLite statements that only read, by name (the PostgreSQL backend uses the same names in
 // its read-queries.ts). Parameters are bound, never spliced. `:now` is the backend clock in ms.
 
+/**
+ * Where a payload of BODY_APART_BYTES or more is kept: in spool_bodies, under its job's id, with
+ * an empty `body` and `body_apart` set in the job's row (migration 11). A claim, a completion, a
+ * failure each rewrite the job's row, and SQLite rewrites a row whole, overflow pages and all: a
+ * 1 MB job kept in its row wrote its payload three times (add, claim, completion), apart once.
+ * From 4 KiB a row spills onto overflow pages (a page is 4 KiB); a smaller one stays, as a
+ * second B-tree insert would cost it more than its rewrites do.
+ */
+export const BODY_APART_BYTES = 4096;
+
+/** A job's payload, wherever it is kept (a row's `body_apart` is NULL when it is in the row). */
+export const PAYLOAD =
+  "iif(body_apart IS NULL, body, (SELECT b.body FROM spool_bodies AS b WHERE b.id = spool_jobs.id))";
+/** Its size in bytes: length() of a blob reads its header, never its bytes. */
+export const PAYLOAD_LENGTH =
+  "iif(body_apart IS NULL, length(body), (SELECT length(b.body) FROM spool_bodies AS b WHERE b.id = spool_jobs.id))";
+
 /** The columns of a stored job, as every statement that returns jobs selects them (see rows.ts). */
-export const COLUMNS = `id, queue, state, priority, run_at, payload, format, attempts, claims, max_attempts, key, backoff,
+export const COLUMNS = `id, queue, state, priority, run_at, ${PAYLOAD} AS payload, format, attempts, claims, max_attempts, key, backoff,
   created_at, lease_until, expires_at, finished_at, last_error, result, result_format, progress, grp, deps_left`;
 
 /*
@@ -67,13 +84,16 @@ const preview = (sql: string) => {
   // With :preview 0 (ids and sizes only: export's page plan, the CLI's id reads) the payload is
   // never read: SQLite loads a value whole to cut it, and length() reads only its header
   // (20 jobs of 10 MB: about 140 ms with substr(payload, 1, 0), 0.1 ms with this).
-  const cut = COLUMNS.replace("payload,", "iif(:preview = 0, x'', substr(payload, 1, :preview)) AS payload,")
+  const cut = COLUMNS.replace(
+    `${PAYLOAD} AS payload,`,
+    `iif(:preview = 0, x'', substr(${PAYLOAD}, 1, :preview)) AS payload,`,
+  )
     .replace(
       "last_error, result,",
       "substr(last_error, 1, :preview) AS last_error, substr(result, 1, :preview) AS result,",
     )
     .concat(
-      ", length(payload) AS payload_size, length(result) AS result_size, length(last_error) AS error_size",
+      `, ${PAYLOAD_LENGTH} AS payload_size, length(result) AS result_size, length(last_error) AS error_size`,
     );
   // Loud, not silent: a preview that cut nothing would load whole payloads again.
   if (!sql.includes(COLUMNS)) throw new Error("preview: the statement does not select COLUMNS");
