@@ -114,7 +114,7 @@ describe("data the CLI did not write", () => {
       [4, '{\n  "pretty": [1, 2]\n}'], // valid JSON, but not on one line
     ];
     for (const [id, bytes] of rows)
-      rawSql(db, "UPDATE spool_jobs SET payload = ? WHERE id = ?", Buffer.from(bytes), id);
+      rawSql(db, "UPDATE spool_jobs SET body = ? WHERE id = ?", Buffer.from(bytes), id);
     for (const args of [
       ["export", db, "q"],
       ["list", db, "q", "--json"],
