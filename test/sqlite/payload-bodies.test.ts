@@ -120,4 +120,31 @@ describe("sqlite payloads kept apart", () => {
     old.close();
     assert.deepEqual(bodies(path), { n: 1, trigger: true });
   });
+
+  test(
+    "an application's view SQLite cannot resolve stops the upgrade, named, with the file unchanged",
+    T,
+    async (t) => {
+      const path = tempFile(t);
+      const old = openRawSqlite(path);
+      old.exec("PRAGMA journal_mode = WAL");
+      for (const m of MIGRATIONS.filter((m) => m.version <= 10)) old.exec(m.sql);
+      old.exec("PRAGMA user_version = 10");
+      // SQLite keeps a view whose table was dropped; renaming a column re-checks it.
+      old.exec(
+        "CREATE TABLE legacy (x); CREATE VIEW legacy_report AS SELECT x FROM legacy; DROP TABLE legacy;",
+      );
+      old.close();
+      await assert.rejects(Spool.open(path), (e: unknown) => {
+        assert.ok(e instanceof SpoolError && e.code === "STORAGE", String(e));
+        assert.match(e.message, /legacy_report/);
+        assert.match(e.message, /schema version 11 renames spool_jobs\.payload/);
+        assert.match(e.message, /the file is unchanged/);
+        return true;
+      });
+      const after = openRawSqlite(path, { readonly: true });
+      t.after(() => after.close());
+      assert.equal(after.preparePluck("PRAGMA user_version").get(), 10);
+    },
+  );
 });

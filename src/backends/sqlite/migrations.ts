@@ -7,7 +7,7 @@ import {
   DEPENDENCY_TRIGGERS,
   DEPENDENCY_TRIGGERS_ON_DEMAND,
 } from "./dependencies-schema.js";
-import type { Connection } from "./driver.js";
+import { type Connection, sqliteCode } from "./driver.js";
 
 /** Tables Spool owns: a database that has one of these without being Spool's is refused. */
 export const SPOOL_TABLES = ["spool_jobs", "spool_queues"] as const;
@@ -18,6 +18,8 @@ export const SPOOL_TABLES = ["spool_jobs", "spool_queues"] as const;
  */
 interface SqliteMigration extends Migration {
   after?: (db: Connection, from: number) => void;
+  /** Added to the error when the migration's SQL fails (not when it waits for a lock). */
+  hint?: string;
 }
 
 export const MIGRATIONS: readonly SqliteMigration[] = [
@@ -189,6 +191,11 @@ export const MIGRATIONS: readonly SqliteMigration[] = [
     // with no job touched. Jobs already stored keep their payloads in their rows.
     version: 11,
     name: "payloads_apart",
+    // RENAME COLUMN checks every view and trigger in the file, the application's too (a store
+    // shared with it: Spool.open(db)); one that SQLite cannot resolve on Spool's connection
+    // (over a table since dropped, or a function or module only the application registers)
+    // stops it. Nothing is changed then, and the message says what to mend.
+    hint: "upgrading to schema version 11 renames spool_jobs.payload, and SQLite checks every view and trigger of the file when a column is renamed: mend or drop the one named, then open again; the file is unchanged",
     sql: `
   ALTER TABLE spool_jobs RENAME COLUMN payload TO body;
   ALTER TABLE spool_jobs ADD COLUMN body_apart INTEGER;  -- 1: the payload is in spool_bodies, body is empty
@@ -244,7 +251,14 @@ export function migrate(db: Connection): void {
     const current = db.preparePluck("PRAGMA user_version").get() as number;
     for (const m of MIGRATIONS) {
       if (m.version <= current) continue;
-      db.exec(m.sql);
+      try {
+        db.exec(m.sql);
+      } catch (error) {
+        if (m.hint !== undefined && error instanceof Error && sqliteCode(error) === "SQLITE_ERROR") {
+          error.message = `${error.message} (${m.hint})`;
+        }
+        throw error;
+      }
       m.after?.(db, current);
       db.exec(`PRAGMA user_version = ${m.version}`);
     }
