@@ -134,7 +134,9 @@ describe("sqlite dependency triggers on demand", () => {
       // What a version-9 process does next, by hand: a link with no trigger created for it.
       if (!withLinks) {
         const v9 = openRawSqlite(path);
-        v9.exec(`INSERT INTO spool_jobs (queue, state, run_at, payload, format, max_attempts, created_at, deps_left)
+        // (Its insert names the payload column by the name schema 11 gave it: an insert of a
+        // version-9 process itself now fails, by design, see payload-bodies.test.ts.)
+        v9.exec(`INSERT INTO spool_jobs (queue, state, run_at, body, format, max_attempts, created_at, deps_left)
                  VALUES ('q', 'waiting', ${now}, X'226368696c6422', 0, 3, ${now}, 1)`);
         v9.exec("UPDATE spool_jobs SET dependents = 1 WHERE id = 1");
         v9.exec("INSERT INTO spool_deps (job, dep, done) VALUES (2, 1, 0)");
