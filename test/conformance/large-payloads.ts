@@ -73,6 +73,36 @@ export function largePayloads(b: BackendFixture): void {
       );
     });
 
+    test("a batch keeps each payload's bytes, empty ones first, last and between", T, async (t) => {
+      const { spool } = await fresh(b, t);
+      const q = spool.queue<Buffer>("slices");
+      const awkward = Buffer.from([0, 0x5c, 0x22, 0x27, 0x7b, 0x7d, 0x2c, 0xff, 0x0a]);
+      const payloads = [
+        Buffer.alloc(0),
+        awkward,
+        Buffer.alloc(0),
+        Buffer.alloc(0),
+        randomBytes(70_000),
+        Buffer.from("\\x00", "latin1"),
+        Buffer.alloc(0),
+      ];
+      const ids = await q.addBatch(payloads);
+      for (const [i, id] of ids.entries())
+        assert.ok((await q.get(id))?.payload.equals(payloads[i] as Buffer), `job ${i}`);
+      const got = await q.reserveBatch(100);
+      assert.deepEqual(
+        got.map((j) => j.payload.toString("hex")),
+        payloads.map((p) => p.toString("hex")),
+      );
+      // A bounded channel's send takes the other insert (a transaction with the bound's check).
+      const [tx, rx] = await spool.channel<Buffer>("slices-bounded", { maxSize: 100 });
+      await tx.sendBatch(payloads);
+      assert.deepEqual(
+        (await rx.recvBatch(100)).map((p) => p.toString("hex")),
+        payloads.map((p) => p.toString("hex")),
+      );
+    });
+
     test("a keyed add of a large payload that a live job's key swallows stores nothing", T, async (t) => {
       const { spool } = await fresh(b, t);
       const q = spool.queue<Buffer>("keyed");

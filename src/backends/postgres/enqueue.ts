@@ -13,17 +13,40 @@ class RunAgain extends Error {
   readonly code = "40001";
 }
 
-/** ENQUEUE's and ENQUEUE_PLAIN's values: $1 queue, $2 channel, then one array per column. */
+/**
+ * The payloads of a batch as one bytea and where each starts (1-based) and how long it is.
+ * `pg` sends a Buffer parameter as binary, but an array of Buffers as text, each element in
+ * hex: twice the bytes to encode, send and decode (a 1 MB add spent more time in the hex than
+ * in the insert). One job's payload goes as it is, without a copy.
+ */
+function payloadValues(jobs: readonly NewJob[]): [Buffer, number[], number[]] {
+  const bodies = jobs.map((j) => asBuffer(j.payload));
+  const starts: number[] = [];
+  const lengths: number[] = [];
+  let at = 1;
+  for (const body of bodies) {
+    starts.push(at);
+    lengths.push(body.length);
+    at += body.length;
+  }
+  return [bodies.length === 1 ? (bodies[0] as Buffer) : Buffer.concat(bodies, at - 1), starts, lengths];
+}
+
+/**
+ * ENQUEUE's and ENQUEUE_PLAIN's values: $1 queue, $2 channel, $3 the payloads (payloadValues),
+ * then one array per column, then the payloads' starts and lengths.
+ */
 export function enqueueValues(
   queue: string,
   channel: string,
   jobs: readonly NewJob[],
   grouped: boolean,
 ): Values {
+  const [bodies, starts, lengths] = payloadValues(jobs);
   return [
     queue,
     channel,
-    jobs.map((j) => asBuffer(j.payload)),
+    bodies,
     jobs.map((j) => j.format),
     jobs.map((j) => j.priority),
     jobs.map((j) => j.maxAttempts),
@@ -36,6 +59,8 @@ export function enqueueValues(
     // ungrouped ones.
     jobs.some((j) => j.trace != null) ? jobs.map((j) => j.trace ?? null) : null,
     grouped ? jobs.map((j) => j.group ?? null) : null,
+    starts,
+    lengths,
   ];
 }
 

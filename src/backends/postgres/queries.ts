@@ -31,17 +31,20 @@ const READY = `SELECT id FROM {S}.jobs
   WHERE queue = $1 AND state = 'pending' AND run_at <= now() AND (expires_at IS NULL OR expires_at > now())
   ORDER BY grp, priority DESC, run_at, id`;
 
+/** A batch's payload: its slice of $3, all the payloads as one bytea ($14 starts, $15 lengths; enqueue.ts). */
+const PAYLOAD_OF_U = "substring($3::bytea FROM u.start::integer FOR u.len) AS payload";
+
 /**
  * Inserts a batch from parallel arrays. Ids are drawn first, in input order, so each input row
  * knows its id whether or not it was inserted; a row whose key is live already conflicts and is
- * skipped (so is a later row repeating a key of this batch). $1 queue, $2 channel.
+ * skipped (so is a later row repeating a key of this batch). $1 queue, $2 channel, $3 the payloads.
  */
 export const ENQUEUE = `
 WITH input AS MATERIALIZED (
-  SELECT nextval(pg_get_serial_sequence('{S}.jobs', 'id')) AS id, u.*
-  FROM unnest($3::bytea[], $4::smallint[], $5::bigint[], $6::integer[], $7::text[], $8::text[],
+  SELECT nextval(pg_get_serial_sequence('{S}.jobs', 'id')) AS id, ${PAYLOAD_OF_U}, u.*
+  FROM unnest($14::bigint[], $15::integer[], $4::smallint[], $5::bigint[], $6::integer[], $7::text[], $8::text[],
               $9::float8[], $10::float8[], $11::float8[], $12::text[], $13::text[])
-       WITH ORDINALITY AS u(payload, format, priority, max_attempts, key, backoff, delay_ms, run_at_ms, ttl_ms, trace, grp, ord)
+       WITH ORDINALITY AS u(start, len, format, priority, max_attempts, key, backoff, delay_ms, run_at_ms, ttl_ms, trace, grp, ord)
 ),
 timed AS (
   SELECT input.*, CASE WHEN run_at_ms IS NULL THEN ${after("delay_ms")} ELSE ${fromMs("run_at_ms")} END AS run_at
@@ -75,10 +78,10 @@ WITH ins AS (
          run_at + ttl_ms * interval '1 millisecond', -- expiryDeadline (shared.ts), on the database's clock
          trace, grp
   FROM (
-    SELECT u.*, CASE WHEN run_at_ms IS NULL THEN ${after("delay_ms")} ELSE ${fromMs("run_at_ms")} END AS run_at
-    FROM unnest($3::bytea[], $4::smallint[], $5::bigint[], $6::integer[], $7::text[], $8::text[],
+    SELECT ${PAYLOAD_OF_U}, u.*, CASE WHEN run_at_ms IS NULL THEN ${after("delay_ms")} ELSE ${fromMs("run_at_ms")} END AS run_at
+    FROM unnest($14::bigint[], $15::integer[], $4::smallint[], $5::bigint[], $6::integer[], $7::text[], $8::text[],
                 $9::float8[], $10::float8[], $11::float8[], $12::text[], $13::text[])
-         WITH ORDINALITY AS u(payload, format, priority, max_attempts, key, backoff, delay_ms, run_at_ms, ttl_ms, trace, grp, ord)
+         WITH ORDINALITY AS u(start, len, format, priority, max_attempts, key, backoff, delay_ms, run_at_ms, ttl_ms, trace, grp, ord)
   ) AS timed
   ORDER BY ord
   RETURNING id
