@@ -29,6 +29,56 @@ async function appClient(t: { after(fn: () => Promise<void>): void }, schema: st
 }
 
 describe("postgres: add on the application's client, inside its transaction", { skip: !run }, () => {
+  // pg's native (libpq) client has no binary parameters: a Buffer goes as a C string, cut at its
+  // first NUL and read by the server as escaped text. A client that passes parameters only as
+  // text stands for it (and for any other client with query(text, values)).
+  test("a client that sends parameters only as text stores payloads byte for byte", T, async (t) => {
+    const f = spoolFixture(t);
+    const spool = await f.open();
+    const q = spool.queue<unknown>("bytes");
+    const client = await appClient(t, f.schema);
+    const textOnly: SqlClient = {
+      query: (text: string, values?: unknown[]) => {
+        if (values?.some((v) => Buffer.isBuffer(v)))
+          throw new Error("this client sends parameters as text only");
+        return client.query(text, values);
+      },
+    };
+    const payloads: unknown[] = [
+      Buffer.from([0x00, 0x5c, 0xff, 0x27, 0x0a]),
+      Buffer.alloc(0),
+      { path: "C:\\dir", lines: "one\ntwo", nul: "\u0000" },
+      Buffer.from([0x80, 0x81]),
+    ];
+    await client.query("BEGIN");
+    const one = await q.add(payloads[0], { client: textOnly });
+    const many = await q.addBatch(payloads, { client: textOnly });
+    await client.query("COMMIT");
+    assert.deepEqual((await q.get(one))?.payload, payloads[0]);
+    for (const [i, id] of many.entries())
+      assert.deepEqual((await q.get(id))?.payload, payloads[i], `job ${i}`);
+  });
+
+  test(
+    "a batch too large for one statement is refused by its size, not as a lost connection",
+    T,
+    async (t) => {
+      const f = spoolFixture(t);
+      const spool = await f.open();
+      const q = spool.queue<Buffer>("huge");
+      const client = await appClient(t, f.schema);
+      // Four payloads of 64 MiB, each within maxPayloadBytes: 256 MiB, past what one add can send
+      // as hex text (a V8 string's length).
+      const big = Buffer.alloc(64 * 2 ** 20, 7);
+      await client.query("BEGIN");
+      const error = await expectCode(() => q.addBatch([big, big, big, big], { client }), "PAYLOAD_TOO_LARGE");
+      assert.match(error.message, /total 268435456 bytes/);
+      assert.match(error.message, /smaller batches/);
+      await client.query("ROLLBACK");
+      assert.equal((await q.size()).total, 0);
+    },
+  );
+
   test("rolled back with the transaction: neither the job nor the application's row exists", T, async (t) => {
     const f = spoolFixture(t);
     const spool = await f.open();

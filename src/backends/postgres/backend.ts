@@ -149,7 +149,7 @@ export class PostgresBackend implements Backend {
     if (jobs.length === 0) return [];
     const grouped = jobs.some((j) => j.group != null);
     if (grouped) await this.limits.markGrouped(queue);
-    const values = enqueueValues(queue, this.channel, jobs, grouped);
+    const values = enqueueValues(queue, this.channel, jobs, grouped, this.db.payloadEncoding);
     const doing = `adding ${jobs.length} job(s) to ${show(queue)}`;
     // The common case, no keys, no bound and no dependencies, is one autocommitted statement.
     if (maxSize === undefined && jobs.every((j) => j.key === null) && !hasDependencies(jobs)) {
@@ -193,7 +193,7 @@ export class PostgresBackend implements Backend {
             dependsOn: dependsOn.length === 0 ? null : [...new Set(dependsOn)].sort((a, b) => a - b),
           };
         });
-        const values = enqueueValues(queue, this.channel, jobs, grouped.has(queue));
+        const values = enqueueValues(queue, this.channel, jobs, grouped.has(queue), this.db.payloadEncoding);
         const got = await insertKeyed(run, {
           queue,
           schema: this.schema,

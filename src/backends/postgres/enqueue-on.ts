@@ -62,7 +62,8 @@ export async function addOnCaller(
       // now() is when the caller's transaction began, which may be long before this add:
       // a delay or ttl counts from the statement instead, as it does on Spool's own adds.
       text: (name) => on.db.text(name).replaceAll("now()", "statement_timestamp()"),
-      values: (some) => enqueueValues(queue, on.channel, some, grouped),
+      // Text: the caller's client may be pg's native one, or anything with query().
+      values: (some) => enqueueValues(queue, on.channel, some, grouped, "text"),
       translate: callerTranslate,
     },
     client,

@@ -3,6 +3,7 @@
  * ENQUEUE_PLAIN, and the transaction of an add with keys or a bound (a channel's send).
  */
 import type { NewJob } from "../../backend.js";
+import { SpoolError } from "../../errors.js";
 import { hasDependencies, linkDependencies, lockDependencies } from "./dependencies.js";
 import type { Row, Values } from "./pool.js";
 import type { QueryName } from "./queries.js";
@@ -14,12 +15,30 @@ class RunAgain extends Error {
 }
 
 /**
+ * How an add's payloads travel: "binary", one Buffer parameter (Spool's own pool on `pg`'s
+ * JavaScript client); "text", the same bytes as `\x` hex text, for a client that may send a
+ * Buffer otherwise: `pg`'s native (libpq) client sends a parameter as a C string (a NUL cuts it,
+ * a backslash escapes), and a caller's `{ client }` may be anything with `query(text, values)`.
+ */
+export type PayloadEncoding = "binary" | "text";
+
+/**
+ * The most payload bytes one add sends. As bytes: PostgreSQL refuses a message of 1 GiB or more
+ * (the other parameters need room too). As hex text: twice as many characters, and a V8 string
+ * holds at most 2^29 - 24.
+ */
+const MAX_BATCH_BYTES = { binary: 2 ** 30 - 2 ** 20, text: 2 ** 28 - 2 ** 20 } as const;
+
+/**
  * The payloads of a batch as one bytea and where each starts (1-based) and how long it is.
  * `pg` sends a Buffer parameter as binary, but an array of Buffers as text, each element in
  * hex: twice the bytes to encode, send and decode (a 1 MB add spent more time in the hex than
  * in the insert). One job's payload goes as it is, without a copy.
  */
-function payloadValues(jobs: readonly NewJob[]): [Buffer, number[], number[]] {
+function payloadValues(
+  jobs: readonly NewJob[],
+  encoding: PayloadEncoding,
+): [Buffer | string, number[], number[]] {
   const bodies = jobs.map((j) => asBuffer(j.payload));
   const starts: number[] = [];
   const lengths: number[] = [];
@@ -29,7 +48,16 @@ function payloadValues(jobs: readonly NewJob[]): [Buffer, number[], number[]] {
     lengths.push(body.length);
     at += body.length;
   }
-  return [bodies.length === 1 ? (bodies[0] as Buffer) : Buffer.concat(bodies, at - 1), starts, lengths];
+  const total = at - 1;
+  const limit = MAX_BATCH_BYTES[encoding];
+  if (total > limit) {
+    throw new SpoolError(
+      "PAYLOAD_TOO_LARGE",
+      `the ${jobs.length} payloads of this add total ${total} bytes; PostgreSQL takes at most ${limit} in one statement (${encoding === "binary" ? "sent as bytes" : "sent as hex text on this client"}): add them in smaller batches`,
+    );
+  }
+  const all = bodies.length === 1 ? (bodies[0] as Buffer) : Buffer.concat(bodies, total);
+  return [encoding === "binary" ? all : `\\x${all.toString("hex")}`, starts, lengths];
 }
 
 /**
@@ -41,8 +69,9 @@ export function enqueueValues(
   channel: string,
   jobs: readonly NewJob[],
   grouped: boolean,
+  encoding: PayloadEncoding,
 ): Values {
-  const [bodies, starts, lengths] = payloadValues(jobs);
+  const [bodies, starts, lengths] = payloadValues(jobs, encoding);
   return [
     queue,
     channel,

@@ -8,6 +8,7 @@ import pg from "pg";
 import type { BackendOptions } from "../../backend.js";
 import { SpoolError } from "../../errors.js";
 import { closedError } from "../shared.js";
+import type { PayloadEncoding } from "./enqueue.js";
 import { isRetryable, makeTranslator, type Translate } from "./errors.js";
 import type { QueryName } from "./queries.js";
 
@@ -31,6 +32,12 @@ export class Connections {
   readonly translate: Translate;
   /** Server process ids of this pool's connections: their notifications are our own. */
   readonly pids = new Set<number>();
+  /**
+   * How adds send payloads (enqueue.ts): bytes once a connection has shown it is `pg`'s
+   * JavaScript client, hex text before that or on the native (libpq) client, which has no
+   * binary parameters.
+   */
+  payloadEncoding: PayloadEncoding = "text";
   private closed = false;
 
   constructor(
@@ -65,6 +72,9 @@ export class Connections {
     // would crash the process. The pool already discards that client; the next query reconnects.
     this.pool.on("error", ignore);
     this.pool.on("connect", (client) => {
+      // pg's native client keeps its libpq handle in `native`; the JavaScript one has none.
+      this.payloadEncoding =
+        (client as unknown as { native?: unknown }).native === undefined ? "binary" : "text";
       const pid = (client as unknown as { processID?: number }).processID;
       if (typeof pid === "number") this.pids.add(pid);
     });

@@ -61,7 +61,10 @@ export class PostgresSchedules implements ScheduleStore {
       // A schedule whose jobs carry a group makes its queue grouped, as any grouped add does.
       const grouped = jobs.some((j) => j.group != null);
       if (grouped) await run("MARK_GROUPED", [queue]);
-      const rows = await run("ENQUEUE", enqueueValues(queue, this.channel, jobs, grouped));
+      const rows = await run(
+        "ENQUEUE",
+        enqueueValues(queue, this.channel, jobs, grouped, this.db.payloadEncoding),
+      );
       return rows.filter((r) => r.inserted).map((r) => num(r.id));
     });
   }
