@@ -5,7 +5,7 @@
 import type { NewJob } from "../../backend.js";
 import { SpoolError } from "../../errors.js";
 import { hasDependencies, linkDependencies, lockDependencies } from "./dependencies.js";
-import type { Row, Values } from "./pool.js";
+import type { PayloadEncoding, Row, Values } from "./pool.js";
 import type { QueryName } from "./queries.js";
 import { asBuffer, num } from "./rows.js";
 
@@ -13,14 +13,6 @@ import { asBuffer, num } from "./rows.js";
 class RunAgain extends Error {
   readonly code = "40001";
 }
-
-/**
- * How an add's payloads travel: "binary", one Buffer parameter (Spool's own pool on `pg`'s
- * JavaScript client); "text", the same bytes as `\x` hex text, for a client that may send a
- * Buffer otherwise: `pg`'s native (libpq) client sends a parameter as a C string (a NUL cuts it,
- * a backslash escapes), and a caller's `{ client }` may be anything with `query(text, values)`.
- */
-export type PayloadEncoding = "binary" | "text";
 
 /**
  * The most payload bytes one add sends. As bytes: PostgreSQL refuses a message of 1 GiB or more

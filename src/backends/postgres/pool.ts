@@ -8,7 +8,6 @@ import pg from "pg";
 import type { BackendOptions } from "../../backend.js";
 import { SpoolError } from "../../errors.js";
 import { closedError } from "../shared.js";
-import type { PayloadEncoding } from "./enqueue.js";
 import { isRetryable, makeTranslator, type Translate } from "./errors.js";
 import type { QueryName } from "./queries.js";
 
@@ -26,6 +25,14 @@ const RETRIES = 3;
 
 export type Row = Record<string, unknown>;
 export type Values = unknown[];
+
+/**
+ * How an add's payloads travel: "binary", one Buffer parameter (Spool's own pool on `pg`'s
+ * JavaScript client); "text", the same bytes as `\x` hex text, for a client that may send a
+ * Buffer otherwise: `pg`'s native (libpq) client sends a parameter as a C string (a NUL cuts it,
+ * a backslash escapes), and a caller's `{ client }` may be anything with `query(text, values)`.
+ */
+export type PayloadEncoding = "binary" | "text";
 
 export class Connections {
   readonly pool: pg.Pool;
