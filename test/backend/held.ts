@@ -88,12 +88,13 @@ export function held(fixture: BackendFixture): void {
         const b = (await store(fixture, t)).backend;
         const [stale, fresh] = (await b.enqueue("q", [
           job("stale", { ttlMs: 1, priority: -1 }),
-          job("fresh", { ttlMs: 200, priority: 1 }),
+          // A ttl its claim fits in on a loaded machine, shorter than the backoff below.
+          job("fresh", { ttlMs: 1000, priority: 1 }),
         ])) as number[];
         const added = Date.now(); // the jobs' runAt is at most this
         const [claimed] = await b.claim("q", 1, 30_000);
         assert.equal(claimed?.id, fresh);
-        assert.equal(await b.fail("q", fresh as number, at(1), "retry", 300), "ok");
+        assert.equal(await b.fail("q", fresh as number, at(1), "retry", 1200), "ok");
         // The stale job's 1 ms ttl must be over before the next claim, or it is still claimable
         // (the whole sequence can run inside one millisecond): wait on the clock, not a guess.
         await until("the stale job's ttl to pass", async () => Date.now() > added + 2 || undefined);

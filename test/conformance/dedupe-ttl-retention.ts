@@ -114,7 +114,8 @@ export function dedupeTtlRetention(b: BackendFixture): void {
 
     test("a short retention removes completed and dead jobs automatically", T, async (t) => {
       const { spool } = await fresh(b, t);
-      const q = spool.queue("short", { retention: { completed: 100, dead: 100 }, maxAttempts: 1 });
+      // Short, yet long enough for the state reads below on a loaded machine (100 ms was not).
+      const q = spool.queue("short", { retention: { completed: 1500, dead: 1500 }, maxAttempts: 1 });
       const [a, c] = await q.addBatch([1, 2]);
       const keep = await q.add(3, { delay: 3_600_000 });
       await q.complete((await q.reserve())!);

@@ -28,7 +28,9 @@ export function limitsFifo(b: BackendFixture): void {
     test("a failed job waiting out its backoff runs again before its group's next job", T, async (t) => {
       const { spool } = await fresh(b, t);
       const q = spool.queue<string>("fifo-retry", { groupConcurrency: 1 });
-      const backoff = { type: "fixed", delay: 300 } as const;
+      // Long enough for the three calls below to run inside it on a loaded machine (one measured
+      // over 200 ms for two calls), after which the retried head is waited for.
+      const backoff = { type: "fixed", delay: 2000 } as const;
       await q.addBatch(["create", "pay", "ship"], { group: "c1", backoff });
       await q.addBatch(["other-1", "other-2"], { group: "c2" });
       const first = await q.reserveBatch(50);
@@ -50,7 +52,7 @@ export function limitsFifo(b: BackendFixture): void {
     test("a delayed first job holds its group; other groups are served", T, async (t) => {
       const { spool } = await fresh(b, t);
       const q = spool.queue<string>("fifo-delay", { groupConcurrency: 1 });
-      await q.add("a-first", { group: "a", delay: 300 });
+      await q.add("a-first", { group: "a", delay: 2000 }); // outlasting the next four calls, even slow
       await q.add("a-second", { group: "a" });
       await q.add("b-first", { group: "b" });
       await q.add("plain");

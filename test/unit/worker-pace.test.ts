@@ -63,7 +63,7 @@ describe("worker pace: prefetch sized to demand", () => {
   test("the demand-sized prefetch has a ceiling, and slow handlers still get none", async () => {
     const pace = new WorkerPace(16, 1000);
     pace.observe(0);
-    await pace.timeClaim(() => new Promise((resolve) => setTimeout(() => resolve([]), 20)));
+    await timeClaimTaking(pace, 20);
     assert.equal(pace.prefetch(), 500);
     for (let i = 0; i < 40; i++) pace.observe(5000);
     assert.equal(pace.prefetch(), 0);

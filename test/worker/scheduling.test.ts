@@ -290,7 +290,9 @@ describe("worker: claimed jobs whose lease ran out, or nearly, before they could
     "a claim answered with under a third of its lease left renews it and starts its jobs: none goes back",
     T,
     async (t) => {
-      const { backend, runs, errors } = await slowFirstClaim(t, 3000, 2200);
+      // Just past two thirds of the lease: the renewal then has nearly 2 s to land, room a
+      // loaded machine needs (with 3 s and 2.2 s it had 0.8 s, less the wait's own delay).
+      const { backend, runs, errors } = await slowFirstClaim(t, 6000, 4050);
       for (const r of runs) assert.equal(r.attempts, 1, `job ${r.id}: run on its first claim`);
       assert.deepEqual(backend.releases, [], "nothing handed back");
       assert.deepEqual(errors, []);
@@ -306,10 +308,10 @@ describe("worker: claimed jobs whose lease ran out, or nearly, before they could
       const claimed = new Gate();
       backend.holdClaims = claimed;
       const errors: unknown[] = [];
-      const worker = queue.process(() => {}, { concurrency: 3, lease: 3000 });
+      const worker = queue.process(() => {}, { concurrency: 3, lease: 6000 });
       worker.on("error", (e) => errors.push(e));
       await waitFor("the first claim taken from the store", () => backend.claimsAnswered === 1);
-      await clockPast(Date.now() + 2200); // under a third of the lease left: renewed before start
+      await clockPast(Date.now() + 4050); // under a third of the lease left: renewed before start
       const renewing = new Gate();
       backend.holdExtends = renewing;
       const asked = backend.extendsAsked;
