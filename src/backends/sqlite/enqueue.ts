@@ -38,12 +38,12 @@ function apart(job: NewJob): boolean {
 }
 
 /**
- * Keeps a large payload apart, under the id of its job just inserted (in the same transaction).
- * The first one in a store creates the trigger that deletes it with its job.
+ * Creates, if it is not there yet, the trigger that deletes a kept-apart payload with its job:
+ * made by a store's first large add, inside its transaction, so a store that never held one
+ * pays nothing for it on every delete.
  */
-function insertBody(store: Statements, id: number, payload: Uint8Array): void {
+function ensureBodyTrigger(store: Statements): void {
   if (store.pluckSql(Q.HAS_BODY_TRIGGER).get() !== 1) store.sql(Q.BODY_TRIGGER).run();
-  store.sql(Q.INSERT_BODY).run(id, payload);
 }
 
 /** A job's grp column: its group, '' for an ungrouped job of a grouped queue, else NULL. */
@@ -92,6 +92,7 @@ function insertRows(
   // Created before this call's first link, not before its first insert: a keyed add that an
   // older job stands for links nothing and must leave the store without triggers.
   let triggers = false;
+  let bodyTrigger = false; // checked once per call, like the dependency triggers
   return jobs.map((job, i) => {
     const runAt = job.runAt ?? now + job.delayMs;
     let { changes, lastInsertRowid } = add(job, runAt);
@@ -108,7 +109,12 @@ function insertRows(
     inserted[i] = changes > 0;
     if (changes > 0) {
       const id = Number(lastInsertRowid);
-      if (apart(job)) insertBody(store, id, job.payload);
+      if (apart(job)) {
+        // Kept apart under the id of its job just inserted, in the same transaction.
+        if (!bodyTrigger) ensureBodyTrigger(store);
+        bodyTrigger = true;
+        store.sql(Q.INSERT_BODY).run(id, job.payload);
+      }
       if (key !== null) mine.set(key, id);
       if (job.dependsOn != null) {
         if (!triggers) ensureDependencyTriggers(store);
