@@ -31,8 +31,16 @@ const READY = `SELECT id FROM {S}.jobs
   WHERE queue = $1 AND state = 'pending' AND run_at <= now() AND (expires_at IS NULL OR expires_at > now())
   ORDER BY grp, priority DESC, run_at, id`;
 
-/** A batch's payload: its slice of $3, all the payloads as one bytea ($14 starts, $15 lengths; enqueue.ts). */
-const PAYLOAD_OF_U = "substring($3::bytea FROM u.start::integer FOR u.len) AS payload";
+/**
+ * A batch's rows, for ENQUEUE and ENQUEUE_PLAIN: one per job from the parallel arrays of
+ * enqueueValues (enqueue.ts), with its payload sliced from $3, all the payloads as one bytea
+ * ($14 starts, $15 lengths), and its run_at.
+ */
+const BATCH_ROWS = `SELECT substring($3::bytea FROM u.start::integer FOR u.len) AS payload, u.*,
+         CASE WHEN run_at_ms IS NULL THEN ${after("delay_ms")} ELSE ${fromMs("run_at_ms")} END AS run_at
+  FROM unnest($14::bigint[], $15::integer[], $4::smallint[], $5::bigint[], $6::integer[], $7::text[], $8::text[],
+              $9::float8[], $10::float8[], $11::float8[], $12::text[], $13::text[])
+       WITH ORDINALITY AS u(start, len, format, priority, max_attempts, key, backoff, delay_ms, run_at_ms, ttl_ms, trace, grp, ord)`;
 
 /**
  * Inserts a batch from parallel arrays. Ids are drawn first, in input order, so each input row
@@ -41,21 +49,15 @@ const PAYLOAD_OF_U = "substring($3::bytea FROM u.start::integer FOR u.len) AS pa
  */
 export const ENQUEUE = `
 WITH input AS MATERIALIZED (
-  SELECT nextval(pg_get_serial_sequence('{S}.jobs', 'id')) AS id, ${PAYLOAD_OF_U}, u.*
-  FROM unnest($14::bigint[], $15::integer[], $4::smallint[], $5::bigint[], $6::integer[], $7::text[], $8::text[],
-              $9::float8[], $10::float8[], $11::float8[], $12::text[], $13::text[])
-       WITH ORDINALITY AS u(start, len, format, priority, max_attempts, key, backoff, delay_ms, run_at_ms, ttl_ms, trace, grp, ord)
-),
-timed AS (
-  SELECT input.*, CASE WHEN run_at_ms IS NULL THEN ${after("delay_ms")} ELSE ${fromMs("run_at_ms")} END AS run_at
-  FROM input
+  SELECT nextval(pg_get_serial_sequence('{S}.jobs', 'id')) AS id, batch.*
+  FROM (${BATCH_ROWS}) AS batch
 ),
 ins AS (
   INSERT INTO {S}.jobs (id, queue, state, payload, format, priority, max_attempts, key, backoff, run_at, expires_at, trace, grp)
   SELECT id, $1, 'pending', payload, format, priority, max_attempts, key, backoff, run_at,
          run_at + ttl_ms * interval '1 millisecond', -- expiryDeadline (shared.ts), on the database's clock
          trace, grp
-  FROM timed ORDER BY ord
+  FROM input ORDER BY ord
   ON CONFLICT DO NOTHING
   RETURNING id
 ),
@@ -77,12 +79,7 @@ WITH ins AS (
   SELECT $1, 'pending', payload, format, priority, max_attempts, backoff, run_at,
          run_at + ttl_ms * interval '1 millisecond', -- expiryDeadline (shared.ts), on the database's clock
          trace, grp
-  FROM (
-    SELECT ${PAYLOAD_OF_U}, u.*, CASE WHEN run_at_ms IS NULL THEN ${after("delay_ms")} ELSE ${fromMs("run_at_ms")} END AS run_at
-    FROM unnest($14::bigint[], $15::integer[], $4::smallint[], $5::bigint[], $6::integer[], $7::text[], $8::text[],
-                $9::float8[], $10::float8[], $11::float8[], $12::text[], $13::text[])
-         WITH ORDINALITY AS u(start, len, format, priority, max_attempts, key, backoff, delay_ms, run_at_ms, ttl_ms, trace, grp, ord)
-  ) AS timed
+  FROM (${BATCH_ROWS}) AS batch
   ORDER BY ord
   RETURNING id
 ),

@@ -70,13 +70,13 @@ function insertRows(
     return unkeyed;
   }
   const insert = store.sql(Q.ENQUEUE);
-  const add = (job: NewJob, runAt: number) =>
+  const add = (job: NewJob, runAt: number, kept: boolean) =>
     insert.run(
       queue,
       job.priority,
       runAt,
-      apart(job) ? EMPTY : job.payload,
-      apart(job) ? 1 : null,
+      kept ? EMPTY : job.payload,
+      kept ? 1 : null,
       job.format,
       job.maxAttempts,
       job.key,
@@ -95,7 +95,8 @@ function insertRows(
   let bodyTrigger = false; // checked once per call, like the dependency triggers
   return jobs.map((job, i) => {
     const runAt = job.runAt ?? now + job.delayMs;
-    let { changes, lastInsertRowid } = add(job, runAt);
+    const kept = apart(job);
+    let { changes, lastInsertRowid } = add(job, runAt, kept);
     const key = job.key;
     if (changes === 0 && key !== null && !mine.has(key) && !settled.has(key)) {
       // The key is held by a job from before this batch. If that job is dead in truth (past
@@ -104,12 +105,12 @@ function insertRows(
       settled.add(key);
       store.sql(Q.RESCUE_KEYED_LEASES).run({ queue, key, now });
       store.sql(Q.RESCUE_KEYED_EXPIRED).run({ queue, key, now });
-      ({ changes, lastInsertRowid } = add(job, runAt));
+      ({ changes, lastInsertRowid } = add(job, runAt, kept));
     }
     inserted[i] = changes > 0;
     if (changes > 0) {
       const id = Number(lastInsertRowid);
-      if (apart(job)) {
+      if (kept) {
         // Kept apart under the id of its job just inserted, in the same transaction.
         if (!bodyTrigger) ensureBodyTrigger(store);
         bodyTrigger = true;
