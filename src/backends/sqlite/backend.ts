@@ -25,10 +25,10 @@ import {
 import type { JobState, QueueSize } from "../../types.js";
 import { RescueThrottle } from "../shared.js";
 import { AppConnection } from "./app-connection.js";
-import { type PendingCompletion, writeCompletions } from "./completions.js";
+import { completeAlone, type PendingCompletion, writeCompletions } from "./completions.js";
 import { openDatabase, translate } from "./connection.js";
 import { readDependencies } from "./dependencies.js";
-import { insertJobs } from "./enqueue.js";
+import { addsAlone, enqueueAlone, insertJobs } from "./enqueue.js";
 import { GroupCursors, limitedClaim, limitedWait, storeLimits } from "./limited-claim.js";
 import { WalNotifier } from "./notifier.js";
 import * as Q from "./queries.js";
@@ -36,6 +36,7 @@ import * as reads from "./reads.js";
 import { type PickedRow, type TakenRow, toClaimOrder, toPickedJob, toTakenJob } from "./rows.js";
 import { SqliteSchedules } from "./schedules.js";
 import { Store } from "./store.js";
+import { IN_TRANSACTION, type InTransaction } from "./writer.js";
 
 type Held = ReadonlyArray<HeldRef>;
 
@@ -104,8 +105,17 @@ export class SqliteBackend implements Backend {
     return this.store.clock();
   }
 
-  enqueue(queue: string, jobs: NewJob[], maxSize?: number, inserted?: boolean[]): Promise<number[] | null> {
-    return this.store.write(() => this.insertJobs(queue, jobs, maxSize, inserted));
+  enqueue(
+    queue: string,
+    jobs: NewJob[],
+    maxSize?: number,
+    inserted: boolean[] = [],
+  ): Promise<number[] | null> {
+    // A plain add that meets no other write of this process runs as one autocommitted statement.
+    const autocommit = addsAlone(jobs, maxSize)
+      ? () => enqueueAlone(this.store, queue, jobs[0] as NewJob, this.now(), inserted)
+      : undefined;
+    return this.store.write(() => this.insertJobs(queue, jobs, maxSize, inserted), undefined, autocommit);
   }
 
   enqueueFlow(jobs: readonly FlowInsert[]): Promise<number[]> {
@@ -181,64 +191,90 @@ export class SqliteBackend implements Backend {
     return toClaimOrder(rows, toJob);
   }
 
+  /**
+   * A reserve by CLAIM_ONE alone, with no transaction around it (the writer's autocommit: see
+   * Writer.write). Only when that is the whole claim: the queue is not known limited and no
+   * rescue is due. A claim that found nothing changed nothing: IN_TRANSACTION then runs the
+   * whole claim (a rescue after a short pick, the limited claim) in a transaction.
+   */
+  private claimAlone(queue: string, leaseMs: number): StoredJob[] | InTransaction {
+    const now = this.now();
+    if (this.limitedQueues.has(queue) || this.rescues.isDue(queue, now)) return IN_TRANSACTION;
+    const lease_until = now + leaseMs;
+    // all(), not get(): SQLite runs its WAL hook (the automatic checkpoint) only for a statement
+    // stepped to its end, and get() resets a RETURNING statement at its row: the commit happens,
+    // the checkpoint never does, and the WAL grew past 80 MB in a reserve loop.
+    const [row] = this.store.rawSql(Q.CLAIM_ONE).all({ queue, now, lease_until }) as PickedRow[];
+    if (row === undefined) return IN_TRANSACTION;
+    return [toPickedJob(row, queue, "reserved", lease_until)];
+  }
+
   claim(queue: string, limit: number, leaseMs: number, bound?: ClaimBound): Promise<StoredJob[]> {
-    return this.store.write(() => {
-      const now = this.now();
-      const lease_until = now + leaseMs;
-      const one = this.store.rawSql(Q.CLAIM_ONE);
-      const many = this.store.rawSql(Q.CLAIM);
-      // What is left of the bound once earlier picks of this claim took their jobs.
-      const left = bound === undefined ? undefined : { ...bound };
-      // The bound cut the claim short: it found as many jobs as it may take (no rescue for that).
-      let cut = false;
-      const bounded = (n: number): number => {
-        if (left === undefined || n <= Math.max(1, left.free)) return n;
-        const lengths = this.store.pluckSql(Q.READY_LENGTHS).all({ queue, now, limit: n }) as number[];
-        const k = boundedCount(lengths, left);
-        if (k < lengths.length) cut = true;
-        return k;
-      };
-      const spend = (rows: PickedRow[]): void => {
-        if (left === undefined) return;
-        left.free -= rows.length;
-        for (const row of rows) left.bytes -= row[3].byteLength;
-      };
-      const toJob = (row: PickedRow) => toPickedJob(row, queue, "reserved", lease_until);
-      // A limited queue's rows, kept aside: they come in the order to start them (a grouped
-      // queue's round-robin), which the plain claim's sort would undo.
-      const limited: PickedRow[] = [];
-      const seen = { grouped: false };
-      const limitedPick = (n: number): boolean => {
-        const more = limitedClaim(this.store, this.cursors, queue, n, now, lease_until, seen);
-        if (more === null) return false;
-        limited.push(...more);
-        return true;
-      };
-      const pick = (n: number): PickedRow[] => {
-        if (this.limitedQueues.has(queue)) {
-          if (limitedPick(n)) return [];
-          this.limitedQueues.delete(queue);
-        }
-        const k = bounded(n);
-        const rows = (
-          k === 0
-            ? []
-            : k === 1
-              ? one.all({ queue, now, lease_until })
-              : many.all({ queue, now, limit: k, lease_until })
-        ) as PickedRow[];
-        spend(rows);
-        if (rows.length > 0) return rows;
-        // Nothing: the queue may be limited, which CLAIM leaves to the limited claim.
-        if (limitedPick(n)) this.limitedQueues.add(queue);
-        return rows;
-      };
-      const jobs = this.pickWithRescue(queue, limit, now, pick, toJob, () => (cut ? limit : limited.length));
-      if (limited.length === 0) return jobs;
-      // Two picks (one before the rescue, one after) are one claim: sorted together, unless
-      // they are a round-robin's turns.
-      return seen.grouped ? limited.map(toJob) : toClaimOrder(limited, toJob);
-    });
+    // A claim of one takes no bound into account (bounded() below keeps at least one job).
+    const alone = limit === 1 ? () => this.claimAlone(queue, leaseMs) : undefined;
+    return this.store.write(
+      () => {
+        const now = this.now();
+        const lease_until = now + leaseMs;
+        const one = this.store.rawSql(Q.CLAIM_ONE);
+        const many = this.store.rawSql(Q.CLAIM);
+        // What is left of the bound once earlier picks of this claim took their jobs.
+        const left = bound === undefined ? undefined : { ...bound };
+        // The bound cut the claim short: it found as many jobs as it may take (no rescue for that).
+        let cut = false;
+        const bounded = (n: number): number => {
+          if (left === undefined || n <= Math.max(1, left.free)) return n;
+          const lengths = this.store.pluckSql(Q.READY_LENGTHS).all({ queue, now, limit: n }) as number[];
+          const k = boundedCount(lengths, left);
+          if (k < lengths.length) cut = true;
+          return k;
+        };
+        const spend = (rows: PickedRow[]): void => {
+          if (left === undefined) return;
+          left.free -= rows.length;
+          for (const row of rows) left.bytes -= row[3].byteLength;
+        };
+        const toJob = (row: PickedRow) => toPickedJob(row, queue, "reserved", lease_until);
+        // A limited queue's rows, kept aside: they come in the order to start them (a grouped
+        // queue's round-robin), which the plain claim's sort would undo.
+        const limited: PickedRow[] = [];
+        const seen = { grouped: false };
+        const limitedPick = (n: number): boolean => {
+          const more = limitedClaim(this.store, this.cursors, queue, n, now, lease_until, seen);
+          if (more === null) return false;
+          limited.push(...more);
+          return true;
+        };
+        const pick = (n: number): PickedRow[] => {
+          if (this.limitedQueues.has(queue)) {
+            if (limitedPick(n)) return [];
+            this.limitedQueues.delete(queue);
+          }
+          const k = bounded(n);
+          const rows = (
+            k === 0
+              ? []
+              : k === 1
+                ? one.all({ queue, now, lease_until })
+                : many.all({ queue, now, limit: k, lease_until })
+          ) as PickedRow[];
+          spend(rows);
+          if (rows.length > 0) return rows;
+          // Nothing: the queue may be limited, which CLAIM leaves to the limited claim.
+          if (limitedPick(n)) this.limitedQueues.add(queue);
+          return rows;
+        };
+        const jobs = this.pickWithRescue(queue, limit, now, pick, toJob, () =>
+          cut ? limit : limited.length,
+        );
+        if (limited.length === 0) return jobs;
+        // Two picks (one before the rescue, one after) are one claim: sorted together, unless
+        // they are a round-robin's turns.
+        return seen.grouped ? limited.map(toJob) : toClaimOrder(limited, toJob);
+      },
+      undefined,
+      alone,
+    );
   }
 
   take<T>(queue: string, limit: number, decode: (job: TakenJob) => Decoded<T>): Promise<Taken<T>> {
@@ -335,7 +371,11 @@ export class SqliteBackend implements Backend {
     const runAll = (items: unknown[]) =>
       writeCompletions(this.store, queue, items as PendingCompletion[], this.now());
     return this.store
-      .write(() => runAll([completion]), { key: queue, item: completion, runAll })
+      .write(
+        () => runAll([completion]),
+        { key: queue, item: completion, runAll },
+        () => completeAlone(this.store, queue, completion, this.now()),
+      )
       .then(() => {
         if (completion.error !== undefined) throw translate(completion.error, this.store.path);
         return completion.outcome as HeldOutcome;

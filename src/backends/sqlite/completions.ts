@@ -9,6 +9,7 @@ import type { HeldOutcome, Hold } from "../../backend.js";
 import { RELEASED_QUEUES } from "./dependencies.js";
 import * as Q from "./queries.js";
 import type { Store } from "./store.js";
+import { IN_TRANSACTION, type InTransaction } from "./writer.js";
 
 /** One completion waiting for its queue's statement. */
 export interface PendingCompletion extends Hold {
@@ -133,6 +134,33 @@ function writeOne(store: Store, queue: string, c: PendingCompletion, now: number
   }
   c.outcome = "ok";
   if (row[0] !== null) c.released = released(store, c.id);
+}
+
+/**
+ * One completion by COMPLETE with no transaction around it (the writer's autocommit: see
+ * Writer.write), when it shares its commit with no other write. A job the statement did not
+ * complete changed nothing: IN_TRANSACTION then runs the completion in a transaction, where a
+ * lost lease is told from a missing job in the same view of the store. The queues it released
+ * jobs in are read just after its commit: they only serve to wake this process's workers.
+ */
+export function completeAlone(
+  store: Store,
+  queue: string,
+  c: PendingCompletion,
+  now: number,
+): InTransaction | undefined {
+  // all(), not get(), as in claimAlone (backend.ts): the statement must be stepped to its end
+  // for SQLite's automatic checkpoint to run after its commit.
+  const [row] = store
+    .rawSql(Q.COMPLETE)
+    .all(now, c.bytes, c.format, queue, c.id, c.token, c.token, c.attempt, c.attempt, now) as [
+    dependents: number | null,
+  ][];
+  if (row === undefined) return IN_TRANSACTION;
+  c.error = undefined;
+  c.outcome = "ok";
+  c.released = row[0] === null ? [] : released(store, c.id);
+  return undefined;
 }
 
 /** A held job the statement did not change: gone, or held by no one it knows. */

@@ -7,6 +7,7 @@ import { addsGrouped } from "./limited-claim.js";
 import * as Q from "./queries.js";
 import { BACKLOG, BODY_APART_BYTES } from "./read-queries.js";
 import type { Store } from "./store.js";
+import { IN_TRANSACTION, type InTransaction } from "./writer.js";
 
 /** Where the statements run: Spool's own store, or the application's connection (addSync). */
 type Statements = Pick<Store, "sql" | "pluckSql">;
@@ -28,6 +29,53 @@ export function insertJobs(
   // a grouped queue their group in the insert itself: one without would never be claimed there.
   const grouped = addsGrouped(store, queue, jobs, now);
   return insertRows(store, queue, jobs, now, maxSize, inserted, grouped);
+}
+
+/**
+ * Whether a lone add of `jobs` may run as one statement with no transaction around it
+ * (enqueueAlone): one job with no dependencies, no group (the first grouped add marks its
+ * queue), a payload kept in the row, and no maxSize (a count, then the insert).
+ */
+export function addsAlone(jobs: readonly NewJob[], maxSize: number | undefined): boolean {
+  if (jobs.length !== 1 || maxSize !== undefined) return false;
+  const job = jobs[0] as NewJob;
+  return job.dependsOn == null && job.group == null && !apart(job);
+}
+
+/**
+ * Inserts the one job addsAlone accepted with the single statement ENQUEUE_ALONE, outside any
+ * transaction: SQLite commits it by itself, which spares the BEGIN and COMMIT statements and
+ * the grouped-queue read of insertJobs. A key another job holds inserts nothing: the add then
+ * runs in a transaction after all (IN_TRANSACTION), where insertJobs settles a dead holder or
+ * answers the live one's id.
+ */
+export function enqueueAlone(
+  store: Statements,
+  queue: string,
+  job: NewJob,
+  now: number,
+  inserted: boolean[],
+): number[] | InTransaction {
+  const runAt = job.runAt ?? now + job.delayMs;
+  const { changes, lastInsertRowid } = store
+    .sql(Q.ENQUEUE_ALONE)
+    .run(
+      queue,
+      job.priority,
+      runAt,
+      job.payload,
+      job.format,
+      job.maxAttempts,
+      job.key,
+      job.backoff,
+      now,
+      expiryDeadline(runAt, job.ttlMs),
+      job.trace ?? null,
+      queue,
+    );
+  if (changes === 0) return IN_TRANSACTION;
+  inserted[0] = true;
+  return [Number(lastInsertRowid)];
 }
 
 const EMPTY = Buffer.alloc(0);

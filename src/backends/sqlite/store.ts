@@ -6,7 +6,7 @@ import { closedError } from "../shared.js";
 import { isBusy, translate } from "./connection.js";
 import type { Connection, Statement } from "./driver.js";
 import { DROP_PLACEHOLDERS, MAX_ID, PLACEHOLDER } from "./queries.js";
-import { type Mergeable, Writer } from "./writer.js";
+import { type InTransaction, type Mergeable, Writer } from "./writer.js";
 
 export class Store {
   private readonly writer: Writer;
@@ -75,11 +75,14 @@ export class Store {
     }
   }
 
-  /** `run` inside the IMMEDIATE transaction this turn's writes share (see writer.ts). */
-  write<T>(run: () => T, merge?: Mergeable<unknown>): Promise<T> {
+  /**
+   * `run` inside the IMMEDIATE transaction this turn's writes share (see writer.ts); `autocommit`,
+   * a single statement that commits by itself, serves instead when no other write shares it.
+   */
+  write<T>(run: () => T, merge?: Mergeable<unknown>, autocommit?: () => T | InTransaction): Promise<T> {
     // A promise-returning seam rejects, never throws: callers chain `.catch` on it.
     if (this.closed) return Promise.reject(closedError());
-    return this.writer.write(run, merge);
+    return this.writer.write(run, merge, autocommit);
   }
 
   /** `write`, committed before it returns, blocking the thread while the lock is held. */
