@@ -114,3 +114,51 @@ test("lone completions let SQLite checkpoint: the WAL stays near its 1000 pages"
   assert.equal((await q.size()).completed, 3000);
   assert.ok(walPages(path) < 2000, `the WAL holds ${walPages(path)} pages`);
 });
+
+/**
+ * Fault injection, one statement: the read of the queues a completion released fails once. A
+ * completion must then either have happened whole (the job completed, its dependent released)
+ * or not at all (an error, nothing changed): never an error for a completion that committed.
+ */
+for (const code of ["SQLITE_BUSY_RECOVERY", "SQLITE_IOERR_SHORT_READ"]) {
+  test(`a completion whose released-queues read fails (${code}) is whole or nothing`, T, async (t) => {
+    const path = tempPath(t);
+    const spool = await Spool.open(path);
+    t.after(() => spool.close());
+    const parents = spool.queue<string>("parent");
+    const children = spool.queue<string>("child");
+    const parentId = await parents.add("p");
+    const childId = await children.add("c", { dependsOn: [parentId] });
+    const job = await parents.reserve();
+    assert.ok(job !== null);
+    const store = (spool as unknown as { ctx: { backend: { store: { sql: (text: string) => unknown } } } })
+      .ctx.backend.store;
+    const sql = store.sql.bind(store);
+    let armed = true;
+    store.sql = (text: string) => {
+      if (armed && text.includes("SELECT DISTINCT j.queue FROM spool_deps")) {
+        armed = false;
+        return {
+          all: () => {
+            throw Object.assign(new Error("injected"), { code });
+          },
+        };
+      }
+      return sql(text);
+    };
+    const answer = await parents.complete(job).then(
+      () => "ok",
+      (error: { code?: string }) => error.code ?? "error",
+    );
+    assert.equal(armed, false, "the released-queues read ran");
+    const parent = await parents.get(parentId);
+    const child = await children.get(childId);
+    if (answer === "ok") {
+      assert.equal(parent?.state, "completed");
+      assert.equal(child?.state, "pending");
+    } else {
+      assert.equal(parent?.state, "reserved", `answered ${answer}, yet the parent is ${parent?.state}`);
+      assert.equal(child?.state, "waiting");
+    }
+  });
+}

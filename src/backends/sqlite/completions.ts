@@ -137,11 +137,12 @@ function writeOne(store: Store, queue: string, c: PendingCompletion, now: number
 }
 
 /**
- * One completion by COMPLETE with no transaction around it (the writer's autocommit: see
- * Writer.write), when it shares its commit with no other write. A job the statement did not
- * complete changed nothing: IN_TRANSACTION then runs the completion in a transaction, where a
- * lost lease is told from a missing job in the same view of the store. The queues it released
- * jobs in are read just after its commit: they only serve to wake this process's workers.
+ * One completion by COMPLETE_ALONE with no transaction around it (the writer's autocommit: see
+ * Writer.write), when it shares its commit with no other write. A job it did not complete
+ * changed nothing: IN_TRANSACTION then runs the completion in a transaction, where a lost lease
+ * is told from a missing job in the same view of the store, and where a job others depend on is
+ * completed together with the read of the queues it released (a read that failed after a commit
+ * of its own would report an error for a completion that happened).
  */
 export function completeAlone(
   store: Store,
@@ -149,17 +150,15 @@ export function completeAlone(
   c: PendingCompletion,
   now: number,
 ): InTransaction | undefined {
-  // all(), not get(), as in claimAlone (backend.ts): the statement must be stepped to its end
-  // for SQLite's automatic checkpoint to run after its commit.
-  const [row] = store
-    .rawSql(Q.COMPLETE)
-    .all(now, c.bytes, c.format, queue, c.id, c.token, c.token, c.attempt, c.attempt, now) as [
-    dependents: number | null,
-  ][];
-  if (row === undefined) return IN_TRANSACTION;
+  // run(): stepped to its end, so SQLite's automatic checkpoint runs after its commit (see
+  // claimAlone in backend.ts).
+  const { changes } = store
+    .sql(Q.COMPLETE_ALONE)
+    .run(now, c.bytes, c.format, queue, c.id, c.token, c.token, c.attempt, c.attempt, now);
+  if (changes === 0) return IN_TRANSACTION;
   c.error = undefined;
   c.outcome = "ok";
-  c.released = row[0] === null ? [] : released(store, c.id);
+  c.released = [];
   return undefined;
 }
 

@@ -207,6 +207,15 @@ export const COMPLETE = `
   RETURNING dependents`;
 
 /**
+ * COMPLETE for a completion committed by itself (completeAlone in completions.ts): binds the
+ * same values. It leaves a job others depend on alone, for COMPLETE inside a transaction: that
+ * completion releases them and reads where, and a failure there must undo it.
+ */
+export const COMPLETE_ALONE = `
+  UPDATE spool_jobs SET state = 'completed', finished_at = ?, lease_until = NULL, result = ?, result_format = ?
+   WHERE ${HELD_AT} AND dependents IS NULL`;
+
+/**
  * Binds HELD_AT's. A job others depend on is not deleted here: it is completed (its trigger
  * releases them) and then deleted by DELETE_COMPLETED, since a delete cannot tell a completion
  * from a removal.
