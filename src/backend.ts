@@ -283,6 +283,12 @@ export function boundedCount(lengths: readonly number[], bound: ClaimBound): num
 export interface Backend {
   /** A short name for messages and metrics: "sqlite" or "postgres". */
   readonly kind: string;
+  /**
+   * Whether a claim runs on this thread, holding the event loop for its statement (SQLite's
+   * drivers are synchronous): no handler runs while it does, so a worker's prefetch has no
+   * round trip to cover, only the commit to share (worker-pace.ts).
+   */
+  readonly claimsHoldThread: boolean;
   /** Signals of changes made by other processes; in-process changes are the core's to emit. */
   readonly notifier: Notifier;
   /** Stored cron schedules (see ScheduleStore). */

@@ -84,7 +84,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     this.lease = o.lease;
     this.timeout = o.timeout;
     this.pollInterval = o.pollInterval;
-    this.pace = new WorkerPace(o.concurrency, o.pollInterval);
+    this.pace = new WorkerPace(o.concurrency, o.pollInterval, queue.ctx.backend.claimsHoldThread);
     const claim = (limit: number, bound?: ClaimBound) => claimJobs(queue, limit, this.lease, bound);
     this.claims = new WorkerClaims(this.pace, this.lease, claim, this.buffer, (e) => this.report(e), queue);
     this.unsubscribe = queue.ctx.onChange(queue.name, () => this.poke());

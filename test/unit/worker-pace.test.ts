@@ -68,6 +68,20 @@ describe("worker pace: prefetch sized to demand", () => {
     for (let i = 0; i < 40; i++) pace.observe(5000);
     assert.equal(pace.prefetch(), 0);
   });
+
+  test("a store whose claims hold the thread: the demand-sized prefetch stops at the fixed ceiling", async () => {
+    const local = new WorkerPace(16, 1000, true);
+    local.observe(0);
+    await timeClaimTaking(local, 20);
+    assert.equal(local.prefetch(), 112, "quick handlers: the fixed prefetch, not 500");
+    assert.equal(local.claimAhead(0), false, "nothing to cover: no claim ahead");
+    for (let i = 0; i < 40; i++) local.observe(4);
+    assert.equal(local.prefetch(), 112, "4 ms handlers behind a 20 ms claim (160 by demand): capped");
+    const slow = new WorkerPace(16, 1000, true);
+    slow.observe(10);
+    await timeClaimTaking(slow, 1);
+    assert.equal(slow.prefetch(), 3, "10 ms handlers: what they run in two round trips, still");
+  });
 });
 
 describe("worker pace: claiming ahead", () => {

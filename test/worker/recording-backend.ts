@@ -65,6 +65,8 @@ class HandNotifier implements Notifier {
 
 export class RecordingBackend implements Backend {
   readonly kind = "recording";
+  /** Its claims can be held back (holdClaims): a round trip, as a remote store's. */
+  readonly claimsHoldThread = false;
   readonly notifier = new HandNotifier();
   /** Every claim asked for, in order: its limit. */
   readonly claims: number[] = [];

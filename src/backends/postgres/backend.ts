@@ -51,6 +51,7 @@ interface Failure extends HeldCall {
 
 export class PostgresBackend implements Backend {
   readonly kind = "postgres";
+  readonly claimsHoldThread = false;
   readonly notifier: Notifier;
   readonly schedules: PostgresSchedules;
   /** When each queue was last rescued, on the process clock (only a throttle). */

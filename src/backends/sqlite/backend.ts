@@ -52,6 +52,7 @@ const UNDO = Symbol("undo the take");
 
 export class SqliteBackend implements Backend {
   readonly kind = "sqlite";
+  readonly claimsHoldThread = true;
   readonly notifier: WalNotifier;
   readonly schedules: SqliteSchedules;
   private readonly store: Store;
