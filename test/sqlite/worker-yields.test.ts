@@ -1,0 +1,69 @@
+// A worker whose handlers are synchronous must still let the event loop turn: on SQLite a claim
+// and a handler's outcome both come back as microtasks, so the loop that starts one buffered
+// job after another never reached the timers by itself. With 1.5 ms handlers it held the loop
+// for seconds: the heartbeat could not renew, leases lapsed, jobs ran twice and went dead
+// (hostile review of the prefetch change, rv/lease.ts).
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { Spool } from "../../src/index.js";
+import { T } from "../conformance/harness.js";
+
+/** Holds the thread for `ms`, as a CPU-bound handler does. */
+function busy(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) {}
+}
+
+test("a worker of synchronous handlers lets the event loop turn, and its short leases hold", T, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "spool-worker-yields-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const spool = await Spool.open(join(dir, "q.db"), { durability: "normal" });
+  t.after(() => spool.close());
+  const queue = spool.queue<number>("cpu");
+  const count = 1200;
+  for (let i = 0; i < count; i += 600) await queue.addBatch(Array.from({ length: 600 }, (_, k) => i + k));
+
+  // The event loop's turns, counted by a callback that queues itself for the next one.
+  let turns = 0;
+  let counting = true;
+  const tick = () => {
+    turns++;
+    if (counting) setImmediate(tick);
+  };
+  setImmediate(tick);
+  const runs = new Map<number, number>();
+  let runsThisTurn = 0;
+  let turnSeen = -1;
+  let mostInOneTurn = 0;
+  const errors: unknown[] = [];
+  const concurrency = 32;
+  const worker = queue.process(
+    (job) => {
+      runs.set(job.payload, (runs.get(job.payload) ?? 0) + 1);
+      if (turns !== turnSeen) {
+        turnSeen = turns;
+        runsThisTurn = 0;
+      }
+      mostInOneTurn = Math.max(mostInOneTurn, ++runsThisTurn);
+      busy(1.5);
+    },
+    { concurrency, lease: 500 },
+  );
+  worker.on("error", (error) => errors.push(error));
+  await new Promise<void>((resolve) => worker.once("drained", resolve));
+  await worker.stop();
+  counting = false;
+
+  assert.ok(mostInOneTurn <= 2 * concurrency, `${mostInOneTurn} handlers ran in one turn of the event loop`);
+  assert.deepEqual(errors, []);
+  assert.equal(runs.size, count);
+  assert.deepEqual(
+    [...runs.values()].filter((n) => n > 1),
+    [],
+    "no job ran twice",
+  );
+  assert.equal((await queue.size()).completed, count);
+});
