@@ -2,18 +2,12 @@
 // demand-sized prefetch a remote store's round trip needs: its claims hold the thread, so the
 // jobs claimed beyond that only wait in memory (worker-pace.ts).
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { test } from "node:test";
-import { Spool } from "../../src/index.js";
 import { T } from "../conformance/harness.js";
+import { openTempSpool } from "../helpers/temp-spool.js";
 
 test("a worker of quick jobs on SQLite claims at most its slots plus 112", T, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), "spool-prefetch-"));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const spool = await Spool.open(join(dir, "q.db"), { durability: "normal" });
-  t.after(() => spool.close());
+  const spool = await openTempSpool(t);
   const queue = spool.queue<number>("quick");
   const count = 6000;
   for (let i = 0; i < count; i += 1000) await queue.addBatch(Array.from({ length: 1000 }, (_, k) => i + k));

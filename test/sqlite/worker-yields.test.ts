@@ -4,12 +4,9 @@
 // for seconds: the heartbeat could not renew, leases lapsed, jobs ran twice and went dead
 // (hostile review of the prefetch change, rv/lease.ts).
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { test } from "node:test";
-import { Spool } from "../../src/index.js";
 import { T } from "../conformance/harness.js";
+import { openTempSpool } from "../helpers/temp-spool.js";
 
 /** Holds the thread for `ms`, as a CPU-bound handler does. */
 function busy(ms: number): void {
@@ -18,10 +15,7 @@ function busy(ms: number): void {
 }
 
 test("a worker of synchronous handlers lets the event loop turn, and its short leases hold", T, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), "spool-worker-yields-"));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const spool = await Spool.open(join(dir, "q.db"), { durability: "normal" });
-  t.after(() => spool.close());
+  const spool = await openTempSpool(t);
   const queue = spool.queue<number>("cpu");
   const count = 1200;
   for (let i = 0; i < count; i += 600) await queue.addBatch(Array.from({ length: 600 }, (_, k) => i + k));
