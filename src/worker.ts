@@ -8,6 +8,7 @@ import type { ClaimBound, StoredJob } from "./backend.js";
 import { encodeResult } from "./codec.js";
 import type { Stoppable } from "./context.js";
 import { decodeError, leaseLostError, SpoolError, show } from "./errors.js";
+import { nextTurn, turnOverdue } from "./event-loop-turn.js";
 import { heldRef, rowHold } from "./tokens.js";
 import type { Job, JobProgress } from "./types.js";
 import { wholeMs } from "./validate.js";
@@ -42,15 +43,6 @@ interface Running<T> {
 
 const rowOf = <T>(entry: Running<T>) => entry.row;
 
-/**
- * How long (ms) the loop may go on starting jobs before it lets the event loop turn. On SQLite a
- * claim and a synchronous handler's outcome both come back as microtasks, so starting one buffered
- * job after another never reached the timers by itself: 1.5 ms handlers at concurrency 32 held
- * the loop for seconds, the heartbeat could not renew, and leases lapsed (jobs ran twice). A
- * turn costs microseconds; quick handlers never use up this time between claims.
- */
-const TURN_MS = 10;
-
 export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implements Stoppable {
   readonly concurrency: number;
   private readonly lease: number;
@@ -73,8 +65,6 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
   private readonly heartbeat: NodeJS.Timeout;
   private readonly loop: Promise<void>;
   private slotFreed: (() => void) | null = null;
-  /** When the loop last let the event loop turn (see TURN_MS). */
-  private turnedAt = performance.now();
   private readonly pace: WorkerPace;
   private readonly completions = new HeldCompletions();
   private readonly claims: WorkerClaims;
@@ -144,9 +134,9 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
         continue;
       }
       if (this.buffer.length > 0) {
-        if (performance.now() - this.turnedAt >= TURN_MS) {
-          await new Promise<void>((resolve) => setImmediate(resolve));
-          this.turnedAt = performance.now();
+        // Handlers may be synchronous: the process lets the event loop turn every few ms.
+        if (turnOverdue()) {
+          await nextTurn();
           continue;
         }
         if (this.claims.anyLapsing(this.buffer, free, performance.now())) {
