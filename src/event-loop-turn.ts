@@ -9,26 +9,39 @@
 /** How long (ms) the process may go on starting jobs before it lets the event loop turn. */
 const TURN_MS = 10;
 
-/** When the current turn began, as far as this module saw (a yield through nextTurn). */
-let turnBegan = performance.now();
+/**
+ * When this turn's first check came (performance.now()). The clock starts at the first check of
+ * a turn, not at the last yield: after an idle wait, a job claimed in a fresh turn starts at once
+ * (a clock left running since the last yield made every start after a wait give up its turn).
+ */
+let turnBegan = 0;
+/** Set from a turn's first check until the turn ends (its setImmediate has run). */
+let marker: NodeJS.Immediate | null = null;
 /** The one pending turn every worker that yields now waits for. */
 let pending: Promise<void> | null = null;
 
-/** Whether the process has gone TURN_MS without a turn: a worker then yields before starting more. */
+/** Whether this turn has gone TURN_MS since its first check: a worker then yields before starting more. */
 export function turnOverdue(): boolean {
-  return performance.now() - turnBegan >= TURN_MS;
+  const now = performance.now();
+  if (marker === null) {
+    turnBegan = now;
+    marker = setImmediate(() => {
+      marker = null;
+    });
+    return false;
+  }
+  return now - turnBegan >= TURN_MS;
 }
 
 /**
  * Resolves in the event loop's next turn, after the timers. Every caller of one turn waits for the
- * same one and starts it afresh; each checks turnOverdue again before it starts jobs, so the first
- * to resume uses the turn and the others, finding it spent, yield again.
+ * same one; each checks turnOverdue again once it resumes, so the first to resume uses the new
+ * turn and the others, finding it spent, yield again.
  */
 export function nextTurn(): Promise<void> {
   pending ??= new Promise<void>((resolve) =>
     setImmediate(() => {
       pending = null;
-      turnBegan = performance.now();
       resolve();
     }),
   );
