@@ -285,8 +285,9 @@ export interface Backend {
   readonly kind: string;
   /**
    * Whether a claim runs on this thread, holding the event loop for its statement (SQLite's
-   * drivers are synchronous): no handler runs while it does, so a worker's prefetch has no
-   * round trip to cover, only the commit to share (worker-pace.ts).
+   * drivers are synchronous): no handler runs during the statement itself, only while the claim
+   * waits for its turn in the writer or for another process's lock, so a worker's prefetch has
+   * no network round trip to cover (worker-pace.ts).
    */
   readonly claimsHoldThread: boolean;
   /** Signals of changes made by other processes; in-process changes are the core's to emit. */

@@ -52,7 +52,7 @@ export class WorkerPace {
   constructor(
     private readonly concurrency: number,
     private readonly pollInterval: number,
-    claimsHoldThread = false,
+    claimsHoldThread: boolean,
   ) {
     this.ceiling = claimsHoldThread ? PREFETCH_FIXED_MAX : PREFETCH_MAX;
   }

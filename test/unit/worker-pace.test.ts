@@ -5,7 +5,7 @@ import { WorkerPace } from "../../src/worker-pace.js";
 
 describe("worker pace", () => {
   test("nothing is prefetched until handlers are known to be quick", () => {
-    const pace = new WorkerPace(2, 1000);
+    const pace = new WorkerPace(2, 1000, false);
     assert.equal(pace.prefetch(), 0, "no handler has run yet");
     pace.observe(0.5);
     assert.equal(pace.prefetch(), 16, "eight per slot");
@@ -14,13 +14,13 @@ describe("worker pace", () => {
   });
 
   test("prefetch is capped at 112 however many slots", () => {
-    const pace = new WorkerPace(100, 1000);
+    const pace = new WorkerPace(100, 1000, false);
     pace.observe(0);
     assert.equal(pace.prefetch(), 112);
   });
 
   test("large payloads shrink the prefetch to about 1 MiB of them", () => {
-    const pace = new WorkerPace(16, 1000);
+    const pace = new WorkerPace(16, 1000, false);
     pace.observe(0.1);
     assert.equal(pace.prefetch(), 112, "small jobs: the count bounds");
     for (let i = 0; i < 30; i++) pace.observePayloads([{ payload: new Uint8Array(64 * 1024) }]);
@@ -32,14 +32,14 @@ describe("worker pace", () => {
   });
 
   test("an idle worker sleeps until the next due job, at most the poll interval", () => {
-    const pace = new WorkerPace(1, 1000);
+    const pace = new WorkerPace(1, 1000, false);
     assert.equal(pace.idleWait(null), 1000, "nothing waiting (or unknown)");
     assert.equal(pace.idleWait(300), 300);
     assert.equal(pace.idleWait(5000), 1000);
   });
 
   test("a due job that was not claimed backs off, doubling, until work is found", () => {
-    const pace = new WorkerPace(1, 100);
+    const pace = new WorkerPace(1, 100, false);
     assert.deepEqual(
       [0, 0, 0, 0, 0, 0, 0, 0].map(() => pace.idleWait(0)),
       [2, 4, 8, 16, 32, 64, 100, 100],
@@ -54,14 +54,14 @@ describe("worker pace", () => {
 
 describe("worker pace: prefetch sized to demand", () => {
   test("quick handlers behind a slow claim are prefetched what they run in two round trips, past 32", async () => {
-    const pace = new WorkerPace(1, 1000);
+    const pace = new WorkerPace(1, 1000, false);
     pace.observe(0.1); // 10 jobs a ms
     await timeClaimTaking(pace, 5); // a 5 ms round trip
     assert.equal(pace.prefetch(), 100, "10 a ms × 5 ms × 2");
   });
 
   test("the demand-sized prefetch has a ceiling, and slow handlers still get none", async () => {
-    const pace = new WorkerPace(16, 1000);
+    const pace = new WorkerPace(16, 1000, false);
     pace.observe(0);
     await timeClaimTaking(pace, 20);
     assert.equal(pace.prefetch(), 500);
@@ -86,13 +86,13 @@ describe("worker pace: prefetch sized to demand", () => {
 
 describe("worker pace: claiming ahead", () => {
   test("the next claim goes out while the buffer still holds one round trip's work, only behind slow claims", async () => {
-    const quickStore = new WorkerPace(4, 1000);
+    const quickStore = new WorkerPace(4, 1000, false);
     quickStore.observe(0.5);
     // The clock is ours: on a busy machine a real µs claim has been measured at over 2 ms.
     await timeClaimTaking(quickStore, 0.05); // the fixed prefetch is the larger
     assert.equal(quickStore.claimAhead(0), false);
 
-    const remote = new WorkerPace(1, 1000);
+    const remote = new WorkerPace(1, 1000, false);
     remote.observe(0.1);
     await timeClaimTaking(remote, 5);
     assert.equal(remote.prefetch(), 100);
