@@ -34,16 +34,24 @@ export function turnOverdue(): boolean {
 }
 
 /**
- * Resolves in the event loop's next turn, after the timers. Every caller of one turn waits for the
- * same one; each checks turnOverdue again once it resumes, so the first to resume uses the new
- * turn and the others, finding it spent, yield again.
+ * Resolves in a later turn of the event loop, once its timers (the heartbeats) have run. Every
+ * caller of one turn waits for the same one; each checks turnOverdue again once it resumes, so
+ * the first to resume uses the new turn and the others, finding it spent, yield again.
+ *
+ * Two immediates, not one: a turn that began in the timers or poll phase (a worker woken by its
+ * sleep's timer, a claim's I/O) would run one immediate in the same check phase as the turn's
+ * marker, so the worker resumed in a "fresh" turn and started a second round before any timer
+ * ran (hostile review: rounds of 128 slots back to back, 1.3 s without a heartbeat). The second
+ * immediate runs in the next loop iteration, after its timers.
  */
 export function nextTurn(): Promise<void> {
   pending ??= new Promise<void>((resolve) =>
-    setImmediate(() => {
-      pending = null;
-      resolve();
-    }),
+    setImmediate(() =>
+      setImmediate(() => {
+        pending = null;
+        resolve();
+      }),
+    ),
   );
   return pending;
 }

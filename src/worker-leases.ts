@@ -1,5 +1,6 @@
 // A worker's heartbeat: every third of its lease it extends the leases of the jobs it holds
-// (running ones, and claimed ones still waiting in its buffer) in one statement. A buffered job
+// (running ones, claimed ones still waiting in its buffer, and finished ones whose outcome is
+// still being written) in one statement. A buffered job
 // found lost leaves the buffer; a running one found lost has its handler told (loseLease).
 import type { StoredJob } from "./backend.js";
 import { heldRef } from "./tokens.js";
@@ -24,6 +25,13 @@ export async function renewLeases<T, R extends RenewedRun<T>>(
   lease: number,
   running: ReadonlyMap<number, R>,
   buffer: StoredJob[],
+  /**
+   * Jobs whose handlers are done but whose outcome is not written yet (held for the next claim's
+   * commit, or queued for a busy pool): their leases are kept too, or a write slower than the
+   * lease lets another worker run the job again. Whether they were lost does not matter here:
+   * the write itself finds out.
+   */
+  finishing: Iterable<StoredJob>,
   lose: (entry: R) => void,
   report: (error: unknown) => void,
   /** Told which buffered rows were renewed, and when the renewal was sent (performance.now()). */
@@ -35,8 +43,9 @@ export async function renewLeases<T, R extends RenewedRun<T>>(
   const sent = performance.now();
   const live = [...running.values()].filter((e) => !e.settled && (e.extendedUntil ?? 0) < renewTo);
   const waiting = [...buffer];
-  if ((live.length === 0 && waiting.length === 0) || queue.ctx.isClosed) return [];
-  const held = [...live.map((e) => heldRef(e.row)), ...waiting.map(heldRef)];
+  const written = [...finishing];
+  if ((live.length === 0 && waiting.length === 0 && written.length === 0) || queue.ctx.isClosed) return [];
+  const held = [...live.map((e) => heldRef(e.row)), ...waiting.map(heldRef), ...written.map(heldRef)];
   try {
     const lost = new Set(await queue.ctx.backend.extendMany(queue.name, held, lease));
     // Only rows still buffered: one that left meanwhile (a pause handed it back, a start) was

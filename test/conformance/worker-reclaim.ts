@@ -58,5 +58,51 @@ export function workerReclaim(b: BackendFixture): void {
         await waitFor("the job to complete", async () => (await q.get(id))?.state === "completed");
       },
     );
+
+    test("a finished job keeps its lease while its outcome waits to be written", T, async (t) => {
+      // The outcome's write can wait behind a busy pool or another worker's round; the
+      // heartbeat used to drop the job once its handler returned, so a write slower than the
+      // lease let another worker run the job again (hostile review, PostgreSQL at lease 500).
+      const db = await fresh(b, t);
+      const q = db.spool.queue<string>("slow-outcome");
+      const id = await q.add("x");
+      const backend = db.spool.ctx.backend;
+      const complete = backend.complete.bind(backend);
+      let letWrite = () => {};
+      const writable = new Promise<void>((resolve) => {
+        letWrite = resolve;
+      });
+      let writing = false;
+      backend.complete = async (...args) => {
+        writing = true;
+        await writable;
+        return complete(...args);
+      };
+      let runs = 0;
+      const lease = 500;
+      const worker = q.process(
+        () => {
+          runs++;
+        },
+        { lease, pollInterval: 20 },
+      );
+      const errors: unknown[] = [];
+      worker.on("error", (e) => errors.push(e));
+      t.after(() => worker.stop({ timeout: 0 }));
+      try {
+        await waitFor("the outcome's write to begin", () => writing);
+        const heldUntil = (await q.get(id))?.leaseUntil?.getTime() ?? 0;
+        await waitFor(
+          "the heartbeat to renew the lease of the finished job",
+          async () => ((await q.get(id))?.leaseUntil?.getTime() ?? 0) > heldUntil + lease / 2,
+          5_000,
+        );
+      } finally {
+        letWrite(); // closing waits for the outcome's write
+      }
+      await waitFor("the job to complete", async () => (await q.get(id))?.state === "completed");
+      assert.equal(runs, 1);
+      assert.deepEqual(errors, []);
+    });
   });
 }
