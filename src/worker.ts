@@ -299,6 +299,9 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     }
     this.slotFreed?.();
     this.slotFreed = null;
+    // The last claim found nothing while this handler ran, and the loop sleeps: it wakes to
+    // claim once more and say "drained" now, not when its poll interval ends.
+    if (this.running.size === 0 && !this.drained) this.wake?.();
   }
 
   private onTimeout(entry: Running<T>): void {

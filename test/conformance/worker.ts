@@ -136,6 +136,32 @@ export function worker(b: BackendFixture): void {
       await waitFor("all completed", async () => (await q.size()).completed === 3);
     });
 
+    test("drained comes when the last running handler ends, not a poll interval later", T, async (t) => {
+      // The worker's claim found nothing while a handler still ran: it slept its poll interval,
+      // and "drained" waited for that sleep to end (hostile review: a full pollInterval late).
+      const { spool } = await fresh(b, t);
+      const q = spool.queue("drain-late");
+      await q.add(1);
+      const g = gate();
+      let started = false;
+      const w = q.process(
+        async () => {
+          started = true;
+          await g.promise;
+        },
+        { concurrency: 2, pollInterval: 3_600_000 },
+      );
+      t.after(() => w.stop({ timeout: 0 }));
+      let drained = false;
+      w.on("drained", () => {
+        drained = true;
+      });
+      await waitFor("the handler to start", () => started);
+      g.open();
+      await waitFor("drained", () => drained);
+      assert.equal((await q.size()).completed, 1);
+    });
+
     test("an undecodable job emits error with DECODE and the worker goes on", T, async (t) => {
       const { spool } = await fresh(b, t);
       const q = spool.queue("wdecode", { codec: pickyCodec });
