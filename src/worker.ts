@@ -43,6 +43,12 @@ interface Running<T> {
 
 const rowOf = <T>(entry: Running<T>) => entry.row;
 
+/**
+ * How many microtasks a start waits for its handler to settle before it starts the next job
+ * (see startRound): enough for ten or so awaits of settled values, async helpers included.
+ */
+const SETTLE_HOPS = 32;
+
 export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implements Stoppable {
   readonly concurrency: number;
   private readonly lease: number;
@@ -65,6 +71,8 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
   private drained = false;
   private readonly unsubscribe: () => void;
   private readonly heartbeat: NodeJS.Timeout;
+  /** The heartbeat's renewal is on its way. */
+  private renewing = false;
   private readonly loop: Promise<void>;
   private slotFreed: (() => void) | null = null;
   private readonly pace: WorkerPace;
@@ -95,7 +103,18 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     const stopping = () => this.stopping !== null;
     this.pauses = new PauseWatch(queue, this.buffer, this.claims, handBack, stopping, (e) => this.report(e));
     // Not unref'd: like a server, a running worker keeps its process alive until stop().
-    this.heartbeat = setInterval(() => void this.renewLeases(), Math.min(MAX_TIMER_MS, this.lease / 3));
+    // One renewal at a time: a renewal that waits (a row lock, a busy pool) is not joined by
+    // another each third of the lease until they fill the pool.
+    this.heartbeat = setInterval(
+      () => {
+        if (this.renewing) return;
+        this.renewing = true;
+        void this.renewLeases().finally(() => {
+          this.renewing = false;
+        });
+      },
+      Math.min(MAX_TIMER_MS, this.lease / 3),
+    );
     queue.ctx.stoppables.add(this);
     this.loop = this.run();
   }
@@ -217,26 +236,31 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
 
   /**
    * Starts up to `free` buffered jobs, one at a time, until the turn's clock runs out. After each
-   * start a microtask's pause lets the handler just started go on past its first `await` (work
-   * after `await null` runs as a microtask, after the start has returned): the clock then counts
-   * that work before the next start. Without it, 4 workers of 32 async handlers started 128 jobs
-   * in one turn and held the loop ~1 s (hostile review).
+   * start the loop pauses until the handler settles or has waited SETTLE_HOPS microtasks: work
+   * after an `await` of a settled value (`await null`, a cached promise, an async helper that
+   * returns at once) runs as microtasks after the start has returned, and the clock must count
+   * it before the next start. One pause let only the first such await through: 10 workers of
+   * 128 handlers with ten awaits held the loop a second (hostile reviews). A handler that waits
+   * on real I/O costs those few hops per start and no more.
    */
   private async startRound(free: number): Promise<void> {
     for (let left = free; left > 0; left--) {
       const row = this.buffer.shift();
       if (row === undefined) return;
-      this.start(row);
-      await undefined;
+      const entry = this.start(row);
+      let hops = 0;
+      do await undefined;
+      while (entry !== null && !entry.settled && ++hops < SETTLE_HOPS);
       if (this.stopping !== null || turnOverdue()) return;
     }
   }
 
-  private start(row: StoredJob): void {
+  /** Starts a buffered job's handler; null when the job cannot start (expired, undecodable). */
+  private start(row: StoredJob): Running<T> | null {
     if (this.claims.expired(row)) {
       // Its ttl ran out while it waited here: back, unstarted, for the store to make it dead.
       this.track(this.handBack([row], false));
-      return;
+      return null;
     }
     let job: Job<T>;
     try {
@@ -244,7 +268,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     } catch (cause) {
       this.track(this.queue.held.bury(row, cause).catch((e: unknown) => this.report(e)));
       this.report(decodeError(this.queue.name, row.id, cause));
-      return;
+      return null;
     }
     const entry: Running<T> = { job, row, controller: new LazyAbort(), settled: false };
     // This worker took the job again: its earlier run lost the lease (a stalled loop), and is
@@ -286,6 +310,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
         this.finish(entry, () => this.failJob(entry, error));
       },
     );
+    return entry;
   }
 
   /** Frees the slot at once; the outcome's write goes on in the background, tracked for stop(). */

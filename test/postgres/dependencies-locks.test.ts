@@ -3,7 +3,9 @@
  * - an application's open transaction that added a job on a dependency holds that row: the
  *   worker's grouped completion of it waits, and past busyTimeout must fail that job alone, not
  *   the unrelated jobs completed in the same statement (they would run again);
- * - two dependents of one result deleted at once must not both keep the result for ever.
+ * - two dependents of one result deleted at once must not both keep the result for ever;
+ * - while that held-up completion waits, the worker's heartbeat still renews its other jobs:
+ *   renewing the finished job's lease waited for the same lock, and every lease with it.
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
@@ -53,6 +55,60 @@ describe("postgres: dependencies and row locks", { skip: !run }, () => {
       assert.equal(runs.other, 1, "the unrelated job ran once");
     },
   );
+
+  test("a completion held up by an app's lock does not hold up the heartbeat of other jobs", T, async (t) => {
+    const f = spoolFixture(t);
+    const spool = await f.open();
+    const r = spool.queue<{ n: string }>("r");
+    const q = spool.queue("q");
+    const dep = await r.add({ n: "dep" });
+    const long = await r.add({ n: "long" });
+    const runs: Record<string, number> = {};
+    let finishDep!: () => void;
+    const depGate = new Promise<void>((resolve) => {
+      finishDep = resolve;
+    });
+    let finishLong!: () => void;
+    const longGate = new Promise<void>((resolve) => {
+      finishLong = resolve;
+    });
+    const lease = 500;
+    const worker = r.process(
+      async (job) => {
+        runs[job.payload.n] = (runs[job.payload.n] ?? 0) + 1;
+        await (job.payload.n === "dep" ? depGate : longGate);
+      },
+      { concurrency: 2, lease },
+    );
+    const errors: unknown[] = [];
+    worker.on("error", (e) => errors.push(e));
+    t.after(() => {
+      finishLong();
+      return worker.stop();
+    });
+    await waitFor("both jobs running", () => runs.dep === 1 && runs.long === 1);
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    t.after(() => client.end());
+    await client.query("BEGIN");
+    try {
+      await q.add("child", { client, dependsOn: [dep] }); // locks the dependency's row until COMMIT
+      finishDep(); // its completion now waits for the lock, its lease renewal must not
+      const heldUntil = (await r.get(long))?.leaseUntil?.getTime() ?? 0;
+      await waitFor(
+        "the long job's lease renewed while the app's transaction is open",
+        async () => ((await r.get(long))?.leaseUntil?.getTime() ?? 0) > heldUntil + lease,
+        5_000,
+      );
+    } finally {
+      await client.query("COMMIT");
+    }
+    await waitFor("the dependency completed", async () => (await r.get(dep))?.state === "completed");
+    finishLong();
+    await waitFor("the long job completed", async () => (await r.get(long))?.state === "completed");
+    assert.deepEqual(runs, { dep: 1, long: 1 });
+    assert.deepEqual(errors, []);
+  });
 
   test("dependents of one result deleted at once leave no result behind", T, async (t) => {
     const f = spoolFixture(t);

@@ -22,8 +22,8 @@ interface Drain {
   jobs: number;
   /** How long each handler holds the thread. */
   holdMs: number;
-  /** "sync": the handler's work is in its call; "after-await": after an `await null`. */
-  shape: "sync" | "after-await";
+  /** How many `await null` come before the handler's work (0: the work is in its call). */
+  awaits: number;
 }
 
 /**
@@ -62,11 +62,11 @@ async function drain(t: { after: (fn: () => unknown) => void }, d: Drain): Promi
   const errors: unknown[] = [];
   const started = Array.from({ length: d.workers }, () => {
     const worker =
-      d.shape === "sync"
+      d.awaits === 0
         ? queue.process((job) => count(job.payload), { concurrency: d.concurrency, lease: 500 })
         : queue.process(
             async (job) => {
-              await null;
+              for (let k = 0; k < d.awaits; k++) await null;
               count(job.payload);
             },
             { concurrency: d.concurrency, lease: 500 },
@@ -90,24 +90,31 @@ async function drain(t: { after: (fn: () => unknown) => void }, d: Drain): Promi
 }
 
 test("a worker of synchronous handlers lets the timers run, and its short leases hold", T, async (t) => {
-  const most = await drain(t, { workers: 1, concurrency: 32, jobs: 1200, holdMs: 1.5, shape: "sync" });
+  const most = await drain(t, { workers: 1, concurrency: 32, jobs: 1200, holdMs: 1.5, awaits: 0 });
   assert.ok(most <= 16, `${most} handlers ran between two runs of the timers`);
 });
 
 test("six such workers in one process share the turn: leases hold, no job runs twice", T, async (t) => {
-  const most = await drain(t, { workers: 6, concurrency: 16, jobs: 1200, holdMs: 1.5, shape: "sync" });
+  const most = await drain(t, { workers: 6, concurrency: 16, jobs: 1200, holdMs: 1.5, awaits: 0 });
   assert.ok(most <= 16, `${most} handlers ran between two runs of the timers`);
 });
 
 test("a worker of 128 slots does not start them all in one turn", T, async (t) => {
   // Each start is checked against the turn's clock, not only the round's first.
-  const most = await drain(t, { workers: 1, concurrency: 128, jobs: 400, holdMs: 5, shape: "sync" });
+  const most = await drain(t, { workers: 1, concurrency: 128, jobs: 400, holdMs: 5, awaits: 0 });
   assert.ok(most <= 8, `${most} handlers ran between two runs of the timers`);
 });
 
 test("async handlers whose work comes after an await are counted in the turn", T, async (t) => {
   // The start returns at the handler's first await: the work runs later, as a microtask. The
   // worker lets those run before it checks the clock and starts the next job.
-  const most = await drain(t, { workers: 4, concurrency: 32, jobs: 800, holdMs: 1.5, shape: "after-await" });
+  const most = await drain(t, { workers: 4, concurrency: 32, jobs: 800, holdMs: 1.5, awaits: 1 });
+  assert.ok(most <= 24, `${most} handlers ran between two runs of the timers`);
+});
+
+test("async handlers whose work comes after ten awaits are counted in the turn too", T, async (t) => {
+  // One microtask's pause per start let only the first await through: the work after the
+  // others ran after the clock was checked (hostile review: 10 workers × 128 held the loop 1 s).
+  const most = await drain(t, { workers: 4, concurrency: 32, jobs: 800, holdMs: 1.5, awaits: 10 });
   assert.ok(most <= 24, `${most} handlers ran between two runs of the timers`);
 });

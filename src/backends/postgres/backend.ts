@@ -8,6 +8,7 @@ import type {
   BrowseRange,
   ClaimBound,
   Decoded,
+  ExtendManyOptions,
   FlowInsert,
   HeldOutcome,
   HeldRef,
@@ -347,10 +348,15 @@ export class PostgresBackend implements Backend {
     return this.outcome(await this.run("PROGRESS", [queue, id, hold.attempt, progress, hold.token], doing));
   }
 
-  async extendMany(queue: string, held: ReadonlyArray<HeldRef>, leaseMs: number): Promise<number[]> {
+  async extendMany(
+    queue: string,
+    held: ReadonlyArray<HeldRef>,
+    leaseMs: number,
+    options?: ExtendManyOptions,
+  ): Promise<number[]> {
     if (held.length === 0) return [];
     const rows = await this.run(
-      "EXTEND_MANY",
+      options?.skipLocked === true ? "EXTEND_MANY_SKIP_LOCKED" : "EXTEND_MANY",
       [queue, held.map((h) => h.id), held.map((h) => h.token), leaseMs],
       `extending ${held.length} lease(s) of ${show(queue)}`,
     );

@@ -330,9 +330,28 @@ const LOCK_IN_ID_ORDER = `locked AS MATERIALIZED (
   SELECT id FROM {S}.jobs WHERE queue = $1 AND id = ANY($2::bigint[]) ORDER BY id FOR UPDATE
 )`;
 
+/** LOCK_IN_ID_ORDER without waiting: rows another transaction holds are left out. */
+const LOCK_IN_ID_ORDER_SKIP_LOCKED = `locked AS MATERIALIZED (
+  SELECT id FROM {S}.jobs WHERE queue = $1 AND id = ANY($2::bigint[]) ORDER BY id FOR UPDATE SKIP LOCKED
+)`;
+
 /** $2 ids, $3 tokens, $4 lease ms: returns the ids still held (now extended). */
 export const EXTEND_MANY = `
 WITH ${LOCK_IN_ID_ORDER}
+UPDATE {S}.jobs AS j SET lease_until = ${after("$4::float8")}
+FROM unnest($2::bigint[], $3::integer[]) AS h(id, token)
+WHERE j.id IN (SELECT id FROM locked)
+  AND j.queue = $1 AND j.id = h.id AND j.state = 'reserved' AND j.claims = h.token AND j.lease_until >= now()
+RETURNING j.id::float8 AS id`;
+
+/**
+ * EXTEND_MANY that never waits for a row lock: a row another transaction holds (its own outcome
+ * being written, an application's transaction adding a child of it) is skipped, not extended.
+ * For the leases of finished jobs whose outcome is on its way: waiting there held the whole
+ * heartbeat, every other lease with it, behind an application's open transaction.
+ */
+export const EXTEND_MANY_SKIP_LOCKED = `
+WITH ${LOCK_IN_ID_ORDER_SKIP_LOCKED}
 UPDATE {S}.jobs AS j SET lease_until = ${after("$4::float8")}
 FROM unnest($2::bigint[], $3::integer[]) AS h(id, token)
 WHERE j.id IN (SELECT id FROM locked)
@@ -420,6 +439,7 @@ const ALL = {
   FAIL,
   EXTEND,
   EXTEND_MANY,
+  EXTEND_MANY_SKIP_LOCKED,
   RELEASE,
   RETRY,
   REMOVE,
