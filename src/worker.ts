@@ -320,7 +320,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
       entry.settled = true;
       const { row } = entry;
       this.finishing.add(row);
-      this.track(write().finally(() => this.finishing.delete(row)));
+      this.track(write(), row);
     }
     this.slotFreed?.();
     this.slotFreed = null;
@@ -337,9 +337,13 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     this.finish(entry, () => this.failJob(entry, error));
   }
 
-  private track<W extends Promise<unknown>>(write: W): W {
+  /** Tracks a write for stop(); `finished`: the row of the run whose outcome it writes. */
+  private track<W extends Promise<unknown>>(write: W, finished?: StoredJob): W {
     this.writes.add(write);
-    void write.finally(() => this.writes.delete(write));
+    void write.finally(() => {
+      this.writes.delete(write);
+      if (finished !== undefined) this.finishing.delete(finished);
+    });
     return write;
   }
 
