@@ -139,6 +139,8 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     event: K,
     ...args: WorkerEvents<T>[K]
   ): void {
+    // Most workers listen to none of these: no closure or argument array per job then.
+    if (this.listenerCount(event) === 0) return;
     emitSafely(
       () => (this.emit as (event: K, ...args: WorkerEvents<T>[K]) => boolean)(event, ...args),
       (e) => this.report(e),
