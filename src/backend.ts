@@ -133,16 +133,6 @@ export interface Hold {
 }
 
 /** A job held by this process, as heartbeats and releases name it. */
-/** How Backend.extendMany treats rows other transactions hold. */
-export interface ExtendManyOptions {
-  /**
-   * Skip a row another transaction holds instead of waiting for it (PostgreSQL; SQLite has no row
-   * locks). For leases whose verdict the caller does not need: finished jobs whose outcome is
-   * being written, which finds out for itself.
-   */
-  skipLocked?: boolean;
-}
-
 export interface HeldRef {
   id: number;
   token: number;
@@ -412,15 +402,11 @@ export interface Backend {
   progress(queue: string, id: number, hold: Hold, progress: string): Promise<HeldOutcome>;
 
   /**
-   * Extends several held jobs at once (a worker's heartbeat); returns the ids that were lost, or
-   * with `skipLocked` not extended (on PostgreSQL a row another transaction holds is skipped).
+   * Extends several held jobs at once (a worker's heartbeat); returns the ids that were lost. A
+   * job whose row another transaction holds at that moment (PostgreSQL's row locks) is skipped,
+   * neither extended nor lost: the heartbeat never waits behind an application's transaction.
    */
-  extendMany(
-    queue: string,
-    held: ReadonlyArray<HeldRef>,
-    leaseMs: number,
-    options?: ExtendManyOptions,
-  ): Promise<number[]>;
+  extendMany(queue: string, held: ReadonlyArray<HeldRef>, leaseMs: number): Promise<number[]>;
 
   /**
    * Returns held jobs to pending at once without counting the interrupted attempt (a stopping

@@ -43,17 +43,9 @@ export async function renewLeases<T, R extends RenewedRun<T>>(
   const sent = performance.now();
   const live = [...running.values()].filter((e) => !e.settled && (e.extendedUntil ?? 0) < renewTo);
   const waiting = [...buffer];
-  if (queue.ctx.isClosed) return [];
-  const written = [...finishing].map(heldRef);
-  // Its own statement, never waiting for a row lock: the outcome's write may hold the row, or
-  // wait behind an application's transaction that does, and the heartbeat must not wait too.
-  if (written.length > 0) {
-    queue.ctx.backend.extendMany(queue.name, written, lease, { skipLocked: true }).catch((error: unknown) => {
-      if (!queue.ctx.isClosed) report(error);
-    });
-  }
-  if (live.length === 0 && waiting.length === 0) return [];
-  const held = [...live.map((e) => heldRef(e.row)), ...waiting.map(heldRef)];
+  const written = [...finishing];
+  if ((live.length === 0 && waiting.length === 0 && written.length === 0) || queue.ctx.isClosed) return [];
+  const held = [...live.map((e) => heldRef(e.row)), ...waiting.map(heldRef), ...written.map(heldRef)];
   try {
     const lost = new Set(await queue.ctx.backend.extendMany(queue.name, held, lease));
     // Only rows still buffered: one that left meanwhile (a pause handed it back, a start) was

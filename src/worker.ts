@@ -68,11 +68,11 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
    */
   private wakes = 0;
   private wake: (() => void) | null = null;
+  /** The loop sleeps because its last claim found nothing (not a back-off after an error). */
+  private idle = false;
   private drained = false;
   private readonly unsubscribe: () => void;
   private readonly heartbeat: NodeJS.Timeout;
-  /** The heartbeat's renewal is on its way. */
-  private renewing = false;
   private readonly loop: Promise<void>;
   private slotFreed: (() => void) | null = null;
   private readonly pace: WorkerPace;
@@ -103,18 +103,9 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     const stopping = () => this.stopping !== null;
     this.pauses = new PauseWatch(queue, this.buffer, this.claims, handBack, stopping, (e) => this.report(e));
     // Not unref'd: like a server, a running worker keeps its process alive until stop().
-    // One renewal at a time: a renewal that waits (a row lock, a busy pool) is not joined by
-    // another each third of the lease until they fill the pool.
-    this.heartbeat = setInterval(
-      () => {
-        if (this.renewing) return;
-        this.renewing = true;
-        void this.renewLeases().finally(() => {
-          this.renewing = false;
-        });
-      },
-      Math.min(MAX_TIMER_MS, this.lease / 3),
-    );
+    // A renewal each tick, whether or not the last one answered: one stuck on a silent
+    // connection must not stop the next (and a renewal never waits for a row lock: EXTEND_MANY).
+    this.heartbeat = setInterval(() => void this.renewLeases(), Math.min(MAX_TIMER_MS, this.lease / 3));
     queue.ctx.stoppables.add(this);
     this.loop = this.run();
   }
@@ -201,7 +192,12 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
         if (this.drained) this.tell("drained");
       }
       // A wake-up during the claim means there may be work already: no idle check, no sleep.
-      if (this.wakes === seen) await this.sleep(await this.idleWait(), seen);
+      if (this.wakes === seen) {
+        const ms = await this.idleWait();
+        this.idle = true;
+        await this.sleep(ms, seen);
+        this.idle = false;
+      }
     }
     await this.claims.settled(); // its rows join the buffer that stop() hands back
   }
@@ -326,9 +322,13 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     }
     this.slotFreed?.();
     this.slotFreed = null;
-    // The last claim found nothing while this handler ran, and the loop sleeps: it wakes to
-    // claim once more and say "drained" now, not when its poll interval ends.
-    if (this.running.size === 0 && !this.drained) this.wake?.();
+    // The last claim found nothing while this handler ran: the loop claims once more and says
+    // "drained" now, not when its idle sleep ends. Counted as a wake-up, so one that lands
+    // before the sleep begins (during nextDueIn) is not lost; only the idle sleep is cut short.
+    if (this.running.size === 0 && !this.drained) {
+      this.wakes++;
+      if (this.idle) this.wake?.();
+    }
   }
 
   private onTimeout(entry: Running<T>): void {

@@ -104,5 +104,39 @@ export function workerReclaim(b: BackendFixture): void {
       assert.equal(runs, 1);
       assert.deepEqual(errors, []);
     });
+
+    test("a renewal that never answers does not stop the next ones", T, async (t) => {
+      // A connection gone silent (a dropped NAT entry) never settles its query: a heartbeat that
+      // waited for its last renewal before sending the next renewed nothing ever again.
+      const db = await fresh(b, t);
+      const q = db.spool.queue<string>("silent-renewal");
+      await q.add("x");
+      const backend = db.spool.ctx.backend;
+      const extendMany = backend.extendMany.bind(backend);
+      let renewals = 0;
+      backend.extendMany = (...args) => {
+        if (renewals++ === 0) return new Promise<number[]>(() => {}); // the first never answers
+        return extendMany(...args);
+      };
+      let started = false;
+      let finish = () => {};
+      const finished = new Promise<void>((resolve) => {
+        finish = resolve;
+      });
+      const worker = q.process(
+        async () => {
+          started = true;
+          await finished;
+        },
+        { lease: 500 },
+      );
+      t.after(() => worker.stop({ timeout: 0 }));
+      try {
+        await waitFor("the job to start", () => started);
+        await waitFor("renewals after the silent one", () => renewals >= 3, 5_000);
+      } finally {
+        finish(); // closing waits for the handler
+      }
+    });
   });
 }

@@ -162,6 +162,35 @@ export function worker(b: BackendFixture): void {
       assert.equal((await q.size()).completed, 1);
     });
 
+    test(
+      "drained comes at once when the last handler ends while the worker asks when to wake",
+      T,
+      async (t) => {
+        // Between the claim that found nothing and its sleep the worker awaits nextDueIn: a handler
+        // ending there found no sleep to cut short, and "drained" waited the whole poll interval.
+        const { spool } = await fresh(b, t);
+        const q = spool.queue("drain-race");
+        await q.add(1);
+        const g = gate();
+        const backend = spool.ctx.backend;
+        const nextDueIn = backend.nextDueIn.bind(backend);
+        backend.nextDueIn = async (...args) => {
+          const due = await nextDueIn(...args);
+          g.open(); // the handler ends now, before the worker sleeps
+          await new Promise((resolve) => setImmediate(resolve));
+          return due;
+        };
+        const w = q.process(() => g.promise, { concurrency: 2, pollInterval: 3_600_000 });
+        t.after(() => w.stop({ timeout: 0 }));
+        let drained = false;
+        w.on("drained", () => {
+          drained = true;
+        });
+        await waitFor("drained", () => drained);
+        assert.equal((await q.size()).completed, 1);
+      },
+    );
+
     test("an undecodable job emits error with DECODE and the worker goes on", T, async (t) => {
       const { spool } = await fresh(b, t);
       const q = spool.queue("wdecode", { codec: pickyCodec });

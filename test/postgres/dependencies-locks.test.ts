@@ -110,6 +110,54 @@ describe("postgres: dependencies and row locks", { skip: !run }, () => {
     assert.deepEqual(errors, []);
   });
 
+  test("an app's lock on a running job does not hold up the heartbeat of the others", T, async (t) => {
+    const f = spoolFixture(t);
+    const spool = await f.open();
+    const r = spool.queue<{ n: string }>("r");
+    const q = spool.queue("q");
+    const dep = await r.add({ n: "dep" });
+    const other = await r.add({ n: "other" });
+    const runs: Record<string, number> = {};
+    let finish!: () => void;
+    const finished = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const lease = 500;
+    const worker = r.process(
+      async (job) => {
+        runs[job.payload.n] = (runs[job.payload.n] ?? 0) + 1;
+        await finished;
+      },
+      { concurrency: 2, lease },
+    );
+    const errors: unknown[] = [];
+    worker.on("error", (e) => errors.push(e));
+    t.after(() => {
+      finish();
+      return worker.stop();
+    });
+    await waitFor("both jobs running", () => runs.dep === 1 && runs.other === 1);
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    t.after(() => client.end());
+    await client.query("BEGIN");
+    try {
+      await q.add("child", { client, dependsOn: [dep] }); // locks the running dependency's row
+      const heldUntil = (await r.get(other))?.leaseUntil?.getTime() ?? 0;
+      await waitFor(
+        "the other job's lease renewed while the app's transaction is open",
+        async () => ((await r.get(other))?.leaseUntil?.getTime() ?? 0) > heldUntil + lease,
+        5_000,
+      );
+    } finally {
+      await client.query("COMMIT");
+    }
+    finish();
+    await waitFor("both completed", async () => (await r.size()).completed === 2);
+    assert.deepEqual(runs, { dep: 1, other: 1 });
+    assert.deepEqual(errors, []);
+  });
+
   test("dependents of one result deleted at once leave no result behind", T, async (t) => {
     const f = spoolFixture(t);
     const a = await f.open();

@@ -8,7 +8,6 @@ import type {
   BrowseRange,
   ClaimBound,
   Decoded,
-  ExtendManyOptions,
   FlowInsert,
   HeldOutcome,
   HeldRef,
@@ -57,6 +56,8 @@ export class PostgresBackend implements Backend {
   readonly schedules: PostgresSchedules;
   /** When each queue was last rescued, on the process clock (only a throttle). */
   private readonly rescues = new RescueThrottle();
+  /** Jobs whose lease renewal waits for another transaction to let go of their row (extendMany). */
+  private readonly renewalsWaiting = new Set<number>();
   private readonly completions: Grouper<Completion>;
   private readonly deletions: Grouper<Completion>;
   private readonly failures: Grouper<Failure>;
@@ -348,20 +349,28 @@ export class PostgresBackend implements Backend {
     return this.outcome(await this.run("PROGRESS", [queue, id, hold.attempt, progress, hold.token], doing));
   }
 
-  async extendMany(
-    queue: string,
-    held: ReadonlyArray<HeldRef>,
-    leaseMs: number,
-    options?: ExtendManyOptions,
-  ): Promise<number[]> {
+  async extendMany(queue: string, held: ReadonlyArray<HeldRef>, leaseMs: number): Promise<number[]> {
     if (held.length === 0) return [];
-    const rows = await this.run(
-      options?.skipLocked === true ? "EXTEND_MANY_SKIP_LOCKED" : "EXTEND_MANY",
-      [queue, held.map((h) => h.id), held.map((h) => h.token), leaseMs],
-      `extending ${held.length} lease(s) of ${show(queue)}`,
-    );
-    const kept = new Set(rows.map((r) => num(r.id)));
-    return held.filter((h) => !kept.has(h.id)).map((h) => h.id);
+    const doing = `extending ${held.length} lease(s) of ${show(queue)}`;
+    const ids = held.map((h) => h.id);
+    const rows = await this.run("EXTEND_MANY", [queue, ids, held.map((h) => h.token), leaseMs], doing);
+    const skipped = new Set(rows.filter((r) => r.skipped === true).map((r) => num(r.id)));
+    // Rows another transaction holds: renewed once it lets go, in the background, one waiting
+    // renewal per row at most (a lock held for long must not take a connection per heartbeat).
+    const wait = held.filter((h) => skipped.has(h.id) && !this.renewalsWaiting.has(h.id));
+    if (wait.length > 0) {
+      for (const h of wait) this.renewalsWaiting.add(h.id);
+      void this.run(
+        "EXTEND_MANY_WAITING",
+        [queue, wait.map((h) => h.id), wait.map((h) => h.token), leaseMs],
+        doing,
+      )
+        .catch(() => {}) // the next heartbeat finds out what became of them
+        .finally(() => {
+          for (const h of wait) this.renewalsWaiting.delete(h.id);
+        });
+    }
+    return rows.filter((r) => r.skipped !== true).map((r) => num(r.id));
   }
 
   async release(queue: string, held: ReadonlyArray<HeldRef>, started: boolean): Promise<void> {

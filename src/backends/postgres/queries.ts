@@ -330,29 +330,42 @@ const LOCK_IN_ID_ORDER = `locked AS MATERIALIZED (
   SELECT id FROM {S}.jobs WHERE queue = $1 AND id = ANY($2::bigint[]) ORDER BY id FOR UPDATE
 )`;
 
-/** LOCK_IN_ID_ORDER without waiting: rows another transaction holds are left out. */
+/** LOCK_IN_ID_ORDER without waiting: rows another transaction holds are left out (EXTEND_MANY). */
 const LOCK_IN_ID_ORDER_SKIP_LOCKED = `locked AS MATERIALIZED (
   SELECT id FROM {S}.jobs WHERE queue = $1 AND id = ANY($2::bigint[]) ORDER BY id FOR UPDATE SKIP LOCKED
 )`;
 
-/** $2 ids, $3 tokens, $4 lease ms: returns the ids still held (now extended). */
+/**
+ * $2 ids, $3 tokens, $4 lease ms: returns the ids not extended, each either lost (locked here and
+ * not held, or gone) or `skipped`: it never waits for a row lock, and a row another transaction
+ * holds (an application's transaction adding a child of the job, the job's own outcome being
+ * written) is left for EXTEND_MANY_WAITING. Waiting here held every other lease of the worker
+ * behind that transaction (hostile reviews: every job of the worker ran again).
+ */
 export const EXTEND_MANY = `
-WITH ${LOCK_IN_ID_ORDER}
-UPDATE {S}.jobs AS j SET lease_until = ${after("$4::float8")}
-FROM unnest($2::bigint[], $3::integer[]) AS h(id, token)
-WHERE j.id IN (SELECT id FROM locked)
-  AND j.queue = $1 AND j.id = h.id AND j.state = 'reserved' AND j.claims = h.token AND j.lease_until >= now()
-RETURNING j.id::float8 AS id`;
+WITH ${LOCK_IN_ID_ORDER_SKIP_LOCKED},
+kept AS (
+  UPDATE {S}.jobs AS j SET lease_until = ${after("$4::float8")}
+  FROM unnest($2::bigint[], $3::integer[]) AS h(id, token)
+  WHERE j.id IN (SELECT id FROM locked)
+    AND j.queue = $1 AND j.id = h.id AND j.state = 'reserved' AND j.claims = h.token AND j.lease_until >= now()
+  RETURNING j.id
+)
+SELECT h.id::float8 AS id,
+       (h.id NOT IN (SELECT id FROM locked)
+        AND EXISTS (SELECT 1 FROM {S}.jobs AS g WHERE g.queue = $1 AND g.id = h.id)) AS skipped
+FROM unnest($2::bigint[]) AS h(id)
+WHERE h.id NOT IN (SELECT id FROM kept)`;
 
 /**
- * EXTEND_MANY that never waits for a row lock: a row another transaction holds (its own outcome
- * being written, an application's transaction adding a child of it) is skipped, not extended.
- * For the leases of finished jobs whose outcome is on its way: waiting there held the whole
- * heartbeat, every other lease with it, behind an application's open transaction.
+ * The rows EXTEND_MANY skipped, extended once their lock is let go ($2 ids, $3 tokens, $4 lease
+ * ms): a lease live when it began (now() is the statement's start) is kept however long the
+ * other transaction holds the row, and runs `lease` ms from when the row is got
+ * (clock_timestamp()), not from when the wait began.
  */
-export const EXTEND_MANY_SKIP_LOCKED = `
-WITH ${LOCK_IN_ID_ORDER_SKIP_LOCKED}
-UPDATE {S}.jobs AS j SET lease_until = ${after("$4::float8")}
+export const EXTEND_MANY_WAITING = `
+WITH ${LOCK_IN_ID_ORDER}
+UPDATE {S}.jobs AS j SET lease_until = clock_timestamp() + $4::float8 * interval '1 millisecond'
 FROM unnest($2::bigint[], $3::integer[]) AS h(id, token)
 WHERE j.id IN (SELECT id FROM locked)
   AND j.queue = $1 AND j.id = h.id AND j.state = 'reserved' AND j.claims = h.token AND j.lease_until >= now()
@@ -439,7 +452,7 @@ const ALL = {
   FAIL,
   EXTEND,
   EXTEND_MANY,
-  EXTEND_MANY_SKIP_LOCKED,
+  EXTEND_MANY_WAITING,
   RELEASE,
   RETRY,
   REMOVE,
