@@ -164,8 +164,9 @@ describe("postgres: connections", { skip: !run }, () => {
       low.id,
     ]);
     const tokens = [high, low].map((j) => ({ id: j.id, token: j.claims })); // highest id first
+    // extendMany never waits for a row lock: the row another transaction holds is skipped, not
+    // lost, and renewed in the background once let go (its own test, below).
     const calls: Array<[string, () => Promise<unknown>]> = [
-      ["extendMany", () => b.extendMany("q", tokens, 60_000)],
       ["release", () => b.release("q", tokens, true)],
       // Completions are grouped into one statement (both issued in the same turn).
       [
@@ -201,5 +202,38 @@ describe("postgres: connections", { skip: !run }, () => {
         await blocker.end();
       }
     }
+  });
+
+  test("a heartbeat skips a row another transaction holds and renews it once it is let go", T, async (t) => {
+    const f = fixture(t);
+    const b = await f.open({ busyTimeout: 30_000 });
+    await b.enqueue("q", [job(1), job(2)]);
+    const held = (await b.claim("q", 2, 60_000)).sort((x, y) => x.id - y.id);
+    const [low, high] = held as [(typeof held)[0], (typeof held)[0]];
+    const tokens = [high, low].map((j) => ({ id: j.id, token: j.claims }));
+    const leaseLeft = async (id: number) =>
+      (
+        await sql(
+          `SELECT extract(epoch FROM lease_until - clock_timestamp())::float8 AS s FROM "${f.schema}".jobs WHERE id = $1`,
+          [id],
+        )
+      )[0]?.s as number;
+    const blocker = new pg.Client({ connectionString: PG_URL });
+    await blocker.connect();
+    t.after(() => blocker.end());
+    await blocker.query("BEGIN");
+    await blocker.query(`SELECT id FROM "${f.schema}".jobs WHERE id = $1 FOR UPDATE`, [high.id]);
+    try {
+      // Answers while the lock is held: nothing lost, the free row extended to an hour.
+      assert.deepEqual(await b.extendMany("q", tokens, 3_600_000), []);
+      assert.ok((await leaseLeft(low.id)) > 1800, "the free row's lease was extended");
+      assert.ok((await leaseLeft(high.id)) < 120, "the held row's lease waits for its lock");
+      await waitFor("the held row's renewal to wait for its lock", async () =>
+        (await connectionsOf(`spool ${f.schema}`)).some((c) => c.waiting),
+      );
+    } finally {
+      await blocker.query("ROLLBACK");
+    }
+    await waitFor("the held row's lease renewed once let go", async () => (await leaseLeft(high.id)) > 1800);
   });
 });
