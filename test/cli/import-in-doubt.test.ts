@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { after, describe, test } from "node:test";
+import pg from "pg";
 import { Spool } from "../../src/index.js";
 import { dropSchemas, exited, spool, start, waitFor } from "./helpers.js";
 
@@ -17,14 +18,20 @@ const input = Array.from({ length: LINES }, (_, i) => `{"payload":{"n":${i + 1}}
  * connection) and every open connection with it, as a network failure would. `refuseAfter`: it
  * then also stops accepting connections (the server is gone for good), else it serves new ones.
  */
-async function proxy(refuseAfter: boolean): Promise<{ port: number; arm(): void; close(): Promise<void> }> {
+async function proxy(
+  refuseAfter: boolean,
+): Promise<{ port: number; upstreamPorts: Set<number>; arm(): void; close(): Promise<void> }> {
   const server = new URL(base ?? "");
   const sockets = new Set<Socket>();
+  /** The local ports of its connections to the server: pg_stat_activity's client_port. */
+  const upstreamPorts = new Set<number>();
   let armed = false;
   let gone = false;
   const listener: Server = createServer((client) => {
     if (gone) return client.destroy();
-    const upstream = connect(Number(server.port || 5432), server.hostname);
+    const upstream = connect(Number(server.port || 5432), server.hostname, () => {
+      if (upstream.localPort !== undefined) upstreamPorts.add(upstream.localPort);
+    });
     sockets.add(client).add(upstream);
     client.on("data", (d) => upstream.write(d));
     upstream.on("data", (d) => {
@@ -46,6 +53,7 @@ async function proxy(refuseAfter: boolean): Promise<{ port: number; arm(): void;
   const port = (listener.address() as { port: number }).port;
   return {
     port,
+    upstreamPorts,
     arm: () => {
       armed = true;
     },
@@ -79,6 +87,22 @@ describe("spool import on a lost connection", { skip: base ? false : "SPOOL_PG_U
         p.arm();
         const first = await exited(run);
         assert.equal(first.code, 1, first.stderr);
+        // The server may still be running what reached it before the connection dropped (a
+        // COMMIT sent behind the INSERT whose answer was lost): look once those sessions end,
+        // as a user reading the hint would, not while the batch is still landing.
+        await waitFor("the dropped sessions to end on the server", async () => {
+          const client = new pg.Client({ connectionString: base });
+          await client.connect();
+          try {
+            const { rows } = await client.query(
+              "SELECT count(*)::int AS n FROM pg_stat_activity WHERE client_port = ANY($1::int[])",
+              [[...p.upstreamPorts]],
+            );
+            return rows[0]?.n === 0;
+          } finally {
+            await client.end();
+          }
+        });
         const direct2 = new URL(base ?? "");
         direct2.searchParams.set("schema", schema);
         // Follow the hint: the first resume point it gives, unless it says the batch is in the
