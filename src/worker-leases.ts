@@ -1,7 +1,7 @@
 // A worker's heartbeat: every third of its lease it extends the leases of the jobs it holds
 // (running ones, claimed ones still waiting in its buffer, and finished ones whose outcome is
-// still being written) in one statement. A buffered job
-// found lost leaves the buffer; a running one found lost has its handler told (loseLease).
+// still being written) in one statement. A buffered job found lost leaves the buffer; a running
+// one found lost has its handler told (loseLease).
 import type { StoredJob } from "./backend.js";
 import { heldRef } from "./tokens.js";
 import type { Job } from "./types.js";

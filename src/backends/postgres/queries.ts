@@ -331,9 +331,7 @@ const LOCK_IN_ID_ORDER = `locked AS MATERIALIZED (
 )`;
 
 /** LOCK_IN_ID_ORDER without waiting: rows another transaction holds are left out (EXTEND_MANY). */
-const LOCK_IN_ID_ORDER_SKIP_LOCKED = `locked AS MATERIALIZED (
-  SELECT id FROM {S}.jobs WHERE queue = $1 AND id = ANY($2::bigint[]) ORDER BY id FOR UPDATE SKIP LOCKED
-)`;
+const LOCK_IN_ID_ORDER_SKIP_LOCKED = LOCK_IN_ID_ORDER.replace("FOR UPDATE", "FOR UPDATE SKIP LOCKED");
 
 /**
  * $2 ids, $3 tokens, $4 lease ms: returns the ids not extended, each either lost (locked here and
