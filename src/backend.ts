@@ -138,6 +138,14 @@ export interface HeldRef {
   token: number;
 }
 
+/** What a heartbeat's extendMany did: every id asked for not in either list was extended. */
+export interface ExtendedMany {
+  /** No longer held under its token (taken back, finished, gone). */
+  lost: number[];
+  /** Its row was held by another transaction: not extended yet, not lost. */
+  skipped: number[];
+}
+
 /** What `take`'s decode callback makes of one job: its item, or why it cannot be decoded. */
 export type Decoded<T> = { item: T } | { error: string; cause: unknown };
 
@@ -402,11 +410,12 @@ export interface Backend {
   progress(queue: string, id: number, hold: Hold, progress: string): Promise<HeldOutcome>;
 
   /**
-   * Extends several held jobs at once (a worker's heartbeat); returns the ids that were lost. A
-   * job whose row another transaction holds at that moment (PostgreSQL's row locks) is skipped,
-   * neither extended nor lost: the heartbeat never waits behind an application's transaction.
+   * Extends several held jobs at once (a worker's heartbeat). A job whose row another
+   * transaction holds at that moment (PostgreSQL's row locks) is skipped, neither extended nor
+   * lost: the heartbeat never waits behind an application's transaction, and the backend renews
+   * it once the lock is let go.
    */
-  extendMany(queue: string, held: ReadonlyArray<HeldRef>, leaseMs: number): Promise<number[]>;
+  extendMany(queue: string, held: ReadonlyArray<HeldRef>, leaseMs: number): Promise<ExtendedMany>;
 
   /**
    * Returns held jobs to pending at once without counting the interrupted attempt (a stopping

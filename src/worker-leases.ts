@@ -47,7 +47,11 @@ export async function renewLeases<T, R extends RenewedRun<T>>(
   if ((live.length === 0 && waiting.length === 0 && written.length === 0) || queue.ctx.isClosed) return [];
   const held = [...live.map((e) => heldRef(e.row)), ...waiting.map(heldRef), ...written.map(heldRef)];
   try {
-    const lost = new Set(await queue.ctx.backend.extendMany(queue.name, held, lease));
+    const outcome = await queue.ctx.backend.extendMany(queue.name, held, lease);
+    const lost = new Set(outcome.lost);
+    // A skipped row (another transaction holds it) was not renewed: its lease is what it was
+    // until the backend's waiting renewal gets it, so nothing here may count it as renewed.
+    const skipped = new Set(outcome.skipped);
     // Only rows still buffered: one that left meanwhile (a pause handed it back, a start) was
     // not lost by this worker.
     const lostWaiting: StoredJob[] = [];
@@ -58,15 +62,12 @@ export async function renewLeases<T, R extends RenewedRun<T>>(
       lostWaiting.push(row);
     }
     renewed(
-      waiting.filter((row) => !lost.has(row.id)),
+      waiting.filter((row) => !lost.has(row.id) && !skipped.has(row.id)),
       sent,
     );
     for (const entry of live) {
-      if (!lost.has(entry.job.id)) {
-        entry.job.leaseUntil = new Date(Date.now() + lease);
-        continue;
-      }
-      lose(entry);
+      if (lost.has(entry.job.id)) lose(entry);
+      else if (!skipped.has(entry.job.id)) entry.job.leaseUntil = new Date(Date.now() + lease);
     }
     return lostWaiting;
   } catch (error) {

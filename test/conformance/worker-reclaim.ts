@@ -2,6 +2,7 @@
 // treat that earlier run as a stale holder: abort its signal, never let it slip out of sight.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import type { ExtendedMany } from "../../src/backend.js";
 import { openRawSqlite } from "../helpers/raw-sqlite.js";
 import { type BackendFixture, type Db, fresh, T, waitFor } from "./harness.js";
 
@@ -115,7 +116,7 @@ export function workerReclaim(b: BackendFixture): void {
       const extendMany = backend.extendMany.bind(backend);
       let renewals = 0;
       backend.extendMany = (...args) => {
-        if (renewals++ === 0) return new Promise<number[]>(() => {}); // the first never answers
+        if (renewals++ === 0) return new Promise<ExtendedMany>(() => {}); // the first never answers
         return extendMany(...args);
       };
       let started = false;

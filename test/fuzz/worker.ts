@@ -18,9 +18,11 @@ const backend = q.ctx.backend;
 const extendMany = backend.extendMany.bind(backend);
 backend.extendMany = async (queue, held, ms) => {
   const t = Date.now();
-  const lost = await extendMany(queue, held, ms);
+  const outcome = await extendMany(queue, held, ms);
+  // A skipped row was not renewed: recorded as not held by this heartbeat, like a lost one.
+  const lost = [...outcome.lost, ...outcome.skipped];
   record({ e: "hb", pid, t, done: Date.now(), ms, held: held.map((h) => [h.id, h.token]), lost });
-  return lost;
+  return outcome;
 };
 
 /** Mostly quick runs, some long enough for several heartbeats. */

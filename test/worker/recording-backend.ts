@@ -11,6 +11,7 @@ import type {
   BrowseRange,
   ClaimBound,
   Decoded,
+  ExtendedMany,
   FlowInsert,
   HeldOutcome,
   HeldRef,
@@ -182,7 +183,7 @@ export class RecordingBackend implements Backend {
   progress(queue: string, id: number, hold: Hold, progress: string): Promise<HeldOutcome> {
     return this.store.progress(queue, id, hold, progress);
   }
-  async extendMany(queue: string, held: ReadonlyArray<HeldRef>, leaseMs: number): Promise<number[]> {
+  async extendMany(queue: string, held: ReadonlyArray<HeldRef>, leaseMs: number): Promise<ExtendedMany> {
     this.extendsAsked++;
     await this.holdExtends?.opened;
     return this.store.extendMany(queue, held, leaseMs);

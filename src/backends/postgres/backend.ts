@@ -8,6 +8,7 @@ import type {
   BrowseRange,
   ClaimBound,
   Decoded,
+  ExtendedMany,
   FlowInsert,
   HeldOutcome,
   HeldRef,
@@ -37,6 +38,7 @@ import * as reads from "./reads.js";
 import { asBuffer, num, toClaimOrder, toLimitedOrder } from "./rows.js";
 import { PostgresSchedules } from "./schedules.js";
 import { FirstAnalyze } from "./statistics.js";
+import { WaitingRenewals } from "./waiting-renewals.js";
 
 const silentNotifier: Notifier = { subscribe: () => () => {}, announce: () => {} };
 
@@ -56,8 +58,10 @@ export class PostgresBackend implements Backend {
   readonly schedules: PostgresSchedules;
   /** When each queue was last rescued, on the process clock (only a throttle). */
   private readonly rescues = new RescueThrottle();
-  /** Jobs whose lease renewal waits for another transaction to let go of their row (extendMany). */
-  private readonly renewalsWaiting = new Set<number>();
+  /** Renewals of rows a heartbeat found held by another transaction (extendMany). */
+  private readonly waitingRenewals: WaitingRenewals;
+  /** Rows in a heartbeat's EXTEND_MANY not yet answered, with how many such statements. */
+  private readonly renewing = new Map<number, number>();
   private readonly completions: Grouper<Completion>;
   private readonly deletions: Grouper<Completion>;
   private readonly failures: Grouper<Failure>;
@@ -77,6 +81,7 @@ export class PostgresBackend implements Backend {
     this.schedules = new PostgresSchedules(db, channel);
     this.firstAnalyze = new FirstAnalyze(db, schema);
     this.limits = new Limits(db, channel);
+    this.waitingRenewals = new WaitingRenewals(db);
     this.caller = { db, channel, limits: this.limits, noteAdded: (n) => this.firstAnalyze.noteAdded(n) };
     const closed = () => db.isClosed;
     this.completions = new Grouper<Completion>(
@@ -349,28 +354,36 @@ export class PostgresBackend implements Backend {
     return this.outcome(await this.run("PROGRESS", [queue, id, hold.attempt, progress, hold.token], doing));
   }
 
-  async extendMany(queue: string, held: ReadonlyArray<HeldRef>, leaseMs: number): Promise<number[]> {
-    if (held.length === 0) return [];
+  async extendMany(queue: string, held: ReadonlyArray<HeldRef>, leaseMs: number): Promise<ExtendedMany> {
+    if (held.length === 0) return { lost: [], skipped: [] };
     const doing = `extending ${held.length} lease(s) of ${show(queue)}`;
     const ids = held.map((h) => h.id);
-    const rows = await this.run("EXTEND_MANY", [queue, ids, held.map((h) => h.token), leaseMs], doing);
-    const skipped = new Set(rows.filter((r) => r.skipped === true).map((r) => num(r.id)));
-    // Rows another transaction holds: renewed once it lets go, in the background, one waiting
-    // renewal per row at most (a lock held for long must not take a connection per heartbeat).
-    const wait = held.filter((h) => skipped.has(h.id) && !this.renewalsWaiting.has(h.id));
-    if (wait.length > 0) {
-      for (const h of wait) this.renewalsWaiting.add(h.id);
-      void this.run(
-        "EXTEND_MANY_WAITING",
-        [queue, wait.map((h) => h.id), wait.map((h) => h.token), leaseMs],
-        doing,
-      )
-        .catch(() => {}) // the next heartbeat finds out what became of them
-        .finally(() => {
-          for (const h of wait) this.renewalsWaiting.delete(h.id);
-        });
+    for (const id of ids) this.renewing.set(id, (this.renewing.get(id) ?? 0) + 1);
+    let rows: Row[];
+    try {
+      rows = await this.run("EXTEND_MANY", [queue, ids, held.map((h) => h.token), leaseMs], doing);
+    } finally {
+      for (const id of ids) {
+        const n = (this.renewing.get(id) ?? 1) - 1;
+        if (n === 0) this.renewing.delete(id);
+        else this.renewing.set(id, n);
+      }
     }
-    return rows.filter((r) => r.skipped !== true).map((r) => num(r.id));
+    const lost: number[] = [];
+    const skipped = new Set<number>();
+    for (const r of rows) {
+      if (r.skipped === true) skipped.add(num(r.id));
+      else lost.push(num(r.id));
+    }
+    this.waitingRenewals.settled(ids.filter((id) => !skipped.has(id)));
+    // A row this heartbeat found held is renewed once let go (waiting-renewals.ts), unless the
+    // holder is an earlier heartbeat of this backend still answering: that one renews it.
+    this.waitingRenewals.skipped(
+      queue,
+      held.filter((h) => skipped.has(h.id) && !this.renewing.has(h.id)),
+      leaseMs,
+    );
+    return { lost, skipped: [...skipped] };
   }
 
   async release(queue: string, held: ReadonlyArray<HeldRef>, started: boolean): Promise<void> {

@@ -337,7 +337,7 @@ const LOCK_IN_ID_ORDER_SKIP_LOCKED = LOCK_IN_ID_ORDER.replace("FOR UPDATE", "FOR
  * $2 ids, $3 tokens, $4 lease ms: returns the ids not extended, each either lost (locked here and
  * not held, or gone) or `skipped`: it never waits for a row lock, and a row another transaction
  * holds (an application's transaction adding a child of the job, the job's own outcome being
- * written) is left for EXTEND_MANY_WAITING. Waiting here held every other lease of the worker
+ * written) is left for EXTEND_WAITING. Waiting here held every other lease of the worker
  * behind that transaction (hostile reviews: every job of the worker ran again).
  */
 export const EXTEND_MANY = `
@@ -356,18 +356,15 @@ FROM unnest($2::bigint[]) AS h(id)
 WHERE h.id NOT IN (SELECT id FROM kept)`;
 
 /**
- * The rows EXTEND_MANY skipped, extended once their lock is let go ($2 ids, $3 tokens, $4 lease
- * ms): a lease live when it began (now() is the statement's start) is kept however long the
- * other transaction holds the row, and runs `lease` ms from when the row is got
- * (clock_timestamp()), not from when the wait began.
+ * A row EXTEND_MANY skipped, extended once its lock is let go ($2 id, $3 token, $4 lease ms; see
+ * waiting-renewals.ts): one row, so it commits as soon as it has it. The lease runs `lease` ms
+ * from when the row is got (clock_timestamp()), never cut shorter than it was, and is renewed
+ * even if it ran out meanwhile: while the row was held no rescue could take the job, so the
+ * state and the claim token say whether it is still the holder's.
  */
-export const EXTEND_MANY_WAITING = `
-WITH ${LOCK_IN_ID_ORDER}
-UPDATE {S}.jobs AS j SET lease_until = clock_timestamp() + $4::float8 * interval '1 millisecond'
-FROM unnest($2::bigint[], $3::integer[]) AS h(id, token)
-WHERE j.id IN (SELECT id FROM locked)
-  AND j.queue = $1 AND j.id = h.id AND j.state = 'reserved' AND j.claims = h.token AND j.lease_until >= now()
-RETURNING j.id::float8 AS id`;
+export const EXTEND_WAITING = `
+UPDATE {S}.jobs SET lease_until = greatest(lease_until, clock_timestamp() + $4::float8 * interval '1 millisecond')
+WHERE queue = $1 AND id = $2::bigint AND state = 'reserved' AND claims = $3::integer`;
 
 /**
  * $2 ids, $3 tokens, $4 channel, $5 started: back to pending without counting the attempt
@@ -450,7 +447,7 @@ const ALL = {
   FAIL,
   EXTEND,
   EXTEND_MANY,
-  EXTEND_MANY_WAITING,
+  EXTEND_WAITING,
   RELEASE,
   RETRY,
   REMOVE,

@@ -9,6 +9,7 @@ import {
   boundedCount,
   type ClaimBound,
   type Decoded,
+  type ExtendedMany,
   type FlowInsert,
   type HeldOutcome,
   type HeldRef,
@@ -402,16 +403,18 @@ export class SqliteBackend implements Backend {
     return this.store.write(() => this.heldOutcome(Q.PROGRESS, params));
   }
 
-  extendMany(queue: string, held: Held, leaseMs: number): Promise<number[]> {
+  extendMany(queue: string, held: Held, leaseMs: number): Promise<ExtendedMany> {
     return this.store.write(() => {
       const now = this.now();
       const statement = this.sql(Q.EXTEND);
-      return held
+      const lost = held
         .filter(
           ({ id, token }) =>
             statement.run({ queue, id, token, attempt: null, now, lease_until: now + leaseMs }).changes === 0,
         )
         .map(({ id }) => id);
+      // A SQLite write holds the whole database, never a row: nothing is ever skipped.
+      return { lost, skipped: [] };
     });
   }
 

@@ -1,0 +1,216 @@
+/*
+ * A heartbeat's renewal of a running job whose row an application's transaction holds (here by
+ * adding a child of the job: `dependsOn` locks the row until COMMIT). Each case was proved by a
+ * hostile review and failed first:
+ * - a row let go was kept locked, unrenewed, by a renewal waiting for another held row, and its
+ *   lease ran out before that renewal committed: the job ran twice;
+ * - a lease that ran out while the row was held, past busyTimeout, was never renewed again: the
+ *   job ran twice once the application committed;
+ * - waiting renewals took every connection of the pool, and an untouched job lost its lease;
+ * - the handler's job.leaseUntil moved on each heartbeat while the row was held and not renewed.
+ */
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import pg from "pg";
+import type { Job, Queue, Spool } from "../../src/index.js";
+import { waitFor } from "../conformance/harness.js";
+import { PG_URL, pgConfigured, sql } from "./pg-helpers.js";
+import { type SpoolFixture, spoolFixture } from "./spool-fixture.js";
+
+const run = pgConfigured("test/postgres/waiting-renewals.test.ts");
+const T = { timeout: 60_000 };
+
+type Payload = { n: string };
+
+/**
+ * What a test opened that must end before its Spool closes (a Spool's close waits for running
+ * handlers, and dropping the schema for the applications' locks): ended by `scene`.
+ */
+type Cleanups = Array<() => Promise<unknown>>;
+
+async function scene(body: (cleanups: Cleanups) => Promise<void>): Promise<void> {
+  const cleanups: Cleanups = [];
+  try {
+    await body(cleanups);
+  } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+  }
+}
+
+/** A worker on `r` whose handlers run until the scene ends; `jobs` maps a payload name to its job. */
+function hold(cleanups: Cleanups, r: Queue<Payload>, lease: number, concurrency: number) {
+  const runs: Record<string, number> = {};
+  const jobs: Record<string, Job<Payload>> = {};
+  let finish!: () => void;
+  const finished = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  const worker = r.process(
+    async (job) => {
+      runs[job.payload.n] = (runs[job.payload.n] ?? 0) + 1;
+      jobs[job.payload.n] = job;
+      await finished;
+    },
+    { concurrency, lease },
+  );
+  const errors: unknown[] = [];
+  worker.on("error", (e) => errors.push(e));
+  cleanups.push(() => {
+    finish();
+    return worker.stop();
+  });
+  return { runs, jobs, errors };
+}
+
+/** An application's transaction holding job `id`'s row (it adds a child of it) until the scene ends. */
+async function appLock(cleanups: Cleanups, q: Queue<string>, id: number): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  cleanups.push(async () => {
+    await client.query("ROLLBACK").catch(() => {});
+    await client.end();
+  });
+  await client.query("BEGIN");
+  await q.add("child", { client, dependsOn: [id] });
+  return client;
+}
+
+async function storedLease(schema: string, id: number): Promise<number> {
+  const rows = await sql(
+    `SELECT (extract(epoch FROM lease_until) * 1000)::float8 AS at FROM "${schema}".jobs WHERE id = $1`,
+    [id],
+  );
+  return Number(rows[0]?.at ?? 0);
+}
+
+async function waitingOnLocks(schema: string): Promise<number> {
+  const rows = await sql(
+    `SELECT count(*)::int AS n FROM pg_stat_activity
+      WHERE datname = current_database() AND application_name = $1 AND wait_event_type = 'Lock'`,
+    [`spool ${schema}`],
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** What a fresh process finds to take back and run: the rescue runs first on its first claim. */
+async function rescuedByAnother(f: SpoolFixture): Promise<number | null> {
+  const other: Spool = await f.open();
+  const job = await other.queue("r").reserve();
+  return job?.id ?? null;
+}
+
+/** Resolves after `count` more heartbeats of `spool`'s workers have answered. */
+function heartbeats(spool: Spool): (count: number) => Promise<void> {
+  const backend = spool.ctx.backend;
+  const extendMany = backend.extendMany.bind(backend);
+  let answered = 0;
+  backend.extendMany = async (...args) => {
+    const outcome = await extendMany(...args);
+    answered++;
+    return outcome;
+  };
+  return async (count) => {
+    const target = answered + count;
+    await waitFor(`${count} heartbeat(s)`, () => answered >= target);
+  };
+}
+
+describe("postgres: renewals that wait for an application's row lock", { skip: !run }, () => {
+  test("a row let go is renewed while another held row's renewal still waits", T, async (t) => {
+    const f = spoolFixture(t);
+    await scene(async (cleanups) => {
+      const spool = await f.open();
+      const r = spool.queue<Payload>("r");
+      const q = spool.queue<string>("q");
+      const first = await r.add({ n: "first" });
+      const second = await r.add({ n: "second" });
+      const lease = 1500;
+      const { runs, errors } = hold(cleanups, r, lease, 2);
+      await waitFor("both running", () => runs.first === 1 && runs.second === 1);
+      const short = await appLock(cleanups, q, first);
+      await appLock(cleanups, q, second); // held until the test ends
+      await waitFor("renewals waiting for the held rows", async () => (await waitingOnLocks(f.schema)) > 0);
+      await short.query("COMMIT");
+      const letGo = Date.now();
+      // The first row must not stay locked behind the second's wait: its lease moves on.
+      await waitFor(
+        "the row let go renewed by later heartbeats",
+        async () => (await storedLease(f.schema, first)) > letGo + lease,
+      );
+      assert.equal(await rescuedByAnother(f), null);
+      assert.deepEqual(runs, { first: 1, second: 1 });
+      assert.deepEqual(errors, []);
+    });
+  });
+
+  test("a lease that ran out while an app held the row past busyTimeout is kept", T, async (t) => {
+    const f = spoolFixture(t);
+    await scene(async (cleanups) => {
+      const spool = await f.open({ busyTimeout: 300 });
+      const r = spool.queue<Payload>("r");
+      const q = spool.queue<string>("q");
+      const id = await r.add({ n: "held" });
+      const lease = 900;
+      const { runs, errors } = hold(cleanups, r, lease, 1);
+      await waitFor("running", () => runs.held === 1);
+      const app = await appLock(cleanups, q, id);
+      // Held past its lease and past several lock timeouts of the waiting renewal.
+      await waitFor("the lease ran out while the row was held", async () => {
+        const until = await storedLease(f.schema, id);
+        return until > 0 && until < Date.now() - 600;
+      });
+      await waitFor("a renewal waiting for the row", async () => (await waitingOnLocks(f.schema)) > 0);
+      await app.query("COMMIT");
+      assert.equal(await rescuedByAnother(f), null, "no other process took the job back");
+      assert.deepEqual(runs, { held: 1 });
+      // Lock timeouts of the waiting renewal are the worker's own business: nothing reported.
+      assert.deepEqual(errors, []);
+    });
+  });
+
+  test("renewals waiting for held rows leave connections for the other jobs", T, async (t) => {
+    const f = spoolFixture(t);
+    await scene(async (cleanups) => {
+      const poolSize = 4;
+      const spool = await f.open({ poolSize });
+      const r = spool.queue<Payload>("r");
+      const q = spool.queue<string>("q");
+      const locked = await r.addBatch(Array.from({ length: poolSize }, (_, i) => ({ n: `locked-${i}` })));
+      const untouched = await r.add({ n: "untouched" });
+      const lease = 900;
+      const beat = heartbeats(spool);
+      const { runs } = hold(cleanups, r, lease, poolSize + 1);
+      await waitFor("all running", () => Object.keys(runs).length === poolSize + 1);
+      // One more held row per heartbeat: each becomes a renewal of its own.
+      for (const id of locked) {
+        await appLock(cleanups, q, id);
+        await beat(1);
+      }
+      const allHeld = Date.now();
+      await waitFor(
+        "the untouched job's lease renewed while every other row is held",
+        async () => (await storedLease(f.schema, untouched)) > allHeld + lease,
+      );
+      assert.ok((await waitingOnLocks(f.schema)) < poolSize, "some connections never wait for a lock");
+      assert.equal(runs.untouched, 1);
+    });
+  });
+
+  test("a handler's job.leaseUntil does not move while its row is held and not renewed", T, async (t) => {
+    const f = spoolFixture(t);
+    await scene(async (cleanups) => {
+      const spool = await f.open();
+      const r = spool.queue<Payload>("r");
+      const q = spool.queue<string>("q");
+      const id = await r.add({ n: "held" });
+      const beat = heartbeats(spool);
+      const { runs, jobs } = hold(cleanups, r, 600, 1);
+      await waitFor("running", () => runs.held === 1);
+      await appLock(cleanups, q, id);
+      await beat(3);
+      const stored = await storedLease(f.schema, id);
+      const seen = jobs.held?.leaseUntil?.getTime() ?? 0;
+      assert.ok(seen <= stored, `the handler sees ${seen}, the store holds ${stored}`);
+    });
+  });
+});
