@@ -19,6 +19,7 @@ import { T } from "../conformance/harness.js";
 const HOT: Record<string, string> = {
   CLAIM: Q.CLAIM,
   CLAIM_ONE: Q.CLAIM_ONE,
+  TAKE_READ: Q.TAKE_READ,
   TAKE: Q.TAKE,
   TAKE_ONE: Q.TAKE_ONE,
   CLAIM_LIMITED: L.CLAIM_LIMITED,

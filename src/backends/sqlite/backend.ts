@@ -283,7 +283,13 @@ export class SqliteBackend implements Backend {
     return this.store.writeDeleting(() => {
       const now = this.now();
       const one = this.store.rawSql(Q.TAKE_ONE);
-      const many = this.store.rawSql(Q.TAKE);
+      const read = this.store.rawSql(Q.TAKE_READ);
+      const remove = this.store.sql(Q.TAKE);
+      const many = (limit: number): TakenRow[] => {
+        const rows = read.all({ queue, now, limit }) as TakenRow[];
+        if (rows.length > 0) remove.run({ queue, now, limit: rows.length });
+        return rows;
+      };
       const failed: [TakenJob, Extract<Decoded<T>, { error: string }>][] = [];
       const items: T[] = [];
       // A savepoint inside the writer's transaction: when an item cannot be decoded, the take
@@ -294,7 +300,7 @@ export class SqliteBackend implements Backend {
             queue,
             limit,
             now,
-            (n) => (n === 1 ? one.all({ queue, now }) : many.all({ queue, now, limit: n })) as TakenRow[],
+            (n) => (n === 1 ? (one.all({ queue, now }) as TakenRow[]) : many(n)),
             toTakenJob,
           );
           for (const job of jobs) {
