@@ -7,14 +7,21 @@
  * - a lease that ran out while the row was held, past busyTimeout, was never renewed again: the
  *   job ran twice once the application committed;
  * - waiting renewals took every connection of the pool, and an untouched job lost its lease;
- * - the handler's job.leaseUntil moved on each heartbeat while the row was held and not renewed.
+ * - the handler's job.leaseUntil moved on each heartbeat while the row was held and not renewed;
+ * - a holder that rolled back (or only locked the row) left a lease counted from before the wait:
+ *   an UPDATE computes its new row before it waits for the lock;
+ * - heartbeats answering while another was out never sent a waiting renewal at all;
+ * - with a pool of one, the waiting renewal took the only connection from the heartbeat;
+ * - close() right after a heartbeat waited as long as the row was held, and each close left
+ *   server sessions waiting on the lock;
+ * - a row held for ever took its lane for ever, and a row behind it lost its lease.
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import pg from "pg";
 import type { Job, Queue, Spool } from "../../src/index.js";
 import { waitFor } from "../conformance/harness.js";
-import { PG_URL, pgConfigured, sql } from "./pg-helpers.js";
+import { fixture, job, PG_URL, pgConfigured, sql } from "./pg-helpers.js";
 import { type SpoolFixture, spoolFixture } from "./spool-fixture.js";
 
 const run = pgConfigured("test/postgres/waiting-renewals.test.ts");
@@ -72,6 +79,19 @@ async function appLock(cleanups: Cleanups, q: Queue<string>, id: number): Promis
   });
   await client.query("BEGIN");
   await q.add("child", { client, dependsOn: [id] });
+  return client;
+}
+
+/** A transaction of another client that has run `lockSql` ($1 = id), open until the scene ends. */
+async function rowLock(cleanups: Cleanups, lockSql: string, id: number): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  cleanups.push(async () => {
+    await client.query("ROLLBACK").catch(() => {});
+    await client.end();
+  });
+  await client.query("BEGIN");
+  await client.query(lockSql, [id]);
   return client;
 }
 
@@ -211,6 +231,138 @@ describe("postgres: renewals that wait for an application's row lock", { skip: !
       const stored = await storedLease(f.schema, id);
       const seen = jobs.held?.leaseUntil?.getTime() ?? 0;
       assert.ok(seen <= stored, `the handler sees ${seen}, the store holds ${stored}`);
+    });
+  });
+  for (const [how, end] of [
+    ["an app's transaction that rolls back", "ROLLBACK"],
+    ["a plain row lock", "COMMIT"],
+  ] as const) {
+    test(`a row held past its lease by ${how} keeps its lease`, T, async (t) => {
+      const f = spoolFixture(t);
+      await scene(async (cleanups) => {
+        const spool = await f.open();
+        const r = spool.queue<Payload>("r");
+        const q = spool.queue<string>("q");
+        const id = await r.add({ n: "held" });
+        const lease = 900;
+        const { runs, errors } = hold(cleanups, r, lease, 1);
+        await waitFor("running", () => runs.held === 1);
+        const app =
+          end === "ROLLBACK"
+            ? await appLock(cleanups, q, id)
+            : await rowLock(cleanups, `SELECT id FROM "${f.schema}".jobs WHERE id = $1 FOR UPDATE`, id);
+        await waitFor("a renewal waiting for the row", async () => (await waitingOnLocks(f.schema)) > 0);
+        await waitFor("the lease ran out while the row was held", async () => {
+          const until = await storedLease(f.schema, id);
+          return until > 0 && until < Date.now() - 300;
+        });
+        const letGo = Date.now();
+        await app.query(end);
+        // Counted from when the renewal got the row, not from when it began to wait.
+        await waitFor("the lease renewed", async () => (await storedLease(f.schema, id)) > letGo);
+        assert.equal(await rescuedByAnother(f), null, "no other process took the job back");
+        assert.deepEqual(runs, { held: 1 });
+        assert.deepEqual(errors, []);
+      });
+    });
+  }
+
+  test("heartbeats that answer while others are out still send the waiting renewal", T, async (t) => {
+    const f = fixture(t);
+    const b = await f.open({ busyTimeout: 30_000 });
+    await b.enqueue("q", [job(1)]);
+    const [held] = await b.claim("q", 1, 60_000);
+    assert.ok(held);
+    await scene(async (cleanups) => {
+      await rowLock(cleanups, `SELECT id FROM "${f.schema}".jobs WHERE id = $1 FOR UPDATE`, held.id);
+      // Three heartbeats always out at once: each answers while the others are still out.
+      let waited = false;
+      const beat = async () => {
+        while (!waited) await b.extendMany("q", [{ id: held.id, token: held.claims }], 60_000);
+      };
+      const beats = [beat(), beat(), beat()];
+      await waitFor("a renewal waiting for the row", async () => (await waitingOnLocks(f.schema)) > 0);
+      waited = true;
+      await Promise.all(beats);
+    });
+  });
+
+  test("with a pool of one, no renewal waits: the heartbeat keeps its connection", T, async (t) => {
+    const f = fixture(t);
+    const b = await f.open({ poolSize: 1, busyTimeout: 30_000 });
+    await b.enqueue("q", [job(1), job(2)]);
+    const [held, free] = (await b.claim("q", 2, 60_000)).sort((x, y) => x.id - y.id);
+    assert.ok(held && free);
+    await scene(async (cleanups) => {
+      await rowLock(cleanups, `SELECT id FROM "${f.schema}".jobs WHERE id = $1 FOR UPDATE`, held.id);
+      const tokens = [held, free].map((j) => ({ id: j.id, token: j.claims }));
+      assert.deepEqual(await b.extendMany("q", tokens, 60_000), { lost: [], skipped: [held.id] });
+      // The next heartbeat gets the one connection: no renewal sits on it waiting for the lock.
+      assert.deepEqual(await b.extendMany("q", tokens, 60_000), { lost: [], skipped: [held.id] });
+      assert.equal(await waitingOnLocks(f.schema), 0);
+    });
+  });
+  test(
+    "close() right after a heartbeat that skipped a row neither waits for it nor leaves a session",
+    T,
+    async (t) => {
+      const f = fixture(t);
+      const b = await f.open({ busyTimeout: 30_000 });
+      await b.enqueue("q", [job(1)]);
+      const [held] = await b.claim("q", 1, 60_000);
+      assert.ok(held);
+      await scene(async (cleanups) => {
+        await rowLock(cleanups, `SELECT id FROM "${f.schema}".jobs WHERE id = $1 FOR UPDATE`, held.id);
+        assert.deepEqual(await b.extendMany("q", [{ id: held.id, token: held.claims }], 60_000), {
+          lost: [],
+          skipped: [held.id],
+        });
+        let closed = false;
+        const closing = b.close().then(() => {
+          closed = true;
+        });
+        await waitFor("close() resolved while the row is still held", () => closed);
+        await closing;
+        await waitFor(
+          "no session left waiting on the lock",
+          async () => (await waitingOnLocks(f.schema)) === 0,
+        );
+      });
+    },
+  );
+
+  test("a row held for ever gives its lane up for a row behind it", T, async (t) => {
+    const f = spoolFixture(t);
+    await scene(async (cleanups) => {
+      const spool = await f.open({ poolSize: 2 }); // one lane
+      const r = spool.queue<Payload>("r");
+      const q = spool.queue<string>("q");
+      const stuck = await r.add({ n: "stuck" });
+      const behind = await r.add({ n: "behind" });
+      const lease = 900;
+      const beat = heartbeats(spool);
+      const { runs, errors } = hold(cleanups, r, lease, 2);
+      await waitFor("both running", () => runs.stuck === 1 && runs.behind === 1);
+      await appLock(cleanups, q, stuck); // for ever
+      await waitFor("the stuck row's renewal waiting", async () => (await waitingOnLocks(f.schema)) > 0);
+      await beat(2);
+      const app = await appLock(cleanups, q, behind); // its lease fresh: just renewed
+      await waitFor("the row behind waiting in the lane", async () => {
+        const rows = await sql(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1
+              AND wait_event_type = 'Lock' AND query LIKE '%clock_timestamp%'`,
+          [`spool ${f.schema}`],
+        );
+        return Number(rows[0]?.n) === 1 && (await storedLease(f.schema, behind)) < Date.now();
+      });
+      const letGo = Date.now();
+      await app.query("COMMIT");
+      await waitFor("the row behind renewed", async () => (await storedLease(f.schema, behind)) > letGo);
+      assert.equal(runs.behind, 1);
+      assert.ok(
+        errors.every((e) => !String(e).includes(`job ${behind} `)),
+        `no error about the row behind: ${errors.map(String).join("; ")}`,
+      );
     });
   });
 });

@@ -60,8 +60,6 @@ export class PostgresBackend implements Backend {
   private readonly rescues = new RescueThrottle();
   /** Renewals of rows a heartbeat found held by another transaction (extendMany). */
   private readonly waitingRenewals: WaitingRenewals;
-  /** Rows in a heartbeat's EXTEND_MANY not yet answered, with how many such statements. */
-  private readonly renewing = new Map<number, number>();
   private readonly completions: Grouper<Completion>;
   private readonly deletions: Grouper<Completion>;
   private readonly failures: Grouper<Failure>;
@@ -358,17 +356,7 @@ export class PostgresBackend implements Backend {
     if (held.length === 0) return { lost: [], skipped: [] };
     const doing = `extending ${held.length} lease(s) of ${show(queue)}`;
     const ids = held.map((h) => h.id);
-    for (const id of ids) this.renewing.set(id, (this.renewing.get(id) ?? 0) + 1);
-    let rows: Row[];
-    try {
-      rows = await this.run("EXTEND_MANY", [queue, ids, held.map((h) => h.token), leaseMs], doing);
-    } finally {
-      for (const id of ids) {
-        const n = (this.renewing.get(id) ?? 1) - 1;
-        if (n === 0) this.renewing.delete(id);
-        else this.renewing.set(id, n);
-      }
-    }
+    const rows = await this.run("EXTEND_MANY", [queue, ids, held.map((h) => h.token), leaseMs], doing);
     const lost: number[] = [];
     const skipped = new Set<number>();
     for (const r of rows) {
@@ -376,11 +364,11 @@ export class PostgresBackend implements Backend {
       else lost.push(num(r.id));
     }
     this.waitingRenewals.settled(ids.filter((id) => !skipped.has(id)));
-    // A row this heartbeat found held is renewed once let go (waiting-renewals.ts), unless the
-    // holder is an earlier heartbeat of this backend still answering: that one renews it.
+    // A row this heartbeat found held is renewed once let go (waiting-renewals.ts), whoever
+    // holds it: an earlier heartbeat still answering may hold it, or may have skipped it too.
     this.waitingRenewals.skipped(
       queue,
-      held.filter((h) => skipped.has(h.id) && !this.renewing.has(h.id)),
+      held.filter((h) => skipped.has(h.id)),
       leaseMs,
     );
     return { lost, skipped: [...skipped] };
@@ -481,6 +469,8 @@ export class PostgresBackend implements Backend {
   }
 
   async close(): Promise<void> {
+    // A renewal waiting for an application's lock may wait for ever: no one needs it now.
+    await this.waitingRenewals.close();
     // Completions already issued still commit (or fail) before the pool goes.
     if (!this.db.isClosed)
       await Promise.all([this.completions.settled(), this.deletions.settled(), this.failures.settled()]);

@@ -357,14 +357,17 @@ WHERE h.id NOT IN (SELECT id FROM kept)`;
 
 /**
  * A row EXTEND_MANY skipped, extended once its lock is let go ($2 id, $3 token, $4 lease ms; see
- * waiting-renewals.ts): one row, so it commits as soon as it has it. The lease runs `lease` ms
- * from when the row is got (clock_timestamp()), never cut shorter than it was, and is renewed
- * even if it ran out meanwhile: while the row was held no rescue could take the job, so the
- * state and the claim token say whether it is still the holder's.
+ * waiting-renewals.ts, which runs it in a transaction with no lock_timeout). The row is locked
+ * first: an UPDATE alone computes its new row before it waits, so its clock_timestamp() would be
+ * from before the wait whenever the holder rolled back or only locked the row. The lease then
+ * runs `lease` ms from when the row is got, never cut shorter; it must have been live when the
+ * statement began (statement_timestamp()), before the wait.
  */
 export const EXTEND_WAITING = `
+WITH locked AS MATERIALIZED (SELECT id FROM {S}.jobs WHERE id = $2::bigint FOR UPDATE)
 UPDATE {S}.jobs SET lease_until = greatest(lease_until, clock_timestamp() + $4::float8 * interval '1 millisecond')
-WHERE queue = $1 AND id = $2::bigint AND state = 'reserved' AND claims = $3::integer`;
+WHERE id IN (SELECT id FROM locked) AND queue = $1 AND state = 'reserved' AND claims = $3::integer
+  AND lease_until >= statement_timestamp()`;
 
 /**
  * $2 ids, $3 tokens, $4 channel, $5 started: back to pending without counting the attempt

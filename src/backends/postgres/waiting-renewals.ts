@@ -3,22 +3,30 @@
  * it skips a row another transaction holds (an application's transaction adding a child of the
  * job, the job's own outcome being written). Such a row is renewed here instead, by a statement
  * that waits for the lock, so it is first in line when the lock is let go, ahead of a rescue
- * that would take the job back once the holder commits.
+ * that would take the job back once the holder is done.
  *
- * Three rules, each from a hostile review:
- * - One row per statement, committed as soon as it has its row: a statement over several rows
- *   kept the rows it got early locked (and unrenewed in the store) while it waited for a later
- *   one, and their leases ran out before it committed.
- * - Lanes: at most half the pool waits at once, the rest queue here, so rows held by many
- *   applications' transactions cannot take every connection from the heartbeat and from the
- *   worker's own writes. A statement ended by lock_timeout goes behind the queued rows.
- * - A lease that ran out while its row was held is renewed all the same if the job is still the
- *   holder's (state and claim token unchanged): no rescue could take it while the row was held,
- *   and a statement ended by lock_timeout (busyTimeout) is sent again when the heartbeat still
- *   asks for the row, instead of leaving the job to a rescue once the application commits.
+ * The rules, each from a hostile review:
+ * - One row per statement, which locks the row before it computes the new lease: a statement
+ *   over several rows kept the rows it got early locked (and unrenewed in the store) while it
+ *   waited for a later one; and an UPDATE computes its new row before it waits, so a holder
+ *   that rolled back (or only locked the row) got a lease counted from before the wait.
+ * - A lease is renewed only if it was live when the statement began. The statement has no
+ *   lock_timeout (one that ended the wait lost the place in line), so no rescue could take the
+ *   job while it waited; a lease that ran out before, and that a heartbeat may have reported
+ *   lost, stays lost. In a transaction of its own, so a statement whose process died before
+ *   COMMIT renews nothing.
+ * - Lanes: at most half the pool waits at once (none with a pool of one), the rest queue here,
+ *   so rows held by many applications' transactions cannot take every connection from the
+ *   heartbeat and from the worker's own writes. While rows queue, a lane that has waited its
+ *   row's whole lease is cancelled and its row given up (a row held for ever took its lane for
+ *   ever, and every row behind it lost its lease). A row a heartbeat renews or finds lost leaves
+ *   the queue.
+ * - close() cancels the statements still waiting: an application may hold a row for ever, and a
+ *   server session waiting on a lock does not notice its client has gone.
  */
+import type pg from "pg";
 import type { HeldRef } from "../../backend.js";
-import type { Connections } from "./pool.js";
+import { type Connections, DEFAULT_POOL_SIZE } from "./pool.js";
 
 interface Wanted {
   queue: string;
@@ -26,59 +34,146 @@ interface Wanted {
   leaseMs: number;
 }
 
+/** A row whose renewal is out, on the connection it holds. */
+interface Lane {
+  id: number;
+  wanted: Wanted;
+  /** When it was sent (performance.now()). */
+  since: number;
+  client?: pg.PoolClient;
+  cancelled: boolean;
+}
+
+/** How often a cancelled lane that has not ended is cancelled again (a cancel can come too early). */
+const RECANCEL_MS = 1_000;
+/** Given-up rows remembered at most: a finished job's row is never settled by a heartbeat. */
+const GIVEN_UP_MAX = 10_000;
+
 export class WaitingRenewals {
   /** Rows waiting for a lane, in the order they were skipped. */
   private readonly queued = new Map<number, Wanted>();
-  /** Rows whose statement is waiting for its lock now. */
-  private readonly waiting = new Set<number>();
-  /** Rows a heartbeat skipped again while their statement waited: sent again if it times out. */
-  private readonly askedAgain = new Set<number>();
-  private readonly lanes: number;
+  /** Rows whose statement is out now. */
+  private readonly lanes = new Map<number, Lane>();
+  /** Rows whose lane was cancelled: their leases have run out, nothing is left to wait for. */
+  private readonly givenUp = new Set<number>();
+  private readonly most: number;
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
 
   constructor(private readonly db: Connections) {
-    this.lanes = Math.max(1, Math.floor((db.pool.options.max ?? 10) / 2));
+    this.most = Math.floor((db.pool.options.max ?? DEFAULT_POOL_SIZE) / 2);
   }
 
-  /** Rows a heartbeat found locked by another transaction. */
+  /** Rows a heartbeat found held by another transaction. */
   skipped(queue: string, held: readonly HeldRef[], leaseMs: number): void {
+    if (this.most === 0 || this.closed) return;
     for (const { id, token } of held) {
-      if (this.waiting.has(id)) this.askedAgain.add(id);
-      else this.queued.set(id, { queue, token, leaseMs });
+      if (!this.lanes.has(id) && !this.givenUp.has(id)) this.queued.set(id, { queue, token, leaseMs });
     }
     this.pump();
   }
 
   /** Rows a heartbeat renewed or found lost: nothing of theirs is left to wait for. */
   settled(ids: Iterable<number>): void {
-    for (const id of ids) this.queued.delete(id);
-  }
-
-  private pump(): void {
-    while (this.waiting.size < this.lanes && this.queued.size > 0 && !this.db.isClosed) {
-      const [id, wanted] = this.queued.entries().next().value as [number, Wanted];
+    for (const id of ids) {
       this.queued.delete(id);
-      this.send(id, wanted);
+      this.givenUp.delete(id);
     }
   }
 
-  private send(id: number, wanted: Wanted): void {
-    this.waiting.add(id);
-    this.askedAgain.delete(id);
-    const { queue, token, leaseMs } = wanted;
-    this.db
-      .run("EXTEND_WAITING", [queue, id, token, leaseMs], `extending the lease of job ${id}`)
-      .then(
-        () => {},
-        () => {
-          // Its lock outlasted busyTimeout (or the connection failed): again, behind the other
-          // rows, while the heartbeat still asks for it. Otherwise the next heartbeat finds out.
-          if (this.askedAgain.has(id) && !this.queued.has(id)) this.queued.set(id, wanted);
-        },
-      )
-      .finally(() => {
-        this.waiting.delete(id);
-        this.askedAgain.delete(id);
+  /** Cancels the statements still waiting (their transactions roll back) and sends no more. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.queued.clear();
+    if (this.timer !== null) clearTimeout(this.timer);
+    await Promise.all([...this.lanes.values()].map((lane) => this.cancel(lane)));
+    for (const lane of this.lanes.values())
+      void (lane.client as unknown as pg.Client | undefined)?.end().catch(ignore);
+  }
+
+  private pump(): void {
+    while (this.lanes.size < this.most && this.queued.size > 0 && !this.closed && !this.db.isClosed) {
+      const [id, wanted] = this.queued.entries().next().value as [number, Wanted];
+      this.queued.delete(id);
+      const lane: Lane = { id, wanted, since: performance.now(), cancelled: false };
+      this.lanes.set(id, lane);
+      void this.send(id, lane).finally(() => {
+        this.lanes.delete(id);
         this.pump();
       });
+    }
+    this.watch();
+  }
+
+  /**
+   * While rows queue, cancels each lane once it has waited its row's lease (that lease has run
+   * out by then: only the holder's end could still save it), and checks again when the next is due.
+   */
+  private watch(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.queued.size === 0 || this.closed) return;
+    const now = performance.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const lane of this.lanes.values()) {
+      const due = lane.cancelled ? lane.since + RECANCEL_MS : lane.since + lane.wanted.leaseMs;
+      if (due <= now) {
+        if (lane.cancelled) lane.since = now;
+        void this.cancel(lane);
+        next = Math.min(next, now + RECANCEL_MS);
+      } else next = Math.min(next, due);
+    }
+    if (Number.isFinite(next)) {
+      this.timer = setTimeout(() => this.watch(), Math.max(1, next - now));
+      this.timer.unref();
+    }
+  }
+
+  /** A row no longer waited for; the oldest are forgotten past GIVEN_UP_MAX (jobs long finished). */
+  private giveUp(id: number): void {
+    this.givenUp.add(id);
+    if (this.givenUp.size > GIVEN_UP_MAX) this.givenUp.delete(this.givenUp.values().next().value as number);
+  }
+
+  private async cancel(lane: Lane): Promise<void> {
+    lane.cancelled = true;
+    this.giveUp(lane.id);
+    const pid = (lane.client as unknown as { processID?: number } | undefined)?.processID;
+    if (pid === undefined || this.db.isClosed) return;
+    await this.db.pool.query("SELECT pg_cancel_backend($1)", [pid]).catch(ignore);
+  }
+
+  /** One row's renewal; its failure is no news: the next heartbeat finds out what became of it. */
+  private async send(id: number, lane: Lane): Promise<void> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.db.pool.connect();
+    } catch {
+      return;
+    }
+    client.on("error", ignore);
+    let broken: Error | undefined;
+    try {
+      if (this.closed || lane.cancelled) throw new Error("not sent: closing or given up");
+      lane.client = client;
+      const { queue, token, leaseMs } = lane.wanted;
+      await client.query("BEGIN");
+      await client.query("SET LOCAL lock_timeout = 0");
+      if (this.closed || lane.cancelled) throw new Error("not sent: closing or given up");
+      await client.query({
+        name: "spool_EXTEND_WAITING",
+        text: this.db.text("EXTEND_WAITING"),
+        values: [queue, id, token, leaseMs],
+      });
+      await client.query("COMMIT");
+    } catch (error) {
+      // Its transaction may still be open: the connection is dropped, not pooled.
+      broken = error instanceof Error ? error : new Error(String(error));
+    } finally {
+      client.off("error", ignore);
+      client.release(broken);
+    }
   }
 }
+
+function ignore(): void {}
