@@ -17,9 +17,9 @@
  * - a row held for ever took its lane for ever, and a row behind it lost its lease.
  */
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
+import { describe, type TestContext, test } from "node:test";
 import pg from "pg";
-import type { Job, Queue, Spool } from "../../src/index.js";
+import type { Job, Queue, Spool, SpoolOptions } from "../../src/index.js";
 import { waitFor } from "../conformance/harness.js";
 import { fixture, job, PG_URL, pgConfigured, sql } from "./pg-helpers.js";
 import { type SpoolFixture, spoolFixture } from "./spool-fixture.js";
@@ -42,6 +42,29 @@ async function scene(body: (cleanups: Cleanups) => Promise<void>): Promise<void>
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
   }
+}
+
+/** A Spool on a fresh schema with queues `r` (the jobs) and `q` (the applications' children). */
+async function spoolScene(
+  t: TestContext,
+  ...args:
+    | [body: (s: SpoolScene) => Promise<void>]
+    | [options: SpoolOptions, body: (s: SpoolScene) => Promise<void>]
+): Promise<void> {
+  const [options, body] = args.length === 1 ? [{}, args[0]] : args;
+  const f = spoolFixture(t);
+  await scene(async (cleanups) => {
+    const spool = await f.open(options);
+    await body({ f, spool, r: spool.queue<Payload>("r"), q: spool.queue<string>("q"), cleanups });
+  });
+}
+
+interface SpoolScene {
+  f: SpoolFixture;
+  spool: Spool;
+  r: Queue<Payload>;
+  q: Queue<string>;
+  cleanups: Cleanups;
 }
 
 /** A worker on `r` whose handlers run until the scene ends; `jobs` maps a payload name to its job. */
@@ -69,8 +92,11 @@ function hold(cleanups: Cleanups, r: Queue<Payload>, lease: number, concurrency:
   return { runs, jobs, errors };
 }
 
-/** An application's transaction holding job `id`'s row (it adds a child of it) until the scene ends. */
-async function appLock(cleanups: Cleanups, q: Queue<string>, id: number): Promise<pg.Client> {
+/** Another client's open transaction, after `begin` ran in it; rolled back when the scene ends. */
+async function transaction(
+  cleanups: Cleanups,
+  begin: (client: pg.Client) => Promise<unknown>,
+): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: PG_URL });
   await client.connect();
   cleanups.push(async () => {
@@ -78,21 +104,20 @@ async function appLock(cleanups: Cleanups, q: Queue<string>, id: number): Promis
     await client.end();
   });
   await client.query("BEGIN");
-  await q.add("child", { client, dependsOn: [id] });
+  await begin(client);
   return client;
 }
 
-/** A transaction of another client that has run `lockSql` ($1 = id), open until the scene ends. */
-async function rowLock(cleanups: Cleanups, lockSql: string, id: number): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  cleanups.push(async () => {
-    await client.query("ROLLBACK").catch(() => {});
-    await client.end();
-  });
-  await client.query("BEGIN");
-  await client.query(lockSql, [id]);
-  return client;
+/** An application's transaction holding job `id`'s row (it adds a child of it). */
+function appLock(cleanups: Cleanups, q: Queue<string>, id: number): Promise<pg.Client> {
+  return transaction(cleanups, (client) => q.add("child", { client, dependsOn: [id] }));
+}
+
+/** A transaction holding job `id`'s row by a plain row lock. */
+function rowLock(cleanups: Cleanups, schema: string, id: number): Promise<pg.Client> {
+  return transaction(cleanups, (client) =>
+    client.query(`SELECT id FROM "${schema}".jobs WHERE id = $1 FOR UPDATE`, [id]),
+  );
 }
 
 async function storedLease(schema: string, id: number): Promise<number> {
@@ -137,11 +162,7 @@ function heartbeats(spool: Spool): (count: number) => Promise<void> {
 
 describe("postgres: renewals that wait for an application's row lock", { skip: !run }, () => {
   test("a row let go is renewed while another held row's renewal still waits", T, async (t) => {
-    const f = spoolFixture(t);
-    await scene(async (cleanups) => {
-      const spool = await f.open();
-      const r = spool.queue<Payload>("r");
-      const q = spool.queue<string>("q");
+    await spoolScene(t, async ({ f, r, q, cleanups }) => {
       const first = await r.add({ n: "first" });
       const second = await r.add({ n: "second" });
       const lease = 1500;
@@ -164,11 +185,7 @@ describe("postgres: renewals that wait for an application's row lock", { skip: !
   });
 
   test("a lease that ran out while an app held the row past busyTimeout is kept", T, async (t) => {
-    const f = spoolFixture(t);
-    await scene(async (cleanups) => {
-      const spool = await f.open({ busyTimeout: 300 });
-      const r = spool.queue<Payload>("r");
-      const q = spool.queue<string>("q");
+    await spoolScene(t, { busyTimeout: 300 }, async ({ f, r, q, cleanups }) => {
       const id = await r.add({ n: "held" });
       const lease = 900;
       const { runs, errors } = hold(cleanups, r, lease, 1);
@@ -217,11 +234,7 @@ describe("postgres: renewals that wait for an application's row lock", { skip: !
   });
 
   test("a handler's job.leaseUntil does not move while its row is held and not renewed", T, async (t) => {
-    const f = spoolFixture(t);
-    await scene(async (cleanups) => {
-      const spool = await f.open();
-      const r = spool.queue<Payload>("r");
-      const q = spool.queue<string>("q");
+    await spoolScene(t, async ({ f, spool, r, q, cleanups }) => {
       const id = await r.add({ n: "held" });
       const beat = heartbeats(spool);
       const { runs, jobs } = hold(cleanups, r, 600, 1);
@@ -248,9 +261,7 @@ describe("postgres: renewals that wait for an application's row lock", { skip: !
         const { runs, errors } = hold(cleanups, r, lease, 1);
         await waitFor("running", () => runs.held === 1);
         const app =
-          end === "ROLLBACK"
-            ? await appLock(cleanups, q, id)
-            : await rowLock(cleanups, `SELECT id FROM "${f.schema}".jobs WHERE id = $1 FOR UPDATE`, id);
+          end === "ROLLBACK" ? await appLock(cleanups, q, id) : await rowLock(cleanups, f.schema, id);
         await waitFor("a renewal waiting for the row", async () => (await waitingOnLocks(f.schema)) > 0);
         await waitFor("the lease ran out while the row was held", async () => {
           const until = await storedLease(f.schema, id);
@@ -274,7 +285,7 @@ describe("postgres: renewals that wait for an application's row lock", { skip: !
     const [held] = await b.claim("q", 1, 60_000);
     assert.ok(held);
     await scene(async (cleanups) => {
-      await rowLock(cleanups, `SELECT id FROM "${f.schema}".jobs WHERE id = $1 FOR UPDATE`, held.id);
+      await rowLock(cleanups, f.schema, held.id);
       // Three heartbeats always out at once: each answers while the others are still out.
       let waited = false;
       const beat = async () => {
@@ -294,7 +305,7 @@ describe("postgres: renewals that wait for an application's row lock", { skip: !
     const [held, free] = (await b.claim("q", 2, 60_000)).sort((x, y) => x.id - y.id);
     assert.ok(held && free);
     await scene(async (cleanups) => {
-      await rowLock(cleanups, `SELECT id FROM "${f.schema}".jobs WHERE id = $1 FOR UPDATE`, held.id);
+      await rowLock(cleanups, f.schema, held.id);
       const tokens = [held, free].map((j) => ({ id: j.id, token: j.claims }));
       assert.deepEqual(await b.extendMany("q", tokens, 60_000), { lost: [], skipped: [held.id] });
       // The next heartbeat gets the one connection: no renewal sits on it waiting for the lock.
@@ -312,7 +323,7 @@ describe("postgres: renewals that wait for an application's row lock", { skip: !
       const [held] = await b.claim("q", 1, 60_000);
       assert.ok(held);
       await scene(async (cleanups) => {
-        await rowLock(cleanups, `SELECT id FROM "${f.schema}".jobs WHERE id = $1 FOR UPDATE`, held.id);
+        await rowLock(cleanups, f.schema, held.id);
         assert.deepEqual(await b.extendMany("q", [{ id: held.id, token: held.claims }], 60_000), {
           lost: [],
           skipped: [held.id],
@@ -332,11 +343,8 @@ describe("postgres: renewals that wait for an application's row lock", { skip: !
   );
 
   test("a row held for ever gives its lane up for a row behind it", T, async (t) => {
-    const f = spoolFixture(t);
-    await scene(async (cleanups) => {
-      const spool = await f.open({ poolSize: 2 }); // one lane
-      const r = spool.queue<Payload>("r");
-      const q = spool.queue<string>("q");
+    await spoolScene(t, { poolSize: 2 }, async ({ f, spool, r, q, cleanups }) => {
+      // one lane
       const stuck = await r.add({ n: "stuck" });
       const behind = await r.add({ n: "behind" });
       const lease = 900;
