@@ -14,7 +14,9 @@
  * - with a pool of one, the waiting renewal took the only connection from the heartbeat;
  * - close() right after a heartbeat waited as long as the row was held, and each close left
  *   server sessions waiting on the lock;
- * - a row held for ever took its lane for ever, and a row behind it lost its lease.
+ * - a row held for ever took its lane for ever, and a row behind it lost its lease;
+ * - close() with every connection of the pool busy could not send its cancel, and left the
+ *   renewal waiting on the server.
  */
 import assert from "node:assert/strict";
 import { describe, type TestContext, test } from "node:test";
@@ -371,6 +373,24 @@ describe("postgres: renewals that wait for an application's row lock", { skip: !
         errors.every((e) => !String(e).includes(`job ${behind} `)),
         `no error about the row behind: ${errors.map(String).join("; ")}`,
       );
+    });
+  });
+  test("close() cancels waiting renewals even when every pool connection is busy", T, async (t) => {
+    const f = fixture(t);
+    const b = await f.open({ poolSize: 2, busyTimeout: 1_000 }); // one lane, one other connection
+    await b.enqueue("q", [job(1)]);
+    const [held] = await b.claim("q", 1, 60_000);
+    assert.ok(held);
+    await scene(async (cleanups) => {
+      await rowLock(cleanups, f.schema, held.id);
+      await b.extendMany("q", [{ id: held.id, token: held.claims }], 60_000);
+      await waitFor("the renewal waiting for the row", async () => (await waitingOnLocks(f.schema)) > 0);
+      // The pool's other connection busy for longer than busyTimeout (which bounds a checkout).
+      const pool = (b as unknown as { db: { pool: pg.Pool } }).db.pool;
+      const busy = pool.query("SELECT pg_sleep(4)").catch(() => {});
+      await b.close();
+      await busy;
+      assert.equal(await waitingOnLocks(f.schema), 0, "no session left waiting on the lock");
     });
   });
 });

@@ -24,7 +24,7 @@
  * - close() cancels the statements still waiting: an application may hold a row for ever, and a
  *   server session waiting on a lock does not notice its client has gone.
  */
-import type pg from "pg";
+import pg from "pg";
 import type { HeldRef } from "../../backend.js";
 import { type Connections, DEFAULT_POOL_SIZE } from "./pool.js";
 
@@ -40,7 +40,7 @@ interface Lane {
   wanted: Wanted;
   /** When it was sent (performance.now()). */
   since: number;
-  client?: pg.PoolClient;
+  client?: pg.PoolClient | undefined;
   cancelled: boolean;
 }
 
@@ -54,8 +54,11 @@ export class WaitingRenewals {
   private readonly queued = new Map<number, Wanted>();
   /** Rows whose statement is out now. */
   private readonly lanes = new Map<number, Lane>();
-  /** Rows whose lane was cancelled: their leases have run out, nothing is left to wait for. */
-  private readonly givenUp = new Set<number>();
+  /**
+   * Rows whose lane was cancelled, with the claim token it waited for: that lease has run out,
+   * nothing is left to wait for (a later claim of the same job, with its own token, is waited for).
+   */
+  private readonly givenUp = new Map<number, number>();
   private readonly most: number;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -68,7 +71,8 @@ export class WaitingRenewals {
   skipped(queue: string, held: readonly HeldRef[], leaseMs: number): void {
     if (this.most === 0 || this.closed) return;
     for (const { id, token } of held) {
-      if (!this.lanes.has(id) && !this.givenUp.has(id)) this.queued.set(id, { queue, token, leaseMs });
+      if (!this.lanes.has(id) && this.givenUp.get(id) !== token)
+        this.queued.set(id, { queue, token, leaseMs });
     }
     this.pump();
   }
@@ -86,7 +90,7 @@ export class WaitingRenewals {
     this.closed = true;
     this.queued.clear();
     if (this.timer !== null) clearTimeout(this.timer);
-    await Promise.all([...this.lanes.values()].map((lane) => this.cancel(lane)));
+    await this.cancel([...this.lanes.values()]);
     for (const lane of this.lanes.values())
       void (lane.client as unknown as pg.Client | undefined)?.end().catch(ignore);
   }
@@ -115,14 +119,16 @@ export class WaitingRenewals {
     if (this.queued.size === 0 || this.closed) return;
     const now = performance.now();
     let next = Number.POSITIVE_INFINITY;
+    const due: Lane[] = [];
     for (const lane of this.lanes.values()) {
-      const due = lane.cancelled ? lane.since + RECANCEL_MS : lane.since + lane.wanted.leaseMs;
-      if (due <= now) {
+      const at = lane.cancelled ? lane.since + RECANCEL_MS : lane.since + lane.wanted.leaseMs;
+      if (at <= now) {
         if (lane.cancelled) lane.since = now;
-        void this.cancel(lane);
+        due.push(lane);
         next = Math.min(next, now + RECANCEL_MS);
-      } else next = Math.min(next, due);
+      } else next = Math.min(next, at);
     }
+    if (due.length > 0) void this.cancel(due);
     if (Number.isFinite(next)) {
       this.timer = setTimeout(() => this.watch(), Math.max(1, next - now));
       this.timer.unref();
@@ -130,17 +136,36 @@ export class WaitingRenewals {
   }
 
   /** A row no longer waited for; the oldest are forgotten past GIVEN_UP_MAX (jobs long finished). */
-  private giveUp(id: number): void {
-    this.givenUp.add(id);
-    if (this.givenUp.size > GIVEN_UP_MAX) this.givenUp.delete(this.givenUp.values().next().value as number);
+  private giveUp(lane: Lane): void {
+    this.givenUp.set(lane.id, lane.wanted.token);
+    if (this.givenUp.size > GIVEN_UP_MAX) this.givenUp.delete(this.givenUp.keys().next().value as number);
   }
 
-  private async cancel(lane: Lane): Promise<void> {
-    lane.cancelled = true;
-    this.giveUp(lane.id);
-    const pid = (lane.client as unknown as { processID?: number } | undefined)?.processID;
-    if (pid === undefined || this.db.isClosed) return;
-    await this.db.pool.query("SELECT pg_cancel_backend($1)", [pid]).catch(ignore);
+  /**
+   * Cancels `lanes`' statements, on a connection of its own: one from the pool could wait behind
+   * the very lanes it is to free (and close() then left them waiting on the server). A lane's
+   * pid is read now, while it holds its connection; a cancelled lane's connection is never
+   * pooled again (send), so a cancel arriving late cannot hit a statement the pool ran next.
+   */
+  private async cancel(lanes: readonly Lane[]): Promise<void> {
+    const pids: number[] = [];
+    for (const lane of lanes) {
+      lane.cancelled = true;
+      this.giveUp(lane);
+      const pid = (lane.client as unknown as { processID?: number } | undefined)?.processID;
+      if (pid !== undefined) pids.push(pid);
+    }
+    if (pids.length === 0) return;
+    const canceller = new pg.Client(this.db.pool.options);
+    canceller.on("error", ignore);
+    try {
+      await canceller.connect();
+      await canceller.query("SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS p(pid)", [pids]);
+    } catch {
+      // The lanes keep waiting until their rows are let go; each renews nothing it should not.
+    } finally {
+      await canceller.end().catch(ignore);
+    }
   }
 
   /** One row's renewal; its failure is no news: the next heartbeat finds out what became of it. */
@@ -160,18 +185,23 @@ export class WaitingRenewals {
       await client.query("BEGIN");
       await client.query("SET LOCAL lock_timeout = 0");
       if (this.closed || lane.cancelled) throw new Error("not sent: closing or given up");
-      await client.query({
+      const renewed = await client.query({
         name: "spool_EXTEND_WAITING",
         text: this.db.text("EXTEND_WAITING"),
         values: [queue, id, token, leaseMs],
       });
       await client.query("COMMIT");
+      // Renewed after all (a cancel came too late): nothing of this wait is given up.
+      if (renewed.rowCount === 1 && this.givenUp.get(id) === token) this.givenUp.delete(id);
     } catch (error) {
       // Its transaction may still be open: the connection is dropped, not pooled.
       broken = error instanceof Error ? error : new Error(String(error));
     } finally {
+      lane.client = undefined;
       client.off("error", ignore);
-      client.release(broken);
+      // A cancelled lane's connection is never pooled again: a cancel still on its way to the
+      // server names this session's pid, and would cancel whatever the pool ran on it next.
+      client.release(broken ?? (lane.cancelled ? new Error("cancelled") : undefined));
     }
   }
 }
