@@ -21,6 +21,7 @@
 import assert from "node:assert/strict";
 import { describe, type TestContext, test } from "node:test";
 import pg from "pg";
+import type { BackendOptions } from "../../src/backend.js";
 import type { Job, Queue, Spool, SpoolOptions } from "../../src/index.js";
 import { waitFor } from "../conformance/harness.js";
 import { fixture, job, PG_URL, pgConfigured, sql } from "./pg-helpers.js";
@@ -162,6 +163,16 @@ function heartbeats(spool: Spool): (count: number) => Promise<void> {
   };
 }
 
+/** A backend on a fresh schema holding one claimed job (lease a minute). */
+async function heldOnBackend(t: TestContext, options: Partial<BackendOptions>) {
+  const f = fixture(t);
+  const b = await f.open(options);
+  await b.enqueue("q", [job(1)]);
+  const [held] = await b.claim("q", 1, 60_000);
+  assert.ok(held);
+  return { f, b, held };
+}
+
 describe("postgres: renewals that wait for an application's row lock", { skip: !run }, () => {
   test("a row let go is renewed while another held row's renewal still waits", T, async (t) => {
     await spoolScene(t, async ({ f, r, q, cleanups }) => {
@@ -281,11 +292,7 @@ describe("postgres: renewals that wait for an application's row lock", { skip: !
   }
 
   test("heartbeats that answer while others are out still send the waiting renewal", T, async (t) => {
-    const f = fixture(t);
-    const b = await f.open({ busyTimeout: 30_000 });
-    await b.enqueue("q", [job(1)]);
-    const [held] = await b.claim("q", 1, 60_000);
-    assert.ok(held);
+    const { f, b, held } = await heldOnBackend(t, { busyTimeout: 30_000 });
     await scene(async (cleanups) => {
       await rowLock(cleanups, f.schema, held.id);
       // Three heartbeats always out at once: each answers while the others are still out.
@@ -319,11 +326,7 @@ describe("postgres: renewals that wait for an application's row lock", { skip: !
     "close() right after a heartbeat that skipped a row neither waits for it nor leaves a session",
     T,
     async (t) => {
-      const f = fixture(t);
-      const b = await f.open({ busyTimeout: 30_000 });
-      await b.enqueue("q", [job(1)]);
-      const [held] = await b.claim("q", 1, 60_000);
-      assert.ok(held);
+      const { f, b, held } = await heldOnBackend(t, { busyTimeout: 30_000 });
       await scene(async (cleanups) => {
         await rowLock(cleanups, f.schema, held.id);
         assert.deepEqual(await b.extendMany("q", [{ id: held.id, token: held.claims }], 60_000), {
@@ -376,11 +379,7 @@ describe("postgres: renewals that wait for an application's row lock", { skip: !
     });
   });
   test("close() cancels waiting renewals even when every pool connection is busy", T, async (t) => {
-    const f = fixture(t);
-    const b = await f.open({ poolSize: 2, busyTimeout: 1_000 }); // one lane, one other connection
-    await b.enqueue("q", [job(1)]);
-    const [held] = await b.claim("q", 1, 60_000);
-    assert.ok(held);
+    const { f, b, held } = await heldOnBackend(t, { poolSize: 2, busyTimeout: 1_000 });
     await scene(async (cleanups) => {
       await rowLock(cleanups, f.schema, held.id);
       await b.extendMany("q", [{ id: held.id, token: held.claims }], 60_000);

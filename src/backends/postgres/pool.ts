@@ -173,7 +173,7 @@ export class Connections {
    * pool listener attached: unhandled, that would crash the process. The failure still reaches
    * the caller through its next query; the connection is then destroyed on release.
    */
-  private async checkout(doing: string): Promise<pg.PoolClient> {
+  async checkout(doing: string): Promise<pg.PoolClient> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
@@ -184,7 +184,8 @@ export class Connections {
     return client;
   }
 
-  private checkin(client: pg.PoolClient, broken: Error | undefined): void {
+  /** Returns a checked-out connection; `broken` destroys it instead of pooling it. */
+  checkin(client: pg.PoolClient, broken: Error | undefined): void {
     client.off("error", ignore);
     client.release(broken);
   }
@@ -272,6 +273,6 @@ function paramName(pair: string): string {
 /** Thrown by a transaction's `undo` to end it with ROLLBACK; never leaves `transaction`. */
 class Undo extends Error {}
 
-function ignore(): void {
+export function ignore(): void {
   // See Connections.checkout: the error surfaces through the next query instead.
 }

@@ -26,7 +26,7 @@
  */
 import pg from "pg";
 import type { HeldRef } from "../../backend.js";
-import { type Connections, DEFAULT_POOL_SIZE } from "./pool.js";
+import { type Connections, DEFAULT_POOL_SIZE, ignore } from "./pool.js";
 
 interface Wanted {
   queue: string;
@@ -172,11 +172,10 @@ export class WaitingRenewals {
   private async send(id: number, lane: Lane): Promise<void> {
     let client: pg.PoolClient;
     try {
-      client = await this.db.pool.connect();
+      client = await this.db.checkout(`extending the lease of job ${id}`);
     } catch {
       return;
     }
-    client.on("error", ignore);
     let broken: Error | undefined;
     try {
       if (this.closed || lane.cancelled) throw new Error("not sent: closing or given up");
@@ -198,12 +197,9 @@ export class WaitingRenewals {
       broken = error instanceof Error ? error : new Error(String(error));
     } finally {
       lane.client = undefined;
-      client.off("error", ignore);
       // A cancelled lane's connection is never pooled again: a cancel still on its way to the
       // server names this session's pid, and would cancel whatever the pool ran on it next.
-      client.release(broken ?? (lane.cancelled ? new Error("cancelled") : undefined));
+      this.db.checkin(client, broken ?? (lane.cancelled ? new Error("cancelled") : undefined));
     }
   }
 }
-
-function ignore(): void {}
