@@ -19,11 +19,12 @@
  *   renewal waiting on the server.
  */
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { describe, type TestContext, test } from "node:test";
 import pg from "pg";
 import type { BackendOptions } from "../../src/backend.js";
 import type { Job, Queue, Spool, SpoolOptions } from "../../src/index.js";
-import { waitFor } from "../conformance/harness.js";
+import { clockPast, waitFor } from "../conformance/harness.js";
 import { fixture, job, PG_URL, pgConfigured, sql } from "./pg-helpers.js";
 import { type SpoolFixture, spoolFixture } from "./spool-fixture.js";
 
@@ -390,6 +391,127 @@ describe("postgres: renewals that wait for an application's row lock", { skip: !
       await b.close();
       await busy;
       assert.equal(await waitingOnLocks(f.schema), 0, "no session left waiting on the lock");
+    });
+  });
+
+  test(
+    "a session's statement_timeout or repeatable-read default does not end a waiting renewal",
+    T,
+    async (t) => {
+      // Set on the role or in the URL, as a user may: the renewal sets its own transaction's.
+      const url = new URL(PG_URL as string);
+      url.searchParams.set(
+        "options",
+        "-c statement_timeout=300 -c default_transaction_isolation=repeatable\\ read",
+      );
+      const f = spoolFixture(t);
+      await scene(async (cleanups) => {
+        const spool = await f.open({}, url.toString());
+        const r = spool.queue<Payload>("r");
+        const q = spool.queue<string>("q");
+        const id = await r.add({ n: "held" });
+        const { runs, errors } = hold(cleanups, r, 900, 1);
+        await waitFor("running", () => runs.held === 1);
+        // Adding a child writes the job's row too: a repeatable-read renewal then fails on commit.
+        const app = await appLock(cleanups, q, id);
+        await waitFor("a renewal waiting for the row", async () => (await waitingOnLocks(f.schema)) > 0);
+        await waitFor("the lease ran out while the row was held", async () => {
+          const until = await storedLease(f.schema, id);
+          return until > 0 && until < Date.now() - 600;
+        });
+        const letGo = Date.now();
+        await app.query("COMMIT");
+        await waitFor("the lease renewed", async () => (await storedLease(f.schema, id)) > letGo);
+        assert.equal(await rescuedByAnother(f), null, "no other process took the job back");
+        assert.deepEqual(runs, { held: 1 });
+        assert.deepEqual(errors, []);
+      });
+    },
+  );
+
+  test("close() cancels a waiting renewal whose session acts as another role", T, async (t) => {
+    // Log in as one role and act as another (`-c role=…`): pg_cancel_backend, run as the acting
+    // role, may not cancel a session of the login role; the protocol's cancel request may.
+    const tag = randomBytes(4).toString("hex");
+    const owner = `spool_owner_${tag}`;
+    const login = `spool_login_${tag}`;
+    await sql(`CREATE ROLE ${owner} NOLOGIN`);
+    await sql(`CREATE ROLE ${login} LOGIN IN ROLE ${owner}`);
+    await sql(
+      `DO $$ BEGIN EXECUTE format('GRANT CREATE ON DATABASE %I TO ${owner}', current_database()); END $$`,
+    );
+    const url = new URL(PG_URL as string);
+    url.username = login;
+    url.password = "";
+    url.searchParams.set("options", `-c role=${owner}`);
+    const f = spoolFixture(t);
+    t.after(async () => {
+      for (const role of [login, owner]) {
+        await sql(`DROP OWNED BY ${role}`);
+        await sql(`DROP ROLE ${role}`);
+      }
+    });
+    await scene(async (cleanups) => {
+      const spool = await f.open({ busyTimeout: 1_000 }, url.toString());
+      const r = spool.queue<Payload>("r");
+      const id = await r.add({ n: "held" });
+      const { runs } = hold(cleanups, r, 900, 1);
+      const stopWorker = cleanups.at(-1); // ends the handler, so the Spool can close
+      await waitFor("running", () => runs.held === 1);
+      await rowLock(cleanups, f.schema, id); // for ever
+      await waitFor("a renewal waiting for the row", async () => (await waitingOnLocks(f.schema)) > 0);
+      await stopWorker?.();
+      await spool.close();
+      await waitFor(
+        "no session left waiting on the lock",
+        async () => (await waitingOnLocks(f.schema)) === 0,
+      );
+    });
+  });
+
+  test("a renewal is given up a lease after it was sent, not after it was queued", T, async (t) => {
+    const lease = 2_000;
+    const f = fixture(t);
+    const b = await f.open({ poolSize: 4, busyTimeout: 30_000 }); // two lanes
+    await b.enqueue("q", [job(1), job(2), job(3)]);
+    const [a, second, third] = (await b.claim("q", 3, lease)).sort((x, y) => x.id - y.id);
+    assert.ok(a && second && third);
+    const refs = [a, second, third].map((j) => ({ id: j.id, token: j.claims }));
+    // The first checkout for a's renewal waits for a busy pool (here, for `checkedOut`).
+    const db = (b as unknown as { db: { checkout(doing: string): Promise<unknown> } }).db;
+    const checkout = db.checkout.bind(db);
+    let letCheckout!: () => void;
+    const checkedOut = new Promise<void>((resolve) => {
+      letCheckout = resolve;
+    });
+    let slowed = false;
+    db.checkout = async (doing: string) => {
+      if (!slowed && doing === `extending the lease of job ${a.id}`) {
+        slowed = true;
+        await checkedOut;
+      }
+      return checkout(doing);
+    };
+    await scene(async (cleanups) => {
+      const first = await rowLock(cleanups, f.schema, a.id);
+      assert.deepEqual((await b.extendMany("q", refs, lease)).skipped, [a.id]); // a's lane waits to check out
+      await first.query("COMMIT");
+      const renewedAt = Date.now();
+      assert.deepEqual(await b.extendMany("q", refs, lease), { lost: [], skipped: [] });
+      const again = await rowLock(cleanups, f.schema, a.id);
+      await rowLock(cleanups, f.schema, second.id);
+      await rowLock(cleanups, f.schema, third.id); // queued behind the two lanes
+      await b.extendMany("q", refs, lease);
+      // Half a lease later a's renewal is sent: its lease was renewed since, and is still live.
+      await clockPast(renewedAt + lease / 2);
+      letCheckout();
+      await waitFor("both lanes waiting", async () => (await waitingOnLocks(f.schema)) === 2);
+      // a's lease runs out while its sent renewal waits, less than a lease after it was sent.
+      await clockPast(renewedAt + lease + 300);
+      await again.query("COMMIT");
+      await waitFor("a's lease renewed", async () => (await storedLease(f.schema, a.id)) > Date.now());
+      const { lost } = await b.extendMany("q", refs, lease);
+      assert.ok(!lost.includes(a.id), `a's lease is kept: lost ${lost.join(", ")}`);
     });
   });
 });

@@ -24,8 +24,9 @@
  * - close() cancels the statements still waiting: an application may hold a row for ever, and a
  *   server session waiting on a lock does not notice its client has gone.
  */
-import pg from "pg";
+import type pg from "pg";
 import type { HeldRef } from "../../backend.js";
+import { cancelStatement } from "./cancel-request.js";
 import { type Connections, DEFAULT_POOL_SIZE, ignore } from "./pool.js";
 
 interface Wanted {
@@ -38,14 +39,23 @@ interface Wanted {
 interface Lane {
   id: number;
   wanted: Wanted;
-  /** When it was sent (performance.now()). */
-  since: number;
+  /**
+   * When its statement was sent (performance.now()), null before: a lane is timed from then, not
+   * from when it was queued (a slow checkout meanwhile let a heartbeat renew the row, and the
+   * lane was given up while that lease was still live). Once cancelled, when it last was.
+   */
+  since: number | null;
   client?: pg.PoolClient | undefined;
   cancelled: boolean;
+  /** Settles when its renewal has ended, whatever became of it. */
+  done: Promise<void>;
 }
 
 /** How often a cancelled lane that has not ended is cancelled again (a cancel can come too early). */
 const RECANCEL_MS = 1_000;
+/** How many times close() cancels a lane still out, and how long it waits after each (ms). */
+const CLOSE_CANCELS = 3;
+const CLOSE_CANCEL_WAIT_MS = 250;
 /** Given-up rows remembered at most: a finished job's row is never settled by a heartbeat. */
 const GIVEN_UP_MAX = 10_000;
 
@@ -85,12 +95,27 @@ export class WaitingRenewals {
     }
   }
 
-  /** Cancels the statements still waiting (their transactions roll back) and sends no more. */
+  /**
+   * Cancels the statements still waiting (their transactions roll back) and sends no more. A
+   * cancel that reaches a session between two statements is ignored by the server, so what is
+   * still out is cancelled again, a few times, before its connection is dropped.
+   */
   async close(): Promise<void> {
     this.closed = true;
     this.queued.clear();
     if (this.timer !== null) clearTimeout(this.timer);
-    await this.cancel([...this.lanes.values()]);
+    for (let round = 0; round < CLOSE_CANCELS && this.lanes.size > 0; round++) {
+      const out = [...this.lanes.values()];
+      await this.cancel(out);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(out.map((lane) => lane.done)),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, CLOSE_CANCEL_WAIT_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
     for (const lane of this.lanes.values())
       void (lane.client as unknown as pg.Client | undefined)?.end().catch(ignore);
   }
@@ -99,9 +124,9 @@ export class WaitingRenewals {
     while (this.lanes.size < this.most && this.queued.size > 0 && !this.closed && !this.db.isClosed) {
       const [id, wanted] = this.queued.entries().next().value as [number, Wanted];
       this.queued.delete(id);
-      const lane: Lane = { id, wanted, since: performance.now(), cancelled: false };
+      const lane: Lane = { id, wanted, since: null, cancelled: false, done: Promise.resolve() };
       this.lanes.set(id, lane);
-      void this.send(id, lane).finally(() => {
+      lane.done = this.send(id, lane).finally(() => {
         this.lanes.delete(id);
         this.pump();
       });
@@ -121,6 +146,7 @@ export class WaitingRenewals {
     let next = Number.POSITIVE_INFINITY;
     const due: Lane[] = [];
     for (const lane of this.lanes.values()) {
+      if (lane.since === null) continue; // not sent yet: send() watches again once it is
       const at = lane.cancelled ? lane.since + RECANCEL_MS : lane.since + lane.wanted.leaseMs;
       if (at <= now) {
         if (lane.cancelled) lane.since = now;
@@ -142,30 +168,20 @@ export class WaitingRenewals {
   }
 
   /**
-   * Cancels `lanes`' statements, on a connection of its own: one from the pool could wait behind
-   * the very lanes it is to free (and close() then left them waiting on the server). A lane's
-   * pid is read now, while it holds its connection; a cancelled lane's connection is never
+   * Cancels `lanes`' statements by the protocol's cancel request (cancel-request.ts): a
+   * connection from the pool could wait behind the very lanes it is to free, and
+   * pg_cancel_backend needs rights over the session's role and a free connection slot, without
+   * which close() left the lanes waiting on the server. A cancelled lane's connection is never
    * pooled again (send), so a cancel arriving late cannot hit a statement the pool ran next.
    */
   private async cancel(lanes: readonly Lane[]): Promise<void> {
-    const pids: number[] = [];
+    const sent: Promise<void>[] = [];
     for (const lane of lanes) {
       lane.cancelled = true;
       this.giveUp(lane);
-      const pid = (lane.client as unknown as { processID?: number } | undefined)?.processID;
-      if (pid !== undefined) pids.push(pid);
+      if (lane.client !== undefined) sent.push(cancelStatement(lane.client));
     }
-    if (pids.length === 0) return;
-    const canceller = new pg.Client(this.db.pool.options);
-    canceller.on("error", ignore);
-    try {
-      await canceller.connect();
-      await canceller.query("SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS p(pid)", [pids]);
-    } catch {
-      // The lanes keep waiting until their rows are let go; each renews nothing it should not.
-    } finally {
-      await canceller.end().catch(ignore);
-    }
+    await Promise.all(sent);
   }
 
   /** One row's renewal; its failure is no news: the next heartbeat finds out what became of it. */
@@ -181,9 +197,15 @@ export class WaitingRenewals {
       if (this.closed || lane.cancelled) throw new Error("not sent: closing or given up");
       lane.client = client;
       const { queue, token, leaseMs } = lane.wanted;
-      await client.query("BEGIN");
-      await client.query("SET LOCAL lock_timeout = 0");
+      // Read committed whatever the role's default (under repeatable read, the holder's write
+      // of the row failed the renewal on commit), and no lock or statement timeout (a role's or
+      // URL's statement_timeout ended the wait, and the place in line with it).
+      await client.query(
+        "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = 0; SET LOCAL statement_timeout = 0",
+      );
       if (this.closed || lane.cancelled) throw new Error("not sent: closing or given up");
+      lane.since = performance.now();
+      this.watch();
       const renewed = await client.query({
         name: "spool_EXTEND_WAITING",
         text: this.db.text("EXTEND_WAITING"),
