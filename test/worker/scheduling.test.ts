@@ -326,4 +326,32 @@ describe("worker: claimed jobs whose lease ran out, or nearly, before they could
       assert.deepEqual(errors.map(String), []);
     },
   );
+  test("after a claim found nothing, a worker with one free slot claims one job alone", T, async (t) => {
+    const { backend, queue } = await setup(t);
+    await queue.addBatch(Array.from({ length: 200 }, (_, i) => i));
+    let drained = false;
+    const seen: number[] = [];
+    const worker = queue.process(
+      (j) => {
+        seen.push(j.id);
+      },
+      { concurrency: 1, pollInterval: HOUR },
+    );
+    worker.on("drained", () => {
+      drained = true;
+    });
+    await waitFor("drained", () => drained);
+    assert.ok(
+      backend.claims.some((limit) => limit > 1),
+      `quick handlers brought a prefetch: ${backend.claims.join(", ")}`,
+    );
+    const asked = backend.claims.length;
+    const id = await queue.add(999); // wakes the idle worker
+    await waitFor("the new job handled", () => seen.includes(id));
+    assert.equal(
+      backend.claims[asked],
+      1,
+      `claims after the wake-up: ${backend.claims.slice(asked).join(", ")}`,
+    );
+  });
 });
