@@ -6,3 +6,6 @@
 export type Clock = () => number;
 
 export const systemClock: Clock = () => Date.now();
+
+/** Node's timers take at most 2^31−1 ms; a longer one would fire after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -1,5 +1,6 @@
 // What a worker is given and tells: the queue it works, its handler's shape, its options
 // (checked here, once, when `queue.process` makes it) and its events.
+import { MAX_TIMER_MS } from "./clock.js";
 import type { SpoolContext } from "./context.js";
 import { SpoolError } from "./errors.js";
 import type { HeldJobs } from "./held.js";
@@ -82,8 +83,8 @@ const WORKER_KEYS = ["concurrency", "lease", "timeout", "pollInterval"] as const
  * out under a live handler and a second worker run the same job.
  */
 const MIN_WORKER_LEASE = 500;
-/** Node's timers take at most 2^31−1 ms; a longer one would fire after 1 ms. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export { MAX_TIMER_MS };
 
 /** WorkerOptions after validation, defaults applied. */
 interface ResolvedWorkerOptions {

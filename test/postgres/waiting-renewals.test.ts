@@ -20,12 +20,14 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import net from "node:net";
 import { describe, type TestContext, test } from "node:test";
 import pg from "pg";
 import type { BackendOptions } from "../../src/backend.js";
+import { openPostgresBackend } from "../../src/backends/postgres/index.js";
 import type { Job, Queue, Spool, SpoolOptions } from "../../src/index.js";
 import { clockPast, waitFor } from "../conformance/harness.js";
-import { fixture, job, PG_URL, pgConfigured, sql } from "./pg-helpers.js";
+import { baseOptions, fixture, job, PG_URL, pgConfigured, sql } from "./pg-helpers.js";
 import { type SpoolFixture, spoolFixture } from "./spool-fixture.js";
 
 const run = pgConfigured("test/postgres/waiting-renewals.test.ts");
@@ -353,7 +355,7 @@ describe("postgres: renewals that wait for an application's row lock", { skip: !
       // one lane
       const stuck = await r.add({ n: "stuck" });
       const behind = await r.add({ n: "behind" });
-      const lease = 900;
+      const lease = 1_500; // the row behind gets the lane a third of a lease before its own runs out: room for a loaded machine
       const beat = heartbeats(spool);
       const { runs, errors } = hold(cleanups, r, lease, 2);
       await waitFor("both running", () => runs.stuck === 1 && runs.behind === 1);
@@ -512,6 +514,71 @@ describe("postgres: renewals that wait for an application's row lock", { skip: !
       await waitFor("a's lease renewed", async () => (await storedLease(f.schema, a.id)) > Date.now());
       const { lost } = await b.extendMany("q", refs, lease);
       assert.ok(!lost.includes(a.id), `a's lease is kept: lost ${lost.join(", ")}`);
+    });
+  });
+
+  test("close() waits no longer than a connect for a cancel the server does not answer", T, async (t) => {
+    // A proxy to the server that, once told, answers no new connection (a network partition, a
+    // stuck proxy): the cancel cannot be delivered, and close() must not wait it out three times.
+    let answer = true;
+    const sockets = new Set<net.Socket>();
+    const proxy = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on("error", () => {});
+      if (!answer) return;
+      const upstream = net.connect(5432, "127.0.0.1");
+      sockets.add(upstream);
+      upstream.on("error", () => socket.destroy());
+      socket.pipe(upstream).pipe(socket);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    t.after(() => {
+      for (const socket of sockets) socket.destroy();
+      proxy.close();
+    });
+    const url = new URL(PG_URL as string);
+    url.host = `127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
+    const schema = `spool_t_${randomBytes(6).toString("hex")}`;
+    t.after(() => sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+    const busyTimeout = 1_000;
+    const b = await openPostgresBackend(url.toString(), baseOptions(schema, { busyTimeout }));
+    await b.enqueue("q", [job(1)]);
+    const [held] = await b.claim("q", 1, 60_000);
+    assert.ok(held);
+    await scene(async (cleanups) => {
+      await rowLock(cleanups, schema, held.id);
+      await b.extendMany("q", [{ id: held.id, token: held.claims }], 60_000);
+      await waitFor("the renewal waiting for the row", async () => (await waitingOnLocks(schema)) > 0);
+      answer = false;
+      const began = Date.now();
+      await b.close();
+      const took = Date.now() - began;
+      assert.ok(took < 3 * busyTimeout, `close() took ${took} ms`);
+    });
+  });
+
+  test("a lease longer than a timer can wait does not make the lane watch spin", T, async (t) => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on("warning", onWarning);
+    t.after(() => {
+      process.off("warning", onWarning);
+    });
+    const f = fixture(t);
+    const b = await f.open({ poolSize: 4, busyTimeout: 30_000 }); // two lanes
+    await b.enqueue("q", [job(1), job(2), job(3)]);
+    const lease = 3e9; // past 2^31 - 1 ms
+    const claimed = await b.claim("q", 3, lease);
+    const refs = claimed.map((j) => ({ id: j.id, token: j.claims }));
+    await scene(async (cleanups) => {
+      for (const j of claimed) await rowLock(cleanups, f.schema, j.id);
+      await b.extendMany("q", refs, lease); // two lanes wait, one row queues: the watch is on
+      await waitFor("both lanes waiting", async () => (await waitingOnLocks(f.schema)) === 2);
+      await b.extendMany("q", refs, lease);
+      assert.deepEqual(
+        warnings.filter((name) => name === "TimeoutOverflowWarning"),
+        [],
+      );
     });
   });
 });

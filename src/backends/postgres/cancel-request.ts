@@ -28,18 +28,17 @@ interface CancelConnection {
   readonly stream: { destroy(): void };
 }
 
-/** Longest a cancel request may take to be delivered before its socket is dropped. */
-const CANCEL_TIMEOUT_MS = 5_000;
-
 /**
- * Sends a cancel request for the statement `client` is running, and resolves once the server has
- * read it (it closes the socket) or it could not be delivered: a cancel is a best effort, and the
- * server ignores one that arrives while the session is idle.
+ * Sends a cancel request for the statement `client` is running. Resolves true once the server
+ * has read it (it then closes the socket), false when it could not be delivered within
+ * `timeoutMs` (the pool's own bound on connecting: a server that does not answer must not hold
+ * close() longer than it would a checkout). A cancel is a best effort: the server ignores one
+ * that arrives while the session is idle.
  */
-export function cancelStatement(client: pg.PoolClient): Promise<void> {
+export function cancelStatement(client: pg.PoolClient, timeoutMs: number): Promise<boolean> {
   const session = client as unknown as Session;
   const { processID, secretKey } = session;
-  if (processID === null || secretKey === null) return Promise.resolve();
+  if (processID === null || secretKey === null) return Promise.resolve(false);
   const ssl = session.ssl === false || session.ssl === undefined ? false : session.ssl;
   // Direct negotiation starts TLS at once, with no SSLRequest first (pg's Connection does it).
   const direct = session.sslNegotiation === "direct";
@@ -47,17 +46,22 @@ export function cancelStatement(client: pg.PoolClient): Promise<void> {
     ssl,
     sslNegotiation: session.sslNegotiation,
   } as pg.ConnectionConfig) as unknown as CancelConnection;
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(finish, CANCEL_TIMEOUT_MS);
+  return new Promise<boolean>((resolve) => {
+    let sent = false;
+    const timer = setTimeout(() => finish(false), timeoutMs);
     timer.unref();
-    function finish(): void {
+    function finish(delivered: boolean): void {
       clearTimeout(timer);
       con.stream.destroy();
-      resolve();
+      resolve(delivered);
     }
-    con.on("error", finish);
-    con.on("end", finish);
-    const send = () => con.cancel(processID, secretKey);
+    con.on("error", () => finish(false));
+    // The server closes the socket once it has read the request (or refused the connection).
+    con.on("end", () => finish(sent));
+    const send = () => {
+      con.cancel(processID, secretKey);
+      sent = true;
+    };
     if (ssl === false) con.on("connect", send);
     else {
       if (!direct) con.on("connect", () => con.requestSsl());

@@ -26,6 +26,7 @@
  */
 import type pg from "pg";
 import type { HeldRef } from "../../backend.js";
+import { MAX_TIMER_MS } from "../../clock.js";
 import { cancelStatement } from "./cancel-request.js";
 import { type Connections, DEFAULT_POOL_SIZE, ignore } from "./pool.js";
 
@@ -53,6 +54,8 @@ interface Lane {
 
 /** How often a cancelled lane that has not ended is cancelled again (a cancel can come too early). */
 const RECANCEL_MS = 1_000;
+/** A cancel's bound when the pool has none (Spool's pools always set one). */
+const DEFAULT_CONNECT_MS = 5_000;
 /** How many times close() cancels a lane still out, and how long it waits after each (ms). */
 const CLOSE_CANCELS = 3;
 const CLOSE_CANCEL_WAIT_MS = 250;
@@ -73,8 +76,12 @@ export class WaitingRenewals {
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
 
+  /** How long a cancel request may take to reach the server: the pool's bound on connecting. */
+  private readonly connectMs: number;
+
   constructor(private readonly db: Connections) {
     this.most = Math.floor((db.pool.options.max ?? DEFAULT_POOL_SIZE) / 2);
+    this.connectMs = db.pool.options.connectionTimeoutMillis || DEFAULT_CONNECT_MS;
   }
 
   /** Rows a heartbeat found held by another transaction. */
@@ -106,7 +113,8 @@ export class WaitingRenewals {
     if (this.timer !== null) clearTimeout(this.timer);
     for (let round = 0; round < CLOSE_CANCELS && this.lanes.size > 0; round++) {
       const out = [...this.lanes.values()];
-      await this.cancel(out);
+      // A server that took no cancel will take no other: once is enough to wait for it.
+      if (!(await this.cancel(out))) break;
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         Promise.all(out.map((lane) => lane.done)),
@@ -156,7 +164,8 @@ export class WaitingRenewals {
     }
     if (due.length > 0) void this.cancel(due);
     if (Number.isFinite(next)) {
-      this.timer = setTimeout(() => this.watch(), Math.max(1, next - now));
+      // Capped as every timer must be: past 2^31 - 1 ms Node fires it after 1 ms, again and again.
+      this.timer = setTimeout(() => this.watch(), Math.min(MAX_TIMER_MS, Math.max(1, next - now)));
       this.timer.unref();
     }
   }
@@ -174,14 +183,14 @@ export class WaitingRenewals {
    * which close() left the lanes waiting on the server. A cancelled lane's connection is never
    * pooled again (send), so a cancel arriving late cannot hit a statement the pool ran next.
    */
-  private async cancel(lanes: readonly Lane[]): Promise<void> {
-    const sent: Promise<void>[] = [];
+  private async cancel(lanes: readonly Lane[]): Promise<boolean> {
+    const sent: Promise<boolean>[] = [];
     for (const lane of lanes) {
       lane.cancelled = true;
       this.giveUp(lane);
-      if (lane.client !== undefined) sent.push(cancelStatement(lane.client));
+      if (lane.client !== undefined) sent.push(cancelStatement(lane.client, this.connectMs));
     }
-    await Promise.all(sent);
+    return (await Promise.all(sent)).some(Boolean);
   }
 
   /** One row's renewal; its failure is no news: the next heartbeat finds out what became of it. */
@@ -198,11 +207,12 @@ export class WaitingRenewals {
       lane.client = client;
       const { queue, token, leaseMs } = lane.wanted;
       // Read committed whatever the role's default (under repeatable read, the holder's write
-      // of the row failed the renewal on commit), and no lock or statement timeout (a role's or
-      // URL's statement_timeout ended the wait, and the place in line with it).
-      await client.query(
-        "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = 0; SET LOCAL statement_timeout = 0",
-      );
+      // of the row failed the renewal on commit), and no timeout of any kind this server has (a
+      // role's or URL's statement_timeout ended the wait, and the place in line with it;
+      // PostgreSQL 17 adds transaction_timeout, which older servers do not know by name).
+      await client.query(`BEGIN ISOLATION LEVEL READ COMMITTED;
+        SELECT set_config(name, '0', true) FROM pg_settings
+        WHERE name IN ('lock_timeout', 'statement_timeout', 'transaction_timeout')`);
       if (this.closed || lane.cancelled) throw new Error("not sent: closing or given up");
       lane.since = performance.now();
       this.watch();
