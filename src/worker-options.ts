@@ -84,8 +84,6 @@ const WORKER_KEYS = ["concurrency", "lease", "timeout", "pollInterval"] as const
  */
 const MIN_WORKER_LEASE = 500;
 
-export { MAX_TIMER_MS };
-
 /** WorkerOptions after validation, defaults applied. */
 interface ResolvedWorkerOptions {
   concurrency: number;

@@ -3,8 +3,10 @@
 // delayed job, or the poll interval. Finished jobs' completions share the next claim's commit.
 // A handler that blocks the event loop longer than its lease stops the heartbeat: the job may
 // be reserved again elsewhere, and the late run's outcome is refused (LEASE_LOST) and dropped.
+
 import { EventEmitter } from "node:events";
 import type { ClaimBound, StoredJob } from "./backend.js";
+import { MAX_TIMER_MS } from "./clock.js";
 import { encodeResult } from "./codec.js";
 import type { Stoppable } from "./context.js";
 import { decodeError, leaseLostError, SpoolError, show } from "./errors.js";
@@ -19,7 +21,6 @@ import { renewLeases } from "./worker-leases.js";
 import {
   checkStopOptions,
   checkWorkerOptions,
-  MAX_TIMER_MS,
   type WorkedQueue,
   type WorkerEvents,
   type WorkerHandler,

@@ -16,7 +16,12 @@
  *   server sessions waiting on the lock;
  * - a row held for ever took its lane for ever, and a row behind it lost its lease;
  * - close() with every connection of the pool busy could not send its cancel, and left the
- *   renewal waiting on the server.
+ *   renewal waiting on the server;
+ * - a session statement_timeout or a repeatable-read default ended the waiting renewal;
+ * - close() could not cancel a session acting as another role (`-c role=…`);
+ * - a lane timed from when it was queued gave up a lease still live;
+ * - close() waited 5 s three times for a server that took no cancel;
+ * - a lease past 2^31 - 1 ms made the lanes' timer fire every millisecond.
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
