@@ -28,7 +28,7 @@ import { randomBytes } from "node:crypto";
 import net from "node:net";
 import { describe, type TestContext, test } from "node:test";
 import pg from "pg";
-import type { BackendOptions } from "../../src/backend.js";
+import type { BackendOptions, HeldRef } from "../../src/backend.js";
 import { openPostgresBackend } from "../../src/backends/postgres/index.js";
 import type { Job, Queue, Spool, SpoolOptions } from "../../src/index.js";
 import { clockPast, waitFor } from "../conformance/harness.js";
@@ -169,6 +169,77 @@ function heartbeats(spool: Spool): (count: number) => Promise<void> {
     const target = answered + count;
     await waitFor(`${count} heartbeat(s)`, () => answered >= target);
   };
+}
+
+/** Whether this process may signal process `pid` (a PostgreSQL server on this machine, run as root). */
+function canSignal(pid: number): boolean {
+  try {
+    return Number.isInteger(pid) && pid > 0 && process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The moment a holder lets a row go: its waiting renewal (sent while the lease was live) must be
+ * scheduled again to lock the row, and a statement that comes first finds the row free and its
+ * lease run out. That session is stopped here (SIGSTOP) to hold open the window a loaded machine
+ * opens by chance (CI saw a heartbeat call such a lease lost). `body` races it; the session is
+ * continued after `body`, or by `resume`, which waits for the renewal to end.
+ */
+async function letGoBeforeTheRenewal(
+  t: TestContext,
+  body: (s: {
+    f: ReturnType<typeof fixture>;
+    b: Awaited<ReturnType<ReturnType<typeof fixture>["open"]>>;
+    held: { id: number; attempts: number; claims: number };
+    ref: HeldRef[];
+    resume: () => Promise<void>;
+  }) => Promise<void>,
+): Promise<void> {
+  const f = fixture(t);
+  const b = await f.open({ poolSize: 2 });
+  await b.enqueue("q", [job(1)]);
+  const lease = 1_000;
+  const [held] = await b.claim("q", 1, lease);
+  assert.ok(held);
+  const ref = [{ id: held.id, token: held.claims }];
+  await scene(async (cleanups) => {
+    const app = await rowLock(cleanups, f.schema, held.id);
+    assert.deepEqual(await b.extendMany("q", ref, lease), { lost: [], skipped: [held.id] });
+    await waitFor("the renewal waiting for the row", async () => (await waitingOnLocks(f.schema)) === 1);
+    const rows = await sql(
+      `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`,
+      [`spool ${f.schema}`],
+    );
+    const pid = Number(rows[0]?.pid);
+    if (!canSignal(pid)) {
+      t.skip("the PostgreSQL server's processes cannot be signalled from here");
+      return;
+    }
+    process.kill(pid, "SIGSTOP");
+    let stopped = true;
+    const resume = async () => {
+      if (!stopped) return;
+      stopped = false;
+      process.kill(pid, "SIGCONT");
+      await waitFor("the renewal ended", async () => {
+        const left = await sql(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1 AND state <> 'idle'",
+          [pid],
+        );
+        return Number(left[0]?.n) === 0;
+      });
+    };
+    cleanups.push(resume);
+    await waitFor(
+      "the lease run out while held",
+      async () => (await storedLease(f.schema, held.id)) < Date.now(),
+    );
+    await app.query("COMMIT");
+    await body({ f, b, held, ref, resume });
+  });
+  await b.close();
 }
 
 /** A backend on a fresh schema holding one claimed job (lease a minute). */
@@ -584,6 +655,64 @@ describe("postgres: renewals that wait for an application's row lock", { skip: !
         warnings.filter((name) => name === "TimeoutOverflowWarning"),
         [],
       );
+    });
+  });
+  test("a heartbeat that gets the row before its waiting renewal does not call it lost", T, async (t) => {
+    await letGoBeforeTheRenewal(t, async ({ b, ref, resume }) => {
+      const outcome = await b.extendMany("q", ref, 1_000);
+      assert.deepEqual(outcome.lost, [], "the renewal sent while the lease was live still keeps it");
+      await resume();
+      assert.deepEqual(await b.extendMany("q", ref, 1_000), { lost: [], skipped: [] });
+    });
+  });
+
+  test("a completion that gets the row before its waiting renewal completes the job", T, async (t) => {
+    await letGoBeforeTheRenewal(t, async ({ b, f, held }) => {
+      const outcome = await b.complete(
+        "q",
+        held.id,
+        { attempt: held.attempts, token: held.claims },
+        null,
+        true,
+      );
+      assert.equal(outcome, "ok");
+      assert.equal(
+        (await sql(`SELECT state FROM "${f.schema}".jobs WHERE id = $1`, [held.id]))[0]?.state,
+        "completed",
+      );
+    });
+  });
+
+  test("a rescue that gets the row before its waiting renewal leaves the job to its holder", T, async (t) => {
+    await letGoBeforeTheRenewal(t, async ({ f, held, resume }) => {
+      const other = await f.open();
+      assert.deepEqual(await other.claim("q", 1, 60_000), [], "the job is still held");
+      await resume();
+      const rows = await sql(`SELECT state, claims FROM "${f.schema}".jobs WHERE id = $1`, [held.id]);
+      assert.deepEqual(rows[0], { state: "reserved", claims: held.claims });
+      assert.ok((await storedLease(f.schema, held.id)) > Date.now(), "renewed by the waiting renewal");
+    });
+  });
+
+  test("a renewal waiting in one schema does not keep a job of the same id in another", T, async (t) => {
+    const { f, b, held } = await heldOnBackend(t, { poolSize: 2 });
+    const g = fixture(t);
+    const c = await g.open({});
+    await c.enqueue("q", [job(1)]);
+    const [lapsing] = await c.claim("q", 1, 300);
+    assert.equal(lapsing?.id, held.id, "the same id in both schemas");
+    await scene(async (cleanups) => {
+      await rowLock(cleanups, f.schema, held.id);
+      await b.extendMany("q", [{ id: held.id, token: held.claims }], 60_000);
+      await waitFor("the renewal waiting for the row", async () => (await waitingOnLocks(f.schema)) === 1);
+      await waitFor(
+        "the other schema's lease run out",
+        async () => (await storedLease(g.schema, held.id)) < Date.now(),
+      );
+      const other = await g.open({});
+      const [rescued] = await other.claim("q", 1, 60_000);
+      assert.equal(rescued?.id, held.id, "the lapsed job of the other schema is rescued");
+      await b.close();
     });
   });
 });

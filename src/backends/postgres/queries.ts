@@ -87,13 +87,35 @@ woke AS (SELECT pg_notify($2, $1) FROM (SELECT 1 FROM ins LIMIT 1) AS any_row)
 SELECT ins.id::float8 AS id FROM ins, (SELECT count(*) FROM woke) AS sent ORDER BY ins.id`;
 
 /**
+ * The advisory lock a waiting renewal (waiting-renewals.ts) holds, shared, from before its
+ * statement until it ends: the job's lease is being kept. Once the row's holder lets it go, the
+ * waiting session must be scheduled again to lock it, and a statement that comes first finds the
+ * row free and the lease run out (a heartbeat called it lost, a completion failed, a rescue took
+ * the job: each ran it again). So a lease that ran out counts as live while the lock is held, and
+ * a rescue leaves such a job alone; both ask only once the lease has run out, so the lock is
+ * tried on that rare path alone. Keyed by the jobs table and the job id's low 32 bits: jobs
+ * 2^32 ids apart share a key, which can only keep a lapsed lease a little longer. (Keyed by the
+ * id alone, a renewal waiting in one schema kept a rescue from the same id in another.)
+ */
+const renewalLock = (id: string) =>
+  `'{S}.jobs'::regclass::oid::int4, ((${id}::bigint % 4294967296) - 2147483648)::int4`;
+/** $1 job id: taken by a waiting renewal before it waits, held until its transaction ends. */
+const RENEWAL_LOCK = `SELECT pg_advisory_xact_lock_shared(${renewalLock("$1")})`;
+/** Whether row `a`'s lease is live for its holder's transition (see renewalLock). */
+const leaseLive = (a: string) =>
+  `CASE WHEN ${a}lease_until >= now() THEN true ELSE NOT pg_try_advisory_xact_lock(${renewalLock(`${a}id`)}) END`;
+/** Whether row `a`'s lease has lapsed, for a rescue: run out, and no waiting renewal keeping it. */
+const leaseLapsed = (a: string) =>
+  `${a}lease_until < now() AND CASE WHEN ${a}lease_until < now() THEN pg_try_advisory_xact_lock(${renewalLock(`${a}id`)}) ELSE false END`;
+
+/**
  * Before an add with keys ($2): a job past its ttl can no longer run, so it holds no key; a
  * lapsed lease on a job holding one is settled first (dead once its attempts are spent).
  */
 export const RESCUE_KEYED = `
 WITH lapsed AS (
   UPDATE {S}.jobs SET ${lapsedSet("now()")}
-  WHERE queue = $1 AND key = ANY($2::text[]) AND state = 'reserved' AND lease_until < now()
+  WHERE queue = $1 AND key = ANY($2::text[]) AND state = 'reserved' AND ${leaseLapsed("")}
   RETURNING id
 )
 UPDATE {S}.jobs SET ${expiredSet("now()")}
@@ -117,7 +139,7 @@ export const LOCK_QUEUE = "SELECT pg_advisory_xact_lock(hashtext('spool.queue'),
 export const RESCUE = `
 WITH lapsed AS (
   UPDATE {S}.jobs SET ${lapsedSet("now()")}
-  WHERE id IN (SELECT id FROM {S}.jobs WHERE queue = $1 AND state = 'reserved' AND lease_until < now()
+  WHERE id IN (SELECT id FROM {S}.jobs WHERE queue = $1 AND state = 'reserved' AND ${leaseLapsed("")}
                FOR UPDATE SKIP LOCKED)
   RETURNING state = 'pending' AS back
 ),
@@ -220,7 +242,7 @@ SELECT (SELECT count(*) FROM done)::int AS done, (SELECT count(*) FROM woke) AS 
  * token (claims) or null. A holder that knows its token is checked by it alone in effect.
  */
 const HELD = `queue = $1 AND id = $2 AND state = 'reserved' AND ($3::integer IS NULL OR attempts = $3)
-  AND ($5::integer IS NULL OR claims = $5) AND lease_until >= now()`;
+  AND ($5::integer IS NULL OR claims = $5) AND ${leaseLive("")}`;
 /** Wraps a held transition: `done` says it happened, `found` tells lease_lost from not_found. */
 const outcome = (cte: string) => `
 WITH done AS (${cte} RETURNING id)
@@ -242,7 +264,7 @@ SELECT (SELECT count(*) FROM done)::int AS done,
 const held = (columns: string) => `held AS MATERIALIZED (
   SELECT ${columns} FROM u CROSS JOIN LATERAL (SELECT * FROM {S}.jobs WHERE id = u.id OFFSET 0 FOR UPDATE) AS j
   WHERE j.queue = $1 AND j.state = 'reserved' AND (u.attempt IS NULL OR j.attempts = u.attempt)
-    AND (u.token IS NULL OR j.claims = u.token) AND j.lease_until >= now()
+    AND (u.token IS NULL OR j.claims = u.token) AND ${leaseLive("j.")}
 )`;
 /**
  * One row per input: `done` says it happened; only for the others is `found` looked up, to
@@ -346,7 +368,7 @@ kept AS (
   UPDATE {S}.jobs AS j SET lease_until = ${after("$4::float8")}
   FROM unnest($2::bigint[], $3::integer[]) AS h(id, token)
   WHERE j.id IN (SELECT id FROM locked)
-    AND j.queue = $1 AND j.id = h.id AND j.state = 'reserved' AND j.claims = h.token AND j.lease_until >= now()
+    AND j.queue = $1 AND j.id = h.id AND j.state = 'reserved' AND j.claims = h.token AND ${leaseLive("j.")}
   RETURNING j.id
 )
 SELECT h.id::float8 AS id,
@@ -451,6 +473,7 @@ const ALL = {
   EXTEND,
   EXTEND_MANY,
   EXTEND_WAITING,
+  RENEWAL_LOCK,
   RELEASE,
   RETRY,
   REMOVE,

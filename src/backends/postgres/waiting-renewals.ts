@@ -210,9 +210,13 @@ export class WaitingRenewals {
       // of the row failed the renewal on commit), and no timeout of any kind this server has (a
       // role's or URL's statement_timeout ended the wait, and the place in line with it;
       // PostgreSQL 17 adds transaction_timeout, which older servers do not know by name).
+      // The renewal lock says, until this transaction ends, that the lease is being kept: once
+      // the holder lets the row go, a statement that gets it before this one does must not take
+      // the lease for lost (queries.ts, renewalLock).
       await client.query(`BEGIN ISOLATION LEVEL READ COMMITTED;
         SELECT set_config(name, '0', true) FROM pg_settings
         WHERE name IN ('lock_timeout', 'statement_timeout', 'transaction_timeout')`);
+      await client.query({ name: "spool_RENEWAL_LOCK", text: this.db.text("RENEWAL_LOCK"), values: [id] });
       if (this.closed || lane.cancelled) throw new Error("not sent: closing or given up");
       lane.since = performance.now();
       this.watch();
