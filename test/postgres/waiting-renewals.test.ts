@@ -715,4 +715,25 @@ describe("postgres: renewals that wait for an application's row lock", { skip: !
       await b.close();
     });
   });
+
+  test("a rescue of 20,000 lapsed leases at once takes no lock per job", T, async (t) => {
+    // Asking whether a renewal keeps each lease by trying its advisory lock held one lock per
+    // lapsed job until the rescue committed: past max_locks_per_transaction, the rescue failed.
+    const f = fixture(t);
+    const b = await f.open({});
+    const n = 20_000;
+    await b.enqueue(
+      "q",
+      Array.from({ length: n }, (_, i) => job(i)),
+    );
+    const claimed = await b.claim("q", n, 200);
+    assert.equal(claimed.length, n);
+    await waitFor(
+      "every lease run out",
+      async () => (await storedLease(f.schema, claimed[n - 1]?.id ?? 0)) < Date.now(),
+    );
+    const other = await f.open({});
+    const again = await other.claim("q", n, 60_000);
+    assert.equal(again.length, n, "every lapsed job rescued and claimed again");
+  });
 });

@@ -91,29 +91,38 @@ SELECT ins.id::float8 AS id FROM ins, (SELECT count(*) FROM woke) AS sent ORDER 
  * statement until it ends: the job's lease is being kept. Once the row's holder lets it go, the
  * waiting session must be scheduled again to lock it, and a statement that comes first finds the
  * row free and the lease run out (a heartbeat called it lost, a completion failed, a rescue took
- * the job: each ran it again). So a lease that ran out counts as live while the lock is held, and
- * a rescue leaves such a job alone; both ask only once the lease has run out, so the lock is
- * tried on that rare path alone. Keyed by the jobs table and the job id's low 32 bits: jobs
- * 2^32 ids apart share a key, which can only keep a lapsed lease a little longer. (Keyed by the
- * id alone, a renewal waiting in one schema kept a rescue from the same id in another.)
+ * the job: each ran it again). So a lease that ran out counts as live while such a lock is held,
+ * and a rescue leaves that job alone. Keyed by the jobs table (two schemas' jobs of one id are
+ * two keys) and the id's low 32 bits (jobs 2^32 ids apart share one, which can only keep a lapsed
+ * lease a little longer).
  */
-const renewalLock = (id: string) =>
-  `'{S}.jobs'::regclass::oid::int4, ((${id}::bigint % 4294967296) - 2147483648)::int4`;
-/** $1 job id: taken by a waiting renewal before it waits, held until its transaction ends. */
-const RENEWAL_LOCK = `SELECT pg_advisory_xact_lock_shared(${renewalLock("$1")})`;
-/** Whether row `a`'s lease is live for its holder's transition (see renewalLock). */
-const leaseLive = (a: string) =>
-  `CASE WHEN ${a}lease_until >= now() THEN true ELSE NOT pg_try_advisory_xact_lock(${renewalLock(`${a}id`)}) END`;
+const RENEWAL_LOCK = `SELECT pg_advisory_xact_lock_shared('{S}.jobs'::regclass::oid::int4, $1::bigint::bit(32)::int4)`;
+/**
+ * The jobs whose renewal lock is held, by their id's low 32 bits, read from pg_locks rather than
+ * tried: a try takes the lock until the transaction ends, and a rescue of thousands of lapsed
+ * jobs would take thousands (past max_locks_per_transaction). Read at most once a statement,
+ * and only when some lease has run out (a CTE runs when first needed: `renewalOut` asks it only
+ * then).
+ */
+const RENEWING = `renewing AS MATERIALIZED (
+  SELECT objid FROM pg_locks
+  WHERE locktype = 'advisory' AND objsubid = 2 AND granted AND classid = '{S}.jobs'::regclass::oid
+    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+)`;
+const renewalOut = (a: string) => `(${a}id % 4294967296)::oid IN (SELECT objid FROM renewing)`;
+/** Whether row `a`'s lease is live for its holder's transition (RENEWING in the statement). */
+const leaseLive = (a: string) => `CASE WHEN ${a}lease_until >= now() THEN true ELSE ${renewalOut(a)} END`;
 /** Whether row `a`'s lease has lapsed, for a rescue: run out, and no waiting renewal keeping it. */
 const leaseLapsed = (a: string) =>
-  `${a}lease_until < now() AND CASE WHEN ${a}lease_until < now() THEN pg_try_advisory_xact_lock(${renewalLock(`${a}id`)}) ELSE false END`;
+  `${a}lease_until < now() AND CASE WHEN ${a}lease_until < now() THEN NOT ${renewalOut(a)} ELSE false END`;
 
 /**
  * Before an add with keys ($2): a job past its ttl can no longer run, so it holds no key; a
  * lapsed lease on a job holding one is settled first (dead once its attempts are spent).
  */
 export const RESCUE_KEYED = `
-WITH lapsed AS (
+WITH ${RENEWING},
+lapsed AS (
   UPDATE {S}.jobs SET ${lapsedSet("now()")}
   WHERE queue = $1 AND key = ANY($2::text[]) AND state = 'reserved' AND ${leaseLapsed("")}
   RETURNING id
@@ -137,7 +146,8 @@ export const LOCK_QUEUE = "SELECT pg_advisory_xact_lock(hashtext('spool.queue'),
  * handed back to pending is work for any worker, so it notifies on $2 like an add does.
  */
 export const RESCUE = `
-WITH lapsed AS (
+WITH ${RENEWING},
+lapsed AS (
   UPDATE {S}.jobs SET ${lapsedSet("now()")}
   WHERE id IN (SELECT id FROM {S}.jobs WHERE queue = $1 AND state = 'reserved' AND ${leaseLapsed("")}
                FOR UPDATE SKIP LOCKED)
@@ -245,7 +255,8 @@ const HELD = `queue = $1 AND id = $2 AND state = 'reserved' AND ($3::integer IS 
   AND ($5::integer IS NULL OR claims = $5) AND ${leaseLive("")}`;
 /** Wraps a held transition: `done` says it happened, `found` tells lease_lost from not_found. */
 const outcome = (cte: string) => `
-WITH done AS (${cte} RETURNING id)
+WITH ${RENEWING},
+done AS (${cte} RETURNING id)
 SELECT (SELECT count(*) FROM done)::int AS done,
        EXISTS (SELECT 1 FROM {S}.jobs WHERE queue = $1 AND id = $2) AS found`;
 
@@ -261,7 +272,8 @@ SELECT (SELECT count(*) FROM done)::int AS done,
  * checks from being pushed into the look-up. FOR UPDATE returns
  * the row's latest version, so the checks see what a concurrent commit left.
  */
-const held = (columns: string) => `held AS MATERIALIZED (
+const held = (columns: string) => `${RENEWING},
+held AS MATERIALIZED (
   SELECT ${columns} FROM u CROSS JOIN LATERAL (SELECT * FROM {S}.jobs WHERE id = u.id OFFSET 0 FOR UPDATE) AS j
   WHERE j.queue = $1 AND j.state = 'reserved' AND (u.attempt IS NULL OR j.attempts = u.attempt)
     AND (u.token IS NULL OR j.claims = u.token) AND ${leaseLive("j.")}
@@ -363,7 +375,8 @@ const LOCK_IN_ID_ORDER_SKIP_LOCKED = LOCK_IN_ID_ORDER.replace("FOR UPDATE", "FOR
  * behind that transaction (hostile reviews: every job of the worker ran again).
  */
 export const EXTEND_MANY = `
-WITH ${LOCK_IN_ID_ORDER_SKIP_LOCKED},
+WITH ${RENEWING},
+${LOCK_IN_ID_ORDER_SKIP_LOCKED},
 kept AS (
   UPDATE {S}.jobs AS j SET lease_until = ${after("$4::float8")}
   FROM unnest($2::bigint[], $3::integer[]) AS h(id, token)
