@@ -736,4 +736,58 @@ describe("postgres: renewals that wait for an application's row lock", { skip: !
     const again = await other.claim("q", n, 60_000);
     assert.equal(again.length, n, "every lapsed job rescued and claimed again");
   });
+
+  test("a renewal waiting for ever does not keep a job 2^32 ids on from its rescue", T, async (t) => {
+    const { f, b, held } = await heldOnBackend(t, { poolSize: 2 });
+    await scene(async (cleanups) => {
+      await rowLock(cleanups, f.schema, held.id); // for ever; the lone lane is never given up
+      await b.extendMany("q", [{ id: held.id, token: held.claims }], 60_000);
+      await waitFor("the renewal waiting for the row", async () => (await waitingOnLocks(f.schema)) === 1);
+      await sql(`SELECT setval(pg_get_serial_sequence('"${f.schema}".jobs', 'id'), $1)`, [
+        2 ** 32 + held.id - 1,
+      ]);
+      const crashed = await f.open({});
+      await crashed.enqueue("q", [job(2)]);
+      const [far] = await crashed.claim("q", 1, 300); // its worker dies now
+      assert.equal(far?.id, 2 ** 32 + held.id);
+      await waitFor("its lease run out", async () => (await storedLease(f.schema, far.id)) < Date.now());
+      const other = await f.open({});
+      assert.deepEqual(
+        (await other.claim("q", 1, 60_000)).map((j) => j.id),
+        [far.id],
+        "the far job is rescued",
+      );
+      await b.close();
+    });
+  });
+
+  test("an application's advisory lock on a renewal's key does not hold the renewal up", T, async (t) => {
+    const { f, b, held } = await heldOnBackend(t, { poolSize: 2 });
+    await scene(async (cleanups) => {
+      // A key of the application's own that happens to be the renewal's (a chance of 2^-64).
+      await transaction(cleanups, (c) =>
+        c.query(
+          `SELECT pg_advisory_xact_lock(hashint8extended($1::bigint, '"${f.schema}".jobs'::regclass::oid::bigint))`,
+          [held.id],
+        ),
+      );
+      const app = await rowLock(cleanups, f.schema, held.id);
+      await b.extendMany("q", [{ id: held.id, token: held.claims }], 60_000);
+      await waitFor("the renewal waiting for the row", async () => {
+        const rows = await sql(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1
+              AND wait_event_type = 'Lock' AND query LIKE '%clock_timestamp%'`,
+          [`spool ${f.schema}`],
+        );
+        return Number(rows[0]?.n) === 1;
+      });
+      const letGo = Date.now();
+      await app.query("COMMIT");
+      await waitFor(
+        "renewed once let go",
+        async () => (await storedLease(f.schema, held.id)) > letGo + 30_000,
+      );
+      await b.close();
+    });
+  });
 });

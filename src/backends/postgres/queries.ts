@@ -92,24 +92,29 @@ SELECT ins.id::float8 AS id FROM ins, (SELECT count(*) FROM woke) AS sent ORDER 
  * waiting session must be scheduled again to lock it, and a statement that comes first finds the
  * row free and the lease run out (a heartbeat called it lost, a completion failed, a rescue took
  * the job: each ran it again). So a lease that ran out counts as live while such a lock is held,
- * and a rescue leaves that job alone. Keyed by the jobs table (two schemas' jobs of one id are
- * two keys) and the id's low 32 bits (jobs 2^32 ids apart share one, which can only keep a lapsed
- * lease a little longer).
+ * and a rescue leaves that job alone.
+ *
+ * Its key is a 64-bit hash of the job id seeded by the jobs table: jobs of one id in two schemas
+ * are two keys (keyed by the id alone, a renewal in one schema kept a rescue off the other's), and
+ * ids 2^32 apart are too (keyed by the table and the id's low 32 bits, a renewal waiting for ever
+ * kept the other job from its rescue for ever). Tried, not waited for: an application's own lock
+ * on the same key (a chance of 2^-64) must not hold the renewal up, which then just goes without.
  */
-const RENEWAL_LOCK = `SELECT pg_advisory_xact_lock_shared('{S}.jobs'::regclass::oid::int4, $1::bigint::bit(32)::int4)`;
+const renewalKey = (id: string) => `hashint8extended(${id}, '{S}.jobs'::regclass::oid::bigint)`;
+/** $1 job id: taken by a waiting renewal before it waits, held until its transaction ends. */
+const RENEWAL_LOCK = `SELECT pg_try_advisory_xact_lock_shared(${renewalKey("$1::bigint")})`;
 /**
- * The jobs whose renewal lock is held, by their id's low 32 bits, read from pg_locks rather than
- * tried: a try takes the lock until the transaction ends, and a rescue of thousands of lapsed
- * jobs would take thousands (past max_locks_per_transaction). Read at most once a statement,
- * and only when some lease has run out (a CTE runs when first needed: `renewalOut` asks it only
- * then).
+ * The renewal keys held, read from pg_locks rather than tried: a try takes the lock until the
+ * transaction ends, and a rescue of 20,000 lapsed jobs took 20,000 (past max_locks_per_transaction:
+ * out of shared memory, every claim failed). Read at most once a statement, and only when some
+ * lease has run out (a CTE runs when first needed: `renewalOut` asks it only then).
  */
 const RENEWING = `renewing AS MATERIALIZED (
-  SELECT objid FROM pg_locks
-  WHERE locktype = 'advisory' AND objsubid = 2 AND granted AND classid = '{S}.jobs'::regclass::oid
+  SELECT (classid::bigint << 32) | objid::bigint AS key FROM pg_locks
+  WHERE locktype = 'advisory' AND objsubid = 1 AND granted
     AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
 )`;
-const renewalOut = (a: string) => `(${a}id % 4294967296)::oid IN (SELECT objid FROM renewing)`;
+const renewalOut = (a: string) => `${renewalKey(`${a}id`)} IN (SELECT key FROM renewing)`;
 /** Whether row `a`'s lease is live for its holder's transition (RENEWING in the statement). */
 const leaseLive = (a: string) => `CASE WHEN ${a}lease_until >= now() THEN true ELSE ${renewalOut(a)} END`;
 /** Whether row `a`'s lease has lapsed, for a rescue: run out, and no waiting renewal keeping it. */
