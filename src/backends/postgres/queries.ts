@@ -246,7 +246,7 @@ done AS (
   UPDATE {S}.jobs AS j SET state = 'dead', finished_at = now(), last_error = u.error,
     lease_until = NULL, expires_at = NULL
   FROM unnest($2::bigint[], $3::text[]) AS u(id, error)
-  WHERE j.id = u.id AND j.id IN (SELECT id FROM locked) AND j.state = 'pending'
+  WHERE j.id = u.id AND j.id = ANY(ARRAY(SELECT id FROM locked)) AND j.state = 'pending'
   RETURNING j.id
 ),
 woke AS (SELECT pg_notify($4, $1) FROM (SELECT 1 FROM done LIMIT 1) AS any_row)
@@ -385,7 +385,7 @@ ${LOCK_IN_ID_ORDER_SKIP_LOCKED},
 kept AS (
   UPDATE {S}.jobs AS j SET lease_until = ${after("$4::float8")}
   FROM unnest($2::bigint[], $3::integer[]) AS h(id, token)
-  WHERE j.id IN (SELECT id FROM locked)
+  WHERE j.id = ANY(ARRAY(SELECT id FROM locked))
     AND j.queue = $1 AND j.id = h.id AND j.state = 'reserved' AND j.claims = h.token AND ${leaseLive("j.")}
   RETURNING j.id
 )
@@ -419,7 +419,7 @@ done AS (
   UPDATE {S}.jobs AS j SET state = 'pending', attempts = j.attempts - 1, lease_until = NULL,
     expires_at = CASE WHEN $5::boolean THEN NULL ELSE j.expires_at END
   FROM unnest($2::bigint[], $3::integer[]) AS h(id, token)
-  WHERE j.id IN (SELECT id FROM locked)
+  WHERE j.id = ANY(ARRAY(SELECT id FROM locked))
     AND j.queue = $1 AND j.id = h.id AND j.state = 'reserved' AND j.claims = h.token
   RETURNING j.id
 ),
