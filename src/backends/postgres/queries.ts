@@ -16,7 +16,7 @@ import { DEPENDENCY_QUERIES } from "./dependency-queries.js";
 import * as LIMITED from "./limited-queries.js";
 import * as R from "./read-queries.js";
 import * as SETTINGS from "./settings-queries.js";
-import { after, ago, fromMs } from "./time-sql.js";
+import { after, ago, fromMs, toWholeMs } from "./time-sql.js";
 
 const { JOB } = R;
 
@@ -37,7 +37,7 @@ const READY = `SELECT id FROM {S}.jobs
  * ($14 starts, $15 lengths), and its run_at.
  */
 const BATCH_ROWS = `SELECT substring($3::bytea FROM u.start::integer FOR u.len) AS payload, u.*,
-         CASE WHEN run_at_ms IS NULL THEN ${after("delay_ms")} ELSE ${fromMs("run_at_ms")} END AS run_at
+         CASE WHEN run_at_ms IS NULL THEN ${toWholeMs(after("delay_ms"))} ELSE ${fromMs("run_at_ms")} END AS run_at
   FROM unnest($14::bigint[], $15::integer[], $4::smallint[], $5::bigint[], $6::integer[], $7::text[], $8::text[],
               $9::float8[], $10::float8[], $11::float8[], $12::text[], $13::text[])
        WITH ORDINALITY AS u(start, len, format, priority, max_attempts, key, backoff, delay_ms, run_at_ms, ttl_ms, trace, grp, ord)`;
@@ -299,7 +299,7 @@ WITH u AS (SELECT * FROM unnest($2::bigint[], $3::integer[], $4::bytea[], $5::sm
            AS u(id, attempt, result, fmt, token)),
 ${held("u.*")},
 done AS (
-  UPDATE {S}.jobs AS j SET state = 'completed', finished_at = now(), lease_until = NULL,
+  UPDATE {S}.jobs AS j SET state = 'completed', finished_at = ${toWholeMs("now()")}, lease_until = NULL,
     result = h.result, result_format = h.fmt
   FROM held AS h WHERE j.id = h.id
   RETURNING j.id
@@ -318,7 +318,7 @@ deleted AS (
   DELETE FROM {S}.jobs AS j USING held AS h WHERE j.id = h.id AND h.dependents IS NULL RETURNING j.id
 ),
 kept AS (
-  UPDATE {S}.jobs AS j SET state = 'completed', finished_at = now(), lease_until = NULL,
+  UPDATE {S}.jobs AS j SET state = 'completed', finished_at = ${toWholeMs("now()")}, lease_until = NULL,
     result = h.result, result_format = h.fmt
   FROM held AS h WHERE j.id = h.id AND h.dependents IS NOT NULL
   RETURNING j.id
@@ -344,7 +344,7 @@ ${held("u.*")},
 done AS (
   UPDATE {S}.jobs AS j SET
     state = CASE WHEN h.retry_ms IS NULL THEN 'dead' ELSE 'pending' END,
-    run_at = CASE WHEN h.retry_ms IS NULL THEN j.run_at ELSE ${after("h.retry_ms")} END,
+    run_at = CASE WHEN h.retry_ms IS NULL THEN j.run_at ELSE ${toWholeMs(after("h.retry_ms"))} END,
     finished_at = CASE WHEN h.retry_ms IS NULL THEN now() ELSE NULL END,
     lease_until = NULL, last_error = h.error, expires_at = NULL
   FROM held AS h WHERE j.id = h.id
@@ -445,7 +445,7 @@ WITH candidates AS (
 ),
 done AS (
   UPDATE {S}.jobs SET state = CASE WHEN deps_left > 0 THEN 'waiting' ELSE 'pending' END,
-    attempts = 0, run_at = now(), finished_at = NULL, lease_until = NULL, expires_at = NULL
+    attempts = 0, run_at = ${toWholeMs("now()")}, finished_at = NULL, lease_until = NULL, expires_at = NULL
   WHERE id IN (SELECT id FROM candidates) AND state = 'dead'
   RETURNING id
 ),
