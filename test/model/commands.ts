@@ -778,7 +778,7 @@ export class Fail extends HeldCmd {
     if (dead) j.rec = { ...base, state: "dead", finishedAt: at(m.now) };
     else {
       const delay = m.failDelay(j, this.spec(), this.retryIn) as number;
-      j.rec = { ...base, state: "pending", runAt: at(m.now + whole(delay)) };
+      j.rec = { ...base, state: "pending", runAt: m.span(whole(delay)) };
     }
   }
 
@@ -907,7 +907,7 @@ export class Retry extends QueueCmd {
         ...j.rec,
         state: "pending",
         attempts: 0,
-        runAt: at(m.now),
+        runAt: m.span(0),
         finishedAt: null,
         expiresAt: null,
         leaseUntil: null,

@@ -257,18 +257,28 @@ export class Model {
     );
   }
 
-  /** Whether a ranks before b in claim order: 1 yes, -1 no, 0 either may. */
+  /**
+   * Whether a ranks before b in claim order: 1 yes, -1 no, 0 either may. runAt is kept to the
+   * whole millisecond, and a tie goes to the lower id: two runAts that can only meet at one
+   * millisecond (one's latest is the other's earliest) rank by id there as anywhere else.
+   */
   rank(a: MJob, ra: Rec, b: MJob, rb: Rec): number {
     if (a.priority !== b.priority) return a.priority > b.priority ? RANK_BEFORE : RANK_AFTER;
     const x = ra.runAt;
     const y = rb.runAt;
-    if (x.lo === x.hi && y.lo === y.hi) {
-      if (x.lo !== y.lo) return x.lo < y.lo ? RANK_BEFORE : RANK_AFTER;
-      return a.id < b.id ? RANK_BEFORE : RANK_AFTER;
-    }
-    if (x.hi < y.lo) return RANK_BEFORE;
-    if (y.hi < x.lo) return RANK_AFTER;
+    if (x.hi < y.lo || (x.hi === y.lo && a.id < b.id)) return RANK_BEFORE;
+    if (y.hi < x.lo || (y.hi === x.lo && b.id < a.id)) return RANK_AFTER;
     return RANK_MAYBE;
+  }
+
+  /**
+   * The runAt of a job made due `delay` ms after the command that is running now. On a
+   * controlled clock, exact. On PostgreSQL the server stamps it at some moment of the command,
+   * which the model saw start (`now`, read before it) and end (read here, after it): assuming
+   * the first ranked a retried job ahead of one added while the clock moved on.
+   */
+  span(delay: number): Instant {
+    return this.opts.exactTime ? at(this.now + delay) : { lo: this.now + delay, hi: Date.now() + delay };
   }
 
   /** The live job holding `key` in `queue` (pending, delayed or reserved), certain or maybe. */
@@ -417,7 +427,7 @@ export class Model {
     enc: { bytes: Buffer; format: 0 | 1 },
     o: NewJobPlan,
   ): MJob {
-    const runAt = o.runAt ?? at(this.now + o.delay);
+    const runAt = o.runAt ?? this.span(o.delay);
     const job: MJob = {
       id,
       queue,
