@@ -16,7 +16,7 @@ import { DEPENDENCY_QUERIES } from "./dependency-queries.js";
 import * as LIMITED from "./limited-queries.js";
 import * as R from "./read-queries.js";
 import * as SETTINGS from "./settings-queries.js";
-import { after, ago, fromMs, toWholeMs } from "./time-sql.js";
+import { after, ago, fromMs, runAtAfter, toWholeMs } from "./time-sql.js";
 
 const { JOB } = R;
 
@@ -37,7 +37,7 @@ const READY = `SELECT id FROM {S}.jobs
  * ($14 starts, $15 lengths), and its run_at.
  */
 const BATCH_ROWS = `SELECT substring($3::bytea FROM u.start::integer FOR u.len) AS payload, u.*,
-         CASE WHEN run_at_ms IS NULL THEN ${toWholeMs(after("delay_ms"))} ELSE ${fromMs("run_at_ms")} END AS run_at
+         CASE WHEN run_at_ms IS NULL THEN ${runAtAfter("delay_ms")} ELSE ${fromMs("run_at_ms")} END AS run_at
   FROM unnest($14::bigint[], $15::integer[], $4::smallint[], $5::bigint[], $6::integer[], $7::text[], $8::text[],
               $9::float8[], $10::float8[], $11::float8[], $12::text[], $13::text[])
        WITH ORDINALITY AS u(start, len, format, priority, max_attempts, key, backoff, delay_ms, run_at_ms, ttl_ms, trace, grp, ord)`;
@@ -344,7 +344,7 @@ ${held("u.*")},
 done AS (
   UPDATE {S}.jobs AS j SET
     state = CASE WHEN h.retry_ms IS NULL THEN 'dead' ELSE 'pending' END,
-    run_at = CASE WHEN h.retry_ms IS NULL THEN j.run_at ELSE ${toWholeMs(after("h.retry_ms"))} END,
+    run_at = CASE WHEN h.retry_ms IS NULL THEN j.run_at ELSE ${runAtAfter("h.retry_ms")} END,
     finished_at = CASE WHEN h.retry_ms IS NULL THEN now() ELSE NULL END,
     lease_until = NULL, last_error = h.error, expires_at = NULL
   FROM held AS h WHERE j.id = h.id

@@ -16,3 +16,12 @@ export const ago = (param: string) => `(now() - least(${param}, 1e14) * interval
  * it first). Found by the randomized model test.
  */
 export const toWholeMs = (expr: string) => `date_trunc('milliseconds', ${expr})`;
+/**
+ * `param` (whole ms, ≥ 0) after now as a run_at, to the whole millisecond (toWholeMs): rounded
+ * up when `param` > 0, so a delay or a retry is never shorter than asked (rounded down, a delay
+ * of 3 ms made a job due 2.4 ms after its add), and down when 0, so a job added now is ready now.
+ */
+export const runAtAfter = (param: string) =>
+  toWholeMs(
+    `now() + ${param} * interval '1 millisecond' + CASE WHEN ${param} > 0 THEN interval '999 microseconds' ELSE interval '0' END`,
+  );
