@@ -23,5 +23,5 @@ export const toWholeMs = (expr: string) => `date_trunc('milliseconds', ${expr})`
  */
 export const runAtAfter = (param: string) =>
   toWholeMs(
-    `now() + ${param} * interval '1 millisecond' + CASE WHEN ${param} > 0 THEN interval '999 microseconds' ELSE interval '0' END`,
+    `${after(param)} + CASE WHEN ${param} > 0 THEN interval '999 microseconds' ELSE interval '0' END`,
   );
