@@ -44,6 +44,9 @@ interface Running<T> {
 
 const rowOf = <T>(entry: Running<T>) => entry.row;
 
+/** What a started job's row holds in place of its stored bytes (see start). */
+const RELEASED_PAYLOAD = new Uint8Array(0);
+
 /**
  * How many microtasks a start waits for its handler to settle before it starts the next job
  * (see startRound): enough for ten or so awaits of settled values, async helpers included.
@@ -264,6 +267,11 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> implement
     let job: Job<T>;
     try {
       job = this.queue.held.toJob(row);
+      // The stored bytes are not read again once decoded (what the job needs from here on is
+      // its id, token and attempt), yet the row lives until the completion commits: let the
+      // bytes go now, while young. Kept, 1 MB payloads waited for a full collection and a drain
+      // at concurrency 1 peaked ~50 MB higher (186 MB against 136 MB).
+      row.payload = RELEASED_PAYLOAD;
     } catch (cause) {
       this.track(this.queue.held.bury(row, cause).catch((e: unknown) => this.report(e)));
       this.report(decodeError(this.queue.name, row.id, cause));
