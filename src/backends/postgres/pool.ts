@@ -23,30 +23,6 @@ export const KEEPALIVE_DELAY_MS = 60_000;
 /** How often a transaction that hit a deadlock or serialization failure is run again. */
 const RETRIES = 3;
 
-/**
- * The statements each connection runs on one generic plan, made at their first run. Left to
- * PostgreSQL, these are planned afresh at every run: a custom plan for LIMIT 1, or for one id,
- * always looks cheaper than the generic one, yet planning it took ~0.3 ms of a 0.6 ms claim,
- * and reserve + complete went from 757 to 1,094 a second with their plans kept (a drain at
- * concurrency 16: +6%). Their generic plans are the same index walks as the custom ones at any
- * depth and for any queue (generic-plans.test.ts). Every other statement keeps PostgreSQL's own
- * choice: a generic LIST_STATE, say, walked a million rows of a large queue to list a small
- * one's completed jobs (148 ms against 0.5 ms). An add and a read of one job by id join the set
- * though PostgreSQL settles on their generic plans by itself: a worker's fail reads its job,
- * and an add comes before its claim, and each change of plan mode costs a round trip.
- */
-export const GENERIC_PLANS: ReadonlySet<QueryName> = new Set<QueryName>([
-  "CLAIM",
-  "CLAIM_BOUNDED",
-  "TAKE",
-  "COMPLETE",
-  "COMPLETE_DELETE",
-  "FAIL",
-  "ENQUEUE",
-  "ENQUEUE_PLAIN",
-  "GET",
-]);
-
 export type Row = Record<string, unknown>;
 export type Values = unknown[];
 
@@ -70,13 +46,6 @@ export class Connections {
    */
   payloadEncoding: PayloadEncoding = "text";
   private closed = false;
-  /**
-   * Connections whose session plans with force_generic_plan (see GENERIC_PLANS): set before a
-   * statement of that set, reset before any other, so each runs as planned whatever the
-   * connection ran last. Off when the URL or PGOPTIONS sets plan_cache_mode: the user's choice.
-   */
-  private readonly generic = new WeakSet<pg.PoolClient>();
-  private readonly switchesPlans: boolean;
 
   constructor(
     readonly target: string,
@@ -93,8 +62,6 @@ export class Connections {
       options.durability === "off" ? "-c synchronous_commit=off" : "",
     ];
     const { url, userOptions } = splitOptions(target);
-    // As the server reads its name: any case, and dashes for underscores (`--plan-cache-mode=…`).
-    this.switchesPlans = !/plan[_-]cache[_-]mode/i.test(userOptions);
     this.pool = new pg.Pool({
       connectionString: url,
       max: options.poolSize ?? DEFAULT_POOL_SIZE,
@@ -142,32 +109,15 @@ export class Connections {
     return this.sql[name];
   }
 
-  /**
-   * Runs one named statement on any free connection. A failed statement's connection is
-   * destroyed, not pooled, as node-postgres's pool.query does.
-   */
+  /** Runs one named statement on any free connection. */
   async run(name: QueryName, values: Values, doing: string): Promise<Row[]> {
     this.check();
-    const client = await this.checkout(doing);
-    let broken: Error | undefined;
     try {
-      await this.planFor(client, GENERIC_PLANS.has(name));
-      const result = await client.query({ name: `spool_${name}`, text: this.sql[name], values });
+      const result = await this.pool.query({ name: `spool_${name}`, text: this.sql[name], values });
       return result.rows as Row[];
     } catch (error) {
-      broken = error instanceof Error ? error : new Error(String(error));
       throw this.translate(error, doing);
-    } finally {
-      this.checkin(client, broken);
     }
-  }
-
-  /** Puts `client`'s session in the plan mode its next statement wants (see GENERIC_PLANS). */
-  private async planFor(client: pg.PoolClient, generic: boolean): Promise<void> {
-    if (!this.switchesPlans || generic === this.generic.has(client)) return;
-    await client.query(generic ? "SET plan_cache_mode = force_generic_plan" : "RESET plan_cache_mode");
-    if (generic) this.generic.add(client);
-    else this.generic.delete(client);
   }
 
   /**
@@ -190,7 +140,6 @@ export class Connections {
         throw new Undo();
       };
       try {
-        await this.planFor(client, false);
         await client.query("BEGIN");
         const result = await body(async (name, values) => {
           const r = await client.query({ name: `spool_${name}`, text: this.sql[name], values });
@@ -247,7 +196,6 @@ export class Connections {
     const client = await this.checkout(doing);
     let broken: Error | undefined;
     try {
-      await this.planFor(client, false);
       return await body(client);
     } catch (error) {
       if (!(error instanceof SpoolError)) broken = error instanceof Error ? error : new Error(String(error));
