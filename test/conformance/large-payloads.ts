@@ -14,7 +14,10 @@ const bytesOf = (n: number): Buffer => randomBytes(n);
 /** A full collection now, whatever flags the test process was started with (Bun has its own). */
 function collectGarbage(): void {
   const bun = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun;
-  if (bun !== undefined) return bun.gc(true);
+  if (bun !== undefined) {
+    bun.gc(true);
+    return;
+  }
   setFlagsFromString("--expose-gc");
   (runInNewContext("gc") as () => void)();
 }
