@@ -1,0 +1,151 @@
+/*
+ * The statements run through functions that plan once per connection (planned-once.ts). A large
+ * queue beside a small one is where a generic plan goes wrong: one that cannot see which queue it
+ * serves may walk the large queue's rows to find the small one's (a generic LIST_STATE did: 148
+ * ms against 0.5), so each statement runs here for the small queue, beside a large one, under
+ * its generic plan, and must read only the rows it serves.
+ */
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { describe, test } from "node:test";
+import pg from "pg";
+import {
+  PLANNED_ONCE,
+  type PlannedOnceName,
+  plannedOnceFunctions,
+} from "../../src/backends/postgres/planned-once.js";
+import { fixture, job, PG_URL, pgConfigured, sql } from "./pg-helpers.js";
+
+const run = pgConfigured("test/postgres/planned-once.test.ts");
+const T = { timeout: 120_000 };
+const LARGE = 50_000;
+
+interface PlanNode {
+  "Relation Name"?: string;
+  "Actual Rows": number;
+  "Actual Loops": number;
+  "Rows Removed by Filter"?: number;
+  "Rows Removed by Index Recheck"?: number;
+  Plans?: PlanNode[];
+}
+
+/** Rows every scan of the jobs table in `node` read: those it returned and those it threw away. */
+function jobRowsRead(node: PlanNode): number {
+  const here =
+    node["Relation Name"] === "jobs"
+      ? (node["Actual Rows"] +
+          (node["Rows Removed by Filter"] ?? 0) +
+          (node["Rows Removed by Index Recheck"] ?? 0)) *
+        node["Actual Loops"]
+      : 0;
+  return here + (node.Plans ?? []).reduce((sum, child) => sum + jobRowsRead(child), 0);
+}
+
+/** `text` run under its generic plan with `args` (SQL literals), rolled back: its plan. */
+async function genericPlan(text: string, types: string, args: string): Promise<PlanNode> {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    await client.query("BEGIN");
+    await client.query("SET LOCAL plan_cache_mode = force_generic_plan");
+    await client.query(`PREPARE generic_plan(${types}) AS ${text}`);
+    const result = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE generic_plan(${args})`);
+    return (result.rows[0]["QUERY PLAN"] as Array<{ Plan: PlanNode }>)[0]?.Plan as PlanNode;
+  } finally {
+    await client.query("ROLLBACK").catch(() => {});
+    await client.end();
+  }
+}
+
+/**
+ * What migration 9 wrote. A store keeps the functions its migration created: when this changes,
+ * a statement of PLANNED_ONCE changed, and stores migrated before need a new migration that
+ * replaces its function (CREATE OR REPLACE); then update this fingerprint.
+ */
+const MIGRATION_9_FINGERPRINT = "2ceb5c2d335d7086";
+
+describe("postgres: statements planned once per connection", { skip: !run }, () => {
+  test("a store runs each statement through its function, which holds the statement itself", T, async (t) => {
+    const f = fixture(t);
+    const b = await f.open();
+    await b.enqueue(
+      "q",
+      Array.from({ length: 4 }, (_, k) => job(k)),
+    );
+    const [held] = await b.claim("q", 1, 60_000);
+    assert.ok(held);
+    assert.equal(
+      await b.complete("q", held.id, { attempt: held.attempts, token: held.claims }, null, true),
+      "ok",
+    );
+    const rows = await sql<{ fn: string; src: string; config: string[] | null }>(
+      `SELECT p.proname AS fn, p.prosrc AS src, p.proconfig AS config FROM pg_proc p
+         JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1`,
+      [f.schema],
+    );
+    for (const [name, p] of Object.entries(PLANNED_ONCE)) {
+      const found = rows.find((r) => r.fn === p.fn);
+      assert.ok(found, `${name}: no function ${p.fn}`);
+      assert.ok(
+        found.src.includes(p.body.trim().split("{S}").join(`"${f.schema}"`)),
+        `${name}: body differs`,
+      );
+      assert.deepEqual(found.config, ["plan_cache_mode=force_generic_plan"], name);
+    }
+    // The claim goes through its function: without it, a claim fails.
+    await sql(`DROP FUNCTION "${f.schema}".claim(${PLANNED_ONCE.CLAIM.args})`);
+    await assert.rejects(b.claim("q", 1, 60_000), /claim/);
+  });
+
+  test(
+    `under their generic plans, each reads only the rows it serves, beside a queue of ${LARGE}`,
+    T,
+    async (t) => {
+      const f = fixture(t);
+      const b = await f.open();
+      for (let at = 0; at < LARGE; at += 5_000)
+        await b.enqueue(
+          "large",
+          Array.from({ length: 5_000 }, (_, k) => job(at + k)),
+        );
+      await b.enqueue(
+        "small",
+        Array.from({ length: 20 }, (_, k) => job(k)),
+      );
+      const held = await b.claim("small", 6, 600_000);
+      assert.equal(held.length, 6);
+      const list = (values: Array<number | string | null>) =>
+        `'{${values.map((v) => v ?? "NULL").join(",")}}'`;
+      const ids = list(held.map((j) => j.id));
+      const attempts = list(held.map((j) => j.attempts));
+      const tokens = list(held.map((j) => j.claims));
+      const nulls = list(held.map(() => null));
+      const args: Record<PlannedOnceName, string> = {
+        CLAIM: "'small', 5, 30000",
+        CLAIM_BOUNDED: "'small', 5, 30000, 5, 1048576",
+        TAKE: "'small', 5, 'woken'",
+        COMPLETE: `'small', ${ids}, ${attempts}, ${nulls}, ${nulls}, ${tokens}`,
+        COMPLETE_DELETE: `'small', ${ids}, ${attempts}, ${tokens}, ${nulls}, ${nulls}`,
+        FAIL: `'small', ${ids}, ${attempts}, ${list(held.map(() => "x"))}, ${nulls}, 'woken', ${tokens}`,
+      };
+      for (const [name, p] of Object.entries(PLANNED_ONCE) as Array<
+        [PlannedOnceName, (typeof PLANNED_ONCE)[PlannedOnceName]]
+      >) {
+        const text = p.body.split("{S}").join(`"${f.schema}"`);
+        const read = jobRowsRead(await genericPlan(text, p.args, args[name]));
+        assert.ok(read <= 100, `${name} read ${read} rows of jobs under its generic plan`);
+      }
+    },
+  );
+});
+
+// Needs no server: it reads the code.
+test("the functions a new store gets are those migration 9 wrote", () => {
+  const fingerprint = createHash("sha256").update(plannedOnceFunctions()).digest("hex").slice(0, 16);
+  assert.equal(
+    fingerprint,
+    MIGRATION_9_FINGERPRINT,
+    "a statement planned once changed: stores migrated before keep its old function, so add a " +
+      "migration that replaces it (CREATE OR REPLACE FUNCTION), then update MIGRATION_9_FINGERPRINT",
+  );
+});
