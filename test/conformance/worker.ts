@@ -73,6 +73,32 @@ export function worker(b: BackendFixture): void {
       for (const id of ids) assert.equal((await q.get(id))?.result, true);
     });
 
+    test(
+      "a handler's context has its four members as own properties: a spread copy keeps them",
+      T,
+      async (t) => {
+        const { spool } = await fresh(b, t);
+        const q = spool.queue<number>("context-copy");
+        const id = await q.add(1);
+        const w = q.process(async (_job, ctx) => {
+          const copy = { ...ctx };
+          await copy.extend(60_000);
+          return {
+            keys: Object.keys(ctx).sort(),
+            live: copy.signal instanceof AbortSignal && !copy.signal.aborted,
+            same: copy.signal === ctx.signal,
+          };
+        });
+        t.after(() => w.stop());
+        await waitFor("the job to complete", async () => (await q.get(id))?.state === "completed");
+        assert.deepEqual((await q.get(id))?.result, {
+          keys: ["extend", "progress", "results", "signal"],
+          live: true,
+          same: true,
+        });
+      },
+    );
+
     test("a throwing handler fails the job with backoff and emits failed", T, async (t) => {
       const { spool } = await fresh(b, t);
       const q = spool.queue("throws");
