@@ -7,21 +7,12 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import pg from "pg";
 import { bindQueries } from "../../src/backends/postgres/queries.js";
-import { fixture, job, PG_URL, pgConfigured } from "./pg-helpers.js";
+import { fixture, genericPlan, job, type PlanNode, pgConfigured } from "./pg-helpers.js";
 
 const run = pgConfigured("test/postgres/held-plans.test.ts");
 const T = { timeout: 60_000 };
 const HELD = 2_000;
-
-interface PlanNode {
-  "Node Type": string;
-  "CTE Name"?: string;
-  "Actual Rows": number;
-  "Actual Loops": number;
-  Plans?: PlanNode[];
-}
 
 /** Rows read from the CTE `name`, over every scan of it in the plan. */
 function rowsReadFrom(node: PlanNode, name: string): number {
@@ -30,22 +21,6 @@ function rowsReadFrom(node: PlanNode, name: string): number {
       ? node["Actual Rows"] * node["Actual Loops"]
       : 0;
   return here + (node.Plans ?? []).reduce((sum, child) => sum + rowsReadFrom(child, name), 0);
-}
-
-/** `text` run under its generic plan with `args` (SQL literals), rolled back: its plan. */
-async function genericPlan(text: string, types: string, args: string): Promise<PlanNode> {
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  try {
-    await client.query("BEGIN");
-    await client.query("SET LOCAL plan_cache_mode = force_generic_plan");
-    await client.query(`PREPARE held_plan(${types}) AS ${text}`);
-    const result = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE held_plan(${args})`);
-    return (result.rows[0]["QUERY PLAN"] as Array<{ Plan: PlanNode }>)[0]?.Plan as PlanNode;
-  } finally {
-    await client.query("ROLLBACK").catch(() => {});
-    await client.end();
-  }
 }
 
 describe("postgres: statements over every held job, under their generic plans", { skip: !run }, () => {

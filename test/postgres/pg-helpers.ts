@@ -108,3 +108,31 @@ export function nextSignal(
     });
   });
 }
+
+/** A node of EXPLAIN's JSON plan, with the fields the plan tests read. */
+export interface PlanNode {
+  "Node Type": string;
+  "Relation Name"?: string;
+  "CTE Name"?: string;
+  "Actual Rows": number;
+  "Actual Loops": number;
+  "Rows Removed by Filter"?: number;
+  "Rows Removed by Index Recheck"?: number;
+  Plans?: PlanNode[];
+}
+
+/** `text` run under its generic plan with `args` (SQL literals), rolled back: its plan. */
+export async function genericPlan(text: string, types: string, args: string): Promise<PlanNode> {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    await client.query("BEGIN");
+    await client.query("SET LOCAL plan_cache_mode = force_generic_plan");
+    await client.query(`PREPARE generic_plan(${types}) AS ${text}`);
+    const result = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE generic_plan(${args})`);
+    return (result.rows[0]["QUERY PLAN"] as Array<{ Plan: PlanNode }>)[0]?.Plan as PlanNode;
+  } finally {
+    await client.query("ROLLBACK").catch(() => {});
+    await client.end();
+  }
+}

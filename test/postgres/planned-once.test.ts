@@ -14,20 +14,11 @@ import {
   type PlannedOnceName,
   plannedOnceFunctions,
 } from "../../src/backends/postgres/planned-once.js";
-import { fixture, job, PG_URL, pgConfigured, sql } from "./pg-helpers.js";
+import { fixture, genericPlan, job, PG_URL, type PlanNode, pgConfigured, sql } from "./pg-helpers.js";
 
 const run = pgConfigured("test/postgres/planned-once.test.ts");
 const T = { timeout: 120_000 };
 const LARGE = 50_000;
-
-interface PlanNode {
-  "Relation Name"?: string;
-  "Actual Rows": number;
-  "Actual Loops": number;
-  "Rows Removed by Filter"?: number;
-  "Rows Removed by Index Recheck"?: number;
-  Plans?: PlanNode[];
-}
 
 /** Rows every scan of the jobs table in `node` read: those it returned and those it threw away. */
 function jobRowsRead(node: PlanNode): number {
@@ -39,22 +30,6 @@ function jobRowsRead(node: PlanNode): number {
         node["Actual Loops"]
       : 0;
   return here + (node.Plans ?? []).reduce((sum, child) => sum + jobRowsRead(child), 0);
-}
-
-/** `text` run under its generic plan with `args` (SQL literals), rolled back: its plan. */
-async function genericPlan(text: string, types: string, args: string): Promise<PlanNode> {
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  try {
-    await client.query("BEGIN");
-    await client.query("SET LOCAL plan_cache_mode = force_generic_plan");
-    await client.query(`PREPARE generic_plan(${types}) AS ${text}`);
-    const result = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE generic_plan(${args})`);
-    return (result.rows[0]["QUERY PLAN"] as Array<{ Plan: PlanNode }>)[0]?.Plan as PlanNode;
-  } finally {
-    await client.query("ROLLBACK").catch(() => {});
-    await client.end();
-  }
 }
 
 /**
