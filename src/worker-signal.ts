@@ -18,57 +18,46 @@ export class LazyAbort {
   }
 }
 
+/** Where a context keeps its job's LazyAbort: a symbol, so a copy, a Proxy or a child reads it. */
+const ABORT = Symbol("spool.abort");
+
+type Context = HandlerContext & { [ABORT]: LazyAbort };
+
 /**
- * A handler's context: its lazy signal, `extend` for its lease, `progress` and `results`.
- *
- * `signal` is an own, enumerable property (a spread copy carries it), read through the job's
- * LazyAbort and still a handler's to replace (`ctx.signal = AbortSignal.any(…)`), as when it was
- * a plain property. Every context shares one descriptor for it: written as an object literal's
- * own getter and setter, each job made two closures and an object V8 could not give a shared
- * shape, and a drain of 20,000 quick jobs at concurrency 16 ran at 35–37k jobs/s with a 104 MB
- * peak RSS (V8's young generation grew to 34 MB) against 48–53k/s and 77–79 MB this way.
+ * `signal` on every context: read through the job's LazyAbort, and still a handler's to replace
+ * (`ctx.signal = AbortSignal.any(…)`), as when it was a plain property. One descriptor for
+ * all: written as an object literal's own getter and setter, each job made two closures and an
+ * object V8 gave a shape of its own, and a drain of 20,000 quick jobs at concurrency 16 ran at
+ * 35–37k jobs/s with a 104 MB peak RSS (V8's young generation grew to 34 MB) against 48–53k/s and
+ * 77–79 MB this way. `this` is whatever the property was read through: the context itself, a
+ * Proxy of it or an object made from it, each of which finds the LazyAbort under ABORT.
  */
-class JobContext implements HandlerContext {
-  readonly #abort: LazyAbort;
-  declare signal: AbortSignal;
-  declare readonly extend: HandlerContext["extend"];
-  declare readonly progress: HandlerContext["progress"];
-  declare readonly results: HandlerContext["results"];
-
-  constructor(
-    abort: LazyAbort,
-    extend: HandlerContext["extend"],
-    progress: HandlerContext["progress"],
-    results: HandlerContext["results"],
-  ) {
-    this.#abort = abort;
-    Object.defineProperty(this, "signal", SIGNAL);
-    this.extend = extend;
-    this.progress = progress;
-    this.results = results;
-  }
-
-  static signalOf(context: JobContext): AbortSignal {
-    return context.#abort.signal;
-  }
-}
-
 const SIGNAL: PropertyDescriptor = {
-  get(this: JobContext): AbortSignal {
-    return JobContext.signalOf(this);
+  get(this: Context): AbortSignal {
+    return this[ABORT].signal;
   },
-  set(this: JobContext, value: AbortSignal): void {
+  set(this: Context, value: AbortSignal): void {
     Object.defineProperty(this, "signal", { value, writable: true, enumerable: true, configurable: true });
   },
   enumerable: true,
   configurable: true,
 };
 
+/**
+ * A handler's context: its lazy signal, `extend` for its lease, `progress` and `results`. A plain
+ * object, as it always was: its four members are own enumerable properties, and the LazyAbort
+ * is kept where neither a spread, Object.keys nor JSON sees it.
+ */
 export function handlerContext(
   controller: LazyAbort,
   extend: HandlerContext["extend"],
   progress: HandlerContext["progress"],
   results: HandlerContext["results"],
 ): HandlerContext {
-  return new JobContext(controller, extend, progress, results);
+  const context = Object.defineProperty({}, "signal", SIGNAL) as Context;
+  context.extend = extend;
+  context.progress = progress;
+  context.results = results;
+  Object.defineProperty(context, ABORT, { value: controller });
+  return context;
 }

@@ -74,7 +74,7 @@ export function worker(b: BackendFixture): void {
     });
 
     test(
-      "a handler's context has its four members as own properties: a spread copy keeps them",
+      "a handler's context is a plain object with its four members own: a copy, a Proxy and a child read them",
       T,
       async (t) => {
         const { spool } = await fresh(b, t);
@@ -83,10 +83,18 @@ export function worker(b: BackendFixture): void {
         const w = q.process(async (_job, ctx) => {
           const copy = { ...ctx };
           await copy.extend(60_000);
+          // Found by review: a signal kept in a private field threw when read through a Proxy
+          // (a tracing wrapper) or an object made from the context.
+          const traced = new Proxy(ctx, {
+            get: (target, key, receiver) => Reflect.get(target, key, receiver),
+          });
           return {
             keys: Object.keys(ctx).sort(),
             live: copy.signal instanceof AbortSignal && !copy.signal.aborted,
             same: copy.signal === ctx.signal,
+            throughProxy: traced.signal === ctx.signal,
+            throughChild: (Object.create(ctx) as typeof ctx).signal === ctx.signal,
+            plain: Object.getPrototypeOf(ctx) === Object.prototype,
           };
         });
         t.after(() => w.stop());
@@ -95,6 +103,9 @@ export function worker(b: BackendFixture): void {
           keys: ["extend", "progress", "results", "signal"],
           live: true,
           same: true,
+          throughProxy: true,
+          throughChild: true,
+          plain: true,
         });
       },
     );
