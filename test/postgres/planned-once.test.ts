@@ -14,6 +14,7 @@ import {
   type PlannedOnceName,
   plannedOnceFunctions,
 } from "../../src/backends/postgres/planned-once.js";
+import type { Connections } from "../../src/backends/postgres/pool.js";
 import { fixture, genericPlan, job, PG_URL, type PlanNode, pgConfigured, sql } from "./pg-helpers.js";
 
 const run = pgConfigured("test/postgres/planned-once.test.ts");
@@ -37,40 +38,67 @@ function jobRowsRead(node: PlanNode): number {
  * a statement of PLANNED_ONCE changed, and stores migrated before need a new migration that
  * replaces its function (CREATE OR REPLACE); then update this fingerprint.
  */
-const MIGRATION_9_FINGERPRINT = "489c9b99a5a65ffb";
+const MIGRATION_9_FINGERPRINT = "bfde1875eb54013f";
 
 describe("postgres: statements planned once per connection", { skip: !run }, () => {
-  test("a store runs each statement through its function, which holds the statement itself", T, async (t) => {
-    const f = fixture(t);
-    const b = await f.open();
-    await b.enqueue(
-      "q",
-      Array.from({ length: 4 }, (_, k) => job(k)),
-    );
-    const [held] = await b.claim("q", 1, 60_000);
-    assert.ok(held);
-    assert.equal(
-      await b.complete("q", held.id, { attempt: held.attempts, token: held.claims }, null, true),
-      "ok",
-    );
-    const rows = await sql<{ fn: string; src: string; config: string[] | null }>(
-      `SELECT p.proname AS fn, p.prosrc AS src, p.proconfig AS config FROM pg_proc p
-         JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1`,
-      [f.schema],
-    );
-    for (const [name, p] of Object.entries(PLANNED_ONCE)) {
-      const found = rows.find((r) => r.fn === p.fn);
-      assert.ok(found, `${name}: no function ${p.fn}`);
-      assert.ok(
-        found.src.includes(p.body.trim().split("{S}").join(`"${f.schema}"`)),
-        `${name}: body differs`,
+  test(
+    "a small table's statements go as they are; once it has statistics from 1,000 rows, through their functions",
+    T,
+    async (t) => {
+      const f = fixture(t);
+      // One connection: the statements it has prepared are those the backend sent.
+      const b = await f.open({ poolSize: 1 });
+      const prepared = async (): Promise<string[]> => {
+        const db = (b as unknown as { db: Connections }).db;
+        const rows = await db.withClient("reading prepared statements", async (client) => {
+          return (await client.query<{ name: string }>("SELECT name FROM pg_prepared_statements")).rows;
+        });
+        return rows.map((r) => r.name);
+      };
+      const reserveAndComplete = async (): Promise<void> => {
+        const [held] = await b.claim("q", 1, 60_000);
+        assert.ok(held);
+        const hold = { attempt: held.attempts, token: held.claims };
+        assert.equal(await b.complete("q", held.id, hold, null, true), "ok");
+      };
+      await b.enqueue(
+        "q",
+        Array.from({ length: 4 }, (_, k) => job(k)),
       );
-      assert.deepEqual(found.config, ["plan_cache_mode=auto"], name);
-    }
-    // The claim goes through its function: without it, a claim fails.
-    await sql(`DROP FUNCTION "${f.schema}".claim(${PLANNED_ONCE.CLAIM.args})`);
-    await assert.rejects(b.claim("q", 1, 60_000), /claim/);
-  });
+      await reserveAndComplete();
+      assert.ok((await prepared()).includes("spool_CLAIM"));
+      assert.ok(!(await prepared()).includes("spool_CLAIM_once"), "no function for a small table");
+      // This process's adds have the table analyzed (statistics.ts); then the functions serve.
+      await b.enqueue(
+        "q",
+        Array.from({ length: 1_500 }, (_, k) => job(k)),
+      );
+      const deadline = Date.now() + 30_000;
+      while (!(await prepared()).includes("spool_CLAIM_once")) {
+        assert.ok(Date.now() < deadline, "the claim never went through its function");
+        await reserveAndComplete();
+      }
+      await reserveAndComplete();
+      assert.ok((await prepared()).includes("spool_COMPLETE_once"));
+      const rows = await sql<{ fn: string; src: string; config: string[] | null }>(
+        `SELECT p.proname AS fn, p.prosrc AS src, p.proconfig AS config FROM pg_proc p
+           JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1`,
+        [f.schema],
+      );
+      for (const [name, p] of Object.entries(PLANNED_ONCE)) {
+        const found = rows.find((r) => r.fn === p.fn);
+        assert.ok(found, `${name}: no function ${p.fn}`);
+        assert.ok(
+          found.src.includes(p.body.trim().split("{S}").join(`"${f.schema}"`)),
+          `${name}: body differs`,
+        );
+        assert.deepEqual(found.config, ["plan_cache_mode=auto"], name);
+      }
+      // The claim goes through its function now: without it, a claim fails.
+      await sql(`DROP FUNCTION "${f.schema}".claim(${PLANNED_ONCE.CLAIM.args})`);
+      await assert.rejects(b.claim("q", 1, 60_000), /claim/);
+    },
+  );
 
   test(
     "a plan made while the table was empty or had no statistics is not kept once it has grown",

@@ -8,7 +8,7 @@ import { SpoolError, show } from "../../errors.js";
 import { PostgresBackend } from "./backend.js";
 import { migrate } from "./migrations.js";
 import { ListenNotifier } from "./notifier.js";
-import { callingPlannedOnce } from "./planned-once.js";
+import { plannedOnceTexts } from "./planned-once.js";
 import { Connections } from "./pool.js";
 import { bindQueries } from "./queries.js";
 
@@ -28,7 +28,7 @@ export const openPostgresBackend: BackendFactory = async (target: string, option
     );
   }
   const quoted = `"${schema}"`;
-  const db = new Connections(target, options, callingPlannedOnce(bindQueries(quoted), quoted));
+  const db = new Connections(target, options, bindQueries(quoted), plannedOnceTexts(quoted));
   const channel = channelFor(schema);
   let listener: ListenNotifier | null = null;
   try {

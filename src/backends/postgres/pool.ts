@@ -9,6 +9,7 @@ import type { BackendOptions } from "../../backend.js";
 import { SpoolError } from "../../errors.js";
 import { closedError } from "../shared.js";
 import { isRetryable, makeTranslator, type Translate } from "./errors.js";
+import type { PlannedOnceTexts } from "./planned-once.js";
 import type { QueryName } from "./queries.js";
 
 /** Connections per backend unless `poolSize` says otherwise: enough for a busy worker pool. */
@@ -20,6 +21,9 @@ export const DEFAULT_POOL_SIZE = 10;
 const LONGEST_WAIT_MS = 2 ** 31 - 1;
 /** Seconds of silence before TCP probes a connection: a half-open one is found, not trusted. */
 export const KEEPALIVE_DELAY_MS = 60_000;
+/** How often a process asks again whether the planned-once functions keep their plans. */
+const PLANS_KEPT_RECHECK_MS = 10_000;
+
 /** How often a transaction that hit a deadlock or serialization failure is run again. */
 const RETRIES = 3;
 
@@ -46,11 +50,16 @@ export class Connections {
    */
   payloadEncoding: PayloadEncoding = "text";
   private closed = false;
+  /** Whether the planned-once functions keep their plans (planned-once.ts), as last looked. */
+  private plansKept = false;
+  private plansKeptAt = 0;
+  private plansLooking = false;
 
   constructor(
     readonly target: string,
     options: BackendOptions,
     private readonly sql: Record<QueryName, string>,
+    private readonly plannedOnce: PlannedOnceTexts,
   ) {
     this.translate = makeTranslator(target, () => this.closed);
     const wait = Math.min(LONGEST_WAIT_MS, Math.max(1, Math.round(options.busyTimeout)));
@@ -109,11 +118,40 @@ export class Connections {
     return this.sql[name];
   }
 
+  /**
+   * Statement `name` as sent: through its function once the table is one whose plans the
+   * functions keep (planned-once.ts), as it is otherwise. Looked again every
+   * PLANS_KEPT_RECHECK_MS, in the background: until the answer comes, the last one serves.
+   */
+  private statement(name: QueryName, values: Values): pg.QueryConfig {
+    const call = this.plannedOnce.calls[name];
+    if (call !== undefined) {
+      if (Date.now() - this.plansKeptAt >= PLANS_KEPT_RECHECK_MS) void this.lookIfPlansKept();
+      if (this.plansKept) return { name: `spool_${name}_once`, text: call, values };
+    }
+    return { name: `spool_${name}`, text: this.sql[name], values };
+  }
+
+  /** Asks the table whether the planned-once functions keep their plans (statistics.ts, after an ANALYZE). */
+  async lookIfPlansKept(): Promise<void> {
+    if (this.plansLooking || this.closed) return;
+    this.plansLooking = true;
+    try {
+      const result = await this.pool.query({ name: "spool_PLANS_KEPT", text: this.plannedOnce.gate });
+      this.plansKept = result.rows[0]?.kept === true;
+    } catch {
+      // The last answer stands: either way of sending the statements does the same.
+    } finally {
+      this.plansKeptAt = Date.now();
+      this.plansLooking = false;
+    }
+  }
+
   /** Runs one named statement on any free connection. */
   async run(name: QueryName, values: Values, doing: string): Promise<Row[]> {
     this.check();
     try {
-      const result = await this.pool.query({ name: `spool_${name}`, text: this.sql[name], values });
+      const result = await this.pool.query(this.statement(name, values));
       return result.rows as Row[];
     } catch (error) {
       throw this.translate(error, doing);
@@ -142,7 +180,7 @@ export class Connections {
       try {
         await client.query("BEGIN");
         const result = await body(async (name, values) => {
-          const r = await client.query({ name: `spool_${name}`, text: this.sql[name], values });
+          const r = await client.query(this.statement(name, values));
           return r.rows as Row[];
         }, undo);
         await client.query("COMMIT");

@@ -34,7 +34,12 @@ export class FirstAnalyze {
   private async analyzeIfNeeded(): Promise<void> {
     if (this.db.isClosed) return;
     const doing = "analyzing the jobs table";
-    const [row] = await this.db.run("JOBS_HAVE_STATISTICS", [this.schema], doing);
-    if (row?.known !== true) await this.db.run("ANALYZE_JOBS", [], doing);
+    try {
+      const [row] = await this.db.run("JOBS_HAVE_STATISTICS", [this.schema], doing);
+      if (row?.known !== true) await this.db.run("ANALYZE_JOBS", [], doing);
+    } finally {
+      // The statistics may now let the planned-once functions keep their plans (planned-once.ts).
+      await this.db.lookIfPlansKept();
+    }
   }
 }
