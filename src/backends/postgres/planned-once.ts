@@ -6,10 +6,11 @@
  * Asking for generic plans per connection (SET plan_cache_mode before, RESET after) costs a
  * round trip per switch, which a database one network hop away pays dearly (reverted: −35% to
  * −47% at 1 ms). A function carries the setting itself: PL/pgSQL caches the plan of the statement
- * it runs, planned generic once, and the SET applies to that call alone, on the server, so
- * nothing else a connection runs (a user's own statements, Spool's reads) is planned otherwise.
- * Their generic plans are the same index walks as the custom ones, for any queue at any depth
- * (planned-once.test.ts).
+ * it runs, and the setting applies to that call alone, on the server, so nothing else a
+ * connection runs (a user's own statements, Spool's reads) is planned otherwise. The generic plan
+ * is asked for only once the table's statistics can be trusted (GENERIC_PLANS_KEPT below), and
+ * Connections calls the functions only then. Their generic plans are the same index walks as the
+ * custom ones, for any queue at any depth (planned-once.test.ts).
  *
  * The body of each function is the statement itself (queries.ts), so a statement and its
  * function cannot drift apart on a new store; a store keeps the body its migration wrote, so a
@@ -117,7 +118,7 @@ $fn$;`,
 }
 
 /** The call that runs statement `name` through its function, with the same parameters. */
-export function plannedOnceCall(name: PlannedOnceName, quotedSchema: string): string {
+function plannedOnceCall(name: PlannedOnceName, quotedSchema: string): string {
   const p: PlannedOnce = PLANNED_ONCE[name];
   const params = Array.from({ length: argCount(p) }, (_, k) => `$${k + 1}`).join(", ");
   return `SELECT * FROM ${quotedSchema}.${p.fn}(${params})`;
