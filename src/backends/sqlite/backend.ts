@@ -30,7 +30,7 @@ import { completeAlone, type PendingCompletion, writeCompletions } from "./compl
 import { openDatabase, translate } from "./connection.js";
 import { readDependencies } from "./dependencies.js";
 import { addsAlone, enqueueAlone, insertJobs } from "./enqueue.js";
-import { GroupCursors, limitedClaim, limitedWait, storeLimits } from "./limited-claim.js";
+import { GroupCursors, groupTurnAlone, limitedClaim, limitedWait, storeLimits } from "./limited-claim.js";
 import { WalNotifier } from "./notifier.js";
 import * as Q from "./queries.js";
 import * as reads from "./reads.js";
@@ -66,6 +66,11 @@ export class SqliteBackend implements Backend {
    * itself, so a queue no longer limited falls back to CLAIM and leaves the set.
    */
   private readonly limitedQueues = new Set<string>();
+  /**
+   * Of those, the queues last found grouped and bound by nothing else: a claim of one there is
+   * one round-robin turn, tried alone first (groupTurnAlone).
+   */
+  private readonly onlyGroupedQueues = new Set<string>();
 
   /**
    * The application's own connection, when the Spool was opened on its Database: `enqueueSync`
@@ -195,14 +200,20 @@ export class SqliteBackend implements Backend {
 
   /**
    * A reserve by CLAIM_ONE alone, with no transaction around it (the writer's autocommit: see
-   * Writer.write). Only when that is the whole claim: the queue is not known limited and no
-   * rescue is due. A claim that found nothing changed nothing: IN_TRANSACTION then runs the
+   * Writer.write). Only when that is the whole claim: no rescue is due, and the queue is not
+   * known limited, or known grouped and bound by nothing else (a round-robin turn alone, see
+   * groupTurnAlone). A claim that found nothing changed nothing: IN_TRANSACTION then runs the
    * whole claim (a rescue after a short pick, the limited claim) in a transaction.
    */
   private claimAlone(queue: string, leaseMs: number): StoredJob[] | InTransaction {
     const now = this.now();
-    if (this.limitedQueues.has(queue) || this.rescues.isDue(queue, now)) return IN_TRANSACTION;
+    if (this.rescues.isDue(queue, now)) return IN_TRANSACTION;
     const lease_until = now + leaseMs;
+    if (this.limitedQueues.has(queue)) {
+      if (!this.onlyGroupedQueues.has(queue)) return IN_TRANSACTION;
+      const turn = groupTurnAlone(this.store, this.cursors, queue, now, lease_until);
+      return turn === undefined ? IN_TRANSACTION : [toPickedJob(turn, queue, "reserved", lease_until)];
+    }
     // all(), not get(): SQLite runs its WAL hook (the automatic checkpoint) only for a statement
     // stepped to its end, and get() resets a RETURNING statement at its row: the commit happens,
     // the checkpoint never does, and the WAL grew past 80 MB in a reserve loop.
@@ -240,9 +251,11 @@ export class SqliteBackend implements Backend {
         // A limited queue's rows, kept aside: they come in the order to start them (a grouped
         // queue's round-robin), which the plain claim's sort would undo.
         const limited: PickedRow[] = [];
-        const seen = { grouped: false };
+        const seen = { grouped: false, onlyGrouped: false };
         const limitedPick = (n: number): boolean => {
           const more = limitedClaim(this.store, this.cursors, queue, n, now, lease_until, seen);
+          if (seen.onlyGrouped) this.onlyGroupedQueues.add(queue);
+          else this.onlyGroupedQueues.delete(queue);
           if (more === null) return false;
           limited.push(...more);
           return true;

@@ -23,6 +23,12 @@ function limitsRow(store: Store, queue: string): LimitsRow | undefined {
   return store.sql(L.QUEUE_LIMITS).get({ queue }) as LimitsRow | undefined;
 }
 
+/** What a limited claim found of its queue's limits: grouped, and bound by nothing else. */
+export interface LimitsSeen {
+  grouped: boolean;
+  onlyGrouped: boolean;
+}
+
 /**
  * Claims up to `limit` jobs of a limited queue: as many as its limits allow now, in claim
  * order, or for a grouped queue one head per group per pass, round-robin from the group after
@@ -36,11 +42,15 @@ export function limitedClaim(
   limit: number,
   now: number,
   leaseUntil: number,
-  seen?: { grouped: boolean },
+  seen?: LimitsSeen,
 ): PickedRow[] | null {
   const row = limitsRow(store, queue);
   if (row === undefined || row.paused !== 0 || row.limited === 0) return null;
-  if (seen !== undefined) seen.grouped = row.grouped !== 0;
+  if (seen !== undefined) {
+    seen.grouped = row.grouped !== 0;
+    seen.onlyGrouped =
+      seen.grouped && row.rate_max === null && row.concurrency === null && row.group_concurrency === null;
+  }
   let allowed = limit;
   if (row.rate_max !== null && row.rate_duration !== null) {
     const before = now - row.rate_duration;
@@ -66,6 +76,35 @@ export function limitedClaim(
   if (row.rate_max !== null && rows.length > 0)
     store.sql(L.STARTS_RECORD).run({ queue, now, n: rows.length });
   return rows;
+}
+
+/**
+ * One round-robin turn as a whole claim of one, with no transaction around it (the writer's
+ * autocommit): the next group after this process's cursor, its head claimed in one statement
+ * that itself checks the queue is grouped and bound by nothing else. The same turn as the
+ * limited claim's first one (roundRobin, with no groupConcurrency), without the transaction's
+ * BEGIN and COMMIT and its read of the queue's row, which measured about a third of a grouped
+ * reserve. Undefined when that is not the whole claim: no cursor of this process's yet, its
+ * storing due, or no head found after it (the pass wraps around, or the queue's limits
+ * changed); the caller then runs the limited claim, and nothing was changed.
+ */
+export function groupTurnAlone(
+  store: Store,
+  cursors: GroupCursors,
+  queue: string,
+  now: number,
+  leaseUntil: number,
+): PickedRow | undefined {
+  const after = cursors.unstoredStart(queue, now);
+  if (after === undefined) return undefined;
+  // all(), not get(): see claimAlone in backend.ts (the WAL hook runs only for a statement
+  // stepped to its end).
+  const [found] = store
+    .rawSql(L.CLAIM_NEXT_HEAD_ALONE)
+    .all({ queue, after, now, lease_until: leaseUntil }) as GroupPickedRow[];
+  if (found === undefined) return undefined;
+  cursors.movedUnstored(queue, found.pop() as string);
+  return found as unknown as PickedRow;
 }
 
 /**
@@ -187,6 +226,11 @@ type GroupPickedRow = [...PickedRow, string];
 /** How often a process stores where its round-robin stands (ms). */
 const CURSOR_STORE_MS = 250;
 
+/** Whether a cursor was stored less than CURSOR_STORE_MS ago (a clock set back: not lately). */
+function storedLately(entry: { storedAt: number }, now: number): boolean {
+  return now - entry.storedAt < CURSOR_STORE_MS && now >= entry.storedAt;
+}
+
 /**
  * Where each grouped queue's round-robin stands. The stored cursor (the settings row) is where
  * a process starts; from there each process keeps its own and stores it at most every
@@ -203,10 +247,26 @@ export class GroupCursors {
     return this.local.get(queue)?.value ?? stored;
   }
 
+  /**
+   * The group a claim of one with no transaction may start after: this process's own position,
+   * when it has one and storing it is not due (a claim that would store it runs in a
+   * transaction, as the row is written there). Undefined otherwise.
+   */
+  unstoredStart(queue: string, now: number): string | undefined {
+    const entry = this.local.get(queue);
+    return entry !== undefined && storedLately(entry, now) ? entry.value : undefined;
+  }
+
+  /** A claim with no transaction served up to group `value` (unstoredStart said it may). */
+  movedUnstored(queue: string, value: string): void {
+    const entry = this.local.get(queue);
+    if (entry !== undefined) entry.value = value;
+  }
+
   /** A claim served up to group `value` (inside its transaction, where the row is written). */
   moved(store: Store, queue: string, value: string, now: number): void {
     const entry = this.local.get(queue);
-    if (entry !== undefined && now - entry.storedAt < CURSOR_STORE_MS && now >= entry.storedAt) {
+    if (entry !== undefined && storedLately(entry, now)) {
       entry.value = value;
       return;
     }

@@ -71,18 +71,32 @@ export const CLAIM_GROUP_HEAD = `${RESERVE}
  * after PickedRow's). Nothing back means that group has no ready head, or there is no group:
  * the caller then seeks it apart. Four shapes, as groupAfter.
  */
-const headAfter = (after: boolean, upto: boolean) => `${RESERVE}
+const headAfter = (after: boolean, upto: boolean, limit = "1") => `${RESERVE}
    WHERE id = (SELECT id FROM spool_jobs
                 WHERE queue = :queue AND state = 'pending'
                   AND grp = (${groupAfter(after, upto)})
                   AND run_at <= :now AND (expires_at IS NULL OR expires_at > :now)
-                ORDER BY priority DESC, run_at, id LIMIT 1)
+                ORDER BY priority DESC, run_at, id LIMIT ${limit})
   RETURNING ${PICKED_COLUMNS}, grp`;
 
 export const CLAIM_FIRST_HEAD = headAfter(false, false);
 export const CLAIM_FIRST_HEAD_UPTO = headAfter(false, true);
 export const CLAIM_NEXT_HEAD = headAfter(true, false);
 export const CLAIM_NEXT_HEAD_UPTO = headAfter(true, true);
+
+/**
+ * CLAIM_NEXT_HEAD as a whole claim of one, with no transaction around it: only while the queue
+ * is grouped and bound by nothing else (no pause, rate limit, concurrency or groupConcurrency),
+ * which the statement reads itself, once, as its LIMIT (see UNLESS_HELD in queries.ts). Nothing
+ * back: the caller runs the whole limited claim, which reads the queue's row in its transaction.
+ */
+export const CLAIM_NEXT_HEAD_ALONE = headAfter(
+  true,
+  false,
+  `CASE WHEN EXISTS (SELECT 1 FROM spool_queues WHERE queue = :queue AND grouped AND NOT paused
+                       AND rate_max IS NULL AND concurrency IS NULL AND group_concurrency IS NULL)
+        THEN 1 ELSE 0 END`,
+);
 
 /**
  * Claims a FIFO group's head (groupConcurrency 1): its pending job with the lowest id, if that
