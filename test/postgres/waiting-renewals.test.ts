@@ -431,7 +431,10 @@ describe("postgres: renewals that wait for an application's row lock", { skip: !
       // one lane
       const stuck = await r.add({ n: "stuck" });
       const behind = await r.add({ n: "behind" });
-      const lease = 1_500; // the row behind gets the lane a third of a lease before its own runs out: room for a loaded machine
+      // The row behind's renewal, sent a third of a lease after its last one, is given up a lease
+      // after it was sent: the test sees its stored lease run out and lets the row go within
+      // that last third. 1.5 s left 500 ms, which a machine with both cores busy overran.
+      const lease = 3_000;
       const beat = heartbeats(spool);
       const { runs, errors } = hold(cleanups, r, lease, 2);
       await waitFor("both running", () => runs.stuck === 1 && runs.behind === 1);
