@@ -300,7 +300,7 @@ export class SqliteBackend implements Backend {
       const remove = this.store.sql(Q.TAKE);
       const many = (limit: number): TakenRow[] => {
         const rows = read.all({ queue, now, limit }) as TakenRow[];
-        if (rows.length > 0) remove.run({ queue, now, limit: rows.length });
+        if (rows.length > 0) remove.run({ ids: JSON.stringify(rows.map((row) => row[0])) });
         return rows;
       };
       const failed: [TakenJob, Extract<Decoded<T>, { error: string }>][] = [];

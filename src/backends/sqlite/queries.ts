@@ -176,14 +176,14 @@ const TAKEN_COLUMNS = `id, priority, run_at, ${PAYLOAD}, format`;
 
 /**
  * Channel receive of several: TAKE_READ reads the ready jobs in claim order, then TAKE removes
- * the same ones (the same walk of spool_jobs_ready, in the same transaction at the same :now,
- * and the order is total, ending with the id). Two statements measured about a sixth faster
- * than one DELETE … RETURNING on a receive of 100: RETURNING keeps every row it returns in a
- * table of its own before the first one comes back.
+ * exactly those, by their ids (a JSON array: one bound value whatever the count). Two statements
+ * measured about a sixth faster than one DELETE … RETURNING on a receive of 100 (RETURNING keeps
+ * every row it returns in a table of its own before the first one comes back), and removing by
+ * id about 6% fewer instructions a row again than a second walk of spool_jobs_ready.
  */
 export const TAKE_READ = `${READY.replace("SELECT id", `SELECT ${TAKEN_COLUMNS}`)} LIMIT :limit`;
 
-export const TAKE = `DELETE FROM spool_jobs WHERE id IN (${READY} LIMIT :limit)`;
+export const TAKE = "DELETE FROM spool_jobs WHERE id IN (SELECT value FROM json_each(:ids))";
 
 export const TAKE_ONE = `DELETE FROM spool_jobs WHERE id = (${READY} LIMIT 1) RETURNING ${TAKEN_COLUMNS}`;
 
