@@ -115,38 +115,42 @@ test("lone completions let SQLite checkpoint: the WAL stays near its 1000 pages"
   assert.ok(walPages(path) < 2000, `the WAL holds ${walPages(path)} pages`);
 });
 
-test("lone round-robin turns keep the order and obey a pause or a limit another process just set", T, async (t) => {
-  const path = tempPath(t);
-  const here = await Spool.open(path);
-  t.after(() => here.close());
-  const q = here.queue<string>("tenants");
-  for (const g of ["a", "b", "c"]) await q.addBatch([`${g}0`, `${g}1`, `${g}2`], { group: g });
-  const served: string[] = [];
-  const serve = async (): Promise<void> => {
-    const job = await q.reserve();
-    assert.ok(job !== null, `a job after ${served.join(",")}`);
-    served.push(job.payload);
-    await q.complete(job);
-  };
-  // The first turn runs in a transaction (this process has no cursor yet), the next ones alone,
-  // the wrap-around from c to a in a transaction again.
-  for (let i = 0; i < 5; i++) await serve();
-  assert.deepEqual(served, ["a0", "b0", "c0", "a1", "b1"]);
+test(
+  "lone round-robin turns keep the order and obey a pause or a limit another process just set",
+  T,
+  async (t) => {
+    const path = tempPath(t);
+    const here = await Spool.open(path);
+    t.after(() => here.close());
+    const q = here.queue<string>("tenants");
+    for (const g of ["a", "b", "c"]) await q.addBatch([`${g}0`, `${g}1`, `${g}2`], { group: g });
+    const served: string[] = [];
+    const serve = async (): Promise<void> => {
+      const job = await q.reserve();
+      assert.ok(job !== null, `a job after ${served.join(",")}`);
+      served.push(job.payload);
+      await q.complete(job);
+    };
+    // The first turn runs in a transaction (this process has no cursor yet), the next ones alone,
+    // the wrap-around from c to a in a transaction again.
+    for (let i = 0; i < 5; i++) await serve();
+    assert.deepEqual(served, ["a0", "b0", "c0", "a1", "b1"]);
 
-  const other = await Spool.open(path);
-  t.after(() => other.close());
-  await other.queue<string>("tenants").pause();
-  assert.equal(await q.reserve(), null, "paused by another process");
-  await other.queue<string>("tenants").resume();
+    const other = await Spool.open(path);
+    t.after(() => other.close());
+    await other.queue<string>("tenants").pause();
+    assert.equal(await q.reserve(), null, "paused by another process");
+    await other.queue<string>("tenants").resume();
 
-  // Another process's handle holds one job under a concurrency of 1: the queue is at its limit.
-  const held = await other.queue<string>("tenants", { concurrency: 1 }).reserve();
-  assert.ok(held !== null);
-  assert.equal(await q.reserve(), null, "at the concurrency another process set");
-  await other.queue<string>("tenants").complete(held);
-  await serve();
-  assert.equal(served.length, 6, "the slot came back");
-});
+    // Another process's handle holds one job under a concurrency of 1: the queue is at its limit.
+    const held = await other.queue<string>("tenants", { concurrency: 1 }).reserve();
+    assert.ok(held !== null);
+    assert.equal(await q.reserve(), null, "at the concurrency another process set");
+    await other.queue<string>("tenants").complete(held);
+    await serve();
+    assert.equal(served.length, 6, "the slot came back");
+  },
+);
 
 /**
  * Fault injection, one statement: the read of the queues a completion released fails once. A

@@ -21,6 +21,7 @@ const HOT: Record<string, string> = {
   CLAIM_ONE: Q.CLAIM_ONE,
   TAKE_READ: Q.TAKE_READ,
   TAKE: Q.TAKE,
+  TAKE_WALK: Q.TAKE_WALK,
   TAKE_ONE: Q.TAKE_ONE,
   CLAIM_LIMITED: L.CLAIM_LIMITED,
   CLAIM_GROUP_HEAD: L.CLAIM_GROUP_HEAD,
@@ -91,6 +92,14 @@ describe("sqlite claim plans", () => {
         );
         assert.doesNotMatch(plan, /TEMP B-TREE/, `${name} on ${queue} sorts: ${plan}`);
       }
+      // A receive's removal by ids looks each row up by its id: a walk of the queue's ready
+      // rows (its queue and state terms taken for an index) is index-backed, yet reads them all.
+      const take = (
+        db.prepare(`EXPLAIN QUERY PLAN ${Q.TAKE}`).all(binds(Q.TAKE, queue)) as { detail: string }[]
+      )
+        .map((r) => r.detail)
+        .join(" | ");
+      assert.match(take, /^SEARCH spool_jobs USING INTEGER PRIMARY KEY/, `TAKE on ${queue}: ${take}`);
     }
   });
 

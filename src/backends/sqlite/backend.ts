@@ -297,10 +297,12 @@ export class SqliteBackend implements Backend {
       const now = this.now();
       const one = this.store.rawSql(Q.TAKE_ONE);
       const read = this.store.rawSql(Q.TAKE_READ);
-      const remove = this.store.sql(Q.TAKE);
       const many = (limit: number): TakenRow[] => {
         const rows = read.all({ queue, now, limit }) as TakenRow[];
-        if (rows.length > 0) remove.run({ ids: JSON.stringify(rows.map((row) => row[0])) });
+        if (rows.length === 0) return rows;
+        const ids = rows.map((row) => row[0]);
+        if (ids.every(Number.isSafeInteger)) this.sql(Q.TAKE).run({ ids: JSON.stringify(ids), queue });
+        else this.sql(Q.TAKE_WALK).run({ queue, now, limit: rows.length });
         return rows;
       };
       const failed: [TakenJob, Extract<Decoded<T>, { error: string }>][] = [];

@@ -176,14 +176,23 @@ const TAKEN_COLUMNS = `id, priority, run_at, ${PAYLOAD}, format`;
 
 /**
  * Channel receive of several: TAKE_READ reads the ready jobs in claim order, then TAKE removes
- * exactly those, by their ids (a JSON array: one bound value whatever the count). Two statements
- * measured about a sixth faster than one DELETE … RETURNING on a receive of 100 (RETURNING keeps
- * every row it returns in a table of its own before the first one comes back), and removing by
- * id about 6% fewer instructions a row again than a second walk of spool_jobs_ready.
+ * exactly those, by their ids (a JSON array: one bound value whatever the count), still pending
+ * in that queue. Two statements measured about a sixth faster than one DELETE … RETURNING on a
+ * receive of 100 (RETURNING keeps every row it returns in a table of its own before the first
+ * one comes back), and removing by id about 6% fewer instructions a row again than a second
+ * walk of spool_jobs_ready. An id a JS number cannot hold exactly (past 2^53: only another
+ * writer of the file puts one there) would name a neighbour: TAKE_WALK then removes the same
+ * rows by that second walk (the same walk in the same transaction at the same :now, and the
+ * order is total, ending with the id).
  */
 export const TAKE_READ = `${READY.replace("SELECT id", `SELECT ${TAKEN_COLUMNS}`)} LIMIT :limit`;
 
-export const TAKE = "DELETE FROM spool_jobs WHERE id IN (SELECT value FROM json_each(:ids))";
+// The unary + keeps the queue and state terms off spool_jobs_ready: with them SQLite walked the
+// queue's ready rows for the ids instead of looking each one up (a third slower than before).
+export const TAKE = `DELETE FROM spool_jobs WHERE id IN (SELECT value FROM json_each(:ids))
+                        AND +queue = :queue AND +state = 'pending'`;
+
+export const TAKE_WALK = `DELETE FROM spool_jobs WHERE id IN (${READY} LIMIT :limit)`;
 
 export const TAKE_ONE = `DELETE FROM spool_jobs WHERE id = (${READY} LIMIT 1) RETURNING ${TAKEN_COLUMNS}`;
 
