@@ -153,8 +153,11 @@ deletes, and 50 concurrent senders at \`full\`. Each ratio is checked against it
 raw; reserve cost at 100k ≤ 1.3× that at 1k; drain at concurrency 16 ≥ 2× the raw loop at
 \`normal\` and ≥ 5× at \`full\` (only possible by batching claims and coalescing commits); idle
 latency p50 ≤ 0.3 ms in process and ≤ 3 ms across processes (at \`full\`, counted from raw's own
-same-process p50: the add's fsync, which no library avoids). It runs each figure once with a
-1 s budget to stay under a minute, so its figures are noisier than this page's.
+same-process p50: the add's fsync, which no library avoids); a reserve on a queue of 1,000
+groups ≤ 1.5× the plain one at the same depth. It runs each figure once with a 1 s budget to
+stay under a minute, so its figures are noisier than this page's. The grouped reserve and
+\`recvBatch\` are measured after an unmeasured warm-up (the receive's on both sides): no workload before
+them runs their code, and the first calls of a process compile it.
 
 Reserve+complete is also measured against "raw with Spool's guarantees" (≥ 0.8×): the same raw
 loop on a table that carries what a reserve must leave behind and the plain raw table does not,
