@@ -25,7 +25,13 @@ test(
     const raw = openRawSqlite(path);
     // 2^53 + 1: the next ids SQLite gives (max + 1) are past what a double holds exactly.
     raw.exec("UPDATE spool_jobs SET id = 9007199254740993 WHERE queue = 'seed'");
+    const { driver } = raw;
     raw.close();
+    if (driver === "node:sqlite") {
+      // It reads such an integer as an error (ERR_OUT_OF_RANGE), never as a rounded number.
+      t.skip("node:sqlite never rounds an id");
+      return;
+    }
 
     const spool = await Spool.open(path);
     t.after(() => spool.close());
