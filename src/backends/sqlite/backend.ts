@@ -34,7 +34,14 @@ import { GroupCursors, groupTurnAlone, limitedClaim, limitedWait, storeLimits } 
 import { WalNotifier } from "./notifier.js";
 import * as Q from "./queries.js";
 import * as reads from "./reads.js";
-import { type PickedRow, type TakenRow, toClaimOrder, toPickedJob, toTakenJob } from "./rows.js";
+import {
+  type PickedRow,
+  type TakenRow,
+  toClaimOrder,
+  toPickedJob,
+  toTakenJob,
+  UnsafeIdError,
+} from "./rows.js";
 import { SqliteSchedules } from "./schedules.js";
 import { Store } from "./store.js";
 import { IN_TRANSACTION, type InTransaction } from "./writer.js";
@@ -223,6 +230,34 @@ export class SqliteBackend implements Backend {
   }
 
   claim(queue: string, limit: number, leaseMs: number, bound?: ClaimBound): Promise<StoredJob[]> {
+    return this.quarantining(queue, this.claimRows(queue, limit, leaseMs, bound));
+  }
+
+  take<T>(queue: string, limit: number, decode: (job: TakenJob) => Decoded<T>): Promise<Taken<T>> {
+    return this.quarantining(queue, this.takeRows(queue, limit, decode));
+  }
+
+  /**
+   * `result`, or, when its claim or take met a job whose id a JS number cannot hold exactly
+   * (UnsafeIdError: undone, nothing handed out), the same rejection once every such job of the
+   * queue is dead: the next call goes on with the rest. node:sqlite reads such an id as an
+   * error of its own (ERR_OUT_OF_RANGE, as for any integer past 2^53), which counts only when
+   * the queue did hold such a job.
+   */
+  private quarantining<T>(queue: string, result: Promise<T>): Promise<T> {
+    return result.catch((error: unknown) => {
+      const unsafe = error instanceof UnsafeIdError;
+      if (!unsafe && (error as { code?: unknown } | null)?.code !== "ERR_OUT_OF_RANGE") throw error;
+      const reason = unsafe ? error : new UnsafeIdError(queue);
+      return this.store
+        .write(() => this.sql(Q.QUARANTINE_UNSAFE_IDS).run({ queue, now: this.now(), error: reason.message }))
+        .then(({ changes }) => {
+          throw unsafe || changes > 0 ? reason : error;
+        });
+    });
+  }
+
+  private claimRows(queue: string, limit: number, leaseMs: number, bound?: ClaimBound): Promise<StoredJob[]> {
     // A claim of one takes no bound into account (bounded() below keeps at least one job).
     const alone = limit === 1 ? () => this.claimAlone(queue, leaseMs) : undefined;
     return this.store.write(
@@ -292,7 +327,11 @@ export class SqliteBackend implements Backend {
     );
   }
 
-  take<T>(queue: string, limit: number, decode: (job: TakenJob) => Decoded<T>): Promise<Taken<T>> {
+  private takeRows<T>(
+    queue: string,
+    limit: number,
+    decode: (job: TakenJob) => Decoded<T>,
+  ): Promise<Taken<T>> {
     return this.store.writeDeleting(() => {
       const now = this.now();
       const one = this.store.rawSql(Q.TAKE_ONE);
@@ -301,8 +340,8 @@ export class SqliteBackend implements Backend {
         const rows = read.all({ queue, now, limit }) as TakenRow[];
         if (rows.length === 0) return rows;
         const ids = rows.map((row) => row[0]);
-        if (ids.every(Number.isSafeInteger)) this.sql(Q.TAKE).run({ ids: JSON.stringify(ids), queue });
-        else this.sql(Q.TAKE_WALK).run({ queue, now, limit: rows.length });
+        if (!ids.every(Number.isSafeInteger)) throw new UnsafeIdError(queue);
+        this.sql(Q.TAKE).run({ ids: JSON.stringify(ids), queue });
         return rows;
       };
       const failed: [TakenJob, Extract<Decoded<T>, { error: string }>][] = [];
@@ -316,7 +355,7 @@ export class SqliteBackend implements Backend {
             limit,
             now,
             (n) => (n === 1 ? (one.all({ queue, now }) as TakenRow[]) : many(n)),
-            toTakenJob,
+            (row) => toTakenJob(row, queue),
           );
           for (const job of jobs) {
             const decoded = decode(job);
@@ -332,7 +371,7 @@ export class SqliteBackend implements Backend {
         if (error !== UNDO) throw error;
       }
       const bury = this.sql(Q.BURY_UNDECODABLE);
-      for (const [job, { error }] of failed) bury.run({ id: job.id, now, error });
+      for (const [job, { error }] of failed) bury.run({ id: job.id, queue, now, error });
       const [job, { cause }] = failed[0] as (typeof failed)[number];
       return { items: [], failed: { job, cause } };
     });

@@ -6,6 +6,7 @@ import { ensureDependencyTriggers, linkDependencies } from "./dependencies.js";
 import { addsGrouped } from "./limited-claim.js";
 import * as Q from "./queries.js";
 import { BACKLOG, BODY_APART_BYTES } from "./read-queries.js";
+import { unsafeNextId } from "./rows.js";
 import type { Store } from "./store.js";
 import { IN_TRANSACTION, type InTransaction } from "./writer.js";
 
@@ -74,8 +75,14 @@ export function enqueueAlone(
       queue,
     );
   if (changes === 0) return IN_TRANSACTION;
+  const id = Number(lastInsertRowid);
+  if (!Number.isSafeInteger(id)) {
+    // Committed already (no transaction around it): removed again by the id SQLite holds.
+    store.sql(Q.UNDO_LAST_INSERT).run();
+    throw unsafeNextId(queue);
+  }
   inserted[0] = true;
-  return [Number(lastInsertRowid)];
+  return [id];
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -158,6 +165,8 @@ function insertRows(
     inserted[i] = changes > 0;
     if (changes > 0) {
       const id = Number(lastInsertRowid);
+      // Thrown inside the add's transaction: nothing of it is written.
+      if (!Number.isSafeInteger(id)) throw unsafeNextId(queue);
       if (kept) {
         // Kept apart under the id of its job just inserted, in the same transaction.
         if (!bodyTrigger) ensureBodyTrigger(store);
@@ -213,13 +222,16 @@ function insertUnkeyed(
   for (; i + Q.ROWS_PER_INSERT <= jobs.length; i += Q.ROWS_PER_INSERT) {
     for (let k = 0; k < Q.ROWS_PER_INSERT; k++) bind(jobs[i + k] as NewJob, k * Q.ENQUEUE_BINDS, binds);
     const last = Number(many.run(binds).lastInsertRowid);
+    if (!Number.isSafeInteger(last)) throw unsafeNextId(queue);
     for (let k = 0; k < Q.ROWS_PER_INSERT; k++) ids[i + k] = last - Q.ROWS_PER_INSERT + 1 + k;
   }
   const one = store.sql(Q.ENQUEUE);
   const row = new Array<unknown>(Q.ENQUEUE_BINDS);
   for (; i < jobs.length; i++) {
     bind(jobs[i] as NewJob, 0, row);
-    ids[i] = Number(one.run(row).lastInsertRowid);
+    const id = Number(one.run(row).lastInsertRowid);
+    if (!Number.isSafeInteger(id)) throw unsafeNextId(queue);
+    ids[i] = id;
   }
   return ids;
 }

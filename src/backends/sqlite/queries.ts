@@ -75,7 +75,12 @@ export const FIND_KEYED = `
  * be) takes that id. One extra read per delete instead of AUTOINCREMENT's extra page write on
  * every insert.
  */
-export const MAX_ID = "SELECT max(id) AS id FROM spool_jobs";
+// The highest id Spool could have handed out: a row past 2^53 − 1 is another writer's (see
+// UnsafeIdError in rows.ts), and node:sqlite refuses to read one. One seek, from the end.
+export const MAX_ID = "SELECT max(id) AS id FROM spool_jobs WHERE id <= 9007199254740991";
+
+/** An autocommitted add's row, removed again by the id SQLite gave it (see unsafeNextId). */
+export const UNDO_LAST_INSERT = "DELETE FROM spool_jobs WHERE id = last_insert_rowid()";
 
 export const PLACEHOLDER = `
   INSERT INTO spool_jobs (id, queue, state, run_at, body, format, max_attempts, created_at)
@@ -180,10 +185,8 @@ const TAKEN_COLUMNS = `id, priority, run_at, ${PAYLOAD}, format`;
  * in that queue. Two statements measured about a sixth faster than one DELETE … RETURNING on a
  * receive of 100 (RETURNING keeps every row it returns in a table of its own before the first
  * one comes back), and removing by id about 6% fewer instructions a row again than a second
- * walk of spool_jobs_ready. An id a JS number cannot hold exactly (past 2^53: only another
- * writer of the file puts one there) would name a neighbour: TAKE_WALK then removes the same
- * rows by that second walk (the same walk in the same transaction at the same :now, and the
- * order is total, ending with the id).
+ * walk of spool_jobs_ready. An id a JS number cannot hold exactly would name a neighbour: the
+ * take stops before removing anything (UnsafeIdError, rows.ts).
  */
 export const TAKE_READ = `${READY.replace("SELECT id", `SELECT ${TAKEN_COLUMNS}`)} LIMIT :limit`;
 
@@ -192,15 +195,23 @@ export const TAKE_READ = `${READY.replace("SELECT id", `SELECT ${TAKEN_COLUMNS}`
 export const TAKE = `DELETE FROM spool_jobs WHERE id IN (SELECT value FROM json_each(:ids))
                         AND +queue = :queue AND +state = 'pending'`;
 
-export const TAKE_WALK = `DELETE FROM spool_jobs WHERE id IN (${READY} LIMIT :limit)`;
-
 export const TAKE_ONE = `DELETE FROM spool_jobs WHERE id = (${READY} LIMIT 1) RETURNING ${TAKEN_COLUMNS}`;
 
 /** A taken item that could not be decoded, put back by its take's savepoint: dead, key kept. */
 export const BURY_UNDECODABLE = `
   UPDATE spool_jobs SET state = 'dead', finished_at = :now, last_error = :error, lease_until = NULL,
                         expires_at = NULL
-   WHERE id = :id`;
+   WHERE id = :id AND queue = :queue AND state = 'pending'`;
+
+/**
+ * Every live job of a queue whose id a JS number cannot hold exactly (see UnsafeIdError in
+ * rows.ts), made dead with the reason: by the ids SQLite holds, so nothing else is named. A
+ * rowid range at the end of the table: one seek, whatever the queue's depth.
+ */
+export const QUARANTINE_UNSAFE_IDS = `
+  UPDATE spool_jobs SET state = 'dead', finished_at = :now, last_error = :error, lease_until = NULL,
+                        expires_at = NULL
+   WHERE id > 9007199254740991 AND queue = :queue AND state IN ('pending', 'reserved', 'waiting')`;
 
 /** A held job: the holder's token (claims) when it knows it, else its attempt, else anyone. */
 const HELD = `queue = :queue AND id = :id AND state = 'reserved' AND (:token IS NULL OR claims = :token)

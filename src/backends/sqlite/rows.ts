@@ -1,6 +1,38 @@
 // Rows as better-sqlite3 returns them → the seam's StoredJob and QueueSettings. Times are ms on
 // the process clock already; "delayed" is derived here, against the clock of the read.
 import type { PayloadFormat, QueueSettings, StoredJob, TakenJob } from "../../backend.js";
+import { SpoolError } from "../../errors.js";
+
+/**
+ * A job's id is a JS number (the contract's `id: number`), exact up to 2^53 − 1. SQLite's go up
+ * to 2^63 − 1, and only another writer of the file puts one past 2^53 − 1 there (a restore, a
+ * merge, an application's own insert): read back rounded, it names a neighbour, another queue's
+ * job perhaps. So Spool adds no job past it (unsafeNextId) and hands none out: a claim or take
+ * that meets one fails with UnsafeIdError, undone, and the backend then makes every such job of
+ * that queue dead (QUARANTINE_UNSAFE_IDS, exact in SQL), so the next call goes on.
+ */
+export class UnsafeIdError extends SpoolError {
+  constructor(queue: string) {
+    super(
+      "STORAGE",
+      `queue ${JSON.stringify(queue)} holds a job whose id is past 2^53 − 1, the largest a JavaScript number holds exactly (another writer of the file put it there): it was made dead, with this text as its lastError, and the next call goes on`,
+    );
+  }
+}
+
+/** The error of an add whose new job's id would be past 2^53 − 1 (see UnsafeIdError). */
+export function unsafeNextId(queue: string): SpoolError {
+  return new SpoolError(
+    "STORAGE",
+    `the next job id of this file is past 2^53 − 1, the largest a JavaScript number holds exactly (another writer of the file moved the ids there): nothing was added to queue ${JSON.stringify(queue)}; renumber the jobs past it`,
+  );
+}
+
+/** `id`, when a JS number holds it exactly; else a claim or take of `queue` must not go on. */
+function safeId(id: number, queue: string): number {
+  if (Number.isSafeInteger(id)) return id;
+  throw new UnsafeIdError(queue);
+}
 
 /** A row of spool_jobs, as COLUMNS selects it. */
 export interface Row {
@@ -122,7 +154,7 @@ export function toPickedJob(
     trace,
   ] = row;
   const job: StoredJob = {
-    id,
+    id: safeId(id, queue),
     queue,
     state,
     payload,
@@ -153,8 +185,8 @@ export type TakenRow = [id: number, priority: number, runAt: number, payload: Bu
 /** What a claim order needs of a row: PickedRow and TakenRow both start so. */
 type OrderedRow = [id: number, priority: number, runAt: number, ...rest: unknown[]];
 
-export function toTakenJob(row: TakenRow): TakenJob {
-  return { id: row[0], payload: row[3], format: row[4] as PayloadFormat };
+export function toTakenJob(row: TakenRow, queue: string): TakenJob {
+  return { id: safeId(row[0], queue), payload: row[3], format: row[4] as PayloadFormat };
 }
 
 /** Claim order (priority desc, run time, id): RETURNING gives no order guarantee. */
