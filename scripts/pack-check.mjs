@@ -58,14 +58,30 @@ function fail(message) {
   throw new Error(message);
 }
 
-/** Runs a command; throws with its output when it exits non-zero. Returns stdout. */
+/**
+ * How long a command may run before it is killed and its step fails: a step that hangs (once, a
+ * script that kept a PostgreSQL connection open) must fail CI, not stall it. Installs compile
+ * better-sqlite3 where no prebuilt binary downloads (about five minutes on Node 24 here).
+ */
+const RUN_TIMEOUT_MS = 3 * 60_000;
+const INSTALL_TIMEOUT_MS = 20 * 60_000;
+
+/** Runs a command; throws with its output when it exits non-zero or overstays. Returns stdout. */
 function run(command, args, options = {}) {
+  const timeout = options.timeout ?? RUN_TIMEOUT_MS;
   const result = spawnSync(command, args, {
     encoding: "utf8",
     maxBuffer: 64 * 1024 * 1024,
     ...options,
+    timeout,
+    killSignal: "SIGKILL",
     env: { ...cleanEnv, ...options.env },
   });
+  if (result.error?.code === "ETIMEDOUT") {
+    fail(
+      `${command} ${args.join(" ")} still ran after ${timeout / 1000} s: killed\n${result.stdout}${result.stderr}`.trim(),
+    );
+  }
   if (result.error) throw result.error;
   if (result.status !== 0) {
     fail(
@@ -186,6 +202,7 @@ writeFileSync(
 const npmInstall = (...specs) =>
   run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", ...specs], {
     cwd: app,
+    timeout: INSTALL_TIMEOUT_MS,
   });
 const installed = join(app, "node_modules/spool");
 
