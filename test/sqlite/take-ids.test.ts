@@ -29,7 +29,7 @@ async function storeWith(t: TestContext, seed: (spool: Spool) => Promise<void>, 
   raw.close();
   const spool = await Spool.open(path);
   t.after(() => spool.close());
-  return { spool, states: () => stateOf(path), lastErrors: () => deadErrors(path) };
+  return { spool, path, states: () => stateOf(path), lastErrors: () => deadErrors(path) };
 }
 
 /** queue/state of every row, by the id SQLite holds (as text: exact). */
@@ -37,7 +37,7 @@ function stateOf(path: string): string[] {
   const raw = openRawSqlite(path, { readonly: true });
   try {
     const rows = raw
-      .prepare("SELECT CAST(id AS TEXT) AS id, queue, state FROM spool_jobs WHERE queue <> '' ORDER BY id")
+      .prepare("SELECT CAST(id AS TEXT) AS id, queue, state FROM spool_jobs WHERE queue <> '' ORDER BY rowid")
       .all() as { id: string; queue: string; state: string }[];
     return rows.map((r) => `${r.id} ${r.queue} ${r.state}`);
   } finally {
@@ -115,6 +115,7 @@ test(
       `${PAST} c dead`,
       "9223372036854775807 c dead",
     ]);
+    assert.deepEqual(await spool.queue("c").list({ state: "dead" }), [], "no id names them");
     const errors = lastErrors();
     assert.equal(errors.length, 2);
     for (const error of errors) assert.match(error, /2\^53/);
@@ -163,3 +164,72 @@ test("a reserve that meets an id past 2^53 − 1 makes it dead and the next one 
   assert.equal(size.dead, 2);
   assert.ok(states().includes("9007199254740994 other pending"), "another queue's job stays");
 });
+
+test("at the last safe id, an add writes nothing at all: not a row it then takes back", T, async (t) => {
+  const { spool, path, states } = await storeWith(
+    t,
+    async (s) => {
+      await s.queue<string>("seed").add("seed");
+    },
+    "UPDATE spool_jobs SET id = 9007199254740991 WHERE queue = 'seed'",
+  );
+  // data_version moves when another connection commits: an add written and then deleted again
+  // (two commits a third process's lock could come between) moves it too.
+  const watcher = openRawSqlite(path, { readonly: true });
+  t.after(() => watcher.close());
+  const version = () =>
+    (watcher.prepare("PRAGMA data_version").get() as { data_version: number }).data_version;
+  const before = version();
+  await rejectsStorage(spool.queue<string>("q").add("one"), /2\^53/);
+  await rejectsStorage(spool.queue<string>("q").addBatch(["a", "b"]), /2\^53/);
+  assert.equal(version(), before, "nothing was committed");
+  assert.deepEqual(states(), ["9007199254740991 seed pending"]);
+});
+
+test(
+  "ids below 1 are settled like ids past 2^53 − 1: dead, never listed, the queue goes on",
+  T,
+  async (t) => {
+    const { spool, states } = await storeWith(
+      t,
+      async (s) => {
+        await s.queue<string>("q").addBatch(["low", "zero", "ok", "held"]);
+      },
+      `UPDATE spool_jobs SET id = -9007199254740993, run_at = 0 WHERE id = 1;
+     UPDATE spool_jobs SET id = 0, run_at = 0 WHERE id = 2;
+     UPDATE spool_jobs SET key = 'k', id = -5 WHERE id = 4;`,
+    );
+    const queue = spool.queue<string>("q");
+    await rejectsStorage(queue.reserveBatch(5), /2\^53/);
+    assert.deepEqual(
+      (await queue.reserveBatch(5)).map((j) => j.payload),
+      ["ok"],
+    );
+    assert.deepEqual(states(), ["-9007199254740993 q dead", "-5 q dead", "0 q dead", "3 q reserved"]);
+    assert.deepEqual(await queue.list({ state: "dead" }), [], "no id names them: counted, not listed");
+    assert.equal((await queue.size()).dead, 3);
+  },
+);
+
+test(
+  "a keyed add whose key a job with an id below 1 holds settles that job, and the next add goes on",
+  T,
+  async (t) => {
+    const { spool, states } = await storeWith(
+      t,
+      async (s) => {
+        await s.queue<string>("q").add("holder", { key: "k" });
+        await s.queue<string>("other").add("other"); // new ids go on after it
+      },
+      "UPDATE spool_jobs SET id = -5 WHERE id = 1",
+    );
+    const queue = spool.queue<string>("q");
+    await rejectsStorage(queue.add("again", { key: "k" }), /2\^53/);
+    const id = await queue.add("again", { key: "k" });
+    assert.equal((await queue.get(id))?.payload, "again");
+    assert.equal(
+      states().find((row) => row.startsWith("-5 ")),
+      "-5 q dead",
+    );
+  },
+);

@@ -147,6 +147,17 @@ CREATE TABLE {S}.schedules (
     name: "planned_once",
     sql: plannedOnceFunctions(),
   },
+  {
+    // A job's id is a JS number, exact up to 2^53 − 1 (Number.MAX_SAFE_INTEGER): read back
+    // rounded, a larger one would name a neighbour. The sequence stops there (an add past it
+    // fails, writing nothing), and the CHECK refuses another writer's explicit id past it. NOT
+    // VALID: rows already stored are not read (none can be past it unless put there by hand).
+    version: 10,
+    name: "safe_ids",
+    sql: `
+ALTER SEQUENCE {S}.jobs_id_seq MAXVALUE 9007199254740991;
+ALTER TABLE {S}.jobs ADD CONSTRAINT jobs_id_safe CHECK (id <= 9007199254740991) NOT VALID;`,
+  },
 ];
 
 export const LATEST_VERSION = latestVersion(MIGRATIONS);

@@ -639,6 +639,7 @@ const EXTENDED: Readonly<Record<number, string>> = {
   773: "BUSY_TIMEOUT",
   262: "LOCKED_SHAREDCACHE",
   518: "LOCKED_VTAB",
+  1299: "CONSTRAINT_NOTNULL",
 };
 
 /** The SQLite result code of a driver error as better-sqlite3 names it ("SQLITE_BUSY"), or undefined. */

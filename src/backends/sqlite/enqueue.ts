@@ -3,10 +3,11 @@
 import type { NewJob } from "../../backend.js";
 import { expiryDeadline } from "../shared.js";
 import { ensureDependencyTriggers, linkDependencies } from "./dependencies.js";
+import { type RunResult, sqliteCode } from "./driver.js";
 import { addsGrouped } from "./limited-claim.js";
 import * as Q from "./queries.js";
 import { BACKLOG, BODY_APART_BYTES } from "./read-queries.js";
-import { unsafeNextId } from "./rows.js";
+import { safeId, unsafeNextId } from "./rows.js";
 import type { Store } from "./store.js";
 import { IN_TRANSACTION, type InTransaction } from "./writer.js";
 
@@ -58,31 +59,34 @@ export function enqueueAlone(
   inserted: boolean[],
 ): number[] | InTransaction {
   const runAt = job.runAt ?? now + job.delayMs;
-  const { changes, lastInsertRowid } = store
-    .sql(Q.ENQUEUE_ALONE)
-    .run(
-      queue,
-      job.priority,
-      runAt,
-      job.payload,
-      job.format,
-      job.maxAttempts,
-      job.key,
-      job.backoff,
-      now,
-      expiryDeadline(runAt, job.ttlMs),
-      job.trace ?? null,
-      queue,
-    );
-  if (changes === 0) return IN_TRANSACTION;
-  const id = Number(lastInsertRowid);
-  if (!Number.isSafeInteger(id)) {
-    // Committed already (no transaction around it): removed again by the id SQLite holds.
-    store.sql(Q.UNDO_LAST_INSERT).run();
-    throw unsafeNextId(queue);
+  let result: RunResult;
+  try {
+    result = store
+      .sql(Q.ENQUEUE_ALONE)
+      .run(
+        queue,
+        job.priority,
+        runAt,
+        job.payload,
+        job.format,
+        job.maxAttempts,
+        job.key,
+        job.backoff,
+        now,
+        expiryDeadline(runAt, job.ttlMs),
+        job.trace ?? null,
+        queue,
+      );
+  } catch (error) {
+    // No safe id left (see ENQUEUE_ALONE): insertRows says so, in a transaction.
+    if (sqliteCode(error) === "SQLITE_CONSTRAINT_NOTNULL") return IN_TRANSACTION;
+    throw error;
   }
+  const { changes, lastInsertRowid } = result;
+  // Nothing inserted: a key another job holds.
+  if (changes === 0) return IN_TRANSACTION;
   inserted[0] = true;
-  return [id];
+  return [Number(lastInsertRowid)];
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -119,6 +123,9 @@ function insertRows(
     const { n } = store.sql(BACKLOG).get({ queue }) as { n: number };
     if (n + jobs.length > maxSize) return null;
   }
+  // Checked once, before the first insert: the transaction holds the write lock, so the ids the
+  // inserts get follow the max read here (and stay consecutive: insertUnkeyed counts on it).
+  if (store.pluckSql(Q.HAS_IDS_LEFT).get({ n: jobs.length }) !== 1) throw unsafeNextId(queue);
   const unkeyed = jobs.length >= Q.ROWS_PER_INSERT ? insertUnkeyed(store, queue, jobs, now, grouped) : null;
   if (unkeyed !== null) {
     for (let i = 0; i < jobs.length; i++) inserted[i] = true;
@@ -165,8 +172,6 @@ function insertRows(
     inserted[i] = changes > 0;
     if (changes > 0) {
       const id = Number(lastInsertRowid);
-      // Thrown inside the add's transaction: nothing of it is written.
-      if (!Number.isSafeInteger(id)) throw unsafeNextId(queue);
       if (kept) {
         // Kept apart under the id of its job just inserted, in the same transaction.
         if (!bodyTrigger) ensureBodyTrigger(store);
@@ -182,7 +187,10 @@ function insertRows(
       return id;
     }
     // A live job with the same key stands for this one: this batch's own, or an older one.
-    return mine.get(key as string) ?? (store.sql(Q.FIND_KEYED).get({ queue, key }) as { id: number }).id;
+    return (
+      mine.get(key as string) ??
+      safeId((store.sql(Q.FIND_KEYED).get({ queue, key }) as { id: number }).id, queue)
+    );
   });
 }
 
@@ -222,16 +230,13 @@ function insertUnkeyed(
   for (; i + Q.ROWS_PER_INSERT <= jobs.length; i += Q.ROWS_PER_INSERT) {
     for (let k = 0; k < Q.ROWS_PER_INSERT; k++) bind(jobs[i + k] as NewJob, k * Q.ENQUEUE_BINDS, binds);
     const last = Number(many.run(binds).lastInsertRowid);
-    if (!Number.isSafeInteger(last)) throw unsafeNextId(queue);
     for (let k = 0; k < Q.ROWS_PER_INSERT; k++) ids[i + k] = last - Q.ROWS_PER_INSERT + 1 + k;
   }
   const one = store.sql(Q.ENQUEUE);
   const row = new Array<unknown>(Q.ENQUEUE_BINDS);
   for (; i < jobs.length; i++) {
     bind(jobs[i] as NewJob, 0, row);
-    const id = Number(one.run(row).lastInsertRowid);
-    if (!Number.isSafeInteger(id)) throw unsafeNextId(queue);
-    ids[i] = id;
+    ids[i] = Number(one.run(row).lastInsertRowid);
   }
   return ids;
 }

@@ -15,22 +15,29 @@ export class UnsafeIdError extends SpoolError {
   constructor(queue: string) {
     super(
       "STORAGE",
-      `queue ${JSON.stringify(queue)} holds a job whose id is past 2^53 − 1, the largest a JavaScript number holds exactly (another writer of the file put it there): it was made dead, with this text as its lastError, and the next call goes on`,
+      `queue ${JSON.stringify(queue)} holds a job whose id is outside 1 … 2^53 − 1, the ids a JavaScript number names exactly (another writer of the file put it there): it was made dead, with this text as its last_error, counted but never listed, and the next call goes on`,
     );
+    this.queue = queue;
   }
+
+  /** The queue whose jobs must be settled. */
+  readonly queue: string;
 }
 
 /** The error of an add whose new job's id would be past 2^53 − 1 (see UnsafeIdError). */
 export function unsafeNextId(queue: string): SpoolError {
   return new SpoolError(
     "STORAGE",
-    `the next job id of this file is past 2^53 − 1, the largest a JavaScript number holds exactly (another writer of the file moved the ids there): nothing was added to queue ${JSON.stringify(queue)}; renumber the jobs past it`,
+    `the next job id of this file would be outside 1 … 2^53 − 1, the ids a JavaScript number names exactly (another writer of the file moved the ids there): nothing was added to queue ${JSON.stringify(queue)}; renumber or delete the jobs outside it`,
   );
 }
 
-/** `id`, when a JS number holds it exactly; else a claim or take of `queue` must not go on. */
-function safeId(id: number, queue: string): number {
-  if (Number.isSafeInteger(id)) return id;
+/**
+ * `id`, when it is one the contract allows (an integer from 1 to 2^53 − 1: a JS number holds it
+ * exactly); else what read it, a claim, take or add of `queue`, must not go on.
+ */
+export function safeId(id: number, queue: string): number {
+  if (Number.isSafeInteger(id) && id >= 1) return id;
   throw new UnsafeIdError(queue);
 }
 
