@@ -212,24 +212,35 @@ test(
 );
 
 test(
-  "a keyed add whose key a job with an id below 1 holds settles that job, and the next add goes on",
+  "a keyed add whose key a job with an id below 1 holds makes that job dead and is added",
   T,
   async (t) => {
     const { spool, states } = await storeWith(
       t,
       async (s) => {
-        await s.queue<string>("q").add("holder", { key: "k" });
+        const queue = s.queue<string>("q");
+        await queue.add("holder", { key: "k" });
+        await queue.add("sync holder", { key: "s" });
+        await s.queue<string>("f").add("flow holder", { key: "f" });
         await s.queue<string>("other").add("other"); // new ids go on after it
       },
-      "UPDATE spool_jobs SET id = -5 WHERE id = 1",
+      `UPDATE spool_jobs SET id = -5 WHERE id = 1;
+     UPDATE spool_jobs SET id = 0 WHERE id = 2;
+     UPDATE spool_jobs SET id = -9007199254740993 WHERE id = 3;`,
     );
     const queue = spool.queue<string>("q");
-    await rejectsStorage(queue.add("again", { key: "k" }), /2\^53/);
     const id = await queue.add("again", { key: "k" });
     assert.equal((await queue.get(id))?.payload, "again");
-    assert.equal(
-      states().find((row) => row.startsWith("-5 ")),
-      "-5 q dead",
-    );
+    const syncId = queue.addSync("sync again", { key: "s" });
+    assert.equal((await queue.get(syncId))?.payload, "sync again");
+    const flow = await spool.flow({
+      queue: "p",
+      payload: "parent",
+      children: [{ queue: "f", payload: "child", options: { key: "f" } }],
+    });
+    const child = flow.children[0];
+    assert.equal((await spool.queue<string>("f").get(child?.id ?? 0))?.payload, "child");
+    const dead = states().filter((row) => row.endsWith(" dead"));
+    assert.deepEqual(dead, ["-9007199254740993 f dead", "-5 q dead", "0 q dead"]);
   },
 );

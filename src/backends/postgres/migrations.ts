@@ -149,14 +149,18 @@ CREATE TABLE {S}.schedules (
   },
   {
     // A job's id is a JS number, exact up to 2^53 − 1 (Number.MAX_SAFE_INTEGER): read back
-    // rounded, a larger one would name a neighbour. The sequence stops there (an add past it
-    // fails, writing nothing), and the CHECK refuses another writer's explicit id past it. NOT
-    // VALID: rows already stored are not read (none can be past it unless put there by hand).
+    // rounded, a larger one would name a neighbour. The sequence stops there, so an add past it
+    // fails, writing nothing. Not on a schema whose sequence is past it already (only a hand's
+    // setval puts it there): ALTER SEQUENCE would refuse, and every open with it. No CHECK on the
+    // rows: a row already past it could then never be claimed again (every UPDATE of it fails).
     version: 10,
     name: "safe_ids",
     sql: `
-ALTER SEQUENCE {S}.jobs_id_seq MAXVALUE 9007199254740991;
-ALTER TABLE {S}.jobs ADD CONSTRAINT jobs_id_safe CHECK (id <= 9007199254740991) NOT VALID;`,
+DO $$ BEGIN
+  IF (SELECT last_value FROM {S}.jobs_id_seq) <= 9007199254740991 THEN
+    ALTER SEQUENCE {S}.jobs_id_seq MAXVALUE 9007199254740991;
+  END IF;
+END $$;`,
   },
 ];
 

@@ -129,17 +129,10 @@ export class SqliteBackend implements Backend {
     const autocommit = addsAlone(jobs, maxSize)
       ? () => enqueueAlone(this.store, queue, jobs[0] as NewJob, this.now(), inserted)
       : undefined;
-    return this.quarantining(
-      queue,
-      this.store.write(() => this.insertJobs(queue, jobs, maxSize, inserted), undefined, autocommit),
-    );
+    return this.store.write(() => this.insertJobs(queue, jobs, maxSize, inserted), undefined, autocommit);
   }
 
   enqueueFlow(jobs: readonly FlowInsert[]): Promise<number[]> {
-    return this.quarantining(jobs[0]?.queue ?? "", this.enqueueFlowRows(jobs));
-  }
-
-  private enqueueFlowRows(jobs: readonly FlowInsert[]): Promise<number[]> {
     return this.store.write(() => {
       const now = this.now();
       const ids: number[] = [];
@@ -168,15 +161,8 @@ export class SqliteBackend implements Backend {
     onApp = false,
   ): number[] | null {
     const { app } = this;
-    if (app === null || !onApp) {
-      try {
-        return this.store.writeSync(() => this.insertJobs(queue, jobs, maxSize, inserted));
-      } catch (error) {
-        // A key held by a job with an unsafe id (see quarantining), settled the same way.
-        if (error instanceof UnsafeIdError) this.store.writeSync(() => this.quarantine(error));
-        throw error;
-      }
-    }
+    if (app === null || !onApp)
+      return this.store.writeSync(() => this.insertJobs(queue, jobs, maxSize, inserted));
     // Not after close(): the application's connection outlives the Spool, Spool's use of it not.
     this.store.assertOpen();
     return app.write(() => insertJobs(app, queue, jobs, this.now(), maxSize, inserted));
@@ -264,20 +250,16 @@ export class SqliteBackend implements Backend {
       if (!unsafe && (error as { code?: unknown } | null)?.code !== "ERR_OUT_OF_RANGE") throw error;
       const reason = unsafe ? error : new UnsafeIdError(queue);
       return this.store
-        .write(() => this.quarantine(reason))
+        .write(() => this.quarantine(queue, reason))
         .then((changes) => {
           throw unsafe || changes > 0 ? reason : error;
         });
     });
   }
 
-  /**
-   * Makes every live job with an id outside 1 … 2^53 − 1 of the queue `reason` names (a flow's
-   * adds span several) dead; how many there were.
-   */
-  private quarantine(reason: UnsafeIdError): number {
-    const params = { queue: reason.queue, now: this.now(), error: reason.message };
-    return this.sql(Q.QUARANTINE_UNSAFE_IDS).run(params).changes;
+  /** Makes every live job of `queue` with an id outside 1 … 2^53 − 1 dead; how many there were. */
+  private quarantine(queue: string, reason: UnsafeIdError): number {
+    return this.sql(Q.QUARANTINE_UNSAFE_IDS).run({ queue, now: this.now(), error: reason.message }).changes;
   }
 
   private claimRows(queue: string, limit: number, leaseMs: number, bound?: ClaimBound): Promise<StoredJob[]> {

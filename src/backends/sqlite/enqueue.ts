@@ -7,7 +7,7 @@ import { type RunResult, sqliteCode } from "./driver.js";
 import { addsGrouped } from "./limited-claim.js";
 import * as Q from "./queries.js";
 import { BACKLOG, BODY_APART_BYTES } from "./read-queries.js";
-import { safeId, unsafeNextId } from "./rows.js";
+import { safeId, unsafeIdText, unsafeNextId } from "./rows.js";
 import type { Store } from "./store.js";
 import { IN_TRANSACTION, type InTransaction } from "./writer.js";
 
@@ -167,6 +167,7 @@ function insertRows(
       settled.add(key);
       store.sql(Q.RESCUE_KEYED_LEASES).run({ queue, key, now });
       store.sql(Q.RESCUE_KEYED_EXPIRED).run({ queue, key, now });
+      store.sql(Q.RESCUE_KEYED_UNSAFE).run({ queue, key, now, error: unsafeIdText(queue) });
       ({ changes, lastInsertRowid } = add(job, runAt, kept));
     }
     inserted[i] = changes > 0;

@@ -118,6 +118,15 @@ export const RESCUE_KEYED_LEASES = `
   UPDATE spool_jobs SET ${lapsedSet(":now")}
    WHERE queue = :queue AND key = :key AND ${IN_KEY_INDEX} AND state = 'reserved' AND lease_until < :now`;
 
+/**
+ * Before an add with a key: a job with an id outside 1 … 2^53 − 1 (see QUARANTINE_UNSAFE_IDS)
+ * is made dead, so it holds no key: no add answers an id that names no job, or another one.
+ */
+export const RESCUE_KEYED_UNSAFE = `
+  UPDATE spool_jobs SET state = 'dead', finished_at = :now, last_error = :error, lease_until = NULL,
+                        expires_at = NULL
+   WHERE queue = :queue AND key = :key AND ${IN_KEY_INDEX} AND (id > 9007199254740991 OR id < 1)`;
+
 /** Before an add with a key: a job past its ttl can no longer run, so it holds no key. */
 export const RESCUE_KEYED_EXPIRED = `
   UPDATE spool_jobs SET ${expiredSet(":now")}

@@ -13,15 +13,13 @@ import { SpoolError } from "../../errors.js";
  */
 export class UnsafeIdError extends SpoolError {
   constructor(queue: string) {
-    super(
-      "STORAGE",
-      `queue ${JSON.stringify(queue)} holds a job whose id is outside 1 … 2^53 − 1, the ids a JavaScript number names exactly (another writer of the file put it there): it was made dead, with this text as its last_error, counted but never listed, and the next call goes on`,
-    );
-    this.queue = queue;
+    super("STORAGE", unsafeIdText(queue));
   }
+}
 
-  /** The queue whose jobs must be settled. */
-  readonly queue: string;
+/** What such a job's lastError says, and the error of the call that met it. */
+export function unsafeIdText(queue: string): string {
+  return `queue ${JSON.stringify(queue)} holds a job whose id is outside 1 … 2^53 − 1, the ids a JavaScript number names exactly (another writer of the file put it there): it was made dead, with this text as its last_error, counted but never listed, and the queue goes on without it`;
 }
 
 /** The error of an add whose new job's id would be past 2^53 − 1 (see UnsafeIdError). */
