@@ -208,6 +208,8 @@ test(
     assert.deepEqual(states(), ["-9007199254740993 q dead", "-5 q dead", "0 q dead", "3 q reserved"]);
     assert.deepEqual(await queue.list({ state: "dead" }), [], "no id names them: counted, not listed");
     assert.equal((await queue.size()).dead, 3);
+    assert.equal(await queue.retry(), 0, "no retry brings them back");
+    assert.equal((await queue.size()).dead, 3);
   },
 );
 
