@@ -7,7 +7,7 @@
 // RETRY, CLEAR), the reason is the engine's: SQLite has no UPDATE or DELETE inside WITH, and
 // its statements cost no round trip, so plain ones beside each other in one transaction serve.
 import { expiredSet, lapsedSet } from "../shared.js";
-import { IN_DONE_INDEX, IN_KEY_INDEX, LIMITED, PAYLOAD, PAYLOAD_LENGTH } from "./read-queries.js";
+import { IN_DONE_INDEX, IN_KEY_INDEX, LIMITED, MAX_JOB_ID, PAYLOAD, PAYLOAD_LENGTH } from "./read-queries.js";
 
 const ENQUEUE_COLUMNS =
   "queue, state, priority, run_at, body, body_apart, format, max_attempts, key, backoff, created_at, expires_at, trace, grp";
@@ -36,13 +36,16 @@ export const ENQUEUE = `
   ON CONFLICT DO NOTHING`;
 
 /**
- * Whether `n` more jobs get ids the contract allows, 1 … 2^53 − 1 (see UnsafeIdError in rows.ts):
- * SQLite gives max(id) + 1 onwards (0 and below if another writer left only such ids), or random
- * ids once a row sits at 2^63 − 1. One seek, from the end;
- * compared in SQL, as node:sqlite refuses to read such an id at all.
+ * Whether `n` more jobs get ids the contract allows, 1 … MAX_JOB_ID (see UnsafeIdError in
+ * rows.ts): SQLite gives max(id) + 1 onwards (0 and below if another writer left only such ids),
+ * or random ids once a row sits at 2^63 − 1. One seek, from the end; compared in SQL, as
+ * node:sqlite refuses to read such an id at all.
  */
 const IDS_LEFT = (n: string) =>
-  `coalesce((SELECT max(id) FROM spool_jobs), 0) BETWEEN 0 AND 9007199254740991 - ${n}`;
+  `coalesce((SELECT max(id) FROM spool_jobs), 0) BETWEEN 0 AND ${MAX_JOB_ID} - ${n}`;
+
+/** A job id outside 1 … MAX_JOB_ID: only another writer puts one there. */
+const UNSAFE_ID = `(id > ${MAX_JOB_ID} OR id < 1)`;
 
 /** IDS_LEFT for a transaction's adds, checked before its first insert. */
 export const HAS_IDS_LEFT = `SELECT ${IDS_LEFT(":n")} AS ok`;
@@ -91,7 +94,7 @@ export const FIND_KEYED = `
  */
 // The highest id Spool could have handed out: a row past 2^53 − 1 is another writer's (see
 // UnsafeIdError in rows.ts), and node:sqlite refuses to read one. One seek, from the end.
-export const MAX_ID = "SELECT max(id) AS id FROM spool_jobs WHERE id <= 9007199254740991";
+export const MAX_ID = `SELECT max(id) AS id FROM spool_jobs WHERE id <= ${MAX_JOB_ID}`;
 
 export const PLACEHOLDER = `
   INSERT INTO spool_jobs (id, queue, state, run_at, body, format, max_attempts, created_at)
@@ -125,7 +128,7 @@ export const RESCUE_KEYED_LEASES = `
 export const RESCUE_KEYED_UNSAFE = `
   UPDATE spool_jobs SET state = 'dead', finished_at = :now, last_error = :error, lease_until = NULL,
                         expires_at = NULL
-   WHERE queue = :queue AND key = :key AND ${IN_KEY_INDEX} AND (id > 9007199254740991 OR id < 1)`;
+   WHERE queue = :queue AND key = :key AND ${IN_KEY_INDEX} AND ${UNSAFE_ID}`;
 
 /** Before an add with a key: a job past its ttl can no longer run, so it holds no key. */
 export const RESCUE_KEYED_EXPIRED = `
@@ -231,7 +234,7 @@ export const BURY_UNDECODABLE = `
 export const QUARANTINE_UNSAFE_IDS = `
   UPDATE spool_jobs SET state = 'dead', finished_at = :now, last_error = :error, lease_until = NULL,
                         expires_at = NULL
-   WHERE (id > 9007199254740991 OR id < 1) AND queue = :queue AND state IN ('pending', 'reserved', 'waiting')`;
+   WHERE ${UNSAFE_ID} AND queue = :queue AND state IN ('pending', 'reserved', 'waiting')`;
 
 /** A held job: the holder's token (claims) when it knows it, else its attempt, else anyone. */
 const HELD = `queue = :queue AND id = :id AND state = 'reserved' AND (:token IS NULL OR claims = :token)
@@ -313,16 +316,15 @@ const RETRIABLE = `(deps_left IS NULL OR deps_left = 0 OR NOT EXISTS (
      SELECT 1 FROM spool_deps AS d WHERE d.job = spool_jobs.id AND d.done = 0
         AND NOT EXISTS (SELECT 1 FROM spool_jobs AS x WHERE x.id = d.dep AND x.queue <> '')))`;
 
-/** RETRY of every dead job; OR IGNORE leaves dead one whose key is live again. */
 /**
- * Every dead job of a queue back to pending, but one with an id outside 1 … 2^53 − 1 (made dead
- * for that, see QUARANTINE_UNSAFE_IDS): no id names it, and back it would fail a claim again.
- * The unary + keeps that bound off the planner's choice of index.
+ * RETRY of every dead job; OR IGNORE leaves dead one whose key is live again. Not one with an id
+ * outside 1 … MAX_JOB_ID (made dead for that, see QUARANTINE_UNSAFE_IDS): no id names it, and
+ * back it would fail a claim again. The unary + keeps that bound off the planner's index choice.
  */
 export const RETRY_ALL = `
   UPDATE OR IGNORE spool_jobs SET state = ${RETRIED_STATE}, attempts = 0, run_at = :now, finished_at = NULL, expires_at = NULL
    WHERE queue = :queue AND ${IN_DONE_INDEX} AND state = 'dead' AND ${RETRIABLE}
-     AND +id BETWEEN 1 AND 9007199254740991`;
+     AND +id BETWEEN 1 AND ${MAX_JOB_ID}`;
 
 export const RETRY_ONE = `
   UPDATE OR IGNORE spool_jobs SET state = ${RETRIED_STATE}, attempts = 0, run_at = :now, finished_at = NULL, expires_at = NULL

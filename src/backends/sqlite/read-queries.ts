@@ -42,13 +42,18 @@ export const IN_KEY_INDEX = "state IN ('pending', 'reserved', 'waiting')";
 
 export const GET = `SELECT ${COLUMNS} FROM spool_jobs WHERE queue = :queue AND id = :id`;
 
-/*
- * Every list starts past id :after (0 at first) and stops at 2^53 − 1: a job with an id outside
- * that (another writer's, made dead when a claim meets it: see UnsafeIdError in rows.ts) has no
- * id a JS number names, so it is counted, never listed. The unary + keeps that bound off the
- * planner's choice of index.
+/**
+ * The largest job id, 2^53 − 1: the largest a JS number (a job's `id`) holds exactly. Ids run
+ * from 1 to it; one outside is another writer's (see UnsafeIdError in rows.ts).
  */
-const LISTED = "AND +id <= 9007199254740991";
+export const MAX_JOB_ID = "9007199254740991";
+
+/*
+ * Every list starts past id :after (0 at first) and stops at MAX_JOB_ID: a job with an id past it
+ * has no id a JS number names, so it is counted, never listed. The unary + keeps that bound off
+ * the planner's choice of index.
+ */
+const LISTED = `AND +id <= ${MAX_JOB_ID}`;
 
 export const LIST_PENDING = `
   SELECT ${COLUMNS} FROM spool_jobs
