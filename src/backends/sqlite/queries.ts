@@ -220,11 +220,15 @@ export const TAKE = `DELETE FROM spool_jobs WHERE id IN (SELECT value FROM json_
 
 export const TAKE_ONE = `DELETE FROM spool_jobs WHERE id = (${READY} LIMIT 1) RETURNING ${TAKEN_COLUMNS}`;
 
-/** A taken item that could not be decoded, put back by its take's savepoint: dead, key kept. */
+/**
+ * A taken item that could not be decoded, put back by its take's savepoint: dead, key kept. Put
+ * back as it was before the take, which may be reserved with a lapsed lease (the rescue that
+ * made it pending was undone too): so by id and queue, whatever its state.
+ */
 export const BURY_UNDECODABLE = `
   UPDATE spool_jobs SET state = 'dead', finished_at = :now, last_error = :error, lease_until = NULL,
                         expires_at = NULL
-   WHERE id = :id AND queue = :queue AND state = 'pending'`;
+   WHERE id = :id AND queue = :queue`;
 
 /**
  * Every live job of a queue whose id the contract does not allow (outside 1 … 2^53 − 1: see
