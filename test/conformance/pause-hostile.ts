@@ -132,16 +132,18 @@ export function pauseHostile(b: BackendFixture): void {
       const { spool } = await fresh(b, t);
       const q = spool.queue<number>("resume-drain");
       let drained = 0;
-      let finish: () => void = () => {};
-      const worker = q.process(() => new Promise<void>((resolve) => (finish = resolve)), {
+      const running: { finish?: () => void } = {};
+      const worker = q.process(() => new Promise<void>((resolve) => (running.finish = resolve)), {
         pollInterval: 20,
       });
       worker.on("drained", () => drained++);
       t.after(() => worker.stop());
       await q.add(1);
-      await waitFor("the job running", async () => (await q.size()).reserved === 1);
+      // The handler itself, not the reserved row: a claim is stored before its rows reach the
+      // worker, and a finish() called before the handler ran would end nothing.
+      await waitFor("the job running", () => running.finish !== undefined);
       await q.pause();
-      finish();
+      running.finish?.();
       await waitFor("the job done", async () => (await q.size()).completed === 1);
       const before = drained; // an empty queue at the start was drained already
       await q.resume();
